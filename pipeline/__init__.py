@@ -1,0 +1,1 @@
+"""trailguard library: ingest, normalize, lake, features, findings, exporters (no Prefect here)."""
