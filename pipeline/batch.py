@@ -1,0 +1,131 @@
+"""A batch of objects -> one Arrow table of lake rows, its quarantine entries and object states.
+
+This is the work a worker process does: read each object, decode it, normalize every record.
+Reading is I/O (threads, since S3 GET latency dominates); the rest is pure.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import orjson
+import pyarrow as pa
+
+from pipeline.decode import WHOLE_OBJECT, decode_object
+from pipeline.lake import partition_accounts
+from pipeline.normalize import RecordError, normalize_record
+from pipeline.schema import SCHEMA
+from pipeline.sources.layout import ObjectRef, parse_key
+from pipeline.state import ObjectState, QuarantineEntry
+
+log = logging.getLogger(__name__)
+FETCH_THREADS = 16
+
+
+class Source(Protocol):
+    """Where objects come from (`pipeline.sources.local.LocalSource`, `...s3.S3Source`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def list_objects(self) -> Iterator[ObjectRef]: ...
+
+    def read_object(self, ref: ObjectRef) -> bytes: ...
+
+
+@dataclass
+class BatchResult:
+    """Rows (lake schema + `_account`), quarantine entries, object states and failed reads."""
+
+    table: pa.Table
+    quarantined: list[QuarantineEntry] = field(default_factory=list)
+    objects: list[ObjectState] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (uri, error)
+    records: int = 0
+
+
+def read_batch(source: Source, refs: list[ObjectRef], ingested_at: datetime) -> BatchResult:
+    """Fetch, decode and normalize `refs`; a failed read is reported, never raised."""
+    threads = min(FETCH_THREADS, len(refs)) or 1
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        payloads = list(pool.map(lambda ref: _fetch(source, ref), refs))
+    return to_batch(source.name, list(zip(refs, payloads, strict=True)), ingested_at)
+
+
+def _fetch(source: Source, ref: ObjectRef) -> bytes | Exception:
+    try:
+        return source.read_object(ref)
+    except Exception as exc:  # one object's failure must not stop the batch
+        return exc
+
+
+def to_batch(
+    source_name: str, fetched: list[tuple[ObjectRef, bytes | Exception]], ingested_at: datetime
+) -> BatchResult:
+    """Decode and normalize fetched objects into a `BatchResult` (pure)."""
+    rows: list[dict[str, Any]] = []
+    key_accounts: list[str | None] = []
+    versions: list[str] = []
+    result = BatchResult(table=pa.table({}))
+    for ref, payload in fetched:
+        if isinstance(payload, Exception):
+            result.failed.append((ref.uri, f"{type(payload).__name__}: {payload}"))
+            continue
+        before = len(rows)
+        entries = _decode_into(ref, payload, ingested_at, rows)
+        key_accounts.extend([parse_key(ref.key).account] * (len(rows) - before))
+        versions.extend([ref.version] * (len(rows) - before))
+        records = len(rows) - before + sum(e.record_index != WHOLE_OBJECT for e in entries)
+        result.records += records
+        result.quarantined.extend(entries)
+        state = ObjectState(
+            source_name, ref.key, ref.version, ref.size, records, len(entries), ingested_at
+        )
+        result.objects.append(state)
+    indexes = [row.pop("_record_index") for row in rows]
+    table = pa.Table.from_pylist(rows, schema=SCHEMA)
+    accounts = partition_accounts(table, pa.array(key_accounts, pa.string()))
+    result.table = (
+        table.append_column("_account", accounts)
+        .append_column("_record_index", pa.array(indexes, pa.int64()))
+        .append_column("_object_version", pa.array(versions, pa.string()))
+    )
+    return result
+
+
+def _decode_into(
+    ref: ObjectRef, payload: bytes, ingested_at: datetime, rows: list[dict[str, Any]]
+) -> list[QuarantineEntry]:
+    """Append the object's rows to `rows`; return what it quarantines."""
+    decoded = decode_object(payload)
+    entries = [
+        QuarantineEntry(ref.uri, ref.version, r.record_index, r.reason, r.raw, ingested_at)
+        for r in decoded.rejected
+    ]
+    for index, record in decoded.records:
+        try:
+            row = normalize_record(record, ref.uri, ingested_at)
+            row["_record_index"] = index
+            rows.append(row)
+        except (RecordError, TypeError, ValueError, RecursionError) as exc:
+            # RecordError is the expected case; the others are values no encoder can hold
+            # (nesting past orjson's limit, say): quarantined with their reason, never a crash.
+            reason = str(exc) if isinstance(exc, RecordError) else f"unencodable record: {exc}"
+            raw = _raw_record(record)
+            entries.append(QuarantineEntry(ref.uri, ref.version, index, reason, raw, ingested_at))
+    for entry in entries:
+        where = "object" if entry.record_index == WHOLE_OBJECT else f"record {entry.record_index}"
+        log.warning("quarantined %s of %s: %s", where, ref.uri, entry.reason)
+    return entries
+
+
+def _raw_record(record: object) -> str:
+    try:
+        return orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS).decode()[: 1 << 20]
+    except (TypeError, RecursionError):
+        return repr(record)[: 1 << 20]

@@ -1,0 +1,159 @@
+"""The `trailguard` command: thin; each subcommand calls the same functions as the flows."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pipeline.db import open_db
+from pipeline.ingest import IngestSummary, StrictModeError, ingest
+from pipeline.output import print_rows
+
+Command = Callable[[argparse.Namespace], int]
+DEFAULT_LAKE = Path("lake")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `trailguard` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    command: Command = args.command
+    try:
+        return command(args)
+    except (StrictModeError, FileNotFoundError, ValueError) as exc:
+        print(f"trailguard: {exc}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="trailguard", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    for add in (_add_ingest, _add_query, _add_compact):
+        add(sub)
+    return parser
+
+
+def _lake_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lake", type=Path, default=DEFAULT_LAKE, help="lake folder (./lake)")
+
+
+def _add_ingest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("ingest", help="CloudTrail objects from S3 or a folder into the lake")
+    p.add_argument("--source", required=True, help="s3://bucket[/prefix] or a local folder/file")
+    _lake_arg(p)
+    p.add_argument("--endpoint-url", help="S3-compatible endpoint (or AWS_ENDPOINT_URL)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (CPU count)")
+    p.add_argument("--strict", action="store_true", help="fail the run if anything is quarantined")
+    p.add_argument("--progress", action="store_true", help="progress bar even when not a tty")
+    p.set_defaults(command=cmd_ingest)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """`trailguard ingest`."""
+    show = args.progress or sys.stderr.isatty()
+    summary = ingest(
+        args.source,
+        args.lake,
+        endpoint_url=args.endpoint_url,
+        workers=args.workers,
+        strict=args.strict,
+        progress=ProgressBar() if show else None,
+    )
+    print(format_summary(summary))
+    return 1 if summary.failed else 0
+
+
+def format_summary(s: IngestSummary) -> str:
+    """The closing summary of an ingest run."""
+    lines = [
+        f"objects read      {s.objects:>12,}   (already ingested: {s.skipped_objects:,})",
+        f"records read      {s.records:>12,}",
+        f"events written    {s.written:>12,}",
+        f"duplicates        {s.duplicates:>12,}",
+        f"quarantined       {s.quarantined:>12,}   (+{s.quarantined_objects:,} object-level)",
+        f"unreadable objs   {len(s.failed):>12,}",
+        f"seconds           {s.seconds:>12.1f}   ({s.events_per_second:,.0f} events/s)",
+    ]
+    lines.extend(f"  unreadable: {uri}: {error}" for uri, error in s.failed[:20])
+    return "\n".join(lines)
+
+
+class ProgressBar:
+    """A one-line progress display on stderr: objects, events/s."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int, records: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.25 and done < total:
+            return
+        self.last = now
+        rate = records / max(now - self.start, 1e-9)
+        width = 30
+        filled = int(width * done / total) if total else width
+        bar = "#" * filled + "-" * (width - filled)
+        end = "\n" if done >= total else ""
+        print(f"\r[{bar}] {done}/{total} objects  {rate:,.0f} events/s", end=end, file=sys.stderr)
+
+
+def _add_query(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("query", help="run SQL on the lake (read-only)")
+    p.add_argument("sql", help='e.g. "select event_name, count(*) from events group by 1"')
+    _lake_arg(p)
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="bind parameter, used in the SQL as $NAME (repeatable)",
+    )
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(command=cmd_query)
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """`trailguard query`: values reach SQL only as bind parameters."""
+    params = dict(_split_param(p) for p in args.param)
+    with open_db(args.lake, read_only=True) as con:
+        cursor = con.execute(args.sql, params or None)
+        columns = [d[0] for d in cursor.description or []]
+        print_rows(columns, cursor.fetchall(), args.format)
+    return 0
+
+
+def _split_param(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise ValueError(f"--param takes NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def _add_compact(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("compact", help="merge small Parquet files of the lake")
+    _lake_arg(p)
+    p.set_defaults(command=cmd_compact)
+
+
+def cmd_compact(args: argparse.Namespace) -> int:
+    """`trailguard compact`."""
+    from pipeline.lake import compact, init_lake
+
+    init_lake(args.lake)
+    print(f"merged {compact(args.lake)} files")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,76 @@
+"""The lake's DuckDB file: short-lived connections, and a busy file as a clear, retried wait.
+
+DuckDB lets one process hold a database file for writing. Every writer here opens the file for
+one short transaction and closes it, so `trailguard query` and `duckdb <lake>/trailguard.duckdb`
+can run between scheduled writes; whoever finds the file busy waits and retries with backoff,
+logging that it waits, and fails with a clear message only after `timeout` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "trailguard.duckdb"
+DEFAULT_TIMEOUT = 120.0
+
+
+class DatabaseBusy(RuntimeError):
+    """The lake database stayed locked by another process for longer than the timeout."""
+
+
+def db_path(lake: str | Path) -> Path:
+    """Where the lake's database file is."""
+    return Path(lake) / DB_NAME
+
+
+@contextmanager
+def open_db(
+    lake: str | Path, *, read_only: bool = False, timeout: float = DEFAULT_TIMEOUT
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the lake's database, closed on exit; waits while another process holds it."""
+    path = db_path(lake)
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"no trailguard database at {path}: run `trailguard ingest` first")
+    connection = _connect_with_retry(path, read_only=read_only, timeout=timeout)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def _connect_with_retry(
+    path: Path, *, read_only: bool, timeout: float
+) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    warned = False
+    while True:
+        try:
+            created = not path.exists()
+            connection = duckdb.connect(str(path), read_only=read_only)
+            if created:
+                os.chmod(path, 0o600)  # audit data: owner-only
+            return connection
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise DatabaseBusy(
+                    f"{path} is held by another process (a running `trailguard` or an open "
+                    f"`duckdb` shell) for more than {timeout:.0f}s; close it and retry"
+                ) from exc
+            if not warned:
+                log.warning("waiting for %s: another process holds it", path)
+                warned = True
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 2.0)

@@ -1,0 +1,214 @@
+"""The only module that knows the Parquet layout of the lake.
+
+Layout: `<lake>/events/event_date=YYYY-MM-DD/account_id=<12 digits>/part-*.parquet` (zstd).
+Rows are partitioned by the event's own date (from `eventTime`, not the delivery date in the key)
+and the account the event was recorded in. The lake never holds two rows with one `event_id`:
+CloudTrail re-delivers events (global-service events land in two regions' files) and reruns
+re-read objects, so each write drops ids already present in the partition. An event's id fixes
+its time and account, hence its partition, so checking the partition is enough.
+
+Every file appears atomically (written under a dot-name, then renamed), and compaction keeps a
+journal, so a crash at any point leaves either the old files or the new ones, never both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.schema import SCHEMA
+
+EVENTS_DIR = "events"
+COMPACTION_JOURNAL = "_compaction.json"
+ROW_GROUP_ROWS = 128_000
+COMPACT_MIN_FILES = 8  # compact a partition once it has this many files ...
+COMPACT_SMALL_BYTES = 64 << 20  # ... merging those smaller than this
+_SAFE_ACCOUNT = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+# Columns a batch carries to the writer but that are not stored in the lake files.
+INTERNAL_COLUMNS = ("_account", "_record_index", "_object_version")
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One folder of the lake: an event date and an account."""
+
+    event_date: str
+    account_id: str
+
+    def path(self, lake: Path) -> Path:
+        """The partition's folder."""
+        return lake / EVENTS_DIR / f"event_date={self.event_date}" / f"account_id={self.account_id}"
+
+
+@dataclass
+class WriteStats:
+    """What one write did. `collisions` are rows whose event_id is taken by a different event."""
+
+    written: int = 0
+    duplicates: int = 0
+    files: int = 0
+    collisions: list[pa.Table] = field(default_factory=list)
+
+
+def init_lake(lake: Path) -> None:
+    """Create the lake folder (owner-only: it holds an audit trail) and recover any compaction."""
+    (lake / EVENTS_DIR).mkdir(parents=True, exist_ok=True)
+    os.chmod(lake, 0o700)
+    for journal in (lake / EVENTS_DIR).glob(f"*/*/{COMPACTION_JOURNAL}"):
+        _finish_compaction(journal)
+    for leftover in (lake / EVENTS_DIR).glob("*/*/.*.tmp"):
+        leftover.unlink()  # a write that crashed before its rename
+
+
+def partition_accounts(table: pa.Table, fallback: pa.Array) -> pa.Array:
+    """The account each row belongs to: recipient account, else the caller's, else the key's."""
+    account = pc.coalesce(
+        table["recipient_account_id"], table["identity_account_id"], fallback, pa.scalar("unknown")
+    )
+    safe = pc.match_substring_regex(account, _SAFE_ACCOUNT.pattern)
+    return pc.if_else(safe, account, pa.scalar("invalid"))
+
+
+def write_events(lake: Path, table: pa.Table, seen: IdCache) -> WriteStats:
+    """Append rows to their partitions; each event_id is written once.
+
+    `table` has the lake schema plus the `INTERNAL_COLUMNS` (`_account` from
+    `partition_accounts`). A repeated id with the same fingerprint (time, source, name) is a
+    re-delivery and is dropped; with another fingerprint it is a collision (hand-made exports
+    reuse ids such as "1") and is returned in `collisions` for quarantine, never overwritten.
+    """
+    table = table.append_column("_fp", fingerprints(table))
+    table, stats = _first_of_each_id(table)
+    dates = pc.strftime(table["event_time"], format="%Y-%m-%d")
+    keys = pc.binary_join_element_wise(dates, table["_account"], "/")
+    for key in pc.unique(keys).to_pylist():
+        event_date, account_id = key.split("/", 1)
+        part = Partition(event_date, account_id)
+        rows = table.filter(pc.equal(keys, key))
+        known = seen.ids(lake, part)
+        taken = pc.is_in(rows["event_id"], known.column("event_id"))
+        fresh = rows.filter(pc.invert(taken))
+        _split_repeats(rows.filter(taken), known, stats)
+        if fresh.num_rows:
+            _write_file(part.path(lake), fresh.drop_columns([*INTERNAL_COLUMNS, "_fp"]))
+            seen.add(part, fresh.select(["event_id", "_fp"]))
+            stats.written += fresh.num_rows
+            stats.files += 1
+    return stats
+
+
+def fingerprints(table: pa.Table) -> pa.ChunkedArray:
+    """What makes two rows with one event_id the same event: its time, source and name."""
+    micros = pc.cast(pc.cast(table["event_time"], pa.int64()), pa.string())
+    source = pc.fill_null(table["event_source"], "")
+    name = pc.fill_null(table["event_name"], "")
+    return pc.binary_join_element_wise(micros, source, name, "|")
+
+
+def _first_of_each_id(table: pa.Table) -> tuple[pa.Table, WriteStats]:
+    """The first row of each event_id, and the later ones sorted into duplicates and collisions."""
+    indexed = table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
+    firsts = indexed.group_by("event_id", use_threads=False).aggregate([("_row", "min")])
+    is_first = pc.is_in(indexed["_row"], firsts["_row_min"])
+    stats = WriteStats()
+    first_rows = table.filter(is_first)
+    _split_repeats(table.filter(pc.invert(is_first)), first_rows.select(["event_id", "_fp"]), stats)
+    return first_rows, stats
+
+
+def _split_repeats(repeats: pa.Table, known: pa.Table, stats: WriteStats) -> None:
+    """Count repeats of a known (event_id, _fp) as duplicates; keep the others as collisions."""
+    if not repeats.num_rows:
+        return
+    pairs = pc.binary_join_element_wise(repeats["event_id"], repeats["_fp"], "\x1f")
+    known_pairs = pc.binary_join_element_wise(known["event_id"], known["_fp"], "\x1f")
+    same = pc.is_in(pairs, known_pairs)
+    stats.duplicates += pc.sum(same).as_py() or 0
+    collided = repeats.filter(pc.invert(same))
+    if collided.num_rows:
+        stats.collisions.append(collided.drop_columns(["_fp"]))
+
+
+class IdCache:
+    """(event_id, fingerprint) already in each partition, read once per run from its files."""
+
+    def __init__(self) -> None:
+        self._ids: dict[Partition, pa.Table] = {}
+
+    def ids(self, lake: Path, part: Partition) -> pa.Table:
+        """Ids present in the partition (including ones written earlier in this run)."""
+        if part not in self._ids:
+            files = partition_files(part.path(lake))
+            columns = ["event_id", "event_time", "event_source", "event_name"]
+            tables = [pq.read_table(f, columns=columns) for f in files]
+            existing = pa.concat_tables(tables) if tables else SCHEMA.empty_table().select(columns)
+            fps = fingerprints(existing)
+            self._ids[part] = pa.table({"event_id": existing["event_id"], "_fp": fps})
+        return self._ids[part]
+
+    def add(self, part: Partition, ids: pa.Table) -> None:
+        """Remember ids just written to `part`."""
+        self._ids[part] = pa.concat_tables([self._ids[part], ids.cast(self._ids[part].schema)])
+
+
+def partition_files(folder: Path) -> list[Path]:
+    """The committed Parquet files of a partition folder (not temporary or hidden ones)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
+
+
+def touched_partitions(lake: Path) -> list[Path]:
+    """Every partition folder of the lake."""
+    return sorted(p for p in (lake / EVENTS_DIR).glob("event_date=*/account_id=*") if p.is_dir())
+
+
+def _write_file(folder: Path, table: pa.Table) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"part-{uuid.uuid4().hex}.parquet"
+    tmp = folder / f".{name}.tmp"
+    pq.write_table(table.cast(SCHEMA), tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+    final = folder / name
+    os.replace(tmp, final)
+    return final
+
+
+def compact_partition(folder: Path) -> int:
+    """Merge a partition's small files into one once it has many; returns files removed."""
+    small = [f for f in partition_files(folder) if f.stat().st_size < COMPACT_SMALL_BYTES]
+    if len(small) < COMPACT_MIN_FILES:
+        return 0
+    name = f"part-{uuid.uuid4().hex}.parquet"
+    tmp = folder / f".{name}.tmp"
+    with pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer:
+        for path in small:  # one file in memory at a time
+            writer.write_table(pq.read_table(path).cast(SCHEMA), row_group_size=ROW_GROUP_ROWS)
+    journal = folder / COMPACTION_JOURNAL
+    journal.write_text(json.dumps({"new": name, "old": [p.name for p in small]}))
+    os.replace(tmp, folder / name)
+    _finish_compaction(journal)
+    return len(small)
+
+
+def _finish_compaction(journal: Path) -> None:
+    """Complete (or undo) a compaction that a crash may have interrupted."""
+    plan = json.loads(journal.read_text())
+    folder = journal.parent
+    if (folder / plan["new"]).exists():
+        for old in plan["old"]:
+            (folder / old).unlink(missing_ok=True)
+    journal.unlink()
+
+
+def compact(lake: Path, folders: Iterable[Path] | None = None) -> int:
+    """Compact the given partitions (default: all); returns the number of files merged away."""
+    return sum(compact_partition(f) for f in (folders or touched_partitions(lake)))

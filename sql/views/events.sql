@@ -1,0 +1,12 @@
+-- The `events` view: every row of the Parquet lake, with its hive partition columns
+-- (event_date DATE, account_id VARCHAR). Columns are documented in README.md ("Lake schema").
+-- {events_glob} is the lake's own absolute path, quoted as an SQL literal by pipeline/state.py:
+-- a view cannot take bind parameters, and the path comes from the operator, not from log data.
+CREATE OR REPLACE VIEW events AS
+SELECT *
+FROM read_parquet(
+    {events_glob},
+    hive_partitioning = true,
+    hive_types = {'event_date': DATE, 'account_id': VARCHAR},
+    union_by_name = true
+);
