@@ -60,6 +60,7 @@ def _connect_with_retry(
             connection = duckdb.connect(str(path), read_only=read_only)
             if created:
                 os.chmod(path, 0o600)  # audit data: owner-only
+            connection.execute("SET TimeZone = 'UTC'")  # timestamps come back in UTC everywhere
             return connection
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():

@@ -1,11 +1,17 @@
-"""The Finding type: what every detector produces and every exporter consumes."""
+"""The Finding type (what every detector produces, every exporter consumes) and its store."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+import duckdb
+import orjson
+
+from pipeline.sqlfiles import read_sql
 
 SEVERITY_LOW_MAX = 3.9
 SEVERITY_MEDIUM_MAX = 6.9
@@ -49,8 +55,93 @@ class Finding:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     version: int = 1
+    revision: int = 0  # global change counter, set by the store (exporters' cursor)
 
     @property
     def severity_label(self) -> str:
         """Low, Medium or High."""
         return severity_label(self.severity)
+
+
+@dataclass(frozen=True)
+class UpsertStats:
+    """What an upsert did: new findings, updated ones, and ones that had not changed."""
+
+    created: int
+    updated: int
+    unchanged: int
+
+
+def ensure_findings_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the findings table (and its revision sequence) if missing."""
+    con.execute(read_sql("findings/schema.sql"))
+
+
+def upsert_findings(
+    con: duckdb.DuckDBPyConnection, findings: Sequence[Finding], now: datetime | None = None
+) -> UpsertStats:
+    """Insert new findings, update changed ones, in one transaction (sql/findings/upsert.sql)."""
+    ensure_findings_table(con)
+    now = now or datetime.now(UTC)
+    sql = read_sql("findings/upsert.sql")
+    created = updated = 0
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for finding in findings:
+            before = con.execute(
+                "SELECT revision FROM findings WHERE finding_id = ?", [finding.finding_id]
+            ).fetchone()
+            con.execute(sql, _params(finding, now))
+            after = con.execute(
+                "SELECT revision FROM findings WHERE finding_id = ?", [finding.finding_id]
+            ).fetchone()
+            created += before is None
+            updated += before is not None and after != before
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return UpsertStats(created, updated, len(findings) - created - updated)
+
+
+def _params(finding: Finding, now: datetime) -> dict[str, Any]:
+    values = {name: getattr(finding, name) for name in _UPSERT_FIELDS}
+    values["evidence"] = orjson.dumps(finding.evidence, default=str).decode()
+    values["now"] = now
+    return values
+
+
+_UPSERT_FIELDS = (
+    "finding_id",
+    "type",
+    "severity",
+    "title",
+    "description",
+    "account_id",
+    "principal",
+    "region",
+    "first_seen",
+    "last_seen",
+    "event_count",
+    "score",
+    "detector",
+    "model_version",
+)
+
+
+def load_findings(
+    con: duckdb.DuckDBPyConnection, *, after_revision: int = 0, limit: int | None = None
+) -> list[Finding]:
+    """Findings whose revision is above `after_revision`, oldest change first."""
+    ensure_findings_table(con)
+    cursor = con.execute(
+        "SELECT * FROM findings WHERE revision > $after ORDER BY revision LIMIT $limit",
+        {"after": after_revision, "limit": limit if limit is not None else 2**62},
+    )
+    columns = [d[0] for d in cursor.description or []]
+    return [_finding_from_row(dict(zip(columns, row, strict=True))) for row in cursor.fetchall()]
+
+
+def _finding_from_row(row: dict[str, Any]) -> Finding:
+    row["evidence"] = orjson.loads(row["evidence"]) if row["evidence"] else {}
+    return Finding(**row)

@@ -1,6 +1,10 @@
 -- The findings table: one row per finding, GuardDuty-like.
 -- A finding is updated (event_count, last_seen, score, evidence), never repeated: finding_id is a
--- stable hash of detector, principal and episode.
+-- stable hash of detector, principal and episode. Every insert or material update takes the next
+-- `revision` from a global sequence, so an exporter's cursor is simply the last revision it sent
+-- (an updated finding is sent again under the same finding_id).
+CREATE SEQUENCE IF NOT EXISTS finding_revision START 1;
+
 CREATE TABLE IF NOT EXISTS findings (
     finding_id    VARCHAR PRIMARY KEY,
     type          VARCHAR NOT NULL,     -- e.g. Stealth:IAMUser/CloudTrailLoggingDisabled
@@ -20,5 +24,6 @@ CREATE TABLE IF NOT EXISTS findings (
     status        VARCHAR NOT NULL DEFAULT 'active',  -- active | archived
     created_at    TIMESTAMPTZ NOT NULL,
     updated_at    TIMESTAMPTZ NOT NULL,
-    version       BIGINT NOT NULL DEFAULT 1          -- grows on each update; exporters resend
+    version       BIGINT NOT NULL DEFAULT 1,          -- 1 + the number of material updates
+    revision      BIGINT NOT NULL                     -- global change counter (exporter cursor)
 );
