@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import orjson
 import pyarrow as pa
 
+from pipeline import faults
 from pipeline.decode import WHOLE_OBJECT, decode_object
 from pipeline.lake import partition_accounts
 from pipeline.normalize import RecordError, normalize_record
@@ -59,6 +60,7 @@ def read_batch(source: Source, refs: list[ObjectRef], ingested_at: datetime) -> 
 
 def _fetch(source: Source, ref: ObjectRef) -> bytes | Exception:
     try:
+        faults.crash_point("fetch")
         return source.read_object(ref)
     except Exception as exc:  # one object's failure must not stop the batch
         return exc

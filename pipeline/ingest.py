@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from pipeline import faults
 from pipeline import lake as lake_files
 from pipeline.batch import BatchResult, Source, read_batch
 from pipeline.db import open_db
@@ -96,7 +97,7 @@ def ingest(
     with open_db(lake) as con:
         ensure_tables(con)
         done = ingested_versions(con, src.name)
-    listed = list(src.list_objects())
+    listed = list(faults.passing("list", src.list_objects()))
     todo = [ref for ref in listed if done.get(ref.key) != ref.version]
     summary = IngestSummary(skipped_objects=len(listed) - len(todo))
     writer = _LakeWriter(lake, summary)
@@ -147,6 +148,7 @@ class _LakeWriter:
             self.pending_quarantine.extend(collision_entries(stats.collisions))
             self.touched.update(self._partitions(table))
             self.tables = []
+        faults.crash_point("state_update")
         with open_db(self.lake) as con:
             record_objects(con, self.pending_objects, self.pending_quarantine)
         quarantined = self.pending_quarantine

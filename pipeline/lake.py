@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.faults import crash_point
 from pipeline.schema import SCHEMA
 
 EVENTS_DIR = "events"
@@ -177,8 +178,10 @@ def _write_file(folder: Path, table: pa.Table) -> Path:
     name = f"part-{uuid.uuid4().hex}.parquet"
     tmp = folder / f".{name}.tmp"
     pq.write_table(table.cast(SCHEMA), tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+    crash_point("parquet_tmp")
     final = folder / name
     os.replace(tmp, final)
+    crash_point("parquet_done")
     return final
 
 
@@ -194,7 +197,9 @@ def compact_partition(folder: Path) -> int:
             writer.write_table(pq.read_table(path).cast(SCHEMA), row_group_size=ROW_GROUP_ROWS)
     journal = folder / COMPACTION_JOURNAL
     journal.write_text(json.dumps({"new": name, "old": [p.name for p in small]}))
+    crash_point("compact_journal")
     os.replace(tmp, folder / name)
+    crash_point("compact_swap")
     _finish_compaction(journal)
     return len(small)
 
