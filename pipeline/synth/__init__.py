@@ -1,0 +1,1 @@
+"""Synthetic AWS organisation: CloudTrail delivery of a benign population plus labelled attacks."""

@@ -1,0 +1,1 @@
+"""Attack techniques, one module per tactic; each technique registers itself (see scenario.py)."""

@@ -1,0 +1,127 @@
+"""When and where each labelled scenario runs, and running it inside its account.
+
+Scenarios start after a learning period (7 days, or half the period when shorter), are
+spread round-robin over shuffled accounts, and alternate loud and quiet.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.synth.delivery import Timed
+from pipeline.synth.org import AccountPlan, Org, rng_for
+from pipeline.synth.profiles import Profile
+from pipeline.synth.records import RecordFactory
+from pipeline.synth.scenario import Technique, load, start_ctx
+
+LEARNING_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One scheduled scenario."""
+
+    sid: str
+    technique: str
+    account_index: int
+    day: int
+    frac: float
+    difficulty: str | None
+    outside_account: str
+
+
+def learning_days(days: int) -> int:
+    """Days of benign-only history before the first scenario."""
+    return min(LEARNING_DAYS, max(1, days // 2))
+
+
+def select(names: list[str] | None) -> list[Technique]:
+    """Techniques by id or name (all registered ones when ``names`` is None)."""
+    registry = load()
+    if names is None:
+        return [registry[k] for k in sorted(registry)]
+    by_name = {t.name: t for t in registry.values()}
+    missing = [n for n in names if n not in registry and n not in by_name]
+    if missing:
+        raise ValueError(f"unknown techniques: {', '.join(missing)}; known: {sorted(registry)}")
+    return [registry.get(n) or by_name[n] for n in names]
+
+
+def schedule(org: Org, techniques: list[Technique]) -> list[Slot]:
+    """Place each technique once: an account, a day after learning, a difficulty."""
+    rng = rng_for(org.seed, "schedule")
+    first = learning_days(org.days)
+    accounts = list(range(len(org.account_ids)))
+    rng.shuffle(accounts)
+    slots: list[Slot] = []
+    attack_no = 0
+    for i, tech in enumerate(techniques):
+        difficulty = None
+        if tech.kind == "attack":
+            difficulty = ("loud", "quiet")[(attack_no + rng.randrange(2)) % 2]
+            attack_no += 1
+        outside = str(rng.randrange(10**11, 10**12))
+        slots.append(
+            Slot(
+                f"{'A' if tech.kind == 'attack' else 'N'}{i:03d}",
+                tech.id,
+                accounts[i % len(accounts)],
+                rng.randrange(first, org.days),
+                rng.random(),
+                difficulty,
+                outside,
+            )
+        )
+    return slots
+
+
+def _victim(rng: random.Random, plan: AccountPlan, tech: Technique) -> Profile:
+    fits = [p for p in plan.profiles if p.archetype in tech.victims]
+    if not fits:
+        fits = [p for p in plan.profiles if p.archetype in ("human", "legacy_user", "ci_role")]
+    return rng.choice(fits)
+
+
+def _start_time(org: Org, slot: Slot, victim: Profile) -> float:
+    day_start = org.start + slot.day * 86400
+    if slot.difficulty != "loud" and victim.workday is not None:
+        lo, hi = victim.workday
+        local = lo + slot.frac * (hi - lo)
+        return day_start + ((local - victim.tz_hours) % 24) * 3600
+    return day_start + slot.frac * 86000
+
+
+def run_slot(org: Org, plan: AccountPlan, slot: Slot) -> tuple[list[Timed], dict[str, Any]]:
+    """Run one scenario in its account; return its records and its label (sans principal key)."""
+    tech = load()[slot.technique]
+    fac = RecordFactory(rng_for(org.seed, "scenario", slot.sid))
+    victim = _victim(fac.rng, plan, tech)
+    ctx = start_ctx(
+        fac,
+        victim,
+        _start_time(org, slot, victim),
+        slot.difficulty == "loud",
+        slot.outside_account,
+        plan.place,
+        slot.day,
+        org.weekday(slot.day),
+        benign=tech.kind != "attack",
+    )
+    tech.body(ctx)
+    events = sorted(ctx.events, key=lambda item: item[0])
+    findings = sorted({*tech.findings, *ctx.findings}) if tech.kind == "attack" else []
+    label = {
+        "id": slot.sid,
+        "kind": tech.kind,
+        "technique": tech.id,
+        "name": tech.name,
+        "difficulty": slot.difficulty,
+        "account_id": plan.account_id,
+        "start": events[0][1]["eventTime"],
+        "end": events[-1][1]["eventTime"],
+        "event_ids": [rec["eventID"] for _, rec in events],
+        "expected_finding_types": findings,
+    }
+    return events, label
