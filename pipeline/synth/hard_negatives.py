@@ -9,8 +9,9 @@ from __future__ import annotations
 import dataclasses
 
 from pipeline.synth import network as net
-from pipeline.synth.archetypes import ci_role, human, new_person
+from pipeline.synth.archetypes import ci_role, human
 from pipeline.synth.identities import root
+from pipeline.synth.people import new_person
 from pipeline.synth.profiles import Profile, day_calls
 from pipeline.synth.scenario import Ctx, technique
 

@@ -10,8 +10,9 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pipeline.synth.archetypes import ARCHETYPES, Person, Place, new_person
+from pipeline.synth.archetypes import Place, registered
 from pipeline.synth.params import Resources, make_resources
+from pipeline.synth.people import Person, new_person
 from pipeline.synth.profiles import Profile
 
 HOME_REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "eu-central-1")
@@ -68,7 +69,7 @@ def build_org(seed: int, accounts: int, principals: int, days: int, start: float
         d for d in range(days) if datetime.fromtimestamp(start + d * 86400, tz=UTC).weekday() < 5
     ]
     holidays = frozenset(rng.sample(weekdays, min(len(weekdays), days // 10)))
-    humans = max(2, round(principals * ARCHETYPES["human"][1] / 1.8))
+    humans = max(2, round(principals * registered()["human"][1] / 1.8))
     people = tuple(new_person(rng, i, days) for i in range(humans))
     return Org(seed, ids, start, days, principals, holidays, people)
 
@@ -78,7 +79,7 @@ def _counts(rng: random.Random, per_account: int) -> dict[str, int]:
     if rng.random() < _MISCONFIGURED_RATE:
         counts["misconfigured"] = 1
     left = max(0, per_account - sum(counts.values()))
-    shares = {n: s for n, (_, s) in ARCHETYPES.items() if s > 0}
+    shares = {n: s for n, (_, s) in registered().items() if s > 0}
     total = sum(shares.values())
     for name, share in shares.items():
         counts[name] = max(1, round(left * share / total))
@@ -105,7 +106,7 @@ def plan_account(org: Org, index: int) -> AccountPlan:
     profiles: list[Profile] = []
     people = rng.sample(org.people, min(len(org.people), counts.get("human", 0)))
     for name, n in sorted(counts.items()):
-        builder = ARCHETYPES[name][0]
+        builder = registered()[name][0]
         for i in range(n):
             person = people[i] if name == "human" and i < len(people) else None
             if name == "human" and person is None:
