@@ -8,6 +8,7 @@ goes to ``extra``.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,6 +51,8 @@ JSON_FIELDS: dict[str, str] = {
 # Consumed by dedicated code below, not copied as-is.
 SPECIAL_FIELDS = ("eventID", "eventTime", "@timestamp", "userIdentity")
 KNOWN_FIELDS = frozenset([*SCALAR_FIELDS, *BOOL_FIELDS, *JSON_FIELDS, *SPECIAL_FIELDS])
+# Lambda names carry the API version they were called with: UpdateFunctionCode20150331v2.
+_API_VERSION_SUFFIX = re.compile(r"(?:19|20)\d{6}(?:v\d+)?$")
 # Hand-made exports sometimes lower-case every key ("eventname"); accept them as the real ones.
 _BY_LOWER = {name.lower(): name for name in KNOWN_FIELDS}
 
@@ -166,14 +169,9 @@ def _identity_columns(identity: object, extra: dict[str, Any]) -> dict[str, Any]
 
 def base_event_name(name: str | None) -> str | None:
     """eventName without Lambda's API-version suffix: UpdateFunctionCode20150331v2 -> ...Code."""
-    if not name or len(name) < 9:
+    if not name:
         return name
-    stem = name.rstrip("0123456789")
-    if stem.endswith("v") and stem != name:
-        stem = stem[:-1]
-    if len(stem) >= 8 and stem[-8:].isdigit() and stem[-8:-6] in ("19", "20"):
-        return stem[:-8]
-    return name
+    return _API_VERSION_SUFFIX.sub("", name) or name
 
 
 def looks_like_ip(value: str | None) -> bool:

@@ -13,9 +13,10 @@ MAX_CELL = 80
 
 
 def print_rows(
-    columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, out: TextIO = sys.stdout
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, out: TextIO | None = None
 ) -> None:
     """Print `rows` as an aligned table, CSV, or one JSON object per line."""
+    out = out or sys.stdout
     if fmt == "csv":
         writer = csv.writer(out)
         writer.writerow(columns)
