@@ -1,0 +1,85 @@
+-- enriched: the events the features need, one row per event, with what the features compare on.
+-- Grain: one row per event with event_time in [$history_start, $window_end).
+-- Columns: principal_key, principal_kind, account_id, event_time, window_start (the hour),
+--   hour_of_day, api (service:EventName, Lambda version suffix removed), service, category (from
+--   sql/reference/api_categories.csv), is_error, is_denied, is_write, region, is_ip, network (ASN
+--   organisation, else /24, else the service name that stands in sourceIPAddress), country,
+--   inside_aws, ua_family, hostile_ua, peer_hint.
+-- Why: every feature family compares these few columns; computing them once keeps each family a
+-- short aggregate. The user agent is reduced to a family because the full string changes with
+-- every CLI/SDK release (and attackers copy it), while a *new family* is meaningful.
+CREATE OR REPLACE TEMP TABLE enriched AS
+WITH source AS (
+    SELECT e.*, lower(coalesce(e.user_agent, '')) AS ua
+    FROM events AS e
+    WHERE e.event_time >= $history_start AND e.event_time < $window_end
+),
+
+filtered AS (
+    -- CloudTrail-internal service events (AwsServiceEvent) are nobody's behaviour.
+    SELECT * FROM source
+    WHERE coalesce(event_type, 'AwsApiCall') <> 'AwsServiceEvent'
+),
+
+aggregated AS (
+    SELECT
+        f.principal_key,
+        f.principal_kind,
+        f.account_id,
+        f.event_time,
+        date_trunc('hour', f.event_time) AS window_start,
+        hour(f.event_time) AS hour_of_day,
+        split_part(f.event_source, '.', 1) || ':' || f.event_name_base AS api,
+        split_part(f.event_source, '.', 1) AS service,
+        c.category,
+        f.error_code IS NOT NULL AS is_error,
+        coalesce(
+            regexp_matches(f.error_code, 'AccessDenied|UnauthorizedOperation|NotAuthorized|Forbidden'),
+            false
+        ) AS is_denied,
+        -- readOnly is missing on some records: fall back to the verb, as CloudTrail itself does.
+        NOT coalesce(f.read_only, regexp_matches(f.event_name_base, '^(Get|List|Describe|Head|Lookup)')) AS is_write,
+        coalesce(f.aws_region, 'unknown') AS region,
+        coalesce(f.source_is_ip, false) AS is_ip,
+        CASE
+            WHEN f.source_is_ip THEN coalesce(i.network, f.source_ip_address)
+            ELSE coalesce(f.source_ip_address, 'unknown')  -- a service name or "AWS Internal"
+        END AS network,
+        i.country,
+        coalesce(i.inside_aws, NOT coalesce(f.source_is_ip, false)) AS inside_aws,
+        CASE
+            WHEN regexp_matches(f.ua, 'kali|parrot|pentoo') THEN 'tool:pentest-os'
+            WHEN f.ua LIKE '%pacu%' THEN 'tool:pacu'
+            WHEN f.ua LIKE '%stratus-red-team%' THEN 'tool:stratus'
+            WHEN f.ua LIKE '%python-requests%' THEN 'tool:python-requests'
+            WHEN regexp_matches(f.ua, '^\[?curl/') THEN 'tool:curl'
+            WHEN f.ua LIKE '%exec-env/aws_lambda%' OR f.ua LIKE 'awslambda-worker%' THEN 'sdk:lambda'
+            WHEN f.ua LIKE '%exec-env/aws_ecs%' THEN 'sdk:ecs'
+            WHEN f.ua LIKE '%terraform%' THEN 'terraform'
+            WHEN f.ua LIKE '%cloudformation%' THEN 'cloudformation'
+            WHEN regexp_matches(f.ua, '^\[?aws-cli/1') THEN 'aws-cli/1'
+            WHEN regexp_matches(f.ua, '^\[?aws-cli/2') THEN 'aws-cli/2'
+            WHEN f.ua LIKE '%boto3%' OR f.ua LIKE '%botocore%' THEN 'boto3'
+            WHEN f.ua LIKE 'aws-sdk-js%' THEN 'sdk:js'
+            WHEN f.ua LIKE 'aws-sdk-java%' THEN 'sdk:java'
+            WHEN f.ua LIKE 'aws-sdk-go%' THEN 'sdk:go'
+            WHEN f.ua LIKE '%mozilla/%' OR f.ua = 'aws internal' OR f.ua LIKE '%console%' THEN 'console'
+            WHEN regexp_matches(f.ua, '\.amazonaws\.com$') THEN 'aws-service'
+            WHEN f.ua = '' THEN 'none'
+            ELSE 'other'
+        END AS ua_family,
+        CASE
+            WHEN f.principal_kind = 'role_session' AND f.session_issuer_name LIKE 'AWSReservedSSO_%'
+                THEN 'sso:' || regexp_replace(f.session_issuer_name, '^AWSReservedSSO_(.*)_[0-9a-f]+$', '\1')
+            ELSE f.principal_kind
+        END AS peer_hint
+    FROM filtered AS f
+    LEFT JOIN ip_info AS i ON i.ip = f.source_ip_address
+    LEFT JOIN api_categories AS c ON c.event_name = f.event_name_base
+),
+
+final AS (
+    SELECT *, starts_with(ua_family, 'tool:') AS hostile_ua FROM aggregated
+)
+
+SELECT * FROM final;

@@ -1,0 +1,137 @@
+-- Family: novelty. What a principal did in an hour that it had never done before: APIs, source
+-- networks (ASN organisation, else /24, else the service name), countries, user agent families,
+-- regions, and hours of the day.
+-- Grain: one row per (principal_key, account_id, window_start) with events in the range.
+-- Columns: peer_group (descriptive), novel_apis, novel_sensitive_apis (novel APIs in a sensitive
+--   category, i.e. any but discovery), novel_networks, novel_countries, novel_user_agents,
+--   novel_regions, novel_hour (1 when the principal was never active at this hour of day),
+--   ctx_cold_start (1 when judged against its peer group), ctx_history_days.
+-- Why: GuardDuty's anomaly detection is novelty against a profile of the identity itself; a
+-- stolen key shows up as a new network, a new agent, new APIs. Novelty needs history: in the
+-- first days of a lake everything is new, so nothing is counted before $learning has passed.
+-- A principal younger than $learning (a new role, a new person) is compared with its peer group
+-- (same principal kind and dominant agent family; for Identity Center sessions, the same
+-- permission set) instead: what none of its peers ever did is novel. History is everything in
+-- [$history_start, window): the trailing history the run was given.
+WITH source AS (
+    SELECT * FROM enriched
+),
+
+principals AS (
+    SELECT
+        principal_key,
+        account_id,
+        min(window_start) AS since,
+        CASE
+            WHEN starts_with(any_value(peer_hint), 'sso:') THEN any_value(peer_hint)
+            ELSE any_value(peer_hint) || ':' || mode(ua_family)
+        END AS peer_group
+    FROM source
+    GROUP BY principal_key, account_id
+),
+
+peers AS (
+    SELECT peer_group, min(since) AS since FROM principals GROUP BY peer_group
+),
+
+sightings AS (
+    SELECT DISTINCT principal_key, account_id, window_start, dim, value, category
+    FROM (
+        SELECT principal_key, account_id, window_start, 'api' AS dim, api AS value, category
+        FROM source
+        UNION ALL
+        SELECT principal_key, account_id, window_start, 'network', network, NULL FROM source
+        UNION ALL
+        SELECT principal_key, account_id, window_start, 'country', country, NULL FROM source
+        WHERE country IS NOT NULL
+        UNION ALL
+        SELECT principal_key, account_id, window_start, 'user_agent', ua_family, NULL FROM source
+        UNION ALL
+        SELECT principal_key, account_id, window_start, 'region', region, NULL FROM source
+        UNION ALL
+        SELECT principal_key, account_id, window_start, 'hour', hour_of_day::VARCHAR, NULL
+        FROM source
+    )
+),
+
+own_first AS (
+    SELECT principal_key, account_id, dim, value, min(window_start) AS first_window
+    FROM sightings
+    GROUP BY principal_key, account_id, dim, value
+),
+
+peer_first AS (
+    SELECT p.peer_group, s.dim, s.value, min(s.window_start) AS first_window
+    FROM sightings AS s
+    JOIN principals AS p USING (principal_key, account_id)
+    GROUP BY p.peer_group, s.dim, s.value
+),
+
+filtered AS (
+    SELECT
+        s.*,
+        p.peer_group,
+        p.since AS principal_since,
+        g.since AS peer_since,
+        o.first_window = s.window_start AS own_new,
+        f.first_window = s.window_start AS peer_new
+    FROM sightings AS s
+    JOIN principals AS p USING (principal_key, account_id)
+    JOIN peers AS g ON g.peer_group = p.peer_group
+    JOIN own_first AS o USING (principal_key, account_id, dim, value)
+    JOIN peer_first AS f ON f.peer_group = p.peer_group AND f.dim = s.dim AND f.value = s.value
+    WHERE s.window_start >= $window_start AND s.window_start < $window_end
+),
+
+aggregated AS (
+    SELECT
+        principal_key,
+        account_id,
+        window_start,
+        any_value(peer_group) AS peer_group,
+        any_value(principal_since) <= window_start - $learning AS mature,
+        any_value(peer_since) <= window_start - $learning AS peer_mature,
+        date_diff('hour', any_value(principal_since), window_start) / 24.0 AS ctx_history_days,
+        count(*) FILTER (WHERE dim = 'api' AND own_new) AS own_apis,
+        count(*) FILTER (WHERE dim = 'api' AND peer_new) AS peer_apis,
+        count(*) FILTER (WHERE dim = 'api' AND own_new AND category <> 'discovery') AS own_sensitive,
+        count(*) FILTER (WHERE dim = 'api' AND peer_new AND category <> 'discovery') AS peer_sensitive,
+        count(*) FILTER (WHERE dim = 'network' AND own_new) AS own_networks,
+        count(*) FILTER (WHERE dim = 'network' AND peer_new) AS peer_networks,
+        count(*) FILTER (WHERE dim = 'country' AND own_new) AS own_countries,
+        count(*) FILTER (WHERE dim = 'country' AND peer_new) AS peer_countries,
+        count(*) FILTER (WHERE dim = 'user_agent' AND own_new) AS own_agents,
+        count(*) FILTER (WHERE dim = 'user_agent' AND peer_new) AS peer_agents,
+        count(*) FILTER (WHERE dim = 'region' AND own_new) AS own_regions,
+        count(*) FILTER (WHERE dim = 'region' AND peer_new) AS peer_regions,
+        count(*) FILTER (WHERE dim = 'hour' AND own_new) AS own_hour
+    FROM filtered
+    GROUP BY principal_key, account_id, window_start
+),
+
+final AS (
+    -- Mature principals against themselves; young ones against their peers; nothing while
+    -- neither has history (the learning period).
+    SELECT
+        principal_key,
+        account_id,
+        window_start,
+        peer_group,
+        CASE WHEN mature THEN own_apis WHEN peer_mature THEN peer_apis ELSE 0 END AS novel_apis,
+        CASE WHEN mature THEN own_sensitive WHEN peer_mature THEN peer_sensitive ELSE 0 END
+            AS novel_sensitive_apis,
+        CASE WHEN mature THEN own_networks WHEN peer_mature THEN peer_networks ELSE 0 END
+            AS novel_networks,
+        CASE WHEN mature THEN own_countries WHEN peer_mature THEN peer_countries ELSE 0 END
+            AS novel_countries,
+        CASE WHEN mature THEN own_agents WHEN peer_mature THEN peer_agents ELSE 0 END
+            AS novel_user_agents,
+        CASE WHEN mature THEN own_regions WHEN peer_mature THEN peer_regions ELSE 0 END
+            AS novel_regions,
+        CASE WHEN mature THEN least(own_hour, 1) ELSE 0 END AS novel_hour,
+        (NOT mature AND peer_mature)::INTEGER AS ctx_cold_start,
+        ctx_history_days
+    FROM aggregated
+)
+
+SELECT * FROM final

@@ -1,0 +1,61 @@
+-- Family: deviation from the principal's own baseline. This hour against the principal's active
+-- hours of the trailing $baseline_days (excluding this hour).
+-- Grain: one row per (principal_key, account_id, window_start) with events in the range.
+-- Columns: events_vs_baseline (log ratio of events to the baseline mean), apis_vs_baseline
+--   (same for distinct APIs), error_rate_delta and denied_rate_delta (rate minus baseline rate),
+--   ctx_baseline_hours (active hours the baseline rests on).
+-- Why: a misconfigured workload produces the same AccessDenied every few minutes for months: its
+-- error rate is only anomalous against its own history, and so is a busy service's volume. A
+-- principal without a baseline gets 0 (no deviation) rather than an invented one.
+WITH source AS (
+    SELECT * FROM enriched
+),
+
+hourly AS (
+    SELECT
+        principal_key,
+        account_id,
+        window_start,
+        count(*) AS n,
+        count(DISTINCT api) AS apis,
+        avg(is_error::INTEGER) AS err,
+        avg(is_denied::INTEGER) AS denied
+    FROM source
+    GROUP BY principal_key, account_id, window_start
+),
+
+aggregated AS (
+    SELECT
+        *,
+        count(*) OVER history AS base_hours,
+        avg(n) OVER history AS base_n,
+        avg(apis) OVER history AS base_apis,
+        avg(err) OVER history AS base_err,
+        avg(denied) OVER history AS base_denied
+    FROM hourly
+    WINDOW history AS (
+        PARTITION BY principal_key, account_id
+        ORDER BY window_start
+        RANGE BETWEEN $baseline PRECEDING AND INTERVAL 1 HOUR PRECEDING
+    )
+),
+
+filtered AS (
+    SELECT * FROM aggregated
+    WHERE window_start >= $window_start AND window_start < $window_end
+),
+
+final AS (
+    SELECT
+        principal_key,
+        account_id,
+        window_start,
+        coalesce(ln((n + 1) / (base_n + 1)), 0) AS events_vs_baseline,
+        coalesce(ln((apis + 1) / (base_apis + 1)), 0) AS apis_vs_baseline,
+        coalesce(err - base_err, 0) AS error_rate_delta,
+        coalesce(denied - base_denied, 0) AS denied_rate_delta,
+        base_hours AS ctx_baseline_hours
+    FROM filtered
+)
+
+SELECT * FROM final
