@@ -1,0 +1,100 @@
+"""MITRE ATT&CK (Enterprise, cloud) tactic and technique implied by a GuardDuty-style finding type.
+
+A type reads `ThreatPurpose:ResourceTypeAffected/ThreatFamilyName.DetectionMechanism`. The
+purpose names the tactic; a few families name a technique precisely (disabling CloudTrail is
+T1562.008). Where the type implies nothing (`Policy:`, `PenTest:`) there is no mapping rather than
+a guess: a wrong technique sends an analyst down the wrong playbook.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ATTACK_VERSION = "16.1"
+_URL = "https://attack.mitre.org"
+
+
+@dataclass(frozen=True)
+class Technique:
+    """An ATT&CK tactic, and the technique / sub-technique when the type names one."""
+
+    tactic_uid: str
+    tactic_name: str
+    technique_uid: str | None = None
+    technique_name: str | None = None
+    sub_technique_uid: str | None = None
+    sub_technique_name: str | None = None
+
+
+_TACTICS: dict[str, tuple[str, str]] = {
+    "InitialAccess": ("TA0001", "Initial Access"),
+    "Execution": ("TA0002", "Execution"),
+    "Persistence": ("TA0003", "Persistence"),
+    "PrivilegeEscalation": ("TA0004", "Privilege Escalation"),
+    "DefenseEvasion": ("TA0005", "Defense Evasion"),
+    "Stealth": ("TA0005", "Defense Evasion"),  # GuardDuty's name for evasion of its own logs
+    "CredentialAccess": ("TA0006", "Credential Access"),
+    "Discovery": ("TA0007", "Discovery"),
+    "Recon": ("TA0007", "Discovery"),  # GuardDuty's Recon:IAMUser is API enumeration
+    "LateralMovement": ("TA0008", "Lateral Movement"),
+    "Exfiltration": ("TA0010", "Exfiltration"),
+    "Impact": ("TA0040", "Impact"),
+}
+
+# (purpose, family) -> (technique, name, sub-technique, name); family "*" = any family.
+_TECHNIQUES: dict[tuple[str, str], tuple[str, str, str | None, str | None]] = {
+    ("Stealth", "CloudTrailLoggingDisabled"): (
+        "T1562",
+        "Impair Defenses",
+        "T1562.008",
+        "Disable or Modify Cloud Logs",
+    ),
+    ("DefenseEvasion", "*"): ("T1562", "Impair Defenses", None, None),
+    ("UnauthorizedAccess", "InstanceCredentialExfiltration"): (
+        "T1552",
+        "Unsecured Credentials",
+        "T1552.005",
+        "Cloud Instance Metadata API",
+    ),
+    ("InitialAccess", "*"): ("T1078", "Valid Accounts", "T1078.004", "Cloud Accounts"),
+    ("Discovery", "*"): ("T1580", "Cloud Infrastructure Discovery", None, None),
+    ("Persistence", "*"): ("T1098", "Account Manipulation", None, None),
+    ("CredentialAccess", "*"): (
+        "T1555",
+        "Credentials from Password Stores",
+        "T1555.006",
+        "Cloud Secrets Management Stores",
+    ),
+    ("Exfiltration", "*"): ("T1537", "Transfer Data to Cloud Account", None, None),
+    ("Execution", "*"): ("T1651", "Cloud Administration Command", None, None),
+}
+
+# Stolen instance credentials are used to reach data: credential access is their tactic.
+_TACTIC_OF_FAMILY: dict[str, str] = {"InstanceCredentialExfiltration": "CredentialAccess"}
+
+
+def split_type(finding_type: str) -> tuple[str, str, str]:
+    """(purpose, resource type, family) of `Purpose:Resource/Family.Mechanism`."""
+    purpose, _, rest = finding_type.partition(":")
+    resource, _, family = rest.partition("/")
+    return purpose, resource, family.split(".", 1)[0]
+
+
+def technique_for(finding_type: str) -> Technique | None:
+    """The ATT&CK tactic/technique a finding type implies, or None when it implies none."""
+    purpose, _, family = split_type(finding_type)
+    tactic_key = _TACTIC_OF_FAMILY.get(family, purpose)
+    tactic = _TACTICS.get(tactic_key)
+    if tactic is None:
+        return None
+    named = _TECHNIQUES.get((purpose, family)) or _TECHNIQUES.get((purpose, "*"))
+    if named is None:
+        return Technique(*tactic)
+    return Technique(*tactic, *named)
+
+
+def attack_url(uid: str) -> str:
+    """The ATT&CK page of a tactic (TA…), technique (T…) or sub-technique (T….nnn)."""
+    if uid.startswith("TA"):
+        return f"{_URL}/tactics/{uid}/"
+    return f"{_URL}/techniques/{uid.replace('.', '/')}/"
