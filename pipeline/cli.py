@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trailguard", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
-    for add in (_add_ingest, _add_query, _add_compact):
+    for add in (_add_ingest, _add_query, _add_compact, _add_export):
         add(sub)
     return parser
 
@@ -153,6 +153,46 @@ def cmd_compact(args: argparse.Namespace) -> int:
     init_lake(args.lake)
     print(f"merged {compact(args.lake)} files")
     return 0
+
+
+def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("export", help="send new and updated findings to a SIEM or a bucket")
+    p.add_argument(
+        "--to",
+        required=True,
+        metavar="DESTINATION",
+        help="ndjson:PATH | s3://bucket/prefix | hec:https://HOST:8088 (token in "
+        "TRAILGUARD_HEC_TOKEN) | syslog://HOST:PORT | syslog+tls://HOST:PORT[?format=cef] | "
+        "securityhub[:REGION]",
+    )
+    _lake_arg(p)
+    p.add_argument("--batch-size", type=int, default=100, help="findings per request (100)")
+    p.add_argument("--max-retries", type=int, default=5, help="retries while unavailable (5)")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds per request (10)")
+    p.add_argument("--endpoint-url", help="S3 / Security Hub compatible endpoint")
+    p.set_defaults(command=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """`trailguard export`: 0 all sent, 75 destination unavailable (retry later), 1 refused."""
+    from pipeline.export import export_findings
+
+    stats = export_findings(
+        args.lake,
+        args.to,
+        batch_size=args.batch_size,
+        max_retries=args.max_retries,
+        timeout=args.timeout,
+        endpoint_url=args.endpoint_url,
+    )
+    print(
+        f"{stats.destination}: sent {stats.sent}, refused {stats.failed}, "
+        f"cursor {stats.cursor_before} -> {stats.cursor_after}"
+    )
+    if stats.error is None:
+        return 0
+    print(f"trailguard: export stopped: {stats.error}", file=sys.stderr)
+    return 75 if stats.retryable else 1
 
 
 if __name__ == "__main__":

@@ -81,6 +81,24 @@ def register(*schemes: str) -> Callable[[Opener], Opener]:
     return add
 
 
+def aws_client(service: str, options: SinkOptions, region: str | None = None) -> Any:
+    """A boto3 client for `service` bounded by the export timeout; the passed-in one if given."""
+    if options.client is not None:
+        return options.client
+    import boto3
+    from botocore.config import Config
+
+    # Few botocore attempts: the exporter retries with its own backoff and then leaves the
+    # batch for the next run, so stacking botocore's eight adaptive attempts only delays that.
+    config = Config(
+        retries={"max_attempts": 2, "mode": "standard"},
+        connect_timeout=options.timeout,
+        read_timeout=options.timeout,
+    )
+    session: Any = boto3.session.Session(region_name=region)  # None: the configured region
+    return session.client(service, endpoint_url=options.endpoint_url, config=config)
+
+
 def open_sink(destination: str, options: SinkOptions | None = None) -> Sink:
     """The sink for `destination` (e.g. `hec:https://splunk:8088`, `s3://bucket/prefix`)."""
     _load_exporters()
