@@ -146,7 +146,7 @@ class _LakeWriter:
             self.summary.written += stats.written
             self.summary.duplicates += stats.duplicates
             self.pending_quarantine.extend(collision_entries(stats.collisions))
-            self.touched.update(self._partitions(table))
+            self.touched.update(stats.partitions)
             self.tables = []
         faults.crash_point("state_update")
         with open_db(self.lake) as con:
@@ -156,14 +156,6 @@ class _LakeWriter:
         self.summary.quarantined_objects += sum(q.record_index < 0 for q in quarantined)
         self.summary.objects += len(self.pending_objects)
         self.pending_objects, self.pending_quarantine = [], []
-
-    def _partitions(self, table: pa.Table) -> set[Path]:
-        dates = table["event_time"].to_pylist()
-        accounts = table["_account"].to_pylist()
-        return {
-            lake_files.Partition(d.strftime("%Y-%m-%d"), a).path(self.lake)
-            for d, a in set(zip(dates, accounts, strict=True))
-        }
 
 
 def collision_entries(collisions: list[pa.Table]) -> list[QuarantineEntry]:

@@ -58,6 +58,7 @@ class WriteStats:
     duplicates: int = 0
     files: int = 0
     collisions: list[pa.Table] = field(default_factory=list)
+    partitions: set[Path] = field(default_factory=set)  # folders written to
 
 
 def init_lake(lake: Path) -> None:
@@ -104,6 +105,7 @@ def write_events(lake: Path, table: pa.Table, seen: IdCache) -> WriteStats:
             seen.add(part, fresh.select(["event_id", "_fp"]))
             stats.written += fresh.num_rows
             stats.files += 1
+            stats.partitions.add(part.path(lake))
     return stats
 
 

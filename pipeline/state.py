@@ -1,0 +1,119 @@
+"""Ingest state in the lake's DuckDB file: the object cursor, the quarantine, run summaries, views.
+
+Each function takes an open connection (see `pipeline.db.open_db`) and does one short thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass, fields
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipeline.lake import EVENTS_DIR
+from pipeline.sqlfiles import read_sql
+
+
+@dataclass(frozen=True)
+class ObjectState:
+    """One ingested object version and what became of its records."""
+
+    source: str
+    key: str
+    version: str
+    size: int
+    records: int
+    quarantined: int
+    ingested_at: datetime
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    """A record (record_index >= 0) or an object (-1) that could not be ingested."""
+
+    source_key: str
+    object_version: str
+    record_index: int
+    reason: str
+    raw: str | None
+    quarantined_at: datetime
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One ingest run, as kept in `ingest_runs`."""
+
+    run_id: str
+    source: str
+    started_at: datetime
+    finished_at: datetime
+    objects: int
+    records: int
+    written: int
+    duplicates: int
+    quarantined: int
+    failed_objects: int
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the state tables if they are missing."""
+    con.execute(read_sql("lake/state.sql"))
+
+
+def ingested_versions(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
+    """key -> version of every object of `source` already in the lake."""
+    rows = con.execute(
+        "SELECT key, version FROM ingest_state WHERE source = $source", {"source": source}
+    ).fetchall()
+    return {key: version for key, version in rows}
+
+
+def record_objects(
+    con: duckdb.DuckDBPyConnection,
+    objects: Sequence[ObjectState],
+    quarantined: Sequence[QuarantineEntry],
+) -> None:
+    """Commit a batch of ingested objects and their quarantined records in one transaction."""
+    # Thousands of objects per batch: insert them as one Arrow table, not row by row.
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if quarantined:
+            con.register("new_quarantine", _as_arrow(quarantined))
+            con.execute("INSERT OR REPLACE INTO quarantine SELECT * FROM new_quarantine")
+            con.unregister("new_quarantine")
+        if objects:
+            con.register("new_objects", _as_arrow(objects))
+            con.execute("INSERT OR REPLACE INTO ingest_state SELECT * FROM new_objects")
+            con.unregister("new_objects")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _as_arrow(rows: Sequence[ObjectState] | Sequence[QuarantineEntry]) -> pa.Table:
+    names = [f.name for f in fields(rows[0])]
+    return pa.table({name: [getattr(row, name) for row in rows] for name in names})
+
+
+def record_run(con: duckdb.DuckDBPyConnection, run: RunSummary) -> None:
+    """Keep a run's summary."""
+    con.execute("INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", astuple(run))
+
+
+def create_views(con: duckdb.DuckDBPyConnection, lake: Path) -> bool:
+    """(Re)create the `events` view over the lake's Parquet; False while the lake is empty."""
+    events = lake.resolve() / EVENTS_DIR
+    if not any(events.glob("event_date=*/account_id=*/*.parquet")):
+        return False
+    glob = f"{events}/*/*/*.parquet"
+    con.execute(read_sql("views/events.sql").replace("{events_glob}", sql_literal(glob)))
+    return True
+
+
+def sql_literal(text: str) -> str:
+    """`text` as a single-quoted SQL string literal (for DDL, which takes no bind parameters)."""
+    return "'" + text.replace("'", "''") + "'"
