@@ -4,7 +4,7 @@
 --   hour_of_day, api (service:EventName, Lambda version suffix removed), service, category (from
 --   sql/reference/api_categories.csv), is_error, is_denied, is_write, region, is_ip, network (ASN
 --   organisation, else /24, else the service name that stands in sourceIPAddress), country,
---   inside_aws, ua_family, hostile_ua, peer_hint.
+--   inside_aws, source_ip and user_agent (as delivered), ua_family, hostile_ua, peer_hint.
 -- Why: every feature family compares these few columns; computing them once keeps each family a
 -- short aggregate. The user agent is reduced to a family because the full string changes with
 -- every CLI/SDK release (and attackers copy it), while a *new family* is meaningful.
@@ -41,6 +41,8 @@ aggregated AS (
         NOT coalesce(f.read_only, regexp_matches(f.event_name_base, '^(Get|List|Describe|Head|Lookup)')) AS is_write,
         coalesce(f.aws_region, 'unknown') AS region,
         coalesce(f.source_is_ip, false) AS is_ip,
+        f.source_ip_address AS source_ip,
+        f.user_agent,
         CASE
             WHEN f.source_is_ip THEN coalesce(i.network, f.source_ip_address)
             ELSE coalesce(f.source_ip_address, 'unknown')  -- a service name or "AWS Internal"

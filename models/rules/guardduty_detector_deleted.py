@@ -1,0 +1,21 @@
+"""The GuardDuty detector deleted or suspended: the account's managed detection switched off."""
+
+from __future__ import annotations
+
+from models.registry import rule
+from models.rules.base import Event, RuleContext
+
+
+@rule(
+    finding_type="DefenseEvasion:IAMUser/GuardDutyDetectorDisabled",
+    severity=7.5,
+    title="GuardDuty detector deleted or disabled",
+    event_names=("DeleteDetector", "UpdateDetector"),
+)
+def guardduty_detector_deleted(event: Event, context: RuleContext) -> bool:
+    """DeleteDetector, or UpdateDetector with enable=false, on guardduty (succeeded)."""
+    if not event.succeeded or event.get("event_source") != "guardduty.amazonaws.com":
+        return False
+    if event.name == "DeleteDetector":
+        return True
+    return event.request.get("enable") is False

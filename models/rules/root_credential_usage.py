@@ -1,0 +1,25 @@
+"""Root used: AWS advises against using it at all, so every use is worth a (low) finding."""
+
+from __future__ import annotations
+
+from models.registry import rule
+from models.rules.base import Event, RuleContext
+
+
+@rule(
+    finding_type="Policy:IAMUser/RootCredentialUsage",
+    severity=2.0,
+    title="Root credentials used",
+    identity_types=("Root",),
+)
+def root_credential_usage(event: Event, context: RuleContext) -> bool:
+    """A successful call by root itself (not an AWS service acting on the account's behalf)."""
+    if event.get("identity_invoked_by") or not event.succeeded:
+        return False
+    # A root that is another account's (cross-account service calls) is not this account's root.
+    caller = event.get("identity_account_id")
+    return (
+        caller is None
+        or caller == event.get("recipient_account_id")
+        or not event.get("recipient_account_id")
+    )

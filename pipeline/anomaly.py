@@ -1,0 +1,145 @@
+"""The anomaly detector on the feature table: train, score, gate, and group windows into episodes.
+
+A window becomes part of a finding only when (1) the forest scores it above the threshold
+calibrated on the baseline, (2) it lies after the lake's learning period, and (3) it carries at
+least one concrete signal an analyst can act on (`has_signal`): something new for the principal,
+a sensitive call, an attack tool's agent, a jump in AccessDenied. A score alone is never a
+finding: that is how isolation forests flood busy organisations with outliers nobody can explain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from models.isolation_forest import IsolationForestDetector, Matrix
+from pipeline.features import KEY_COLUMNS, LEARNING
+
+EPISODE_GAP = timedelta(hours=1)  # windows closer than this belong to one episode
+DESCRIPTIVE = frozenset(["principal_kind", "peer_group"])
+
+
+def model_columns(table: pa.Table) -> list[str]:
+    """The model's features: every numeric column but the keys and `ctx_*` context columns."""
+    return [
+        f.name
+        for f in table.schema
+        if f.name not in KEY_COLUMNS
+        and f.name not in DESCRIPTIVE
+        and not f.name.startswith("ctx_")
+        and pa.types.is_floating(f.type)
+    ]
+
+
+def matrix(table: pa.Table, columns: list[str]) -> Matrix:
+    """The feature columns as a float matrix (rows in table order)."""
+    if table.num_rows == 0:
+        return np.zeros((0, len(columns)))
+    return np.column_stack([table.column(c).to_numpy(zero_copy_only=False) for c in columns])
+
+
+def fit(table: pa.Table) -> IsolationForestDetector:
+    """Train the detector on baseline feature rows."""
+    columns = model_columns(table)
+    return IsolationForestDetector().fit(matrix(table, columns), columns)
+
+
+def has_signal(row: dict[str, Any]) -> bool:
+    """True when a window shows something concrete, not only an unusual mix of numbers."""
+    new_place = row["novel_networks"] > 0 and (
+        row["novel_user_agents"] > 0 or row["novel_countries"] > 0
+    )
+    return bool(
+        row["novel_sensitive_apis"] > 0
+        or row["novel_apis"] >= 3
+        or new_place
+        or row["n_hostile_agent"] > 0
+        or row["n_logging_tamper"] > 0
+        or (row["denied_rate_delta"] >= 0.3 and row["n_events"] >= 5)
+    )
+
+
+@dataclass(frozen=True)
+class Window:
+    """One flagged hour of one principal."""
+
+    row: dict[str, Any]
+    score: float
+    deviations: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Episode:
+    """Adjacent flagged windows of one principal: one finding."""
+
+    principal: str
+    account_id: str
+    windows: list[Window]
+
+    @property
+    def start(self) -> datetime:
+        """First window's start."""
+        value: datetime = self.windows[0].row["window_start"]
+        return value
+
+    @property
+    def end(self) -> datetime:
+        """Last window's end."""
+        value: datetime = self.windows[-1].row["window_start"]
+        return value + timedelta(hours=1)
+
+    @property
+    def score(self) -> float:
+        """The highest window score."""
+        return max(w.score for w in self.windows)
+
+    def total(self, column: str) -> float:
+        """Sum of a feature over the episode's windows."""
+        return float(sum(w.row[column] for w in self.windows))
+
+
+def flag(model: IsolationForestDetector, table: pa.Table, lake_start: datetime) -> list[Window]:
+    """Windows above the threshold, past the learning period, with a concrete signal."""
+    if table.num_rows == 0:
+        return []
+    x = matrix(table, model.feature_names_)
+    scores = model.score(x)
+    deviations = model.deviations(x)
+    learned = lake_start + LEARNING
+    flagged: list[Window] = []
+    for index in np.flatnonzero(scores >= model.threshold_):
+        row = table.slice(int(index), 1).to_pylist()[0]
+        if row["window_start"] < learned or not has_signal(row):
+            continue
+        named = dict(zip(model.feature_names_, map(float, deviations[index]), strict=True))
+        flagged.append(Window(row, float(scores[index]), named))
+    return flagged
+
+
+def episodes(windows: list[Window]) -> Iterator[Episode]:
+    """Group flagged windows per principal into runs of adjacent hours."""
+    ordered = sorted(windows, key=lambda w: tuple(w.row[k] for k in KEY_COLUMNS))
+    current: list[Window] = []
+    for window in ordered:
+        if current and not _adjacent(current[-1], window):
+            yield _episode(current)
+            current = []
+        current.append(window)
+    if current:
+        yield _episode(current)
+
+
+def _adjacent(previous: Window, window: Window) -> bool:
+    same = all(previous.row[k] == window.row[k] for k in ("principal_key", "account_id"))
+    gap = window.row["window_start"] - previous.row["window_start"]
+    return same and gap <= EPISODE_GAP
+
+
+def _episode(windows: list[Window]) -> Episode:
+    first = windows[0].row
+    return Episode(str(first["principal_key"]), str(first["account_id"]), list(windows))

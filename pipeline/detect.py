@@ -1,0 +1,202 @@
+"""Detection: train the anomaly model, run rules and model, and store findings.
+
+`train_model` and `run_detection` are what the CLI and the Prefect flows call. Both compute in an
+in-memory DuckDB over the Parquet lake and open the lake's database file only for short reads and
+one short write, so other processes are not locked out. Everything is deterministic: the forest
+has a fixed random_state and findings are keyed by detector, principal and episode, so two runs
+over the same lake store identical findings.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from models.isolation_forest import ModelInfo, latest_model, load_model, save_model
+from models.rules.base import RuleContext
+from pipeline import anomaly
+from pipeline.db import open_db
+from pipeline.enrich import register_reference
+from pipeline.explain import Baselines, explain, finding_type, history_start, severity
+from pipeline.features import feature_params, load_features
+from pipeline.findings import Finding, finding_id, upsert_findings
+from pipeline.rule_findings import run_rules, workloads
+from pipeline.sqlfiles import read_sql
+from pipeline.state import create_views
+from pipeline.suppression import DEFAULT_FILE, SuppressionConfig, load_suppression
+
+log = logging.getLogger(__name__)
+MIN_TRAINING_ROWS = 50
+ML_DETECTOR = "isolation_forest"
+
+__all__ = ["DetectStats", "ModelInfo", "run_detection", "train_model"]
+
+
+@dataclass(frozen=True)
+class DetectStats:
+    """What a detection run did, with the findings it created or changed."""
+
+    rule_findings: int
+    ml_findings: int
+    created: int
+    updated: int
+    unchanged: int
+    archived: int
+    model_version: str | None
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def train_model(lake: Path, *, baseline_days: int = 14, now: datetime | None = None) -> ModelInfo:
+    """Fit the isolation forest on the trailing `baseline_days` of feature windows and save it."""
+    with open_db(lake, read_only=True) as con:
+        end = now or _features_end(con)
+        start = end - timedelta(days=baseline_days)
+        table = load_features(con, start, end)
+    if table.num_rows < MIN_TRAINING_ROWS:
+        raise ValueError(
+            f"only {table.num_rows} feature windows in [{start:%Y-%m-%d %H:%M}, "
+            f"{end:%Y-%m-%d %H:%M}): need {MIN_TRAINING_ROWS}; run `trailguard features` first"
+        )
+    model = anomaly.fit(table)
+    principals = len(set(table.column("principal_key").to_pylist()))
+    return save_model(model, lake, window=(start, end), rows=table.num_rows, principals=principals)
+
+
+def _features_end(con: duckdb.DuckDBPyConnection) -> datetime:
+    rows = con.execute("SELECT max(window_start) + INTERVAL 1 HOUR FROM features").fetchall()
+    if not rows or rows[0][0] is None:
+        raise ValueError("the feature table is empty: run `trailguard features` first")
+    value: datetime = rows[0][0]
+    return value
+
+
+def run_detection(
+    lake: Path, *, since: datetime | None = None, suppression: Path | None = None
+) -> DetectStats:
+    """Run every rule and the latest model over the lake (from `since`), upsert the findings."""
+    config = load_suppression(suppression or lake / DEFAULT_FILE)
+    with open_db(lake) as con:
+        con.execute(read_sql("detect/state.sql"))
+        ip_info = con.sql("SELECT * FROM ip_info").to_arrow_table()
+        has_features = bool(
+            con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'features'"
+            ).fetchall()[0][0]
+        )
+        features = load_features(con, since) if has_features else None
+        lake_start = _lake_start(con) if has_features else None
+    mem = duckdb.connect()
+    mem.execute("SET TimeZone = 'UTC'")
+    try:
+        if not create_views(mem, lake):
+            return DetectStats(0, 0, 0, 0, 0, 0, None, notes=["the lake is empty"])
+        register_reference(mem, ip_info)
+        context = RuleContext(workloads(mem), config.trusted_networks)
+        rule_findings = run_rules(mem, context, since)
+        ml, version, notes = _model_findings(mem, lake, features, lake_start)
+    finally:
+        mem.close()
+    return _store(lake, rule_findings, ml, version, notes, config)
+
+
+def _lake_start(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    value: datetime | None = con.execute("SELECT min(window_start) FROM features").fetchall()[0][0]
+    return value
+
+
+def _model_findings(
+    mem: duckdb.DuckDBPyConnection,
+    lake: Path,
+    features: pa.Table | None,
+    lake_start: datetime | None,
+) -> tuple[list[Finding], str | None, list[str]]:
+    info = latest_model(lake)
+    if info is None or features is None or lake_start is None:
+        return [], None, ["no model or no features yet: anomaly detection skipped (run train)"]
+    model = load_model(info, anomaly.model_columns(features))
+    episodes = list(anomaly.episodes(anomaly.flag(model, features, lake_start)))
+    if not episodes:
+        return [], info.version, []
+    end = max(e.end for e in episodes)
+    params = feature_params(history_start(episodes), end)
+    sql = read_sql("detect/events_enriched.sql")
+    mem.execute(sql, {k: params[k] for k in ("history_start", "window_end")})
+    baselines = Baselines(features, model.feature_names_)
+    findings = [_ml_finding(mem, e, baselines, info) for e in episodes]
+    return findings, info.version, []
+
+
+def _ml_finding(
+    mem: duckdb.DuckDBPyConnection, episode: anomaly.Episode, baselines: Baselines, info: ModelInfo
+) -> Finding:
+    evidence = explain(mem, episode, baselines)
+    evidence.update(_sources(mem, episode))
+    evidence["threshold"] = round(info.threshold, 4)
+    kind = finding_type(episode, evidence)
+    tactic = kind.split(":", 1)[0]
+    return Finding(
+        finding_id=finding_id(
+            ML_DETECTOR, episode.principal, f"{episode.account_id}/{episode.start:%Y-%m-%dT%H}"
+        ),
+        type=kind,
+        severity=severity(episode, info.threshold, evidence),
+        title=f"{tactic}: unusual behaviour of {episode.principal.rsplit('/', 1)[-1]}",
+        description=str(evidence["summary"]),
+        account_id=episode.account_id,
+        principal=episode.principal,
+        region=None,
+        first_seen=episode.start,
+        last_seen=episode.end,
+        event_count=int(episode.total("n_events")),
+        detector=ML_DETECTOR,
+        evidence=evidence,
+        score=round(episode.score, 4),
+        model_version=info.version,
+    )
+
+
+def _sources(mem: duckdb.DuckDBPyConnection, episode: anomaly.Episode) -> dict[str, list[str]]:
+    params = {
+        "principal": episode.principal,
+        "account": episode.account_id,
+        "start": episode.start,
+        "end": episode.end,
+    }
+    rows = mem.execute(read_sql("detect/episode_sources.sql"), params).fetchall()
+    return {
+        "source_ips": sorted({str(r[0]) for r in rows if r[0]}),
+        "user_agents": sorted({str(r[1]) for r in rows if r[1]})[:10],
+    }
+
+
+def _store(
+    lake: Path,
+    rule_findings: list[Finding],
+    ml: list[Finding],
+    version: str | None,
+    notes: list[str],
+    config: SuppressionConfig,
+) -> DetectStats:
+    findings = rule_findings + ml
+    archived = {f.finding_id: r for f in findings if (r := config.reason(f)) is not None}
+    with open_db(lake) as con:
+        stats = upsert_findings(con, findings)
+        for fid, reason in sorted(archived.items()):
+            con.execute(read_sql("detect/archive.sql"), {"finding_id": fid, "reason": reason})
+    return DetectStats(
+        rule_findings=len(rule_findings),
+        ml_findings=len(ml),
+        created=stats.created,
+        updated=stats.updated,
+        unchanged=stats.unchanged,
+        archived=len(archived),
+        model_version=version,
+        findings=findings,
+        notes=notes,
+    )

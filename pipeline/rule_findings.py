@@ -1,0 +1,111 @@
+"""Run the exact rules of `models/rules/` over the lake and turn their matches into findings.
+
+Each rule's prefilter runs in DuckDB (sql/detect/rule_candidates.sql), so the Python predicate
+only judges the few candidate events. Matches of one rule, principal and account on one UTC day
+form one finding (its episode), so a rerun, or more matches later that day, update the finding
+rather than repeat it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from models.registry import load_rules
+from models.rules.base import Event, Rule, RuleContext
+from pipeline.findings import Finding, finding_id
+from pipeline.sqlfiles import read_sql
+
+MAX_EVIDENCE_EVENTS = 20
+
+
+def workloads(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """Principal keys and role ARNs of EC2/Lambda/ECS workloads (sql/detect/workloads.sql)."""
+    return frozenset(
+        str(row[1]) for row in con.execute(read_sql("detect/workloads.sql")).fetchall()
+    )
+
+
+def candidates(con: duckdb.DuckDBPyConnection, rule: Rule, since: datetime | None) -> list[Event]:
+    """The events passing a rule's prefilter, as `Event`s."""
+    params = {
+        "since": since,
+        "event_names": sorted(rule.event_names),
+        "identity_types": sorted(rule.identity_types),
+        "outside_aws": rule.outside_aws,
+        "agents": list(rule.agents),
+    }
+    cursor = con.execute(read_sql("detect/rule_candidates.sql"), params)
+    columns = [d[0] for d in cursor.description or []]
+    rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return [Event(row, row.pop("inside_aws")) for row in rows]
+
+
+def run_rules(
+    con: duckdb.DuckDBPyConnection, context: RuleContext, since: datetime | None = None
+) -> list[Finding]:
+    """Findings of every registered rule over events at or after `since`."""
+    findings: list[Finding] = []
+    for rule in load_rules().values():
+        matched = [e for e in candidates(con, rule, since) if rule.matches(e, context)]
+        findings.extend(to_findings(rule, matched))
+    return findings
+
+
+def to_findings(rule: Rule, events: Iterable[Event]) -> list[Finding]:
+    """One finding per (principal, account, UTC day) of a rule's matching events."""
+    groups: dict[tuple[str, str, str], list[Event]] = defaultdict(list)
+    for event in events:
+        day = f"{event.get('event_time'):%Y-%m-%d}"
+        groups[(str(event.get("principal_key")), str(event.account_id), day)].append(event)
+    return [_finding(rule, key, group) for key, group in sorted(groups.items())]
+
+
+def _finding(rule: Rule, key: tuple[str, str, str], events: list[Event]) -> Finding:
+    principal, account, day = key
+    times = [e.get("event_time") for e in events]
+    regions = sorted({str(e.get("aws_region")) for e in events if e.get("aws_region")})
+    detector = f"rules.{rule.rule_id}"
+    return Finding(
+        finding_id=finding_id(detector, principal, f"{account}/{day}"),
+        type=rule.finding_type,
+        severity=rule.severity,
+        title=rule.title,
+        description=f"{rule.description} ({len(events)} event(s) by {principal} on {day})",
+        account_id=account,
+        principal=principal,
+        region=regions[0] if len(regions) == 1 else None,
+        first_seen=min(times),
+        last_seen=max(times),
+        event_count=len(events),
+        detector=detector,
+        evidence=_evidence(rule, events, regions),
+    )
+
+
+def _evidence(rule: Rule, events: list[Event], regions: list[str]) -> dict[str, Any]:
+    shown = events[:MAX_EVIDENCE_EVENTS]
+    return {
+        "rule": rule.rule_id,
+        "why": rule.description,
+        "regions": regions,
+        "source_ips": sorted({str(e.get("source_ip_address")) for e in events}),
+        "user_agents": sorted({str(e.get("user_agent")) for e in events})[:10],
+        "events": [
+            {
+                "event_id": e.get("event_id"),
+                "event_time": e.get("event_time"),
+                "event_name": e.get("event_name"),
+                "event_source": e.get("event_source"),
+                "source_ip_address": e.get("source_ip_address"),
+                "error_code": e.get("error_code"),
+                "request_parameters": e.request or None,
+            }
+            for e in shown
+        ],
+        "events_omitted": max(len(events) - len(shown), 0),
+    }
