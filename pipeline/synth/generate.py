@@ -81,7 +81,7 @@ def generate_account(org: Org, index: int, slots: list[Slot], sink: Sink) -> _Ac
         day_start = org.start + day * 86400
         items = by_day.pop(day, [])
         for profile in plan.profiles:
-            items.extend(day_calls(profile, day, day_start, org.weekday(day), fac))
+            items.extend(day_calls(profile, day, day_start, org.weekday(day), fac, org.intensity))
         deliverer.add(items)
     deliverer.finish()
     return _AccountResult(deliverer.objects, deliverer.events, labels)
@@ -103,16 +103,18 @@ def generate_organisation(
     start: datetime | None = None,
     s3_client: object | None = None,
     workers: int | None = None,
+    intensity: float = 1.0,
 ) -> SynthSummary:
     """Write CloudTrail objects and ``labels.json`` for a synthetic organisation to ``out``.
 
     ``principals`` is the organisation's total, spread evenly over accounts (each account also
     gets its root user and scanner); ``attacks`` selects techniques and hard negatives by id or
-    name (all when None, none when empty).
+    name (all when None, none when empty). ``intensity`` scales every benign principal's call
+    rate (1.0: the documented rates); ``workers`` processes generate accounts in parallel.
     """
     began = time.monotonic()
     first = start or DEFAULT_START
-    org = build_org(seed, accounts, principals, days, first.timestamp())
+    org = build_org(seed, accounts, principals, days, first.timestamp(), intensity)
     slots = schedule(org, select(attacks))
     per_account = [[s for s in slots if s.account_index == i] for i in range(accounts)]
     sink = _sink(out, s3_client)

@@ -34,6 +34,7 @@ class Org:
     principals: int
     holidays: frozenset[int]
     people: tuple[Person, ...]
+    intensity: float = 1.0
 
     def weekday(self, day: int) -> int:
         """Weekday (Monday = 0) of ``day`` days after the start."""
@@ -61,7 +62,9 @@ def rng_for(seed: int, *parts: object) -> random.Random:
     return random.Random(":".join(str(p) for p in (seed, *parts)))
 
 
-def build_org(seed: int, accounts: int, principals: int, days: int, start: float) -> Org:
+def build_org(
+    seed: int, accounts: int, principals: int, days: int, start: float, intensity: float = 1.0
+) -> Org:
     """Account ids, holidays and the people of the organisation."""
     rng = rng_for(seed, "org")
     ids = tuple(str(rng.randrange(10**11, 10**12)) for _ in range(accounts))
@@ -71,7 +74,7 @@ def build_org(seed: int, accounts: int, principals: int, days: int, start: float
     holidays = frozenset(rng.sample(weekdays, min(len(weekdays), days // 10)))
     humans = max(2, round(principals * registered()["human"][1] / 1.8))
     people = tuple(new_person(rng, i, days) for i in range(humans))
-    return Org(seed, ids, start, days, principals, holidays, people)
+    return Org(seed, ids, start, days, principals, holidays, people, intensity)
 
 
 def _counts(rng: random.Random, per_account: int) -> dict[str, int]:

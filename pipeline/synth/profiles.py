@@ -201,10 +201,11 @@ SHAPES: dict[str, Shape] = {
 
 
 def day_calls(
-    p: Profile, day: int, day_start: float, weekday: int, fac: RecordFactory
+    p: Profile, day: int, day_start: float, weekday: int, fac: RecordFactory, scale: float = 1.0
 ) -> list[Timed]:
-    """All of the profile's calls on one day (``day_start``: UTC midnight, epoch seconds)."""
-    factor = p.day_factor(day, weekday)
+    """All of the profile's calls on one day (``day_start``: UTC midnight, epoch seconds);
+    ``scale`` multiplies the rates of hourly and bursty principals."""
+    factor = p.day_factor(day, weekday) * scale
     if factor <= 0:
         return []
     return SHAPES[p.shape](p, day_start, factor, fac)
