@@ -28,7 +28,7 @@ from pipeline import faults
 from pipeline import lake as lake_files
 from pipeline.batch import BatchResult, Source, read_batch
 from pipeline.db import open_db
-from pipeline.sources.layout import ObjectRef, in_trail_layout
+from pipeline.sources.layout import ObjectRef
 from pipeline.sources.local import LocalSource
 from pipeline.sources.s3 import S3Source, s3_client
 from pipeline.state import (
@@ -97,7 +97,7 @@ def ingest(
     with open_db(lake) as con:
         ensure_tables(con)
         done = ingested_versions(con, src.name)
-    listed = in_trail_layout(list(faults.passing("list", src.list_objects())))
+    listed = list(faults.passing("list", src.list_objects()))
     todo = [ref for ref in listed if done.get(ref.key) != ref.version]
     summary = IngestSummary(skipped_objects=len(listed) - len(todo))
     writer = _LakeWriter(lake, summary)

@@ -44,14 +44,3 @@ def is_event_object(key: str) -> bool:
     if "CloudTrail-Digest/" in key or "/CloudTrail-Insight/" in key:
         return False
     return key.lower().endswith(EVENT_SUFFIXES)
-
-
-def in_trail_layout(refs: list[ObjectRef]) -> list[ObjectRef]:
-    """In a tree that holds CloudTrail's layout, only the objects in that layout.
-
-    A bucket or folder with `AWSLogs/.../CloudTrail/` objects may hold other JSON beside them
-    (labels, inventories, configs); those are not events. A folder of plain exports (no layout
-    anywhere) is taken whole.
-    """
-    in_layout = [ref for ref in refs if _LAYOUT.search(ref.key)]
-    return in_layout if in_layout else refs

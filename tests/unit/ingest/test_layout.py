@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.sources.layout import ObjectRef, in_trail_layout, is_event_object, parse_key
+from pipeline.sources.layout import is_event_object, parse_key
 
 
 def test_a_standard_trail_key_names_account_and_region() -> None:
@@ -38,13 +38,3 @@ def test_digests_and_unrelated_files_are_not_event_objects() -> None:
     assert not is_event_object("AWSLogs/README.txt")
     for key in ("a.json.gz", "a.json", "a.ndjson", "a.jsonl.gz", "A.JSON.GZ"):
         assert is_event_object(key), key
-
-
-def test_json_beside_a_trail_layout_is_not_read_as_events() -> None:
-    def ref(key: str) -> ObjectRef:
-        return ObjectRef(uri=key, key=key, size=1, version="1")
-
-    trail = ref("AWSLogs/111122223333/CloudTrail/us-east-1/2026/10/05/a.json.gz")
-    labels = ref("labels.json")
-    assert in_trail_layout([labels, trail]) == [trail]
-    assert in_trail_layout([labels]) == [labels]  # a folder of plain exports is taken whole
