@@ -125,7 +125,7 @@ def _load_exporters() -> None:
 
 _USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]*@", re.IGNORECASE)
 _SECRET_QUERY = re.compile(
-    r"(?P<key>[?&](?:token|key|secret|password|passwd|sig|signature|auth)[^=&]*=)[^&#\s]*",
+    r"(?P<key>[?&][^=&#\s]*?(?:token|key|secret|passw|sig|auth|credential)[^=&]*=)[^&#\s]*",
     re.IGNORECASE,
 )
 

@@ -181,7 +181,7 @@ def send_frames(
 def _finish(sock: socket.socket) -> None:
     try:
         if isinstance(sock, ssl.SSLSocket):
-            sock.unwrap()  # close_notify both ways: the peer read up to the end of our data
+            _tls_close(sock)
         else:
             sock.shutdown(socket.SHUT_WR)
             while sock.recv(4096):
@@ -189,6 +189,14 @@ def _finish(sock: socket.socket) -> None:
     except TimeoutError:
         # The data is written; a receiver that keeps the connection open is not a failure.
         log.debug("syslog receiver did not close the connection; data was written")
+
+
+def _tls_close(sock: ssl.SSLSocket) -> None:
+    try:
+        sock.unwrap()  # close_notify both ways: the peer read up to the end of our data
+    except ssl.SSLError as exc:
+        # Receivers often close without their own close_notify; ours was sent after the data.
+        log.debug("syslog receiver closed TLS without close_notify: %s", exc.reason)
 
 
 @register("syslog", "syslog+tls")

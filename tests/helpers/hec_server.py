@@ -1,0 +1,135 @@
+"""A loopback HTTP server speaking enough of Splunk's HTTP Event Collector to test against.
+
+It checks `Authorization: Splunk <token>`, splits a request body into its concatenated JSON
+events, answers as HEC does (`{"text": "Success", "code": 0}`, 401/403 with HEC's codes), hands
+out `ackId`s and answers `/services/collector/ack` when acknowledgement is on, and plays injected
+faults in order, one per event request: "503", "400", "slow" (take the events, then answer after
+the client gave up), "noack" (take the events, never acknowledge them).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class HecState:
+    """What the collector received and how it should behave."""
+
+    token: str
+    ack: bool = False
+    faults: list[str] = field(default_factory=list)
+    slow_seconds: float = 1.0
+    batches: list[list[dict[str, Any]]] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    acked: set[int] = field(default_factory=set)
+    next_ack: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """Every event received, in order, duplicates included."""
+        return [event for batch in self.batches for event in batch]
+
+
+def split_events(body: bytes) -> list[dict[str, Any]]:
+    """The JSON objects of a HEC body, concatenated with or without whitespace."""
+    decoder = json.JSONDecoder()
+    text, position, events = body.decode("utf-8"), 0, []
+    while position < len(text):
+        while position < len(text) and text[position].isspace():
+            position += 1
+        if position >= len(text):
+            break
+        event, position = decoder.raw_decode(text, position)
+        events.append(event)
+    return events
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet test output
+        return
+
+    def do_POST(self) -> None:
+        state = self.server.state
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with state.lock:
+            state.requests.append({"path": self.path, "headers": dict(self.headers)})
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Splunk "):
+            return self._answer(401, {"text": "Token is required", "code": 2})
+        if auth != f"Splunk {state.token}":
+            return self._answer(403, {"text": "Invalid token", "code": 4})
+        if self.path.startswith("/services/collector/ack"):
+            return self._ack(json.loads(body))
+        self._events(body)
+
+    def _events(self, body: bytes) -> None:
+        state = self.server.state
+        with state.lock:
+            fault = state.faults.pop(0) if state.faults else "ok"
+        if fault == "503":
+            return self._answer(503, {"text": "Server is busy", "code": 9})
+        if fault == "400":
+            return self._answer(400, {"text": "Invalid data format", "code": 6})
+        with state.lock:
+            state.batches.append(split_events(body))
+            ack_id = state.next_ack
+            state.next_ack += 1
+            if fault != "noack":
+                state.acked.add(ack_id)
+        if fault == "slow":
+            time.sleep(state.slow_seconds)
+        answer: dict[str, Any] = {"text": "Success", "code": 0}
+        if state.ack:
+            answer["ackId"] = ack_id
+        self._answer(200, answer)
+
+    def _ack(self, request: dict[str, Any]) -> None:
+        state = self.server.state
+        with state.lock:
+            acks = {str(i): i in state.acked for i in request.get("acks", [])}
+        self._answer(200, {"acks": acks})
+
+    def _answer(self, status: int, answer: dict[str, Any]) -> None:
+        data = json.dumps(answer).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a "slow" fault)
+            pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port: int, state: HecState) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.state = state
+
+
+@contextmanager
+def hec_server(state: HecState, port: int = 0) -> Iterator[str]:
+    """Run a collector on 127.0.0.1 (`port` 0: any free one); yield its base URL."""
+    server = _Server(port, state)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,226 @@
+"""The canonical payload: OCSF 1.6 Detection Finding, checked against the schema sources."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from pipeline.exporters.ocsf import severity_id, to_payload
+from pipeline.findings import Finding
+from tests.helpers.findings import T0, ml_finding, rule_finding
+from tests.helpers.golden import assert_golden
+from tests.helpers.ocsf import requirement, validate_event
+
+STANDARD = {"rule": rule_finding, "ml": ml_finding}
+
+
+@pytest.mark.parametrize("kind", sorted(STANDARD))
+def test_standard_findings_match_their_golden_ocsf_payload(kind: str) -> None:
+    assert_golden(f"ocsf_{kind}.json", to_payload(STANDARD[kind]()))
+
+
+VARIANTS: dict[str, Finding] = {
+    "rule": rule_finding(),
+    "ml": ml_finding(),
+    "updated": ml_finding(version=3, event_count=412, last_seen=T0 + timedelta(hours=3)),
+    "archived": rule_finding(status="archived"),
+    "no account, region or evidence": rule_finding(account_id=None, region=None, evidence={}),
+    "root, policy type": rule_finding(
+        principal="arn:aws:iam::111122223333:root",
+        type="Policy:IAMUser/RootCredentialUsage",
+        severity=2.0,
+    ),
+    "instance credentials outside AWS": rule_finding(
+        principal="arn:aws:iam::111122223333:role/web-app",
+        type="UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
+        evidence={"unusual": {"networks": {"198.51.100.9": 14}}, "events": []},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_every_payload_is_a_valid_ocsf_1_6_detection_finding(name: str) -> None:
+    payload = to_payload(VARIANTS[name])
+
+    assert validate_event(payload, "detection_finding") == []
+    assert payload["class_uid"] == 2004
+    assert payload["metadata"]["version"] == "1.6.0"
+
+
+def test_payload_fills_every_required_and_applicable_recommended_attribute() -> None:
+    profiles = ("cloud",)
+    payload = to_payload(ml_finding())
+    # status_code / status_detail describe an event's outcome, not a finding: nothing to say.
+    not_applicable = {"status_code", "status_detail"}
+
+    assert requirement("detection_finding", "required", profiles) <= payload.keys()
+    assert requirement("detection_finding", "recommended", profiles) - not_applicable <= (
+        payload.keys()
+    )
+
+
+def test_the_cloud_profile_is_declared_because_its_required_cloud_object_is_filled() -> None:
+    payload = to_payload(rule_finding())
+
+    assert "cloud" in payload["metadata"]["profiles"]
+    assert payload["cloud"] == {
+        "provider": "AWS",
+        "region": "us-east-1",
+        "account": {"uid": "111122223333", "type_id": 10, "type": "AWS Account"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("severity", "expected"),
+    [(1.0, 2), (3.9, 2), (4.0, 3), (6.9, 3), (7.0, 4), (8.9, 4), (9.5, 5)],
+)
+def test_guardduty_severity_bands_map_to_ocsf_low_medium_high(
+    severity: float, expected: int
+) -> None:
+    assert severity_id(severity) == expected
+    assert to_payload(rule_finding(severity=severity))["severity_id"] == expected
+
+
+def test_a_new_version_is_an_update_of_the_same_finding_uid() -> None:
+    first = to_payload(rule_finding())
+    second = to_payload(rule_finding(version=2, event_count=3, revision=9))
+
+    assert (first["activity_id"], first["type_uid"]) == (1, 200401)
+    assert (second["activity_id"], second["type_uid"]) == (2, 200402)
+    assert first["finding_info"]["uid"] == second["finding_info"]["uid"]
+    assert first["metadata"]["uid"] != second["metadata"]["uid"]  # a receiver's dedupe key
+    assert second["count"] == 3
+
+
+def test_times_are_epoch_milliseconds_of_first_last_seen_and_update() -> None:
+    finding = ml_finding()
+    payload = to_payload(finding)
+
+    assert payload["start_time"] == int(finding.first_seen.timestamp() * 1000)
+    assert payload["end_time"] == int(finding.last_seen.timestamp() * 1000)
+    assert payload["finding_info"]["first_seen_time"] == payload["start_time"]
+    assert payload["finding_info"]["last_seen_time"] == payload["end_time"]
+    assert finding.updated_at is not None
+    assert payload["time"] == int(finding.updated_at.timestamp() * 1000)
+
+
+def test_analytic_names_the_detector_and_model_version() -> None:
+    ml = to_payload(ml_finding())["finding_info"]["analytic"]
+    rule = to_payload(rule_finding())["finding_info"]["analytic"]
+
+    assert ml == {
+        "uid": "isolation_forest",
+        "name": "isolation_forest",
+        "type_id": 4,
+        "type": "Learning (ML/DL)",
+        "version": "iforest-2026.10.01",
+    }
+    assert rule["type_id"] == 1 and "version" not in rule
+
+
+def test_principal_is_the_actor_and_the_affected_resource() -> None:
+    payload = to_payload(ml_finding())
+
+    user = payload["actor"]["user"]
+    assert user["uid"] == "arn:aws:iam::111122223333:role/ci-deployer"
+    assert user["name"] == "ci-deployer"
+    assert user["account"]["type"] == "AWS IAM Role"
+    assert payload["resources"][0]["uid"] == user["uid"]
+    assert payload["resources"][0]["type"] == "AWS::IAM::Role"
+
+
+def _analysis(payload: dict[str, Any]) -> dict[str, Any]:
+    analyses = payload["anomaly_analyses"]
+    assert len(analyses) == 1
+    result: dict[str, Any] = analyses[0]
+    return result
+
+
+def test_unusual_behaviour_is_shown_next_to_the_profiled_behaviour() -> None:
+    analysis = _analysis(to_payload(ml_finding()))
+
+    unusual = {
+        (a["observation_parameter"], o["value"])
+        for a in analysis["anomalies"]
+        if a["observation_type"] == "Frequency Analysis"
+        for o in a["observations"]
+    }
+    profiled = {
+        (b["observation_parameter"], b["observed_pattern"], o["value"])
+        for b in analysis["baselines"]
+        if b["observation_type"] == "Frequency Analysis"
+        for o in b["observations"]
+    }
+    assert ("api", "GetAccountAuthorizationDetails") in unusual
+    assert ("user_agent", "python-requests/2.31.0") in unusual
+    assert ("api", "FREQUENT", "AssumeRole") in profiled
+    assert ("api", "RARE", "ListBuckets") in profiled
+    assert ("asn", "FREQUENT", "AS16509 AMAZON-02") in profiled
+    assert analysis["analysis_targets"] == [
+        {"name": "arn:aws:iam::111122223333:role/ci-deployer", "type": "Principal"}
+    ]
+
+
+def test_feature_contributions_carry_value_baseline_and_peer() -> None:
+    analysis = _analysis(to_payload(ml_finding()))
+
+    def by(section: str, pattern: str) -> dict[str, str]:
+        return {
+            x["observation_parameter"]: x["observations"][0]["value"]
+            for x in analysis[section]
+            if x["observation_type"] == "Feature Contribution" and x["observed_pattern"] == pattern
+        }
+
+    assert by("anomalies", "ANOMALOUS")["distinct_apis"] == "41"
+    assert by("baselines", "BASELINE")["distinct_apis"] == "6.5"
+    assert by("baselines", "PEER")["access_denied_rate"] == "0.02"
+    assert "new_asn" not in by("baselines", "PEER")  # no peer value: no invented baseline
+
+
+def test_evidence_artifacts_name_each_unusual_value_and_sample_event() -> None:
+    evidences = to_payload(ml_finding())["evidences"]
+
+    apis = {e["api"]["operation"] for e in evidences if "api" in e}
+    ips = {e["src_endpoint"]["ip"] for e in evidences if "ip" in e.get("src_endpoint", {})}
+    asns = {
+        e["src_endpoint"]["autonomous_system"]["number"]
+        for e in evidences
+        if "autonomous_system" in e.get("src_endpoint", {})
+    }
+    events = {e["uid"] for e in evidences if e["name"] == "CloudTrail event"}
+    assert apis == {"ListUsers", "ListRoles", "GetAccountAuthorizationDetails"}
+    assert ips == {"203.0.113.77"}
+    assert asns == {64500}
+    assert events == {
+        "6d4b2a6e-1111-4c1e-9f00-000000000001",
+        "6d4b2a6e-1111-4c1e-9f00-000000000002",
+    }
+
+
+def test_a_rules_own_evidence_is_kept_as_data_and_in_full_in_unmapped() -> None:
+    finding = rule_finding()
+    payload = to_payload(finding)
+
+    data = [e["data"] for e in payload["evidences"] if e["name"] == "detector evidence"]
+    assert data == [{k: v for k, v in finding.evidence.items() if k != "events"}]
+    assert payload["unmapped"]["trailguard"]["evidence"] == finding.evidence
+    assert payload["unmapped"]["trailguard"]["severity"] == 7.5
+    assert "anomaly_analyses" not in payload  # an exact rule has no baseline to show
+
+
+def test_observables_pivot_on_principal_unusual_ip_and_user_agent() -> None:
+    observables = {(o["type_id"], o["value"]) for o in to_payload(ml_finding())["observables"]}
+
+    assert observables == {
+        (10, "arn:aws:iam::111122223333:role/ci-deployer"),
+        (2, "203.0.113.77"),
+        (16, "python-requests/2.31.0"),
+    }
+
+
+def test_archived_findings_are_not_alerts() -> None:
+    payload = to_payload(rule_finding(status="archived"))
+
+    assert (payload["status_id"], payload["status"], payload["is_alert"]) == (5, "Archived", False)
