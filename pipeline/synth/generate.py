@@ -104,20 +104,23 @@ def generate_organisation(
     s3_client: object | None = None,
     workers: int | None = None,
     intensity: float = 1.0,
+    sink: Sink | None = None,
 ) -> SynthSummary:
     """Write CloudTrail objects and ``labels.json`` for a synthetic organisation to ``out``.
 
     ``principals`` is the organisation's total, spread evenly over accounts (each account also
     gets its root user and scanner); ``attacks`` selects techniques and hard negatives by id or
     name (all when None, none when empty). ``intensity`` scales every benign principal's call
-    rate (1.0: the documented rates); ``workers`` processes generate accounts in parallel.
+    rate (1.0: the documented rates); ``workers`` processes generate accounts in parallel
+    (into a local folder; other sinks are written from this process). ``sink`` overrides where
+    objects go (e.g. a ``MemorySink`` in tests); ``out`` is then only reported.
     """
     began = time.monotonic()
     first = start or DEFAULT_START
     org = build_org(seed, accounts, principals, days, first.timestamp(), intensity)
     slots = schedule(org, select(attacks))
     per_account = [[s for s in slots if s.account_index == i] for i in range(accounts)]
-    sink = _sink(out, s3_client)
+    sink = sink or _sink(out, s3_client)
     workers = min(accounts, workers or os.cpu_count() or 1)
     if workers > 1 and isinstance(sink, LocalSink):
         jobs = [(org, i, per_account[i], out) for i in range(accounts)]

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.synth.delivery import MemorySink
 from pipeline.synth.generate import SynthSummary, generate_organisation
 
 SMALL = {"days": 9, "accounts": 3, "principals": 30, "seed": 11, "intensity": 0.2}
@@ -17,9 +18,9 @@ SMALL = {"days": 9, "accounts": 3, "principals": 30, "seed": 11, "intensity": 0.
 
 @dataclass(frozen=True)
 class Generated:
-    """A generated organisation: where it is, what the run said, what it wrote."""
+    """A generated organisation: its objects (raw and decoded), the run's summary, labels."""
 
-    root: Path
+    raw: dict[str, bytes]
     summary: SynthSummary
     objects: dict[str, dict[str, Any]]
     labels: dict[str, Any]
@@ -30,20 +31,26 @@ class Generated:
         return sorted(k for k in self.objects if "/CloudTrail/" in k)
 
 
-def read_tree(root: Path) -> dict[str, dict[str, Any]]:
-    """Every ``.json.gz`` object under ``root``, by key, decoded."""
-    return {
-        str(path.relative_to(root)): json.loads(gzip.decompress(path.read_bytes()))
-        for path in root.rglob("*.json.gz")
+def read_tree(root: Path) -> dict[str, bytes]:
+    """Every ``.json.gz`` object under ``root``, by key (as the S3 key would be)."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*.json.gz")}
+
+
+def decode(raw: dict[str, bytes], labels: bytes, summary: SynthSummary) -> Generated:
+    """Decode every object of a generated organisation."""
+    objects = {
+        key: json.loads(gzip.decompress(body))
+        for key, body in raw.items()
+        if key.endswith(".json.gz")
     }
+    records = [rec for key in sorted(objects) for rec in objects[key].get("Records", [])]
+    return Generated(raw, summary, objects, json.loads(labels), records)
 
 
 @pytest.fixture(scope="session")
-def small_org(tmp_path_factory: pytest.TempPathFactory) -> Generated:
-    """Nine days of a three-account organisation with every registered scenario."""
-    root = tmp_path_factory.mktemp("synth")
-    summary = generate_organisation(str(root), workers=1, **SMALL)
-    labels = json.loads((root / "labels.json").read_text())
-    objects = read_tree(root)
-    records = [rec for key in sorted(objects) for rec in objects[key].get("Records", [])]
-    return Generated(root, summary, objects, labels, records)
+def small_org() -> Generated:
+    """Nine days of a three-account organisation with every registered scenario (in memory:
+    thousands of small files are slow to write on a busy disk)."""
+    sink = MemorySink()
+    summary = generate_organisation("memory://small", workers=1, sink=sink, **SMALL)
+    return decode(sink.objects, sink.objects["labels.json"], summary)

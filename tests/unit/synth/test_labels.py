@@ -14,8 +14,19 @@ from pipeline.synth.schedule import learning_days
 from tests.unit.synth.conftest import SMALL, Generated
 
 INGESTED = datetime(2026, 11, 1, tzinfo=UTC)
-KEYS = {"id", "kind", "technique", "name", "difficulty", "principal_key", "account_id", "start",
-        "end", "event_ids", "expected_finding_types"}
+KEYS = {
+    "id",
+    "kind",
+    "technique",
+    "name",
+    "difficulty",
+    "principal_key",
+    "account_id",
+    "start",
+    "end",
+    "event_ids",
+    "expected_finding_types",
+}
 
 
 @pytest.fixture(scope="module")

@@ -109,13 +109,18 @@ def test_errors_come_with_a_message_and_a_null_response(small_org: Generated) ->
 
 
 def test_lambda_events_keep_their_api_version(small_org: Generated) -> None:
-    lambda_names = {r["eventName"] for r in small_org.records
-                    if r["eventSource"] == "lambda.amazonaws.com"}
+    lambda_names = {
+        r["eventName"] for r in small_org.records if r["eventSource"] == "lambda.amazonaws.com"
+    }
     assert "UpdateFunctionCode20150331v2" in lambda_names
 
 
 def test_sso_console_logins_say_no_mfa_as_identity_center_does(small_org: Generated) -> None:
-    logins = [r for r in small_org.records if r["eventName"] == "ConsoleLogin"
-              and "AWSReservedSSO_" in r["userIdentity"].get("arn", "")]
+    logins = [
+        r
+        for r in small_org.records
+        if r["eventName"] == "ConsoleLogin"
+        and "AWSReservedSSO_" in r["userIdentity"].get("arn", "")
+    ]
     assert logins
     assert {r["additionalEventData"]["MFAUsed"] for r in logins} == {"No"}
