@@ -90,7 +90,7 @@ def to_batch(
         )
         result.objects.append(state)
     indexes = [row.pop("_record_index") for row in rows]
-    table = pa.Table.from_pylist(rows, schema=SCHEMA)
+    table = to_table(rows)
     accounts = partition_accounts(table, pa.array(key_accounts, pa.string()))
     result.table = (
         table.append_column("_account", accounts)
@@ -98,6 +98,12 @@ def to_batch(
         .append_column("_object_version", pa.array(versions, pa.string()))
     )
     return result
+
+
+def to_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows as an Arrow table of the lake schema, built column by column (faster than by row)."""
+    columns = {f.name: pa.array([row[f.name] for row in rows], type=f.type) for f in SCHEMA}
+    return pa.table(columns, schema=SCHEMA)
 
 
 def _decode_into(

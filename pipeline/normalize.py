@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -76,7 +77,9 @@ def normalize_record(record: object, source_key: str, ingested_at: datetime) -> 
     }
     row["event_id"], row["event_id_derived"] = _event_id(fields.get("eventID"), record)
     for name, column in SCALAR_FIELDS.items():
-        row[column] = _as_text(fields.get(name), name, extra)
+        value = fields.get(name)
+        # The common case inline: this loop runs ~16 times for every event ingested.
+        row[column] = value if value is None or type(value) is str else _as_text(value, name, extra)
     for name, column in BOOL_FIELDS.items():
         row[column] = _as_bool(fields.get(name), name, extra)
     for name, column in JSON_FIELDS.items():
@@ -90,6 +93,8 @@ def normalize_record(record: object, source_key: str, ingested_at: datetime) -> 
 
 def _split_fields(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Known CloudTrail fields (by canonical name) and everything else."""
+    if KNOWN_FIELDS.issuperset(record):
+        return record, {}  # the common case: a real CloudTrail record
     fields: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for key, value in record.items():
@@ -167,6 +172,7 @@ def _identity_columns(identity: object, extra: dict[str, Any]) -> dict[str, Any]
     }
 
 
+@lru_cache(maxsize=8192)
 def base_event_name(name: str | None) -> str | None:
     """eventName without Lambda's API-version suffix: UpdateFunctionCode20150331v2 -> ...Code."""
     if not name:
@@ -174,6 +180,7 @@ def base_event_name(name: str | None) -> str | None:
     return _API_VERSION_SUFFIX.sub("", name) or name
 
 
+@lru_cache(maxsize=65536)
 def looks_like_ip(value: str | None) -> bool:
     """True for an IPv4/IPv6 literal; False for service names such as `lambda.amazonaws.com`."""
     if not value:
