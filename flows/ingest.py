@@ -1,0 +1,126 @@
+"""The `ingest` flow: plan in the flow, read each account x region x day part as a mapped task,
+write parts to the lake one at a time in key order (`pipeline.ingest_parts` does the work)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import task_run
+from prefect.task_runners import TaskRunner
+from prefect.tasks import exponential_backoff
+
+from flows.params import DaskAddress, DaskWorkers, EndpointUrl, Lake, Source, TaskRunnerKind
+from flows.runners import make_task_runner
+from pipeline.batch import BatchResult
+from pipeline.ingest import IngestSummary
+from pipeline.ingest_parts import (
+    IngestPart,
+    IngestPlan,
+    PartSummary,
+    finish_ingest,
+    plan_ingest,
+    read_part,
+    write_part,
+)
+
+READ_RETRIES = 3
+
+
+class PartReadError(OSError):
+    """Some objects of a part could not be read; the task is retried."""
+
+
+@task(
+    retries=3,
+    retry_delay_seconds=exponential_backoff(backoff_factor=2),
+    retry_jitter_factor=0.5,
+    cache_policy=NO_CACHE,
+)
+def plan(source: str, lake: Path, endpoint_url: str | None) -> IngestPlan:
+    """List the source and group its new objects into parts."""
+    return plan_ingest(source, lake, endpoint_url=endpoint_url)
+
+
+@task(
+    retries=READ_RETRIES,
+    retry_delay_seconds=exponential_backoff(backoff_factor=2),
+    retry_jitter_factor=0.5,
+    cache_policy=NO_CACHE,
+    task_run_name="read {part.key}",
+)
+def read(source: str, part: IngestPart, started: datetime, endpoint_url: str | None) -> BatchResult:
+    """Fetch and decode one part; a failed GET retries the part while retries remain."""
+    result = read_part(source, part, started, endpoint_url=endpoint_url)
+    if result.failed and task_run.run_count <= READ_RETRIES:
+        uri, error = result.failed[0]
+        raise PartReadError(f"{len(result.failed)} objects unreadable, e.g. {uri}: {error}")
+    # Out of retries: keep what was read; the unreadable objects stay out of the state
+    # table, so the next scheduled run reads them again (as `trailguard ingest` does).
+    return result
+
+
+@task(retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE, task_run_name="write {part}")
+def write(lake: Path, part: str, result: BatchResult) -> PartSummary:
+    """Add one part to the lake (holding the lake lock)."""
+    return write_part(lake, part, result)
+
+
+def ingest_parts(
+    source: str, lake: Path, runner: TaskRunner[Any], endpoint_url: str | None = None
+) -> IngestSummary:
+    """Plan, map the reads on `runner`, write in plan order; call inside a flow."""
+    logger = get_run_logger()
+    the_plan = plan(source, lake, endpoint_url)
+    logger.info(
+        "%d objects to read in %d parts (%d already in the lake)",
+        the_plan.objects,
+        len(the_plan.parts),
+        the_plan.skipped_objects,
+    )
+    futures = [
+        runner.submit(read, _read_params(the_plan, part, endpoint_url)) for part in the_plan.parts
+    ]
+    # Written here, in plan order, not on the workers: the lake may be local to this process,
+    # and a fixed order keeps the same copy of a re-delivered event as a whole-source ingest.
+    written = [
+        write(lake, part.key, future.result())
+        for part, future in zip(the_plan.parts, futures, strict=True)
+    ]
+    summary = finish_ingest(lake, the_plan, written)
+    logger.info(
+        "ingested %d objects: %d records, %d written, %d duplicates, %d quarantined, %d failed",
+        summary.objects,
+        summary.records,
+        summary.written,
+        summary.duplicates,
+        summary.quarantined,
+        len(summary.failed),
+    )
+    return summary
+
+
+def _read_params(plan: IngestPlan, part: IngestPart, endpoint_url: str | None) -> dict[str, Any]:
+    return {
+        "source": plan.source,
+        "part": part,
+        "started": plan.started,
+        "endpoint_url": endpoint_url,
+    }
+
+
+@flow(name="ingest", log_prints=True)
+def ingest(
+    source: Source,
+    lake: Lake = Path("lake"),
+    endpoint_url: EndpointUrl = None,
+    task_runner: TaskRunnerKind = "thread",
+    dask_address: DaskAddress = None,
+    dask_workers: DaskWorkers = None,
+) -> IngestSummary:
+    """New CloudTrail objects of `source` into `lake`: a mapped task per account x region x day."""
+    with make_task_runner(task_runner, dask_address, dask_workers) as runner:
+        return ingest_parts(source, lake, runner, endpoint_url)

@@ -1,0 +1,139 @@
+"""One writer at a time per lake: an inter-process file lock (fcntl), re-entrant in a process.
+
+Writers (ingest, features, detection, export) change Parquet files and the DuckDB state
+together; two overlapping runs (a scheduled run still going when the next starts, or a CLI run
+beside a served flow) would each deduplicate against files the other is still writing. The lock
+is `<lake>/.trailguard.lock`, taken with `flock`: the kernel releases it when its holder dies,
+so a crashed run never leaves a stale lock. Within one process it is re-entrant for the thread
+that holds it (a flow that holds it can call a writer that takes it again) and exclusive between
+threads (tasks run in threads).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import inspect
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = ".trailguard.lock"
+DEFAULT_TIMEOUT = float(os.environ.get("TRAILGUARD_LOCK_TIMEOUT", "1800"))
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class LakeLocked(TimeoutError):
+    """Another process held the lake's lock for longer than the timeout."""
+
+
+@dataclass
+class _Held:
+    """The process's hold on one lake's lock: the thread lock, the file and the depth."""
+
+    thread_lock: threading.RLock = field(default_factory=threading.RLock)
+    fd: int | None = None
+    depth: int = 0
+
+
+_HELD: dict[Path, _Held] = {}
+_HELD_GUARD = threading.Lock()
+
+
+def lock_path(lake: str | Path) -> Path:
+    """Where a lake's lock file is."""
+    return Path(lake) / LOCK_NAME
+
+
+@contextmanager
+def lake_lock(
+    lake: str | Path, *, timeout: float = DEFAULT_TIMEOUT, purpose: str = "write"
+) -> Iterator[None]:
+    """Hold the lake's write lock; wait up to `timeout` seconds, then raise `LakeLocked`."""
+    path = lock_path(lake).absolute()
+    with _HELD_GUARD:
+        held = _HELD.setdefault(path, _Held())
+    deadline = time.monotonic() + timeout
+    if not held.thread_lock.acquire(timeout=max(timeout, 0.0)):
+        raise LakeLocked(_busy_message(path, timeout, purpose))
+    try:
+        if held.depth == 0:
+            held.fd = _acquire_file(path, deadline, timeout, purpose)
+        held.depth += 1
+        try:
+            yield
+        finally:
+            held.depth -= 1
+            if held.depth == 0 and held.fd is not None:
+                fcntl.flock(held.fd, fcntl.LOCK_UN)
+                os.close(held.fd)
+                held.fd = None
+    finally:
+        held.thread_lock.release()
+
+
+def _acquire_file(path: Path, deadline: float, timeout: float, purpose: str) -> int:
+    """Open the lock file and flock it, polling with backoff until the deadline."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    delay, warned = 0.05, False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise LakeLocked(_busy_message(path, timeout, purpose)) from None
+            if not warned:
+                log.warning("waiting for %s: another trailguard run is writing the lake", path)
+                warned = True
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+            continue
+        _note_holder(fd, purpose)
+        return fd
+
+
+def _note_holder(fd: int, purpose: str) -> None:
+    """Write who holds the lock into the file, for the message of whoever waits."""
+    note = (
+        f"pid {os.getpid()} ({purpose}) since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
+    )
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, note.encode(), 0)
+
+
+def _busy_message(path: Path, timeout: float, purpose: str) -> str:
+    try:
+        holder = path.read_text().strip() or "another process"
+    except OSError:
+        holder = "another process"
+    return (
+        f"cannot {purpose}: the lake is being written by {holder} (lock {path}) and stayed "
+        f"locked for more than {timeout:.0f}s; wait for that run to finish, or raise "
+        "TRAILGUARD_LOCK_TIMEOUT"
+    )
+
+
+def holds_lake_lock(fn: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a writer whose `lake` argument names the lake: it runs holding that lake's lock."""
+    signature = inspect.signature(fn)
+    if "lake" not in signature.parameters:
+        raise TypeError(f"{fn.__qualname__} has no `lake` parameter to lock")
+
+    @functools.wraps(fn)
+    def locked(*args: P.args, **kwargs: P.kwargs) -> R:
+        lake = signature.bind_partial(*args, **kwargs).arguments["lake"]
+        with lake_lock(lake, purpose=fn.__qualname__):
+            return fn(*args, **kwargs)
+
+    return locked

@@ -1,0 +1,124 @@
+"""Flow tests run against a real Prefect server: started here on a free loopback port, unless
+`PREFECT_API_URL` already names one (as `.ci/run` may). The environment is set when this file
+is imported, before any test imports Prefect (its settings are read once), and is inherited by
+Dask worker processes, so no process starts a server of its own or talks to Prefect Cloud."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_HOME = Path(tempfile.mkdtemp(prefix="trailguard-prefect-"))
+_QUIET = {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_UI_ENABLED": "false",
+    "PREFECT_SERVER_UI_ENABLED": "false",
+    "PREFECT_CLOUD_API_URL": "http://127.0.0.1:9/api",  # never Prefect Cloud
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _configure() -> tuple[str, int | None]:
+    """Point Prefect at our server (a free port) unless `PREFECT_API_URL` names one already."""
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"], None
+    os.environ.setdefault("PREFECT_HOME", str(_HOME))
+    os.environ.update(_QUIET)
+    port = _free_port()
+    os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
+    return os.environ["PREFECT_API_URL"], port
+
+
+API_URL, _PORT = _configure()
+_SERVER: list[subprocess.Popen[bytes]] = []
+
+
+def _start_server() -> None:
+    """Start `prefect server start` once (it takes ~20 s); tests wait for it only when needed."""
+    if _PORT is None or _SERVER:
+        return
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
+    log = (_HOME / "server.log").open("wb")
+    _SERVER.append(
+        subprocess.Popen(
+            [*command, "--port", str(_PORT), "--no-ui"], stdout=log, stderr=subprocess.STDOUT
+        )
+    )
+
+
+@atexit.register
+def _stop_server() -> None:
+    """Stop the server this file started."""
+    for server in _SERVER:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    _SERVER.clear()
+    shutil.rmtree(_HOME, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the server as soon as tests that need it are collected, so it boots meanwhile."""
+    if any("prefect_api" in getattr(item, "fixturenames", ()) for item in items):
+        _start_server()
+
+
+def _wait_healthy(url: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _SERVER and _SERVER[0].poll() is not None:
+            log = (_HOME / "server.log").read_text(errors="replace")
+            pytest.fail(f"prefect server exited with {_SERVER[0].returncode}:\n{log[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.25)
+    pytest.fail(f"prefect server at {url} not healthy after {timeout:.0f}s")
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[str]:
+    """The URL of a healthy Prefect server's API."""
+    _start_server()
+    _wait_healthy(API_URL)
+    yield API_URL
+    _stop_server()
+
+
+@pytest.fixture(scope="session")
+def small_org(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic organisation: 1 day, 2 accounts, 3 regions each (a few hundred objects)."""
+    from pipeline.synth.generate import generate_organisation
+
+    full = tmp_path_factory.mktemp("org-full")
+    generate_organisation(
+        str(full), days=1, accounts=2, principals=4, seed=7, workers=1, attacks=[]
+    )
+    org = tmp_path_factory.mktemp("org")
+    for region_dir in sorted(full.glob("AWSLogs/*/CloudTrail/*")):
+        if region_dir.name in {"us-east-1", "eu-west-1", "us-west-2"}:
+            shutil.copytree(region_dir, org / region_dir.relative_to(full))
+    return org

@@ -1,0 +1,38 @@
+"""What a lake holds, in a form two lakes can be compared by: rows and state, order-free."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.db import open_db
+
+# Run-specific values: when a row or object was ingested differs between any two runs.
+_RUN_COLUMNS = ("ingested_at",)
+
+
+def lake_rows(lake: Path) -> list[tuple[Any, ...]]:
+    """Every event row of the lake's Parquet files (without run timestamps), sorted."""
+    files = sorted(p for p in (lake / "events").rglob("*.parquet") if not p.name.startswith("."))
+    if not files:
+        return []
+    table = pa.concat_tables([pq.read_table(f) for f in files]).drop_columns(list(_RUN_COLUMNS))
+    return sorted(tuple(str(v) for v in row.values()) for row in table.to_pylist())
+
+
+def state_rows(lake: Path) -> list[tuple[Any, ...]]:
+    """The ingest cursor: (source, key, version, records, quarantined) of every object."""
+    with open_db(lake, read_only=True) as con:
+        return con.execute(
+            "SELECT source, key, version, records, quarantined FROM ingest_state ORDER BY ALL"
+        ).fetchall()
+
+
+def duplicate_event_ids(lake: Path) -> int:
+    """How many event ids appear more than once in the lake (must be 0)."""
+    rows = lake_rows(lake)
+    ids = [r[0] for r in rows]
+    return len(ids) - len(set(ids))

@@ -1,0 +1,114 @@
+"""The `ingest` flow: the lake of `trailguard ingest`, retried reads, Dask, checked parameters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.ingest import ingest as plain_ingest
+from pipeline.sources.local import LocalSource
+from tests.flows.lake_contents import duplicate_event_ids, lake_rows, state_rows
+
+pytestmark = pytest.mark.prefect
+
+
+def test_ingest_flow_builds_the_same_lake_as_plain_ingest(
+    prefect_api: str, small_org: Path, tmp_path: Path
+) -> None:
+    from flows.ingest import ingest
+
+    summary = ingest(source=str(small_org), lake=tmp_path / "flow")
+    plain_ingest(str(small_org), tmp_path / "plain", workers=1)
+
+    assert summary.written > 0
+    assert lake_rows(tmp_path / "flow") == lake_rows(tmp_path / "plain")
+    assert state_rows(tmp_path / "flow") == state_rows(tmp_path / "plain")
+
+
+def test_a_rerun_reads_nothing_and_a_plain_ingest_skips_what_the_flow_read(
+    prefect_api: str, small_org: Path, tmp_path: Path
+) -> None:
+    from flows.ingest import ingest
+
+    first = ingest(source=str(small_org), lake=tmp_path / "lake")
+    again = ingest(source=str(small_org), lake=tmp_path / "lake")
+    plain = plain_ingest(str(small_org), tmp_path / "lake", workers=1)
+
+    assert first.objects > 0
+    assert (again.objects, again.skipped_objects) == (0, first.objects)
+    assert (plain.objects, plain.skipped_objects) == (0, first.objects)
+
+
+def test_a_part_whose_read_fails_once_is_retried_and_nothing_is_lost(
+    prefect_api: str, small_org: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.ingest import ingest
+
+    flaky = sorted(small_org.rglob("*.json.gz"))[0]
+    failures: list[str] = []
+    read_object = LocalSource.read_object
+
+    def fail_once(self: LocalSource, ref: object) -> bytes:
+        if ref.uri == str(flaky) and not failures:  # type: ignore[attr-defined]
+            failures.append(ref.uri)  # type: ignore[attr-defined]
+            raise ConnectionResetError("connection reset by peer")
+        return read_object(self, ref)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LocalSource, "read_object", fail_once)
+    monkeypatch.setattr("flows.ingest.read.retry_delay_seconds", [0.1])
+    summary = ingest(source=str(small_org), lake=tmp_path / "flow")
+    plain_ingest(str(small_org), tmp_path / "plain", workers=1)
+
+    assert failures == [str(flaky)]
+    assert summary.failed == []
+    assert lake_rows(tmp_path / "flow") == lake_rows(tmp_path / "plain")
+
+
+def test_the_dask_runner_on_a_two_worker_cluster_builds_the_same_lake(
+    prefect_api: str, small_org: Path, tmp_path: Path
+) -> None:
+    from distributed import LocalCluster
+
+    from flows.ingest import ingest
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        on_dask = ingest(
+            source=str(small_org),
+            lake=tmp_path / "dask",
+            task_runner="dask",
+            dask_address=cluster.scheduler_address,
+        )
+    on_threads = ingest(source=str(small_org), lake=tmp_path / "threads")
+
+    assert on_dask.written == on_threads.written > 0
+    assert lake_rows(tmp_path / "dask") == lake_rows(tmp_path / "threads")
+    assert state_rows(tmp_path / "dask") == state_rows(tmp_path / "threads")
+    assert duplicate_event_ids(tmp_path / "dask") == 0
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"source": ""},
+        {"source": "ftp://example.com/trail"},
+        {"source": "s3://x"},  # bucket names have 3-63 characters
+        {"task_runner": "ray"},
+        {"dask_address": "scheduler:8786"},  # needs a scheme: tcp://scheduler:8786
+        {"dask_workers": 0},
+        {"endpoint_url": "localhost:9000"},
+    ],
+)
+def test_invalid_parameters_are_refused_before_anything_runs(
+    prefect_api: str, small_org: Path, tmp_path: Path, bad: dict[str, object]
+) -> None:
+    from prefect.exceptions import ParameterTypeError
+
+    from flows.ingest import ingest
+
+    parameters: dict[str, object] = {"source": str(small_org), "lake": tmp_path / "lake", **bad}
+    with pytest.raises(ParameterTypeError):
+        ingest(**parameters)  # type: ignore[arg-type]
+    assert not (tmp_path / "lake").exists()
