@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from pipeline.cli_detect import add_detect_commands
 from pipeline.db import open_db
 from pipeline.ingest import IngestSummary, StrictModeError, ingest
 from pipeline.output import print_rows
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trailguard", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
-    for add in (_add_ingest, _add_query, _add_compact, _add_export):
+    for add in (_add_ingest, _add_query, _add_compact, _add_export, add_detect_commands):
         add(sub)
     return parser
 
