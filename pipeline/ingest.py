@@ -28,6 +28,7 @@ from pipeline import faults
 from pipeline import lake as lake_files
 from pipeline.batch import BatchResult, Source, read_batch
 from pipeline.db import open_db
+from pipeline.lock import holds_lake_lock
 from pipeline.sources.layout import ObjectRef
 from pipeline.sources.local import LocalSource
 from pipeline.sources.s3 import S3Source, s3_client
@@ -81,6 +82,7 @@ def open_source(source: str, endpoint_url: str | None = None) -> Source:
     return LocalSource(source)
 
 
+@holds_lake_lock  # overlapping runs must not write the lake at once
 def ingest(
     source: str,
     lake: Path,
