@@ -66,6 +66,7 @@ def create_login_profile(c: Ctx) -> None:
     """Give an existing (or new) user a console password."""
     c.recon()
     name = c.rng.choice(c.res.users)
+    c.call("GetUser", req={"userName": name})
     if c.loud:
         c.call("CreateUser", req={"userName": name + "-adm"})
         name += "-adm"
