@@ -70,8 +70,10 @@ class Event:
 
     @property
     def succeeded(self) -> bool:
-        """True when the call carried no errorCode."""
-        return not self.row.get("error_code")
+        """True when the call carried no error (sign-in events report failure in the response)."""
+        if self.row.get("error_code") or self.row.get("error_message"):
+            return False
+        return self.response.get(self.name) != "Failure"
 
     @property
     def identity_type(self) -> str:
