@@ -25,6 +25,7 @@ from pipeline.enrich import register_reference
 from pipeline.explain import Baselines, explain, finding_type, history_start, severity
 from pipeline.features import feature_params, load_features
 from pipeline.findings import Finding, finding_id, upsert_findings
+from pipeline.lock import holds_lake_lock
 from pipeline.rule_findings import run_rules, workloads
 from pipeline.sqlfiles import read_sql
 from pipeline.state import create_views
@@ -52,6 +53,7 @@ class DetectStats:
     notes: list[str] = field(default_factory=list)
 
 
+@holds_lake_lock  # one writer of the lake at a time
 def train_model(lake: Path, *, baseline_days: int = 14, now: datetime | None = None) -> ModelInfo:
     """Fit the isolation forest on the trailing `baseline_days` of feature windows and save it."""
     with open_db(lake, read_only=True) as con:
@@ -76,6 +78,7 @@ def _features_end(con: duckdb.DuckDBPyConnection) -> datetime:
     return value
 
 
+@holds_lake_lock  # one writer of the lake at a time
 def run_detection(
     lake: Path, *, since: datetime | None = None, suppression: Path | None = None
 ) -> DetectStats:

@@ -35,6 +35,7 @@ from pipeline.exporters.base import (
     redact,
 )
 from pipeline.findings import Finding, load_findings
+from pipeline.lock import holds_export_lock
 from pipeline.sqlfiles import read_sql
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class ExportStats:
         return self.error is None
 
 
+@holds_export_lock  # two exports at once would send the same batch twice
 def export_findings(
     lake: Path,
     destination: str,

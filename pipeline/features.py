@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from pipeline.db import open_db
 from pipeline.enrich import IP_INFO_SCHEMA, new_ips, register_reference
+from pipeline.lock import holds_lake_lock
 from pipeline.sqlfiles import read_sql, sql_files
 from pipeline.state import create_views
 
@@ -50,6 +51,7 @@ class FeatureStats:
     full: bool
 
 
+@holds_lake_lock  # overlapping runs must not read files a compaction removes
 def build_features(lake: Path, *, full: bool = False) -> FeatureStats:
     """Compute features for the hours with new events (all hours when `full`) into the lake."""
     started = time.monotonic()

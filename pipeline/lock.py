@@ -49,17 +49,21 @@ _HELD: dict[Path, _Held] = {}
 _HELD_GUARD = threading.Lock()
 
 
-def lock_path(lake: str | Path) -> Path:
-    """Where a lake's lock file is."""
-    return Path(lake) / LOCK_NAME
+def lock_path(lake: str | Path, scope: str = "lake") -> Path:
+    """Where a lake's lock file for `scope` is ("lake": its data; others: e.g. "export")."""
+    return Path(lake) / (LOCK_NAME if scope == "lake" else f".trailguard-{scope}.lock")
 
 
 @contextmanager
 def lake_lock(
-    lake: str | Path, *, timeout: float = DEFAULT_TIMEOUT, purpose: str = "write"
+    lake: str | Path,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    purpose: str = "write",
+    scope: str = "lake",
 ) -> Iterator[None]:
-    """Hold the lake's write lock; wait up to `timeout` seconds, then raise `LakeLocked`."""
-    path = lock_path(lake).absolute()
+    """Hold the lake's lock for `scope`; wait up to `timeout` seconds, then raise `LakeLocked`."""
+    path = lock_path(lake, scope).absolute()
     with _HELD_GUARD:
         held = _HELD.setdefault(path, _Held())
     deadline = time.monotonic() + timeout
@@ -124,16 +128,29 @@ def _busy_message(path: Path, timeout: float, purpose: str) -> str:
     )
 
 
-def holds_lake_lock(fn: Callable[P, R]) -> Callable[P, R]:
-    """Decorate a writer whose `lake` argument names the lake: it runs holding that lake's lock."""
-    signature = inspect.signature(fn)
-    if "lake" not in signature.parameters:
-        raise TypeError(f"{fn.__qualname__} has no `lake` parameter to lock")
+def lock_decorator(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A decorator for functions with a `lake` argument: they run holding its `scope` lock."""
 
-    @functools.wraps(fn)
-    def locked(*args: P.args, **kwargs: P.kwargs) -> R:
-        lake = signature.bind_partial(*args, **kwargs).arguments["lake"]
-        with lake_lock(lake, purpose=fn.__qualname__):
-            return fn(*args, **kwargs)
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        signature = inspect.signature(fn)
+        if "lake" not in signature.parameters:
+            raise TypeError(f"{fn.__qualname__} has no `lake` parameter to lock")
 
-    return locked
+        @functools.wraps(fn)
+        def locked(*args: P.args, **kwargs: P.kwargs) -> R:
+            lake = signature.bind_partial(*args, **kwargs).arguments["lake"]
+            with lake_lock(lake, purpose=fn.__qualname__, scope=scope):
+                return fn(*args, **kwargs)
+
+        return locked
+
+    return decorate
+
+
+# Stages that read or write the events, features, model and findings: ingest (whose compaction
+# deletes files a concurrent reader could be scanning), features, train, detect.
+holds_lake_lock = lock_decorator("lake")
+# Export only reads findings and moves its own cursor: it must not overlap another export (the
+# same batch would be sent twice), but need not wait for an ingest, nor hold one up while a SIEM
+# is slow to answer.
+holds_export_lock = lock_decorator("export")
