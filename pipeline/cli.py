@@ -13,6 +13,7 @@ from pipeline.cli_detect import add_detect_commands
 from pipeline.db import open_db
 from pipeline.ingest import IngestSummary, StrictModeError, ingest
 from pipeline.output import print_rows
+from pipeline.synth.cli import add_synth_command
 
 Command = Callable[[argparse.Namespace], int]
 DEFAULT_LAKE = Path("lake")
@@ -39,7 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trailguard", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
-    for add in (_add_ingest, _add_query, _add_compact, _add_export, add_detect_commands):
+    for add in (
+        _add_ingest,
+        _add_query,
+        _add_compact,
+        _add_export,
+        add_detect_commands,
+        add_synth_command,
+    ):
         add(sub)
     return parser
 

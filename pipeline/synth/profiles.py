@@ -171,7 +171,7 @@ def _sweep(p: Profile, day_start: float, factor: float, fac: RecordFactory) -> l
 
 def _periodic(p: Profile, day_start: float, factor: float, fac: RecordFactory) -> list[Timed]:
     rng = fac.rng
-    period = 3600 / p.rate
+    period = 3600 / (p.rate * factor)
     t = day_start + rng.random() * period
     out: list[Timed] = []
     while t < day_start + DAY:
