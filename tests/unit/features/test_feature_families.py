@@ -1,0 +1,181 @@
+"""Feature families on crafted scenarios: each signal fires where it should and only there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.features import build_features
+from tests.factories import assumed_role_identity, cloudtrail_event
+from tests.unit.features.lakes import (
+    FOREIGN_IP,
+    OFFICE_IP,
+    at,
+    feature_rows,
+    make_lake,
+    routine,
+    window,
+)
+
+ALICE = "arn:aws:iam::111122223333:user/alice"
+S3_WORK = [("s3.amazonaws.com", "ListBuckets"), ("s3.amazonaws.com", "GetObject")]
+
+
+def _alice_routine(days: range) -> list[dict[str, object]]:
+    return list(routine(days, range(9, 17), S3_WORK, sourceIPAddress=OFFICE_IP))
+
+
+def test_a_principal_that_never_used_iam_calling_it_is_novel(tmp_path: Path) -> None:
+    records = _alice_routine(range(6))
+    records += [
+        cloudtrail_event(eventTime=at(6, 10), eventName="ListUsers", sourceIPAddress=OFFICE_IP),
+        cloudtrail_event(
+            eventTime=at(6, 10, 5), eventName="CreateAccessKey", sourceIPAddress=OFFICE_IP
+        ),
+    ]
+    lake = make_lake(tmp_path, records)
+    build_features(lake)
+    rows = feature_rows(lake, ALICE)
+    iam_hour = window(rows, 6, 10)
+    assert iam_hour["novel_apis"] == 2
+    assert iam_hour["novel_sensitive_apis"] == 1  # CreateAccessKey; ListUsers is discovery
+    assert iam_hour["n_iam_mutation"] == 1 and iam_hour["n_discovery"] == 1
+    assert window(rows, 5, 10)["novel_apis"] == 0  # routine work is not novel
+
+
+def test_nothing_is_novel_during_the_learning_period(tmp_path: Path) -> None:
+    lake = make_lake(tmp_path, _alice_routine(range(5)))
+    build_features(lake)
+    rows = feature_rows(lake, ALICE)
+    first_day = [r for r in rows if r["window_start"].day == 1]
+    assert first_day and all(r["novel_apis"] == 0 and r["novel_networks"] == 0 for r in first_day)
+    assert all(r["novel_hour"] == 0 for r in first_day)
+
+
+def test_a_workload_with_constant_access_denied_shows_no_error_deviation(tmp_path: Path) -> None:
+    identity = assumed_role_identity(role="reporting", session="i-0abc123def4567890")
+    records = list(
+        routine(
+            range(6),
+            range(24),
+            [("ssm.amazonaws.com", "GetParameter")] * 3,
+            userIdentity=identity,
+            errorCode="AccessDenied",
+            sourceIPAddress="3.80.10.10",
+        )
+    )
+    lake = make_lake(tmp_path, records)
+    build_features(lake)
+    row = window(feature_rows(lake, "arn:aws:iam::111122223333:role/reporting"), 5, 12)
+    assert row["error_rate"] == 1.0 and row["denied_rate"] == 1.0
+    assert row["error_rate_delta"] == 0.0 and row["denied_rate_delta"] == 0.0
+    assert row["novel_apis"] == 0
+
+
+def test_a_sudden_burst_of_access_denied_deviates_from_the_baseline(tmp_path: Path) -> None:
+    records = _alice_routine(range(6))
+    records += [
+        cloudtrail_event(
+            eventTime=at(6, 11, m), eventName="ListRoles", errorCode="AccessDenied",
+            sourceIPAddress=OFFICE_IP,
+        )
+        for m in range(10)
+    ]
+    lake = make_lake(tmp_path, records)
+    build_features(lake)
+    row = window(feature_rows(lake, ALICE), 6, 11)
+    assert row["denied_rate_delta"] > 0.5
+    assert row["events_vs_baseline"] > 1.0
+
+
+def test_a_new_network_country_and_agent_are_novel(tmp_path: Path) -> None:
+    records = _alice_routine(range(6))
+    records.append(
+        cloudtrail_event(
+            eventTime=at(6, 12),
+            eventSource="s3.amazonaws.com",
+            eventName="ListBuckets",
+            sourceIPAddress=FOREIGN_IP,
+            userAgent="python-requests/2.31.0",
+        )
+    )
+    lake = make_lake(tmp_path, records)
+    build_features(lake)
+    row = window(feature_rows(lake, ALICE), 6, 12)
+    assert row["novel_networks"] == 1
+    assert row["novel_countries"] == 1
+    assert row["novel_user_agents"] == 1
+    assert row["n_hostile_agent"] == 1
+    assert row["novel_apis"] == 0
+
+
+def test_activity_at_an_hour_never_active_before_is_flagged(tmp_path: Path) -> None:
+    records = _alice_routine(range(6))
+    records.append(
+        cloudtrail_event(
+            eventTime=at(6, 3), eventSource="s3.amazonaws.com", eventName="ListBuckets",
+            sourceIPAddress=OFFICE_IP,
+        )
+    )
+    lake = make_lake(tmp_path, records)
+    build_features(lake)
+    rows = feature_rows(lake, ALICE)
+    assert window(rows, 6, 3)["novel_hour"] == 1
+    assert window(rows, 5, 9)["novel_hour"] == 0
+
+
+def test_a_new_region_is_novel(tmp_path: Path) -> None:
+    records = _alice_routine(range(6))
+    records.append(
+        cloudtrail_event(
+            eventTime=at(6, 13), eventSource="s3.amazonaws.com", eventName="ListBuckets",
+            awsRegion="ap-southeast-1", sourceIPAddress=OFFICE_IP,
+        )
+    )
+    lake = make_lake(tmp_path, records)
+    build_features(lake)
+    row = window(feature_rows(lake, ALICE), 6, 13)
+    assert row["novel_regions"] == 1 and row["n_regions"] == 1
+
+
+def test_a_new_principal_is_judged_against_its_peer_group(tmp_path: Path) -> None:
+    records = _alice_routine(range(6))
+    bob = {
+        "type": "IAMUser",
+        "principalId": "AIDABOB",
+        "arn": "arn:aws:iam::111122223333:user/bob",
+        "accountId": "111122223333",
+        "userName": "bob",
+    }
+    # bob is new on day 5: what his peers (IAM users with aws-cli) do is not novel for him ...
+    records += routine(range(5, 6), range(9, 11), S3_WORK, userIdentity=bob,
+                       sourceIPAddress=OFFICE_IP)
+    # ... but what none of them ever did is.
+    records.append(
+        cloudtrail_event(eventTime=at(5, 11), eventSource="cloudtrail.amazonaws.com",
+                         eventName="StopLogging", userIdentity=bob, sourceIPAddress=OFFICE_IP)
+    )
+    lake = make_lake(tmp_path, records)
+    build_features(lake)
+    rows = feature_rows(lake, "arn:aws:iam::111122223333:user/bob")
+    routine_hour, stop_hour = window(rows, 5, 9), window(rows, 5, 11)
+    assert routine_hour["ctx_cold_start"] == 1 and routine_hour["novel_apis"] == 0
+    assert stop_hour["novel_apis"] == 1 and stop_hour["novel_sensitive_apis"] == 1
+    assert stop_hour["n_logging_tamper"] == 1
+
+
+def test_activity_counts_rates_and_breadth(tmp_path: Path) -> None:
+    records = [
+        cloudtrail_event(eventTime=at(0, 9, 1), eventName="ListUsers"),
+        cloudtrail_event(eventTime=at(0, 9, 2), eventName="CreateUser", readOnly=False),
+        cloudtrail_event(eventTime=at(0, 9, 3), eventSource="s3.amazonaws.com",
+                         eventName="ListBuckets", awsRegion="eu-west-1", errorCode="AccessDenied"),
+        cloudtrail_event(eventTime=at(0, 9, 4), eventSource="ec2.amazonaws.com",
+                         eventName="DescribeInstances", errorCode="Client.RequestLimitExceeded"),
+    ]
+    lake = make_lake(tmp_path, records)
+    build_features(lake)
+    (row,) = feature_rows(lake, ALICE)
+    assert row["n_events"] == 4 and row["n_apis"] == 4 and row["n_services"] == 3
+    assert row["n_regions"] == 2
+    assert row["write_ratio"] == 0.25
+    assert row["error_rate"] == 0.5 and row["denied_rate"] == 0.25
