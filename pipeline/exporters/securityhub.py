@@ -25,6 +25,7 @@ from pipeline.exporters.base import (
     aws_client,
     register,
 )
+from pipeline.exporters.evidence import observations
 from pipeline.findings import Finding
 
 SCHEMA_VERSION = "2018-10-08"
@@ -92,8 +93,8 @@ def to_payload(
             }
         ],
         "ProductFields": product_fields(finding),
+        # RecordState is the provider's to set; Workflow belongs to the analyst (not sent).
         "RecordState": "ARCHIVED" if finding.status == "archived" else "ACTIVE",
-        "Workflow": {"Status": "SUPPRESSED" if finding.status == "archived" else "NEW"},
     }
 
 
@@ -117,7 +118,8 @@ def product_fields(finding: Finding) -> dict[str, str]:
         if best:
             fields["trailguard/MitreTechnique"] = best
     for key, value in (finding.evidence.get("unusual") or {}).items():
-        fields[f"trailguard/Unusual/{key}"] = ", ".join(map(str, value))[:2048]
+        values = [o["value"] for _, group in observations(value) for o in group]
+        fields[f"trailguard/Unusual/{key}"] = ", ".join(values)[:2048]
     return fields
 
 

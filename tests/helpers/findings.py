@@ -95,8 +95,8 @@ def ml_finding(**changes: Any) -> Finding:
     return dataclasses.replace(base, **changes)
 
 
-def many_findings(count: int, *, start: datetime = T0) -> list[Finding]:
-    """`count` distinct rule findings (different principals), for delivery tests."""
+def many_findings(count: int, *, start: datetime = T0, first: int = 0) -> list[Finding]:
+    """`count` distinct rule findings (principals user-<first>...), for delivery tests."""
     return [
         rule_finding(
             finding_id=finding_id("rules.test", f"user-{i}", "e"),
@@ -105,5 +105,5 @@ def many_findings(count: int, *, start: datetime = T0) -> list[Finding]:
             last_seen=start + timedelta(minutes=i),
             title=f"Test finding {i}",
         )
-        for i in range(count)
+        for i in range(first, first + count)
     ]

@@ -10,6 +10,7 @@ the client gave up), "noack" (take the events, never acknowledge them).
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -122,13 +123,16 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def hec_server(state: HecState, port: int = 0) -> Iterator[str]:
-    """Run a collector on 127.0.0.1 (`port` 0: any free one); yield its base URL."""
+def hec_server(state: HecState, port: int = 0, tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Run a collector on 127.0.0.1 (`port` 0: any free one), HTTPS if given a TLS context."""
     server = _Server(port, state)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        scheme = "https" if tls else "http"
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
