@@ -34,6 +34,9 @@ class Source(Protocol):
     @property
     def name(self) -> str: ...
 
+    @property
+    def remote(self) -> bool: ...
+
     def list_objects(self) -> Iterator[ObjectRef]: ...
 
     def read_object(self, ref: ObjectRef) -> bytes: ...
@@ -52,9 +55,11 @@ class BatchResult:
 
 def read_batch(source: Source, refs: list[ObjectRef], ingested_at: datetime) -> BatchResult:
     """Fetch, decode and normalize `refs`; a failed read is reported, never raised."""
-    threads = min(FETCH_THREADS, len(refs)) or 1
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        payloads = list(pool.map(lambda ref: _fetch(source, ref), refs))
+    if not source.remote:  # local reads are fast: threads would only contend for the GIL
+        payloads = [_fetch(source, ref) for ref in refs]
+    else:
+        with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(refs)) or 1) as pool:
+            payloads = list(pool.map(lambda ref: _fetch(source, ref), refs))
     return to_batch(source.name, list(zip(refs, payloads, strict=True)), ingested_at)
 
 

@@ -17,6 +17,11 @@ class LocalSource:
             raise FileNotFoundError(f"source folder does not exist: {self.root}")
 
     @property
+    def remote(self) -> bool:
+        """Local files: read sequentially."""
+        return False
+
+    @property
     def name(self) -> str:
         """The source's identity in the state table."""
         return self.root.as_uri()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import random
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import HTTPClientError, IncompleteReadError
 
 from pipeline.sources.layout import ObjectRef, is_event_object
 
@@ -19,6 +23,12 @@ _CONFIG = Config(
     connect_timeout=10,
     read_timeout=60,
 )
+
+# A GET whose body breaks off (reset, read timeout, fewer bytes than Content-Length) after the
+# headers arrived is outside botocore's retries: read_object fetches it again this many times.
+BODY_ATTEMPTS = 4
+_BODY_ERRORS = (HTTPClientError, IncompleteReadError, OSError)
+log = logging.getLogger(__name__)
 
 
 def s3_client(endpoint_url: str | None = None) -> Any:
@@ -47,6 +57,11 @@ class S3Source:
         self.client = client
 
     @property
+    def remote(self) -> bool:
+        """S3 GETs: fetched concurrently, since latency dominates."""
+        return True
+
+    @property
     def name(self) -> str:
         """The source's identity in the state table."""
         return f"s3://{self.bucket}/{self.prefix}"
@@ -67,10 +82,22 @@ class S3Source:
                 )
 
     def read_object(self, ref: ObjectRef) -> bytes:
-        """The object's bytes; a short read is an error, not a truncated object."""
-        response = self.client.get_object(Bucket=self.bucket, Key=self.prefix + ref.key)
-        body: bytes = response["Body"].read()
-        expected = response.get("ContentLength")
-        if expected is not None and len(body) != int(expected):
-            raise OSError(f"short read of {ref.uri}: {len(body)} of {expected} bytes")
-        return body
+        """The object's bytes; a body cut short is fetched again, never taken as the object."""
+        for attempt in range(1, BODY_ATTEMPTS + 1):
+            response = self.client.get_object(Bucket=self.bucket, Key=self.prefix + ref.key)
+            try:
+                return _read_body(response, ref.uri)
+            except _BODY_ERRORS as exc:  # botocore retries requests, never the body's read
+                if attempt == BODY_ATTEMPTS:
+                    raise OSError(f"{ref.uri}: body read failed {attempt} times: {exc}") from exc
+                log.warning("%s: body read failed (%s); fetching it again", ref.uri, exc)
+                time.sleep(random.random() * min(0.1 * 2**attempt, 2.0))
+        raise AssertionError("unreachable")
+
+
+def _read_body(response: dict[str, Any], uri: str) -> bytes:
+    body: bytes = response["Body"].read()
+    expected = response.get("ContentLength")
+    if expected is not None and len(body) != int(expected):
+        raise OSError(f"short read of {uri}: {len(body)} of {expected} bytes")
+    return body

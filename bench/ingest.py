@@ -1,0 +1,219 @@
+"""Ingest benchmark: `trailguard ingest` against two baselines measured in the same run.
+
+Run by hand (not a test): `python bench/ingest.py [--events 500000] [--s3]`.
+
+For each size it generates a synthetic organisation (CloudTrail-sized objects, real layout), then
+prints events/s and peak memory (RSS of the whole process tree) for:
+  (a) DuckDB alone: `read_json` over the files, unnest `Records`, `COPY` to Parquet;
+  (b) the decompress-and-parse floor: gzip + orjson over every object, no writing;
+  trailguard: `trailguard ingest` into a fresh lake;
+and the ratios trailguard/(a) (target >= 3) and trailguard/(b) (target >= 0.5). With `--s3` the
+same tree is served by a local S3 server (moto, over HTTP) and ingest is timed against a boto3
+GET + gzip + orjson floor with the same concurrency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import orjson
+
+from pipeline.synth.generate import generate_organisation
+
+# Events a day of the benchmark organisation produces, to size its tree.
+EVENTS_PER_DAY_GUESS = 32_000  # 6 accounts, 120 principals
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print its table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=500_000, help="target size (largest run)")
+    parser.add_argument("--s3", action="store_true", help="also serve the tree from local S3")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="tg-bench-") as scratch:
+        for events in (args.events // 2, args.events):
+            run_size(Path(scratch), events, with_s3=args.s3)
+    return 0
+
+
+def run_size(scratch: Path, events: int, *, with_s3: bool) -> None:
+    """Generate a tree of about `events` events and time every contender on it."""
+    tree = scratch / f"tree-{events}"
+    days = max(1, round(events / EVENTS_PER_DAY_GUESS))
+    summary = generate_organisation(
+        str(tree), days=days, accounts=6, principals=120, seed=7, attacks=[]
+    )
+    files = sorted(tree.rglob("*.json.gz"))
+    files = [f for f in files if "CloudTrail-Digest" not in f.as_posix()]
+    print(f"\n== {summary.events:,} events in {len(files):,} objects ({days} days, 6 accounts)")
+    floor = timed(lambda: parse_floor(files))
+    duck = timed_process([sys.executable, "-c", DUCKDB_BASELINE, str(tree), str(scratch / "d")])
+    lake = scratch / f"lake-{events}"
+    ours = timed_process(["trailguard", "ingest", "--source", str(tree), "--lake", str(lake)])
+    report("(b) gzip+orjson floor", summary.events, floor)
+    report("(a) DuckDB read_json->Parquet", summary.events, duck)
+    report("trailguard ingest (local)", summary.events, ours)
+    print(f"   ratio vs (a): {duck[0] / ours[0]:.2f}x  (target >= 3)")
+    print(f"   ratio vs (b): {floor[0] / ours[0]:.2f}   (target >= 0.5)")
+    shutil.rmtree(lake)
+    if with_s3:
+        run_s3(scratch, tree, files, summary.events)
+
+
+DUCKDB_BASELINE = """
+import sys, duckdb
+tree, out = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+glob = tree + "/AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz"
+con.execute(
+    "COPY (SELECT unnest(Records) AS record FROM read_json($glob, columns={Records: 'JSON[]'},"
+    " maximum_object_size=268435456)) TO '" + out + ".parquet' (FORMAT parquet, COMPRESSION zstd)",
+    {"glob": glob},
+)
+"""
+
+
+def parse_floor(files: list[Path]) -> int:
+    """Decompress and parse every object; the number of records seen."""
+    count = 0
+    for path in files:
+        count += len(orjson.loads(gzip.decompress(path.read_bytes())).get("Records", []))
+    return count
+
+
+def timed(work: Callable[[], object]) -> tuple[float, int]:
+    """(seconds, peak RSS bytes of this process) of `work`."""
+    sampler = RssSampler(os.getpid())
+    start = time.perf_counter()
+    with sampler:
+        work()
+    return time.perf_counter() - start, sampler.peak
+
+
+def timed_process(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """(seconds, peak RSS of the process tree) of a command, which must succeed."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env)
+    sampler = RssSampler(process.pid)
+    with sampler:
+        if process.wait() != 0:
+            raise SystemExit(f"failed: {' '.join(command)}")
+    return time.perf_counter() - start, sampler.peak
+
+
+class RssSampler:
+    """Peak resident memory of a process and its descendants, sampled every 50 ms."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak = pid, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss(self.pid))
+            self._stop.wait(0.05)
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of `pid` and all its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(stat[1]), []).append(int(entry.name))
+            rss[int(entry.name)] = int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        total += rss.get(current, 0)
+        todo.extend(children.get(current, []))
+    return total
+
+
+def report(name: str, events: int, result: tuple[float, int]) -> None:
+    """One line of the table."""
+    seconds, peak = result
+    print(f"   {name:<32} {events / seconds:>10,.0f} events/s  {peak / 2**20:>7,.0f} MiB peak")
+
+
+def run_s3(scratch: Path, tree: Path, files: list[Path], events: int) -> None:
+    """The same tree served over HTTP by a local S3 server."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    os.environ.update(env)
+    client = boto3.client("s3", endpoint_url=endpoint)
+    client.create_bucket(Bucket="bench")
+    for path in files:
+        client.put_object(
+            Bucket="bench", Key=path.relative_to(tree).as_posix(), Body=path.read_bytes()
+        )
+    floor = timed(lambda: s3_floor(client, files, tree))
+    lake = scratch / "lake-s3"
+    ours = timed_process(
+        [
+            "trailguard",
+            "ingest",
+            "--source",
+            "s3://bench",
+            "--lake",
+            str(lake),
+            "--endpoint-url",
+            endpoint,
+        ],
+        env=env,
+    )
+    report("(b) S3 GET+gzip+orjson floor", events, floor)
+    report("trailguard ingest (S3)", events, ours)
+    print(f"   ratio vs (b): {floor[0] / ours[0]:.2f}")
+    server.stop()
+
+
+def s3_floor(client: object, files: list[Path], tree: Path) -> int:
+    """GET, decompress and parse every object with 16 threads (ingest's fetch concurrency)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(path: Path) -> int:
+        body = client.get_object(Bucket="bench", Key=path.relative_to(tree).as_posix())  # type: ignore[attr-defined]
+        return len(orjson.loads(gzip.decompress(body["Body"].read())).get("Records", []))
+
+    with ThreadPoolExecutor(16) as pool:
+        return sum(pool.map(one, files))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
