@@ -14,6 +14,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -36,6 +37,9 @@ class Sink(Protocol):
     def put(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key`` (relative to the sink's root)."""
 
+    def close(self) -> None:
+        """Wait until every object is stored."""
+
 
 @dataclass
 class LocalSink:
@@ -54,19 +58,44 @@ class LocalSink:
         with open(path, "wb") as fh:
             fh.write(data)
 
+    def close(self) -> None:
+        """Nothing to wait for: writes are synchronous."""
+
 
 @dataclass
 class S3Sink:
-    """Writes objects to ``s3://bucket/prefix`` with a boto3 client handed in by the caller."""
+    """Writes objects to ``s3://bucket/prefix`` with a boto3 client handed in by the caller,
+    a few uploads in flight at a time (S3 latency, not bandwidth, bounds small objects)."""
 
     client: Any
     bucket: str
     prefix: str
+    concurrency: int = 16
+    _pool: ThreadPoolExecutor | None = None
+    _pending: list[Future[Any]] = field(default_factory=list)
 
     def put(self, key: str, data: bytes) -> None:
-        """Upload one object."""
+        """Queue one upload (at most ``4 * concurrency`` wait at a time)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.concurrency)
         full = f"{self.prefix.rstrip('/')}/{key}" if self.prefix else key
-        self.client.put_object(Bucket=self.bucket, Key=full, Body=data)
+        self._pending.append(
+            self._pool.submit(self.client.put_object, Bucket=self.bucket, Key=full, Body=data)
+        )
+        if len(self._pending) >= 4 * self.concurrency:
+            self._drain()
+
+    def _drain(self) -> None:
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()  # re-raises an upload's error here
+
+    def close(self) -> None:
+        """Wait for every upload; raise the first error."""
+        self._drain()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
 
 @dataclass
@@ -78,6 +107,9 @@ class MemorySink:
     def put(self, key: str, data: bytes) -> None:
         """Keep one object."""
         self.objects[key] = data
+
+    def close(self) -> None:
+        """Nothing to wait for."""
 
 
 def stamp(epoch: float, fmt: str) -> str:

@@ -132,6 +132,7 @@ def generate_organisation(
     end = first + timedelta(days=days)
     doc = to_labels(seed, _iso(first), _iso(end), labels)
     sink.put("labels.json", orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    sink.close()
     return SynthSummary(
         out,
         sum(r.objects for r in results),
