@@ -88,10 +88,10 @@ def aws_client(service: str, options: SinkOptions, region: str | None = None) ->
     import boto3
     from botocore.config import Config
 
-    # Few botocore attempts: the exporter retries with its own backoff and then leaves the
-    # batch for the next run, so stacking botocore's eight adaptive attempts only delays that.
+    # One botocore attempt: the exporter retries with its own backoff and then leaves the batch
+    # for the next run; botocore's retries stacked under those would only delay that.
     config = Config(
-        retries={"max_attempts": 2, "mode": "standard"},
+        retries={"max_attempts": 1, "mode": "standard"},
         connect_timeout=options.timeout,
         read_timeout=options.timeout,
     )

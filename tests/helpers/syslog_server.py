@@ -72,13 +72,13 @@ def _serve_connection(conn: socket.socket, state: SyslogState) -> None:
         conn.settimeout(5)
         while chunk := conn.recv(65536):
             chunks.append(chunk)
+        parsed = [parse_rfc5424(frame) for frame in parse_frames(b"".join(chunks))]
+        with state.lock:  # recorded before the close that tells the sender it was read
+            state.connections += 1
+            state.messages.extend(parsed)
         if isinstance(conn, ssl.SSLSocket):
             with suppress(ssl.SSLError, OSError):
                 conn.unwrap()
-    parsed = [parse_rfc5424(frame) for frame in parse_frames(b"".join(chunks))]
-    with state.lock:
-        state.connections += 1
-        state.messages.extend(parsed)
 
 
 @contextmanager

@@ -1,0 +1,74 @@
+"""Export to Security Hub on a local moto server: BatchImportFindings, updates in place."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from pipeline.export import export_findings
+from tests.helpers.findings import many_findings, ml_finding, rule_finding
+from tests.helpers.lake import store
+
+
+def hub_findings(endpoint: str) -> dict[str, dict[str, Any]]:
+    client = boto3.client("securityhub", endpoint_url=endpoint, region_name="us-east-1")
+    found: dict[str, dict[str, Any]] = {}
+    for page in client.get_paginator("get_findings").paginate():
+        found.update({f["Id"]: f for f in page["Findings"]})
+    return found
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_findings_are_imported_and_an_update_replaces_the_same_hub_finding(
+    s3_server: str, aws_env: None, tmp_path: Path
+) -> None:
+    lake = tmp_path / "lake"
+    rule, ml = rule_finding(), ml_finding()
+    others = many_findings(120, first=1000)  # more than BatchImportFindings takes in one call
+    before = set(hub_findings(s3_server))
+    store(lake, [rule, ml, *others])
+
+    first = export_findings(lake, "securityhub:us-east-1", endpoint_url=s3_server, batch_size=150)
+    grown = dataclasses.replace(ml, event_count=300, last_seen=ml.last_seen + timedelta(hours=2))
+    store(lake, [grown])
+    second = export_findings(lake, "securityhub:us-east-1", endpoint_url=s3_server)
+
+    hub = {k: v for k, v in hub_findings(s3_server).items() if k not in before}
+    assert (first.sent, second.sent) == (122, 1) and first.ok and second.ok
+    assert len(hub) == 122  # updated in place, not added
+    updated = hub[ml.finding_id]
+    assert updated["ProductFields"]["trailguard/Version"] == "2"
+    assert updated["ProductFields"]["trailguard/EventCount"] == "300"
+    assert updated["LastObservedAt"].startswith("2026-10-05T16:45:27")
+    assert updated["ProductArn"].endswith(":product/123456789012/default")  # caller's account
+    assert hub[rule.finding_id]["Types"] == [
+        "TTPs/Defense Evasion/Stealth:IAMUser-CloudTrailLoggingDisabled"
+    ]
+
+
+def test_an_unreachable_security_hub_leaves_everything_for_the_next_run(
+    s3_server: str, aws_env: None, tmp_path: Path
+) -> None:
+    lake = tmp_path / "lake"
+    stored = store(lake, many_findings(3, first=2000))
+    down = f"http://127.0.0.1:{closed_port()}"
+
+    failed = export_findings(
+        lake, "securityhub:us-east-1", endpoint_url=down, max_retries=1, backoff=0.01, timeout=1
+    )
+    later = export_findings(lake, "securityhub:us-east-1", endpoint_url=s3_server)
+
+    assert failed.retryable and failed.sent == 0 and failed.cursor_after == 0
+    assert failed.error is not None and "securityhub:us-east-1" in failed.error
+    assert later.ok and later.sent == 3
+    assert {f.finding_id for f in stored} <= set(hub_findings(s3_server))
