@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pipeline.cli_detect import add_detect_commands
+from pipeline.cli_run import add_run_commands
 from pipeline.db import open_db
 from pipeline.ingest import IngestSummary, StrictModeError, ingest
 from pipeline.output import print_rows
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_export,
         add_detect_commands,
         add_synth_command,
+        add_run_commands,
     ):
         add(sub)
     return parser

@@ -77,6 +77,14 @@ def ensure_findings_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(read_sql("findings/schema.sql"))
 
 
+def has_findings_table(con: duckdb.DuckDBPyConnection) -> bool:
+    """True once a detection run has created the findings table."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'findings'"
+    ).fetchall()
+    return bool(found[0][0])
+
+
 def upsert_findings(
     con: duckdb.DuckDBPyConnection, findings: Sequence[Finding], now: datetime | None = None
 ) -> UpsertStats:
@@ -133,7 +141,8 @@ def load_findings(
     con: duckdb.DuckDBPyConnection, *, after_revision: int = 0, limit: int | None = None
 ) -> list[Finding]:
     """Findings whose revision is above `after_revision`, oldest change first."""
-    ensure_findings_table(con)
+    if not has_findings_table(con):  # works on read-only connections to a fresh lake too
+        return []
     cursor = con.execute(
         "SELECT * FROM findings WHERE revision > $after ORDER BY revision LIMIT $limit",
         {"after": after_revision, "limit": limit if limit is not None else 2**62},

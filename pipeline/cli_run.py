@@ -1,0 +1,106 @@
+"""`trailguard run` and `trailguard demo`: the whole pipeline from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipeline.output import print_rows
+
+if TYPE_CHECKING:
+    from pipeline.run import PipelineResult
+
+    Sub = argparse._SubParsersAction[argparse.ArgumentParser]
+
+TOP_FINDINGS = 15
+
+
+def add_run_commands(sub: Sub) -> None:
+    """Register `run` and `demo` on the `trailguard` parser."""
+    p = sub.add_parser("run", help="ingest -> features -> (train) -> detect, without Prefect")
+    p.add_argument("--source", help="s3://bucket[/prefix] or a folder (omit: detect only)")
+    p.add_argument("--lake", type=Path, default=Path("lake"), help="lake folder (./lake)")
+    p.add_argument("--endpoint-url", help="S3-compatible endpoint (or AWS_ENDPOINT_URL)")
+    p.add_argument("--retrain", action="store_true", help="train a new model before detecting")
+    p.add_argument("--baseline-days", type=int, default=14, help="training window (14)")
+    p.set_defaults(command=cmd_run)
+
+    d = sub.add_parser("demo", help="a synthetic organisation end to end, scored against labels")
+    d.add_argument("--out", type=Path, default=Path("trailguard-demo"), help="./trailguard-demo")
+    d.add_argument("--days", type=int, default=21)
+    d.add_argument("--accounts", type=int, default=6)
+    d.add_argument("--principals", type=int, default=180)
+    d.add_argument("--seed", type=int, default=7)
+    d.set_defaults(command=cmd_demo)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """`trailguard run`."""
+    from pipeline.run import run_pipeline
+
+    result = run_pipeline(
+        args.lake,
+        source=args.source,
+        endpoint_url=args.endpoint_url,
+        retrain=args.retrain,
+        baseline_days=args.baseline_days,
+    )
+    print(format_result(result))
+    _print_top(args.lake)
+    return 1 if result.ingest and result.ingest.failed else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """`trailguard demo`."""
+    from pipeline.demo import DemoSettings, run_demo
+    from pipeline.evaluate import report
+
+    settings = DemoSettings(args.out, args.days, args.accounts, args.principals, args.seed)
+    print(f"trailguard demo: a synthetic organisation in {settings.out}/ ...", file=sys.stderr)
+    demo = run_demo(settings)
+    if demo.generated_events is not None:
+        print(f"generated {demo.generated_events:,} events into {demo.data}")
+    print(format_result(demo.pipeline))
+    _print_top(demo.lake)
+    print("\nAgainst the labels (" + str(demo.data / "labels.json") + "):")
+    print(report(demo.evaluation))
+    print(f"\nExplore: trailguard findings --lake {demo.lake}")
+    print(f"         trailguard explain <finding_id> --lake {demo.lake}")
+    return 0
+
+
+def format_result(result: PipelineResult) -> str:
+    """One line per stage."""
+    lines = []
+    if result.ingest:
+        s = result.ingest
+        lines.append(
+            f"ingest    {s.written:,} events written, {s.duplicates:,} duplicates, "
+            f"{s.quarantined:,} quarantined, {len(s.failed)} unreadable ({s.seconds:.1f}s)"
+        )
+    f = result.features
+    lines.append(f"features  {f.windows:,} principal-hours of {f.principals:,} principals")
+    model = result.model
+    lines.append(f"model     {model.version if model else 'none (rules only)'}")
+    d = result.detect
+    lines.append(
+        f"detect    {d.rule_findings} rule + {d.ml_findings} anomaly findings: "
+        f"{d.created} new, {d.updated} updated, {d.archived} archived by suppression"
+    )
+    lines.extend(f"note      {note}" for note in result.notes)
+    return "\n".join(lines)
+
+
+def _print_top(lake: Path) -> None:
+    from pipeline.db import open_db
+    from pipeline.finding_views import FindingFilter, list_findings
+
+    with open_db(lake, read_only=True) as con:
+        found = list_findings(con, FindingFilter(limit=1000))
+    found.sort(key=lambda f: (-f.severity, f.first_seen))
+    columns = ["finding_id", "severity", "type", "principal", "first_seen", "event_count"]
+    print(f"\nTop findings ({len(found)} active):")
+    rows = [[getattr(f, c) for c in columns] for f in found[:TOP_FINDINGS]]
+    print_rows(columns, rows, "table")
