@@ -33,12 +33,6 @@ _EXCEPTION_STYLE = (
 )
 
 
-def uuid4(rng: random.Random) -> str:
-    """A version-4 UUID drawn from ``rng`` (so a seed fixes every id)."""
-    h = "%032x" % rng.getrandbits(128)
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
-
-
 def event_version(source: str) -> str:
     """The eventVersion a service writes today (stable per service, 1.08-1.11)."""
     version = _VERSION_OF.get(source)
@@ -48,7 +42,29 @@ def event_version(source: str) -> str:
 
 
 _VERSION_OF: dict[str, str] = {}
-_HOSTS: dict[tuple[Api, str], str] = {}
+_TLS_OF: dict[tuple[Api, str, bool], dict[str, str]] = {}
+_MINUTES: dict[int, str] = {}
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+_ID_BATCH = 4096
+
+
+def event_time(t: float) -> str:
+    """``eventTime`` of epoch ``t`` (formatting cached per minute: it runs once per record)."""
+    seconds = int(t)
+    minute = seconds // 60
+    prefix = _MINUTES.get(minute)
+    if prefix is None:
+        prefix = _MINUTES[minute] = time.strftime("%Y-%m-%dT%H:%M:", time.gmtime(minute * 60))
+    return f"{prefix}{seconds % 60:02d}Z"
+
+
+def _tls(entry: Api, region: str, legacy: bool) -> dict[str, str]:
+    """Shared, never mutated ``tlsDetails`` of a call to ``entry``'s endpoint in ``region``."""
+    tls = _TLS_OF.get((entry, region, legacy))
+    if tls is None:
+        tls = {**_TLS[legacy], "clientProvidedHostHeader": host_header(entry, region)}
+        _TLS_OF[(entry, region, legacy)] = tls
+    return tls
 
 
 def denied(ident: Identity, name: str, resource: str = "*") -> Error:
@@ -73,6 +89,15 @@ class RecordFactory:
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
+        self._hex = ""
+        self._at = 0
+
+    def uuid(self) -> str:
+        """A version-4 UUID; random bits are drawn in batches (one per record adds up)."""
+        if self._at >= len(self._hex):
+            self._hex, self._at = self.rng.randbytes(16 * _ID_BATCH).hex(), 0
+        h, self._at = self._hex[self._at : self._at + 32], self._at + 32
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
     def call(
         self,
@@ -97,7 +122,7 @@ class RecordFactory:
         rec: Record = {
             "eventVersion": event_version(entry.source),
             "userIdentity": ident.user_identity(t, console=console),
-            "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)),
+            "eventTime": event_time(t),
             "eventSource": entry.source,
             "eventName": entry.name,
             "awsRegion": region,
@@ -127,8 +152,8 @@ class RecordFactory:
         if entry.source == "s3.amazonaws.com":
             rec["requestID"] = "%016X" % rng.getrandbits(64)
         else:
-            rec["requestID"] = uuid4(rng)
-        rec["eventID"] = uuid4(rng)
+            rec["requestID"] = self.uuid()
+        rec["eventID"] = self.uuid()
         rec["readOnly"] = entry.read_only
         if resources is not None:
             rec["resources"] = resources
@@ -137,12 +162,7 @@ class RecordFactory:
         rec["recipientAccountId"] = ident.account_id
         rec["eventCategory"] = "Data" if entry.data_event else "Management"
         if ip[:1].isdigit() or ":" in ip:
-            tls = dict(_TLS[rng.random() < 0.2])
-            host = _HOSTS.get((entry, rec["awsRegion"]))
-            if host is None:
-                host = _HOSTS[(entry, rec["awsRegion"])] = host_header(entry, rec["awsRegion"])
-            tls["clientProvidedHostHeader"] = host
-            rec["tlsDetails"] = tls
+            rec["tlsDetails"] = _tls(entry, rec["awsRegion"], rng.random() < 0.2)
         if console:
             rec["sessionCredentialFromConsole"] = "true"
 
@@ -177,33 +197,3 @@ class RecordFactory:
         rec["eventType"] = "AwsConsoleSignIn"
         rec.pop("sessionCredentialFromConsole", None)
         return rec
-
-    def service_event(
-        self,
-        account: str,
-        service_name: str,
-        name: str,
-        t: float,
-        region: str,
-        details: dict[str, Any],
-    ) -> Record:
-        """An ``AwsServiceEvent``: something AWS did on its own, with no caller."""
-        return {
-            "eventVersion": "1.08",
-            "userIdentity": {"accountId": account, "invokedBy": service_name},
-            "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)),
-            "eventSource": service_name,
-            "eventName": name,
-            "awsRegion": region,
-            "sourceIPAddress": service_name,
-            "userAgent": service_name,
-            "requestParameters": None,
-            "responseElements": None,
-            "eventID": uuid4(self.rng),
-            "readOnly": False,
-            "eventType": "AwsServiceEvent",
-            "managementEvent": True,
-            "recipientAccountId": account,
-            "serviceEventDetails": details,
-            "eventCategory": "Management",
-        }
