@@ -92,6 +92,21 @@ def test_a_batch_never_acknowledged_is_sent_again_and_carries_its_dedupe_key(
     assert set(received.values()) == {2}  # the copies share metadata.uid: a receiver drops them
 
 
+def test_a_timeout_after_the_collector_took_the_batch_resends_it_under_the_same_key(
+    tmp_path: Path,
+) -> None:
+    stored = store(tmp_path / "lake", many_findings(3))
+    state = HecState(token=TOKEN, faults=["slow"], slow_seconds=1.0)
+
+    with hec_server(state) as url:
+        stats = export(tmp_path / "lake", url, timeout=0.3)
+
+    received = versions(ocsf_events(state))
+    assert stats.ok and stats.sent == 3 and len(state.batches) == 2  # taken, timed out, resent
+    assert set(received) == set(expected_versions(stored))
+    assert set(received.values()) == {2}  # same (uid, version): the copy is recognisable
+
+
 def test_503s_are_retried_with_growing_backoff_until_delivered(tmp_path: Path) -> None:
     stored = store(tmp_path / "lake", many_findings(3))
     state = HecState(token=TOKEN, faults=["503", "503"])
