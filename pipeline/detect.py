@@ -21,7 +21,7 @@ from models.isolation_forest import ModelInfo, latest_model, load_model, save_mo
 from models.rules.base import RuleContext
 from pipeline import anomaly
 from pipeline.db import open_db
-from pipeline.enrich import register_reference
+from pipeline.enrich import IP_INFO_SCHEMA, new_ips, register_reference
 from pipeline.explain import Baselines, explain, finding_type, history_start, severity
 from pipeline.features import feature_params, load_features
 from pipeline.findings import Finding, finding_id, upsert_findings
@@ -99,13 +99,14 @@ def run_detection(
     try:
         if not create_views(mem, lake):
             return DetectStats(0, 0, 0, 0, 0, 0, None, notes=["the lake is empty"])
-        register_reference(mem, ip_info)
+        fresh = new_ips(mem, ip_info)  # rules need every address looked up, features or not
+        register_reference(mem, pa.concat_tables([ip_info.cast(IP_INFO_SCHEMA), fresh]))
         context = RuleContext(workloads(mem), config.trusted_networks)
         rule_findings = run_rules(mem, context, since)
         ml, version, notes = _model_findings(mem, lake, features, lake_start)
     finally:
         mem.close()
-    return _store(lake, rule_findings, ml, version, notes, config)
+    return _store(lake, rule_findings + ml, len(ml), version, notes, config, fresh)
 
 
 def _lake_start(con: duckdb.DuckDBPyConnection) -> datetime | None:
@@ -180,21 +181,23 @@ def _sources(mem: duckdb.DuckDBPyConnection, episode: anomaly.Episode) -> dict[s
 
 def _store(
     lake: Path,
-    rule_findings: list[Finding],
-    ml: list[Finding],
+    findings: list[Finding],
+    ml: int,
     version: str | None,
     notes: list[str],
     config: SuppressionConfig,
+    fresh_ips: pa.Table,
 ) -> DetectStats:
-    findings = rule_findings + ml
     archived = {f.finding_id: r for f in findings if (r := config.reason(f)) is not None}
     with open_db(lake) as con:
+        con.register("new_ips", fresh_ips)
+        con.execute("INSERT OR IGNORE INTO ip_info SELECT * FROM new_ips")
         stats = upsert_findings(con, findings)
         for fid, reason in sorted(archived.items()):
             con.execute(read_sql("detect/archive.sql"), {"finding_id": fid, "reason": reason})
     return DetectStats(
-        rule_findings=len(rule_findings),
-        ml_findings=len(ml),
+        rule_findings=len(findings) - ml,
+        ml_findings=ml,
         created=stats.created,
         updated=stats.updated,
         unchanged=stats.unchanged,

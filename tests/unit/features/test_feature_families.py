@@ -75,7 +75,9 @@ def test_a_sudden_burst_of_access_denied_deviates_from_the_baseline(tmp_path: Pa
     records = _alice_routine(range(6))
     records += [
         cloudtrail_event(
-            eventTime=at(6, 11, m), eventName="ListRoles", errorCode="AccessDenied",
+            eventTime=at(6, 11, m),
+            eventName="ListRoles",
+            errorCode="AccessDenied",
             sourceIPAddress=OFFICE_IP,
         )
         for m in range(10)
@@ -112,7 +114,9 @@ def test_activity_at_an_hour_never_active_before_is_flagged(tmp_path: Path) -> N
     records = _alice_routine(range(6))
     records.append(
         cloudtrail_event(
-            eventTime=at(6, 3), eventSource="s3.amazonaws.com", eventName="ListBuckets",
+            eventTime=at(6, 3),
+            eventSource="s3.amazonaws.com",
+            eventName="ListBuckets",
             sourceIPAddress=OFFICE_IP,
         )
     )
@@ -127,8 +131,11 @@ def test_a_new_region_is_novel(tmp_path: Path) -> None:
     records = _alice_routine(range(6))
     records.append(
         cloudtrail_event(
-            eventTime=at(6, 13), eventSource="s3.amazonaws.com", eventName="ListBuckets",
-            awsRegion="ap-southeast-1", sourceIPAddress=OFFICE_IP,
+            eventTime=at(6, 13),
+            eventSource="s3.amazonaws.com",
+            eventName="ListBuckets",
+            awsRegion="ap-southeast-1",
+            sourceIPAddress=OFFICE_IP,
         )
     )
     lake = make_lake(tmp_path, records)
@@ -147,12 +154,18 @@ def test_a_new_principal_is_judged_against_its_peer_group(tmp_path: Path) -> Non
         "userName": "bob",
     }
     # bob is new on day 5: what his peers (IAM users with aws-cli) do is not novel for him ...
-    records += routine(range(5, 6), range(9, 11), S3_WORK, userIdentity=bob,
-                       sourceIPAddress=OFFICE_IP)
+    records += routine(
+        range(5, 6), range(9, 11), S3_WORK, userIdentity=bob, sourceIPAddress=OFFICE_IP
+    )
     # ... but what none of them ever did is.
     records.append(
-        cloudtrail_event(eventTime=at(5, 11), eventSource="cloudtrail.amazonaws.com",
-                         eventName="StopLogging", userIdentity=bob, sourceIPAddress=OFFICE_IP)
+        cloudtrail_event(
+            eventTime=at(5, 11),
+            eventSource="cloudtrail.amazonaws.com",
+            eventName="StopLogging",
+            userIdentity=bob,
+            sourceIPAddress=OFFICE_IP,
+        )
     )
     lake = make_lake(tmp_path, records)
     build_features(lake)
@@ -167,10 +180,19 @@ def test_activity_counts_rates_and_breadth(tmp_path: Path) -> None:
     records = [
         cloudtrail_event(eventTime=at(0, 9, 1), eventName="ListUsers"),
         cloudtrail_event(eventTime=at(0, 9, 2), eventName="CreateUser", readOnly=False),
-        cloudtrail_event(eventTime=at(0, 9, 3), eventSource="s3.amazonaws.com",
-                         eventName="ListBuckets", awsRegion="eu-west-1", errorCode="AccessDenied"),
-        cloudtrail_event(eventTime=at(0, 9, 4), eventSource="ec2.amazonaws.com",
-                         eventName="DescribeInstances", errorCode="Client.RequestLimitExceeded"),
+        cloudtrail_event(
+            eventTime=at(0, 9, 3),
+            eventSource="s3.amazonaws.com",
+            eventName="ListBuckets",
+            awsRegion="eu-west-1",
+            errorCode="AccessDenied",
+        ),
+        cloudtrail_event(
+            eventTime=at(0, 9, 4),
+            eventSource="ec2.amazonaws.com",
+            eventName="DescribeInstances",
+            errorCode="Client.RequestLimitExceeded",
+        ),
     ]
     lake = make_lake(tmp_path, records)
     build_features(lake)

@@ -24,7 +24,10 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("AWS.CloudTrail.Stopped", "CloudTrail Was Started"),
         ("AWS.CloudTrail.Stopped", "Error Stopping CloudTrail"),
         ("AWS.CloudTrail.SecurityConfigurationChange", "Security Configuration Changed"),
-        ("AWS.CloudTrail.SecurityConfigurationChange", "Security Configuration Not Changed - Error"),
+        (
+            "AWS.CloudTrail.SecurityConfigurationChange",
+            "Security Configuration Not Changed - Error",
+        ),
     ],
     "cloudtrail_event_selectors": [
         ("AWS.CloudTrail.EventSelectorsDisabled", "Event Selector Disabled"),
@@ -70,7 +73,10 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("AWS.CloudTrail.ResourceMadePublic", "Null Request Parameters"),
         ("AWS.CloudTrail.ResourceMadePublic", "S3 Failed to make Publicly Accessible"),
         ("AWS.CloudTrail.ResourceMadePublic", "Invalid JSON Policy (Should Not Alert)"),
-        ("AWS.CloudTrail.ResourceMadePublic", "All Restrictive Conditions Types (Should Not Alert)"),
+        (
+            "AWS.CloudTrail.ResourceMadePublic",
+            "All Restrictive Conditions Types (Should Not Alert)",
+        ),
     ],
     "leave_organization": [
         ("AWS.CloudTrail.AttemptToLeaveOrg", "Failed Attempt to Leave Org"),

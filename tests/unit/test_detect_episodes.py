@@ -1,0 +1,83 @@
+"""Anomaly windows become findings: the gate, episodes of adjacent hours, the finding type."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pipeline.anomaly import Episode, Window, episodes, has_signal
+from pipeline.explain import finding_type
+
+T0 = datetime(2026, 10, 10, 9, tzinfo=UTC)
+QUIET = {
+    "novel_sensitive_apis": 0,
+    "novel_apis": 0,
+    "novel_networks": 0,
+    "novel_user_agents": 0,
+    "novel_countries": 0,
+    "n_hostile_agent": 0,
+    "n_logging_tamper": 0,
+    "denied_rate_delta": 0.0,
+    "n_events": 40,
+}
+
+
+def _window(principal: str, hour: int, **values: Any) -> Window:
+    row = {
+        **QUIET,
+        "principal_key": principal,
+        "account_id": "111122223333",
+        "window_start": T0 + timedelta(hours=hour),
+        **values,
+    }
+    return Window(row, 0.7, {})
+
+
+def test_an_unusual_mix_of_numbers_alone_is_not_a_finding() -> None:
+    assert not has_signal(QUIET)
+
+
+def test_a_new_sensitive_api_or_an_attack_tool_is_a_signal() -> None:
+    assert has_signal({**QUIET, "novel_sensitive_apis": 1})
+    assert has_signal({**QUIET, "n_hostile_agent": 3})
+
+
+def test_a_new_network_needs_a_new_agent_or_country_to_count() -> None:
+    assert not has_signal({**QUIET, "novel_networks": 1})
+    assert has_signal({**QUIET, "novel_networks": 1, "novel_countries": 1})
+
+
+def test_adjacent_hours_of_one_principal_form_one_episode() -> None:
+    flagged = [_window("alice", 0), _window("alice", 1), _window("alice", 2)]
+    (episode,) = episodes(flagged)
+    assert episode.start == T0 and episode.end == T0 + timedelta(hours=3)
+
+
+def test_a_gap_or_another_principal_starts_a_new_episode() -> None:
+    flagged = [_window("alice", 0), _window("alice", 5), _window("bob", 1)]
+    found = list(episodes(flagged))
+    assert [(e.principal, e.start.hour) for e in found] == [
+        ("alice", 9),
+        ("alice", 14),
+        ("bob", 10),
+    ]
+
+
+def _evidence(new_categories: list[str | None], sensitive: dict[str, int]) -> dict[str, Any]:
+    return {
+        "unusual": {"apis": [{"value": "x", "events": 1, "category": c} for c in new_categories]},
+        "sensitive_calls": sensitive,
+    }
+
+
+def test_the_finding_type_names_the_tactic_of_the_new_apis() -> None:
+    episode = Episode("alice", "111122223333", [_window("alice", 0)])
+    assert finding_type(episode, _evidence(["discovery", "iam_mutation"], {})) == (
+        "Persistence:IAMUser/AnomalousBehavior"
+    )
+    assert finding_type(episode, _evidence(["discovery"], {"discovery": 30})) == (
+        "Discovery:IAMUser/AnomalousBehavior"
+    )
+    assert finding_type(episode, _evidence([None], {"credential_access": 4})) == (
+        "CredentialAccess:IAMUser/AnomalousBehavior"
+    )
