@@ -31,6 +31,9 @@ def add_synth_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="TECHNIQUE",
         help="technique ids or names to include (default: all; no value: none)",
     )
+    p.add_argument(
+        "--repeats", type=int, default=1, help="place each technique N times (2: loud and quiet)"
+    )
     p.add_argument("--start", help="first day, YYYY-MM-DD (2026-10-01)")
     p.add_argument("--intensity", type=float, default=1.0, help="scale benign call rates")
     p.add_argument("--workers", type=int, default=None, help="processes (CPU count)")
@@ -59,6 +62,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
         s3_client=client,
         workers=args.workers,
         intensity=args.intensity,
+        repeats=args.repeats,
     )
     print(format_summary(summary))
     return 0

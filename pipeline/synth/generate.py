@@ -104,13 +104,15 @@ def generate_organisation(
     s3_client: object | None = None,
     workers: int | None = None,
     intensity: float = 1.0,
+    repeats: int = 1,
     sink: Sink | None = None,
 ) -> SynthSummary:
     """Write CloudTrail objects and ``labels.json`` for a synthetic organisation to ``out``.
 
     ``principals`` is the organisation's total, spread evenly over accounts (each account also
     gets its root user and scanner); ``attacks`` selects techniques and hard negatives by id or
-    name (all when None, none when empty). ``intensity`` scales every benign principal's call
+    name (all when None, none when empty), each placed ``repeats`` times (twice: once loud,
+    once quiet). ``intensity`` scales every benign principal's call
     rate (1.0: the documented rates); ``workers`` processes generate accounts in parallel
     (into a local folder; other sinks are written from this process). ``sink`` overrides where
     objects go (e.g. a ``MemorySink`` in tests); ``out`` is then only reported.
@@ -118,7 +120,7 @@ def generate_organisation(
     began = time.monotonic()
     first = start or DEFAULT_START
     org = build_org(seed, accounts, principals, days, first.timestamp(), intensity)
-    slots = schedule(org, select(attacks))
+    slots = schedule(org, select(attacks), repeats)
     per_account = [[s for s in slots if s.account_index == i] for i in range(accounts)]
     sink = sink or _sink(out, s3_client)
     workers = min(accounts, workers or os.cpu_count() or 1)

@@ -49,32 +49,37 @@ def select(names: list[str] | None) -> list[Technique]:
     return [registry.get(n) or by_name[n] for n in names]
 
 
-def schedule(org: Org, techniques: list[Technique]) -> list[Slot]:
-    """Place each technique once: an account, a day after learning, a difficulty."""
+def schedule(org: Org, techniques: list[Technique], repeats: int = 1) -> list[Slot]:
+    """Place each technique ``repeats`` times: an account, a day after learning and, for an
+    attack, a difficulty (a technique placed twice runs once loud and once quiet)."""
     rng = rng_for(org.seed, "schedule")
     first = learning_days(org.days)
     accounts = list(range(len(org.account_ids)))
     rng.shuffle(accounts)
     slots: list[Slot] = []
-    attack_no = 0
-    for i, tech in enumerate(techniques):
+    for i, (tech, r) in enumerate((t, r) for r in range(repeats) for t in techniques):
         difficulty = None
         if tech.kind == "attack":
-            difficulty = ("loud", "quiet")[(attack_no + rng.randrange(2)) % 2]
-            attack_no += 1
-        outside = str(rng.randrange(10**11, 10**12))
+            difficulty = ("loud", "quiet")[(_coin(org.seed, tech.id) + r) % 2]
+        sid = f"{'A' if tech.kind == 'attack' else 'N'}{i:03d}"
+        day = rng.randrange(first, org.days)
+        account = accounts[i % len(accounts)]
         slots.append(
             Slot(
-                f"{'A' if tech.kind == 'attack' else 'N'}{i:03d}",
+                sid,
                 tech.id,
-                accounts[i % len(accounts)],
-                rng.randrange(first, org.days),
+                account,
+                day,
                 rng.random(),
                 difficulty,
-                outside,
+                str(rng.randrange(10**11, 10**12)),
             )
         )
     return slots
+
+
+def _coin(seed: int, tid: str) -> int:
+    return rng_for(seed, "difficulty", tid).randrange(2)
 
 
 def _victim(rng: random.Random, plan: AccountPlan, tech: Technique) -> Profile:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.synth.scenario import CREDENTIAL_HOLDERS, WORKLOADS, Ctx, technique
+from pipeline.synth.scenario import CREDENTIAL_HOLDERS, OUTSIDE_AWS, WORKLOADS, Ctx, technique
 
 CREDENTIALS = "CredentialAccess:IAMUser/AnomalousBehavior"
 
@@ -89,6 +89,7 @@ def ssm_parameters(c: Ctx) -> None:
     "aws.credential-access.ec2-steal-instance-credentials",
     "Use EC2 or Lambda role credentials from outside AWS",
     calls=("GetCallerIdentity", "ListBuckets", "GetObject"),
+    findings=(OUTSIDE_AWS,),
     victims=WORKLOADS,
 )
 def stolen_instance_credentials(c: Ctx) -> None:

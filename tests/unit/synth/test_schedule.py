@@ -1,0 +1,39 @@
+"""Scenarios are placed after the learning period, over accounts, at both difficulties."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from pipeline.synth.generate import DEFAULT_START
+from pipeline.synth.org import build_org
+from pipeline.synth.schedule import learning_days, schedule, select
+
+
+def test_learning_period_is_a_week_or_half_a_short_period() -> None:
+    assert [learning_days(d) for d in (2, 9, 14, 21)] == [1, 4, 7, 7]
+
+
+def test_a_technique_placed_twice_runs_once_loud_and_once_quiet() -> None:
+    org = build_org(1, 4, 20, 14, DEFAULT_START.timestamp())
+    slots = schedule(org, select(None), repeats=2)
+    by_technique: dict[str, list[str | None]] = {}
+    for slot in slots:
+        by_technique.setdefault(slot.technique, []).append(slot.difficulty)
+    for tid, difficulties in by_technique.items():
+        expected = [None, None] if tid.startswith("tg.benign.") else ["loud", "quiet"]
+        assert sorted(difficulties, key=str) == expected, tid
+    assert len({s.sid for s in slots}) == len(slots)
+    assert all(7 <= s.day < 14 for s in slots)
+    assert set(Counter(s.account_index for s in slots)) == {0, 1, 2, 3}
+
+
+def test_techniques_are_selected_by_id_or_name() -> None:
+    chosen = select(["aws.defense-evasion.cloudtrail-stop", "Delete CloudTrail trail"])
+    assert [t.id for t in chosen] == [
+        "aws.defense-evasion.cloudtrail-stop",
+        "aws.defense-evasion.cloudtrail-delete",
+    ]
+    with pytest.raises(ValueError, match="unknown techniques: nope"):
+        select(["nope"])
