@@ -11,9 +11,9 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import task_run
 from prefect.task_runners import TaskRunner
-from prefect.tasks import exponential_backoff
 
 from flows.params import DaskAddress, DaskWorkers, EndpointUrl, Lake, Source, TaskRunnerKind
+from flows.retries import BACKOFF, JITTER, io_task
 from flows.runners import make_task_runner
 from pipeline.batch import BatchResult
 from pipeline.ingest import IngestSummary
@@ -34,12 +34,7 @@ class PartReadError(OSError):
     """Some objects of a part could not be read; the task is retried."""
 
 
-@task(
-    retries=3,
-    retry_delay_seconds=exponential_backoff(backoff_factor=2),
-    retry_jitter_factor=0.5,
-    cache_policy=NO_CACHE,
-)
+@io_task
 def plan(source: str, lake: Path, endpoint_url: str | None) -> IngestPlan:
     """List the source and group its new objects into parts."""
     return plan_ingest(source, lake, endpoint_url=endpoint_url)
@@ -47,8 +42,8 @@ def plan(source: str, lake: Path, endpoint_url: str | None) -> IngestPlan:
 
 @task(
     retries=READ_RETRIES,
-    retry_delay_seconds=exponential_backoff(backoff_factor=2),
-    retry_jitter_factor=0.5,
+    retry_delay_seconds=BACKOFF,
+    retry_jitter_factor=JITTER,
     cache_policy=NO_CACHE,
     task_run_name="read {part.key}",
 )
@@ -63,7 +58,7 @@ def read(source: str, part: IngestPart, started: datetime, endpoint_url: str | N
     return result
 
 
-@task(retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE, task_run_name="write {part}")
+@io_task
 def write(lake: Path, part: str, result: BatchResult) -> PartSummary:
     """Add one part to the lake (holding the lake lock)."""
     return write_part(lake, part, result)

@@ -1,0 +1,84 @@
+"""The `trailguard_pipeline` flow: ingest -> features -> (train) -> detect, as `trailguard run`.
+
+Each stage is the stage's own flow, run as a subflow (its logs, retries and artifacts stay
+together); training is a task here, because "not enough history for a model yet" is a normal
+state of a young lake, not a failed run: the rules still run, as in `pipeline.run`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+
+from flows.detect import detect
+from flows.features import build_features
+from flows.ingest import ingest
+from flows.params import (
+    BaselineDays,
+    DaskAddress,
+    DaskWorkers,
+    EndpointUrl,
+    Lake,
+    Source,
+    TaskRunnerKind,
+    TopFindings,
+)
+from flows.retries import io_task
+from models.isolation_forest import ModelInfo, latest_model
+from pipeline.detect import DetectStats, train_model
+from pipeline.features import FeatureStats
+from pipeline.ingest import IngestSummary
+
+
+@dataclass
+class PipelineRun:
+    """What each stage of the flow run did."""
+
+    ingest: IngestSummary | None
+    features: FeatureStats
+    model: ModelInfo | None
+    detect: DetectStats
+    notes: list[str] = field(default_factory=list)
+
+
+@io_task
+def ensure_model(
+    lake: Path, retrain: bool, baseline_days: int, until: datetime | None
+) -> tuple[ModelInfo | None, str | None]:
+    """The latest model, trained first if there is none (or `retrain`); a note if it cannot be."""
+    model = latest_model(lake)
+    if model is not None and not retrain:
+        return model, None
+    try:
+        return train_model(lake, baseline_days=baseline_days, now=until), None
+    except ValueError as exc:  # too little history yet: the exact rules still run
+        return model, f"no model trained yet, exact rules only: {exc}"
+
+
+@flow(name="trailguard_pipeline")
+def trailguard_pipeline(
+    source: Source | None = None,
+    lake: Lake = Path("lake"),
+    endpoint_url: EndpointUrl = None,
+    retrain: bool = False,
+    baseline_days: BaselineDays = 14,
+    train_until: datetime | None = None,
+    top_findings: TopFindings = 20,
+    task_runner: TaskRunnerKind = "thread",
+    dask_address: DaskAddress = None,
+    dask_workers: DaskWorkers = None,
+) -> PipelineRun:
+    """Ingest `source` (if given), build features, train when needed, detect."""
+    logger = get_run_logger()
+    summary = None
+    if source:
+        summary = ingest(source, lake, endpoint_url, task_runner, dask_address, dask_workers)
+    features = build_features(lake)
+    model, note = ensure_model(lake, retrain, baseline_days, train_until)
+    if note:
+        logger.warning("%s", note)
+    stats = detect(lake, top_findings=top_findings)
+    return PipelineRun(summary, features, model, stats, [*([note] if note else []), *stats.notes])
