@@ -168,18 +168,7 @@ def _evaluate(sub: Sub) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """`trailguard evaluate --labels labels.json`."""
-    import duckdb
-
     from pipeline.evaluate import evaluate_lake, report
-    from pipeline.state import create_views
 
-    with open_db(args.lake, read_only=True) as con:
-        findings_db = con
-        mem = duckdb.connect()
-        try:
-            create_views(mem, args.lake)
-            mem.register("findings", findings_db.sql("SELECT * FROM findings").to_arrow_table())
-            print(report(evaluate_lake(mem, args.labels)))
-        finally:
-            mem.close()
+    print(report(evaluate_lake(args.lake, args.labels)))
     return 0

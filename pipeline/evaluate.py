@@ -18,7 +18,10 @@ from typing import Any
 
 import duckdb
 
-from pipeline.findings import SEVERITY_LOW_MAX, Finding, load_findings
+from pipeline.db import open_db
+from pipeline.finding_views import FindingFilter, list_findings
+from pipeline.findings import SEVERITY_LOW_MAX, Finding
+from pipeline.state import create_views
 
 SLACK = timedelta(hours=1)
 
@@ -153,11 +156,20 @@ def population(con: duckdb.DuckDBPyConnection, scenarios: list[Scenario]) -> tup
     return len(benign), len({r[2] for r in rows})
 
 
-def evaluate_lake(con: duckdb.DuckDBPyConnection, labels: Path) -> Evaluation:
-    """Evaluate the findings stored in a lake (its `events` view must exist) against labels."""
+def evaluate_lake(lake: Path, labels: Path) -> Evaluation:
+    """Evaluate the findings stored in a lake against the labels of its synthetic organisation."""
     scenarios = read_labels(labels)
-    principal_days, days = population(con, scenarios)
-    return evaluate(load_findings(con), scenarios, principal_days, days)
+    with open_db(lake, read_only=True) as con:
+        findings = list_findings(con, FindingFilter(status=None, limit=2**62))
+    mem = duckdb.connect()
+    try:
+        mem.execute("SET TimeZone = 'UTC'")
+        if not create_views(mem, lake):
+            raise ValueError(f"the lake at {lake} holds no events")
+        principal_days, days = population(mem, scenarios)
+    finally:
+        mem.close()
+    return evaluate(findings, scenarios, principal_days, days)
 
 
 def report(result: Evaluation) -> str:
