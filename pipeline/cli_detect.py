@@ -170,5 +170,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """`trailguard evaluate --labels labels.json`."""
     from pipeline.evaluate import evaluate_lake, report
 
-    print(report(evaluate_lake(args.lake, args.labels)))
+    with open_db(args.lake, read_only=True) as con:
+        print(report(evaluate_lake(con, args.labels)))
     return 0

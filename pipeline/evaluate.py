@@ -18,10 +18,8 @@ from typing import Any
 
 import duckdb
 
-from pipeline.db import open_db
 from pipeline.finding_views import FindingFilter, list_findings
 from pipeline.findings import SEVERITY_LOW_MAX, Finding
-from pipeline.state import create_views
 
 SLACK = timedelta(hours=1)
 
@@ -156,19 +154,11 @@ def population(con: duckdb.DuckDBPyConnection, scenarios: list[Scenario]) -> tup
     return len(benign), len({r[2] for r in rows})
 
 
-def evaluate_lake(lake: Path, labels: Path) -> Evaluation:
-    """Evaluate the findings stored in a lake against the labels of its synthetic organisation."""
+def evaluate_lake(con: duckdb.DuckDBPyConnection, labels: Path) -> Evaluation:
+    """Evaluate the findings of a lake (`con`: its database, read-only is fine) against labels."""
     scenarios = read_labels(labels)
-    with open_db(lake, read_only=True) as con:
-        findings = list_findings(con, FindingFilter(status=None, limit=2**62))
-    mem = duckdb.connect()
-    try:
-        mem.execute("SET TimeZone = 'UTC'")
-        if not create_views(mem, lake):
-            raise ValueError(f"the lake at {lake} holds no events")
-        principal_days, days = population(mem, scenarios)
-    finally:
-        mem.close()
+    findings = list_findings(con, FindingFilter(status=None, limit=2**62))
+    principal_days, days = population(con, scenarios)
     return evaluate(findings, scenarios, principal_days, days)
 
 
