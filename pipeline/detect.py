@@ -33,6 +33,7 @@ from pipeline.suppression import DEFAULT_FILE, SuppressionConfig, load_suppressi
 
 log = logging.getLogger(__name__)
 MIN_TRAINING_ROWS = 50
+EPISODE_LOOKBACK = timedelta(days=1)
 ML_DETECTOR = "isolation_forest"
 
 __all__ = ["DetectStats", "ModelInfo", "run_detection", "train_model"]
@@ -92,7 +93,9 @@ def run_detection(
                 "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'features'"
             ).fetchall()[0][0]
         )
-        features = load_features(con, since) if has_features else None
+        # Look back a day so that an episode running across `since` keeps its first hour (its id).
+        lookback = since - EPISODE_LOOKBACK if since else None
+        features = load_features(con, lookback) if has_features else None
         lake_start = _lake_start(con) if has_features else None
     mem = duckdb.connect()
     mem.execute("SET TimeZone = 'UTC'")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -48,7 +48,10 @@ def candidates(con: duckdb.DuckDBPyConnection, rule: Rule, since: datetime | Non
 def run_rules(
     con: duckdb.DuckDBPyConnection, context: RuleContext, since: datetime | None = None
 ) -> list[Finding]:
-    """Findings of every registered rule over events at or after `since`."""
+    """Findings of every registered rule over events from the UTC day of `since` on."""
+    if since is not None:
+        # A rule finding is a day of matches: recount whole days, or a rerun would shrink it.
+        since = since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     findings: list[Finding] = []
     for rule in load_rules().values():
         matched = [e for e in candidates(con, rule, since) if rule.matches(e, context)]
