@@ -123,13 +123,7 @@ def generate_organisation(
     slots = schedule(org, select(attacks), repeats)
     per_account = [[s for s in slots if s.account_index == i] for i in range(accounts)]
     sink = sink or _sink(out, s3_client)
-    workers = min(accounts, workers or os.cpu_count() or 1)
-    if workers > 1 and isinstance(sink, LocalSink):
-        jobs = [(org, i, per_account[i], out) for i in range(accounts)]
-        with ProcessPoolExecutor(workers) as pool:
-            results = list(pool.map(_local_worker, jobs))
-    else:
-        results = [generate_account(org, i, per_account[i], sink) for i in range(accounts)]
+    results = _run_accounts(org, per_account, sink, out, workers)
     labels = [label for r in results for label in r.labels]
     end = first + timedelta(days=days)
     doc = to_labels(seed, _iso(first), _iso(end), labels)
@@ -143,6 +137,19 @@ def generate_organisation(
         sum(1 for s in labels if s["kind"] == "hard_negative"),
         time.monotonic() - began,
     )
+
+
+def _run_accounts(
+    org: Org, per_account: list[list[Slot]], sink: Sink, out: str, workers: int | None
+) -> list[_AccountResult]:
+    """Generate every account, in worker processes when writing to a local folder."""
+    count = len(per_account)
+    workers = min(count, workers or os.cpu_count() or 1)
+    if workers > 1 and isinstance(sink, LocalSink):
+        jobs = [(org, i, per_account[i], out) for i in range(count)]
+        with ProcessPoolExecutor(workers) as pool:
+            return list(pool.map(_local_worker, jobs))
+    return [generate_account(org, i, per_account[i], sink) for i in range(count)]
 
 
 def _iso(moment: datetime) -> str:

@@ -22,6 +22,12 @@ class Person:
     console: float
 
 
+# Names are split from strings so the lists stay two lines long.
+_FIRST_NAMES = "alex sam maria li priya tom nina omar eva ken julia raj anna marc sofia dan yuki"
+_LAST_NAMES = "smith garcia chen patel muller rossi kim novak silva jones dubois berg khan walsh"
+_FIRST, _LAST = tuple(_FIRST_NAMES.split()), tuple(_LAST_NAMES.split())
+
+
 def _vacation(rng: random.Random, days: int) -> frozenset[int]:
     if rng.random() < 0.6 or days < 10:
         return frozenset()
@@ -31,48 +37,7 @@ def _vacation(rng: random.Random, days: int) -> frozenset[int]:
 
 def new_person(rng: random.Random, index: int, days: int) -> Person:
     """An engineer: a time zone, a home and an office address, an aws-cli build, a browser."""
-    first = rng.choice(
-        (
-            "alex",
-            "sam",
-            "maria",
-            "li",
-            "priya",
-            "tom",
-            "nina",
-            "omar",
-            "eva",
-            "ken",
-            "julia",
-            "raj",
-            "anna",
-            "marc",
-            "sofia",
-            "dan",
-            "yuki",
-            "ben",
-        )
-    )
-    last = rng.choice(
-        (
-            "smith",
-            "garcia",
-            "chen",
-            "patel",
-            "muller",
-            "rossi",
-            "kim",
-            "novak",
-            "silva",
-            "jones",
-            "dubois",
-            "berg",
-            "khan",
-            "tanaka",
-            "walsh",
-            "costa",
-        )
-    )
+    first, last = rng.choice(_FIRST), rng.choice(_LAST)
     office = net.ip_in(rng, net.ISP_PREFIXES)
     home = net.ip_in(rng, net.ISP_PREFIXES)
     return Person(

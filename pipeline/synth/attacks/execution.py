@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pipeline.synth.org import UNUSED_REGIONS
 from pipeline.synth.scenario import Ctx, technique
 
@@ -23,45 +25,32 @@ def launch_unusual_instances(c: Ctx) -> None:
     c.rng.shuffle(regions)
     for i, region in enumerate(regions[: 3 if c.loud else 1]):
         kind = c.rng.choice(("p3.16xlarge", "p4d.24xlarge", "g5.48xlarge", "p2.xlarge"))
-        fails = c.loud and i < 2
-        error = (
-            (
-                "Client.VcpuLimitExceeded",
-                "You have requested more vCPU capacity than your "
-                "current vCPU limit of 0 allows for the instance bucket that the specified "
-                "instance type belongs to.",
-            )
-            if fails
-            else None
-        )
-        c.call(
-            "RunInstances",
-            region=region,
-            error=error,
-            req={
-                "instancesSet": {
-                    "items": [
-                        {
-                            "imageId": "ami-0%016x" % c.rng.getrandbits(64),
-                            "minCount": 1,
-                            "maxCount": 10,
-                        }
-                    ]
-                },
-                "instanceType": kind,
-                "blockDeviceMapping": {},
-                "monitoring": {"enabled": False},
-                "disableApiTermination": False,
-                "clientToken": "%032x" % c.rng.getrandbits(128),
-            },
-            resp={
-                "instancesSet": {
-                    "items": [
-                        {"instanceId": "i-0%016x" % c.rng.getrandbits(64), "instanceType": kind}
-                    ]
-                }
-            },
-        )
+        error = _VCPU_LIMIT if c.loud and i < 2 else None  # new accounts have no GPU quota
+        c.call("RunInstances", region=region, error=error, **_run_instances(c, kind))
+
+
+_VCPU_LIMIT = (
+    "Client.VcpuLimitExceeded",
+    "You have requested more vCPU capacity than your current vCPU limit of 0 allows for the "
+    "instance bucket that the specified instance type belongs to.",
+)
+
+
+def _run_instances(c: Ctx, kind: str) -> dict[str, Any]:
+    image = "ami-0%016x" % c.rng.getrandbits(64)
+    instance = "i-0%016x" % c.rng.getrandbits(64)
+    items = [{"imageId": image, "minCount": 1, "maxCount": 10}]
+    return {
+        "req": {
+            "instancesSet": {"items": items},
+            "instanceType": kind,
+            "blockDeviceMapping": {},
+            "monitoring": {"enabled": False},
+            "disableApiTermination": False,
+            "clientToken": "%032x" % c.rng.getrandbits(128),
+        },
+        "resp": {"instancesSet": {"items": [{"instanceId": instance, "instanceType": kind}]}},
+    }
 
 
 @technique(
