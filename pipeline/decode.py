@@ -126,7 +126,7 @@ def _salvage_array(text: str, out: Decoded) -> None:
     if start is None:
         out.rejected.append(Rejected(WHOLE_OBJECT, "invalid JSON: not a CloudTrail document", ""))
         return
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_int=_json_int)  # same numbers as the fast path
     position, index = start, 0
     while True:
         position = _skip(text, position, ", \t\r\n")
@@ -134,16 +134,66 @@ def _salvage_array(text: str, out: Decoded) -> None:
             return
         try:
             record, end = decoder.raw_decode(text, position)
-        except (ValueError, RecursionError) as exc:
+        except json.JSONDecodeError as exc:  # broken or cut here: nothing after it is readable
             reason = f"invalid JSON at record {index} (char {position}): {exc.args[0]}"
             out.rejected.append(Rejected(index, reason, _raw_text(text[position:])))
             return
-        problem = _bad_bytes(text[position:end])
+        except (ValueError, RecursionError) as exc:  # well-formed, past a parser limit: skip it
+            skipped = _value_end(text, position)
+            reason = f"record {index} is nested too deep or holds a number too long: {exc.args[0]}"
+            raw = _raw_text(text[position : skipped or None])
+            out.rejected.append(Rejected(index, reason, raw))
+            if skipped is None:
+                return
+            position, index = skipped, index + 1
+            continue
+        problem = _bad_bytes(text[position:end]) or _unencodable(record)
         if problem:
             out.rejected.append(Rejected(index, problem, _raw_text(text[position:end])))
         else:
             out.records.append((index, record))
         position, index = end, index + 1
+
+
+def _value_end(text: str, position: int) -> int | None:
+    """Index just past the JSON value at `position` (brackets counted, strings skipped)."""
+    depth, in_string, escaped = 0, False, False
+    for index in range(position, len(text)):
+        char = text[index]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+        elif char in "]}" or (char == "," and depth == 0):
+            if depth <= 1:
+                return index + 1 if depth == 1 else index
+            depth -= 1
+    return None
+
+
+def _unencodable(record: Any) -> str | None:
+    """Why a parsed record cannot be stored as UTF-8 text (a lone surrogate escape, `\\ud800`)."""
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError) as exc:
+        return f"unencodable record: {exc}"
+    return None
+
+
+def _json_int(text: str) -> int | float:
+    """An integer as orjson (the fast path) reads it: past 64 bits, a float, never an error."""
+    if len(text) <= 21:
+        value = int(text)
+        if -(2**63) <= value < 2**64:
+            return value
+    return float(text)
 
 
 def _array_start(text: str) -> int | None:

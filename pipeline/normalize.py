@@ -8,6 +8,7 @@ goes to ``extra``.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -125,8 +126,8 @@ def parse_time(value: object, *, field: str) -> datetime:
         except ValueError:
             parsed = None
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = value / 1000 if value > 10_000_000_000 else value
-        try:
+        try:  # a number past a float's range overflows in the division already
+            seconds = value / 1000 if value > 10_000_000_000 else value
             parsed = datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
             parsed = None
@@ -134,7 +135,10 @@ def parse_time(value: object, *, field: str) -> datetime:
         raise RecordError(f"no usable {field}: {_preview(value)}")
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 or 9999-12-31T23:59-01:00: no UTC date
+        raise RecordError(f"{field} out of range in UTC: {_preview(value)}") from None
 
 
 def _identity_columns(identity: object, extra: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +199,10 @@ def to_json_text(value: object) -> str | None:
     """JSON text of a nested value; None for an absent or JSON-null value."""
     if value is None:
         return None
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:  # orjson stops at 254 levels; the parser allowed more
+        return json.dumps(value, default=str)  # RecursionError past ~900: the record's limit
 
 
 def _as_text(value: object, name: str, extra: dict[str, Any]) -> str | None:
