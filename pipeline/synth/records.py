@@ -134,10 +134,23 @@ class RecordFactory:
             resp = None
         rec["requestParameters"] = req
         rec["responseElements"] = resp
+        if additional is None and entry.source == "s3.amazonaws.com":
+            additional = self._s3_extra(entry.name)
         if additional is not None:
             rec["additionalEventData"] = additional
         self._tail(rec, entry, ident, ip, resources, console)
         return rec
+
+    def _s3_extra(self, name: str) -> dict[str, Any]:
+        """What S3 adds to every call: signature, cipher and, for objects, bytes moved."""
+        moved = int(self.rng.lognormvariate(9, 2)) if name in ("GetObject", "PutObject") else 0
+        return {
+            "SignatureVersion": "SigV4",
+            "CipherSuite": "TLS_AES_128_GCM_SHA256",
+            "bytesTransferredIn": moved if name == "PutObject" else 0,
+            "AuthenticationMethod": "AuthHeader",
+            "bytesTransferredOut": moved if name == "GetObject" else 0,
+        }
 
     def _tail(
         self,
