@@ -146,7 +146,15 @@ def _identity_columns(identity: object, extra: dict[str, Any]) -> dict[str, Any]
     if identity is not None and not isinstance(identity, dict):
         extra["userIdentity"] = identity
         identity = None
-    ui: dict[str, Any] = identity or {}
+    # One principal makes thousands of calls with the same userIdentity: flatten each distinct
+    # one once. The JSON text is needed for the `user_identity` column anyway.
+    return _flatten_identity(to_json_text(identity))
+
+
+@lru_cache(maxsize=16384)
+def _flatten_identity(text: str | None) -> dict[str, Any]:
+    """The identity columns of one distinct userIdentity (given as JSON text)."""
+    ui: dict[str, Any] = orjson.loads(text) if text else {}
     ctx = _dict(ui.get("sessionContext"))
     issuer = _dict(ctx.get("sessionIssuer"))
     attributes = _dict(ctx.get("attributes"))
@@ -172,7 +180,7 @@ def _identity_columns(identity: object, extra: dict[str, Any]) -> dict[str, Any]
         "session_name": principal.session_name,
         "principal_key": principal.key,
         "principal_kind": principal.kind,
-        "user_identity": to_json_text(identity),
+        "user_identity": text,
     }
 
 
