@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 
 from pipeline.export import export_findings
 from tests.helpers.findings import many_findings, ml_finding, rule_finding
 from tests.helpers.lake import store
+
+
+@pytest.fixture(scope="module")
+def hub_endpoint() -> Iterator[str]:
+    """Security Hub and STS on a moto server of its own (s3_server may be another S3 store)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
 
 
 def hub_findings(endpoint: str) -> dict[str, dict[str, Any]]:
@@ -30,22 +44,24 @@ def closed_port() -> int:
 
 
 def test_findings_are_imported_and_an_update_replaces_the_same_hub_finding(
-    s3_server: str, aws_env: None, tmp_path: Path
+    hub_endpoint: str, aws_env: None, tmp_path: Path
 ) -> None:
     lake = tmp_path / "lake"
     rule, ml = rule_finding(), ml_finding()
-    others = many_findings(120, first=1000)  # more than BatchImportFindings takes in one call
-    before = set(hub_findings(s3_server))
+    others = many_findings(100, first=1000)  # more than BatchImportFindings takes in one call
+    before = set(hub_findings(hub_endpoint))
     store(lake, [rule, ml, *others])
 
-    first = export_findings(lake, "securityhub:us-east-1", endpoint_url=s3_server, batch_size=150)
+    first = export_findings(
+        lake, "securityhub:us-east-1", endpoint_url=hub_endpoint, batch_size=150
+    )
     grown = dataclasses.replace(ml, event_count=300, last_seen=ml.last_seen + timedelta(hours=2))
     store(lake, [grown])
-    second = export_findings(lake, "securityhub:us-east-1", endpoint_url=s3_server)
+    second = export_findings(lake, "securityhub:us-east-1", endpoint_url=hub_endpoint)
 
-    hub = {k: v for k, v in hub_findings(s3_server).items() if k not in before}
-    assert (first.sent, second.sent) == (122, 1) and first.ok and second.ok
-    assert len(hub) == 122  # updated in place, not added
+    hub = {k: v for k, v in hub_findings(hub_endpoint).items() if k not in before}
+    assert (first.sent, second.sent) == (102, 1) and first.ok and second.ok
+    assert len(hub) == 102  # updated in place, not added
     updated = hub[ml.finding_id]
     assert updated["ProductFields"]["trailguard/Version"] == "2"
     assert updated["ProductFields"]["trailguard/EventCount"] == "300"
@@ -57,7 +73,7 @@ def test_findings_are_imported_and_an_update_replaces_the_same_hub_finding(
 
 
 def test_an_unreachable_security_hub_leaves_everything_for_the_next_run(
-    s3_server: str, aws_env: None, tmp_path: Path
+    hub_endpoint: str, aws_env: None, tmp_path: Path
 ) -> None:
     lake = tmp_path / "lake"
     stored = store(lake, many_findings(3, first=2000))
@@ -66,9 +82,9 @@ def test_an_unreachable_security_hub_leaves_everything_for_the_next_run(
     failed = export_findings(
         lake, "securityhub:us-east-1", endpoint_url=down, max_retries=1, backoff=0.01, timeout=1
     )
-    later = export_findings(lake, "securityhub:us-east-1", endpoint_url=s3_server)
+    later = export_findings(lake, "securityhub:us-east-1", endpoint_url=hub_endpoint)
 
     assert failed.retryable and failed.sent == 0 and failed.cursor_after == 0
     assert failed.error is not None and "securityhub:us-east-1" in failed.error
     assert later.ok and later.sent == 3
-    assert {f.finding_id for f in stored} <= set(hub_findings(s3_server))
+    assert {f.finding_id for f in stored} <= set(hub_findings(hub_endpoint))
