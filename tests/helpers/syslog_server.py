@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socket
 import ssl
+import struct
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -63,10 +64,22 @@ class SyslogState:
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     connections: int = 0
+    resets: int = 0  # this many next connections are reset after their first read (a crash)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def _reset(conn: socket.socket) -> None:
+    conn.recv(16)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()  # linger 0: an RST, as a receiver that crashed mid-batch sends
+
+
 def _serve_connection(conn: socket.socket, state: SyslogState) -> None:
+    with state.lock:
+        crash = state.resets > 0
+        state.resets -= crash
+    if crash:
+        return _reset(conn)
     chunks = []
     with conn:
         conn.settimeout(5)

@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from pipeline.export import export_findings
+from pipeline.exporters.securityhub import send_batch, to_payload
 from tests.helpers.findings import many_findings, ml_finding, rule_finding
 from tests.helpers.lake import store
 
@@ -88,3 +89,22 @@ def test_an_unreachable_security_hub_leaves_everything_for_the_next_run(
     assert failed.error is not None and "securityhub:us-east-1" in failed.error
     assert later.ok and later.sent == 3
     assert {f.finding_id for f in stored} <= set(hub_findings(hub_endpoint))
+
+
+def test_a_finding_security_hub_refuses_alone_is_a_rejection_not_a_failed_batch(
+    hub_endpoint: str, aws_env: None
+) -> None:
+    client = boto3.client("securityhub", endpoint_url=hub_endpoint, region_name="us-east-1")
+    good, bad = many_findings(2, first=3000)
+    arn = "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default"
+    payloads = [
+        to_payload(f, product_arn=arn, account_id="123456789012", region="us-east-1")
+        for f in (good, bad)
+    ]
+    payloads[1]["Resources"] = []  # what Security Hub refuses as InvalidInput
+
+    rejected = send_batch(client, payloads, [good, bad], "securityhub:us-east-1")
+
+    assert [(r.finding_id, r.revision) for r in rejected] == [(bad.finding_id, bad.revision)]
+    assert rejected[0].reason.startswith("InvalidInput")
+    assert good.finding_id in hub_findings(hub_endpoint)

@@ -87,3 +87,15 @@ def test_a_receiver_down_for_two_runs_then_back_gets_every_finding_exactly_once(
 
     assert [(r.retryable, r.sent) for r in runs] == [(True, 0), (True, 0), (False, 4)]
     assert versions(payloads(state)) == expected_versions(stored)  # each once
+
+
+def test_a_receiver_that_crashes_mid_batch_does_not_count_as_delivered(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    stored = store(lake, many_findings(3))
+    state = SyslogState(resets=1)
+
+    with syslog_server(state) as port:
+        stats = export(lake, f"syslog://127.0.0.1:{port}")
+
+    assert stats.ok and stats.sent == 3 and state.connections == 1  # the reset one, then this
+    assert versions(payloads(state)) == expected_versions(stored)
