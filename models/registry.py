@@ -26,6 +26,7 @@ def rule(
     identity_types: tuple[str, ...] = (),
     outside_aws: bool = False,
     agents: tuple[str, ...] = (),
+    workloads_only: bool = False,
 ) -> Callable[[Predicate], Predicate]:
     """Register the decorated predicate as the rule named like its module."""
 
@@ -44,6 +45,7 @@ def rule(
             identity_types=frozenset(identity_types),
             outside_aws=outside_aws,
             agents=agents,
+            workloads_only=workloads_only,
             predicate=predicate,
         )
         return predicate

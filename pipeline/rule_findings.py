@@ -30,9 +30,13 @@ def workloads(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
     )
 
 
-def candidates(con: duckdb.DuckDBPyConnection, rule: Rule, since: datetime | None) -> list[Event]:
+def candidates(
+    con: duckdb.DuckDBPyConnection, rule: Rule, since: datetime | None, context: RuleContext
+) -> list[Event]:
     """The events passing a rule's prefilter, as `Event`s."""
     params = {
+        "workloads_only": rule.workloads_only,
+        "workloads": sorted(context.workloads),
         "since": since,
         "event_names": sorted(rule.event_names),
         "identity_types": sorted(rule.identity_types),
@@ -54,7 +58,7 @@ def run_rules(
         since = since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     findings: list[Finding] = []
     for rule in load_rules().values():
-        matched = [e for e in candidates(con, rule, since) if rule.matches(e, context)]
+        matched = [e for e in candidates(con, rule, since, context) if rule.matches(e, context)]
         findings.extend(to_findings(rule, matched))
     return findings
 

@@ -115,6 +115,7 @@ class Rule:
     identity_types: frozenset[str]
     outside_aws: bool
     agents: tuple[str, ...]  # lower-case substrings of the user agent, any of which must occur
+    workloads_only: bool  # only instance sessions and RuleContext.workloads principals
     predicate: Callable[[Event, RuleContext], bool] = field(repr=False)
 
     def matches(self, event: Event, context: RuleContext | None = None) -> bool:

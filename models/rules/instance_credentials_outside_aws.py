@@ -20,6 +20,7 @@ _RELAYS = ("ssm.amazonaws.com", "ssmmessages.amazonaws.com", "ec2messages.amazon
     title="Workload credentials used from outside AWS",
     identity_types=("AssumedRole",),
     outside_aws=True,
+    workloads_only=True,
 )
 def instance_credentials_outside_aws(event: Event, context: RuleContext) -> bool:
     """A workload role session calling from a public, non-AWS, untrusted address."""
