@@ -77,7 +77,9 @@ class HecSink:
         self.timeout = options.timeout
         self.secrets = (token,)
         self._token = token
-        self.name = redact_url(f"hec:{url.scheme}://{url.netloc}{self.path}")
+        # The index is part of the identity: two indexes fed from one lake keep two cursors.
+        index = f"?index={self.index}" if self.index else ""
+        self.name = redact_url(f"hec:{url.scheme}://{url.netloc}{self.path}{index}")
         self.channel = str(uuid.uuid5(uuid.NAMESPACE_URL, self.name))
         self._context = _tls_context(query.get("ca", [None])[0]) if url.scheme == "https" else None
 

@@ -240,3 +240,18 @@ def test_https_collector_is_verified_and_trusted_only_through_its_ca(tmp_path: P
     assert untrusted.error is not None and "certificate not trusted" in untrusted.error
     assert not untrusted.retryable and untrusted.cursor_after == 0
     assert trusted.ok and versions(ocsf_events(state)) == expected_versions(stored)
+
+
+def test_each_index_of_one_collector_keeps_its_own_cursor(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    stored = store(lake, many_findings(2))
+    state = HecState(token=TOKEN)
+
+    with hec_server(state) as url:
+        main_index = export(lake, f"{url}?index=security")
+        other_index = export(lake, f"{url}?index=archive")
+
+    assert main_index.destination.endswith("/services/collector/event?index=security")
+    assert (main_index.sent, other_index.sent) == (2, 2)
+    assert [e["index"] for e in state.events] == ["security"] * 2 + ["archive"] * 2
+    assert versions(ocsf_events(state)) == {k: 2 for k in expected_versions(stored)}
