@@ -101,6 +101,9 @@ def ci_role(rng: random.Random, place: Place, person: Person | None) -> Profile:
         net.boto3_agent(rng),
     )
     runners = tuple(net.ip_in(rng, net.CI_PREFIXES) for _ in range(3))
+    repository = f"acme-corp/{rng.choice(place.resources.stacks)}"
+    # GitHub Actions jobs get the role through OIDC; other runners hold an assumed session.
+    oidc = ids.github_oidc(place.account, repository) if session == "GitHubActions" else None
     return Profile(
         ident,
         "ci_role",
@@ -117,6 +120,7 @@ def ci_role(rng: random.Random, place: Place, person: Person | None) -> Profile:
         workday=(9, 19),
         weekend=0.05,
         days_off=place.holidays,
+        token_issuer=oidc,
     )
 
 

@@ -30,8 +30,9 @@ def iso(epoch: float) -> str:
 @dataclass(eq=False)
 class Identity:
     """A principal of the organisation. ``kind`` is one of iam_user, root, role, role_session,
-    service, federated, aws_account; ``role`` is a machine role keyed by its role ARN and
-    ``role_session`` a person's session keyed by its session ARN."""
+    service, federated, web_identity, aws_account; ``role`` is a machine role keyed by its role
+    ARN and ``role_session`` a person's session keyed by its session ARN. ``recipient`` is the
+    account that records the calls when it is not the principal's own (cross-account)."""
 
     kind: str
     account_id: str
@@ -43,6 +44,7 @@ class Identity:
     issuer: dict[str, str] | None = None
     mfa: bool = False
     seed: int = 0
+    recipient: str = ""
     _sessions: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
@@ -52,7 +54,7 @@ class Identity:
 
     def user_identity(self, epoch: float, *, console: bool = False) -> dict[str, Any]:
         """``userIdentity`` for a call at ``epoch``; shared between calls of one session."""
-        if self.kind in ("service", "aws_account") or (self.kind == "iam_user" and not console):
+        if self.kind in _SESSIONLESS or (self.kind == "iam_user" and not console):
             window = -1
         else:
             window = int(epoch) // _SESSION_SECONDS
@@ -70,6 +72,13 @@ class Identity:
                 "type": "AWSAccount",
                 "principalId": self.principal_id,
                 "accountId": self.account_id,
+            }
+        if self.kind == "web_identity":
+            return {
+                "type": "WebIdentityUser",
+                "principalId": self.principal_id,
+                "userName": self.name,
+                "identityProvider": self.arn,
             }
         rng = random.Random(f"{self.seed}:{self.arn}:{window}")
         ui: dict[str, Any] = {
@@ -99,6 +108,7 @@ class Identity:
         return ui
 
 
+_SESSIONLESS = frozenset({"service", "aws_account", "web_identity"})
 _TYPES = {
     "iam_user": "IAMUser",
     "root": "Root",
@@ -204,4 +214,25 @@ def federated(rng: random.Random, user: Identity, name: str) -> Identity:
         session_name=name,
         issuer=issuer,
         seed=rng.getrandbits(32),
+    )
+
+
+def github_oidc(account: str, repository: str) -> Identity:
+    """A GitHub Actions workflow's OIDC identity (``WebIdentityUser``), trading its token for
+    a deploy role's credentials with ``AssumeRoleWithWebIdentity``."""
+    provider = f"arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"
+    subject = f"repo:{repository}:ref:refs/heads/main"
+    return Identity(
+        "web_identity", account, subject, provider, f"{provider}:sts.amazonaws.com:{subject}"
+    )
+
+
+def partner(rng: random.Random, partner_account: str, recipient: str) -> Identity:
+    """A principal of another company's account calling into ``recipient`` (``AWSAccount``)."""
+    return Identity(
+        "aws_account",
+        partner_account,
+        "partner",
+        principal_id=aws_id(rng, "AIDA", 17),
+        recipient=recipient,
     )

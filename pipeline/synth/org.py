@@ -20,7 +20,7 @@ UNUSED_REGIONS = ("ap-southeast-1", "ap-northeast-1", "sa-east-1", "ca-central-1
 _ENVS = ("prod", "staging", "dev", "shared", "data", "sandbox", "security", "analytics")
 # Archetypes every account has exactly one of, and those only some accounts have.
 _SINGLETONS = ("scanner", "root_user")
-_MISCONFIGURED_RATE = 0.5
+_OPTIONAL = {"misconfigured": 0.5, "partner_account": 0.5}
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,9 @@ def build_org(
 
 def _counts(rng: random.Random, per_account: int) -> dict[str, int]:
     counts = {name: 1 for name in _SINGLETONS}
-    if rng.random() < _MISCONFIGURED_RATE:
-        counts["misconfigured"] = 1
+    for name, chance in _OPTIONAL.items():
+        if rng.random() < chance:
+            counts[name] = 1
     left = max(0, per_account - sum(counts.values()))
     shares = {n: s for n, (_, s) in registered().items() if s > 0}
     total = sum(shares.values())
@@ -104,8 +105,8 @@ def plan_account(org: Org, index: int) -> AccountPlan:
         org.holidays,
     )
     counts = _counts(rng, max(6, org.principals // len(org.account_ids)))
-    if index == 0:
-        counts["misconfigured"] = 1
+    if index == 0:  # the first account has every archetype, rare ones included
+        counts.update({name: 1 for name in _OPTIONAL})
     profiles: list[Profile] = []
     people = rng.sample(org.people, min(len(org.people), counts.get("human", 0)))
     for name, n in sorted(counts.items()):

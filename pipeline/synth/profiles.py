@@ -46,6 +46,7 @@ class Profile:
     console: float = 0.0
     browser: str = ""
     fixed_error: Error | None = None
+    token_issuer: Identity | None = None
     _cum: list[float] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -152,8 +153,41 @@ def _bursts(p: Profile, day_start: float, factor: float, fac: RecordFactory) -> 
         n = max(5, round(p.rate * rng.uniform(0.6, 1.4)))
         times = sorted(t0 + rng.random() * 480 for _ in range(n))
         names = ["GetCallerIdentity", *p.pick_apis(rng, n - 1)]
+        if p.token_issuer is not None:
+            out.append(_web_identity_login(p, p.token_issuer, fac, times[0] - rng.uniform(1, 5)))
         out.extend(emit(p, fac, name, t) for t, name in zip(times, names, strict=True))
     return out
+
+
+def _web_identity_login(p: Profile, issuer: Identity, fac: RecordFactory, t: float) -> Timed:
+    """The ``AssumeRoleWithWebIdentity`` that hands a CI job the deploy role's credentials."""
+    role = p.ident.user_identity(t + 5)
+    role_arn = role["sessionContext"]["sessionIssuer"]["arn"]
+    req = {"roleArn": role_arn, "roleSessionName": p.ident.session_name, "durationSeconds": 3600}
+    resp = {
+        "credentials": {
+            "accessKeyId": role["accessKeyId"],
+            "sessionToken": "IQoJb3JpZ2luX2Vj",
+            "expiration": "Oct 1, 2026, 12:00:00 PM",
+        },
+        "subjectFromWebIdentityToken": issuer.name,
+        "assumedRoleUser": {"assumedRoleId": role["principalId"], "arn": role["arn"]},
+        "provider": issuer.arn,
+        "audience": "sts.amazonaws.com",
+    }
+    resources = [{"accountId": p.ident.account_id, "type": "AWS::IAM::Role", "ARN": role_arn}]
+    rec = fac.call(
+        issuer,
+        "AssumeRoleWithWebIdentity",
+        t,
+        p.regions[0],
+        p.ips[0],
+        "configure-aws-credentials-for-github-actions",
+        req=req,
+        resp=resp,
+        resources=resources,
+    )
+    return t, rec
 
 
 def _sweep(p: Profile, day_start: float, factor: float, fac: RecordFactory) -> list[Timed]:

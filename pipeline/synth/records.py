@@ -172,7 +172,7 @@ class RecordFactory:
             rec["resources"] = resources
         rec["eventType"] = "AwsApiCall"
         rec["managementEvent"] = not entry.data_event
-        rec["recipientAccountId"] = ident.account_id
+        rec["recipientAccountId"] = ident.recipient or ident.account_id
         rec["eventCategory"] = "Data" if entry.data_event else "Management"
         if ip[:1].isdigit() or ":" in ip:
             rec["tlsDetails"] = _tls(entry, rec["awsRegion"], rng.random() < 0.2)

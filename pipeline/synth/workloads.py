@@ -143,3 +143,27 @@ def misconfigured(rng: random.Random, place: Place, person: Person | None) -> Pr
         place.resources,
         fixed_error=denied(ident, name),
     )
+
+
+@archetype(0.0)
+def partner_account(rng: random.Random, place: Place, person: Person | None) -> Profile:
+    """Another company's account reading a bucket shared with it, each morning (``AWSAccount``:
+    CloudTrail shows only the caller's account, not who in it)."""
+    ident = ids.partner(rng, str(rng.randrange(10**11, 10**12)), place.account)
+    apis, weights = mix({"ListObjectsV2": 2, "GetObject": 8, "HeadObject": 2}, rng)
+    region = place.regions[0]
+    return Profile(
+        ident,
+        "partner_account",
+        "hourly",
+        apis,
+        weights,
+        rng.uniform(6, 20),
+        (net.aws_ip(rng, region),),
+        (net.JAVA_SDK.format(n=rng.randrange(1, 30)),),
+        (region,),
+        place.resources,
+        tz_hours=rng.choice((-5, 1, 9)),
+        workday=(6, 9),
+        weekend=0.0,
+    )

@@ -26,6 +26,9 @@ SHAPES = {
 }
 ACCESS_KEY = re.compile(r"^(AKIA|ASIA)[A-Z2-7]{16}$")
 IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+# Keys the samples lack only because they hold no such identity: WebIdentityUser's provider is in
+# AWS's userIdentity reference (CloudTrail User Guide, "CloudTrail userIdentity element").
+DOCUMENTED_ONLY = {"userIdentity": {"identityProvider"}}
 PRIVATE = re.compile(r"^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|127\.)")
 
 
@@ -69,7 +72,8 @@ def test_top_level_fields_and_their_types_are_ones_real_records_have(
 def test_nested_objects_use_real_keys(
     small_org: Generated, real: list[dict[str, Any]], field: str
 ) -> None:
-    assert set(_types(small_org.records, field)) <= set(_types(real, field))
+    known = set(_types(real, field)) | DOCUMENTED_ONLY.get(field, set())
+    assert set(_types(small_org.records, field)) <= known
 
 
 def test_values_have_the_shapes_cloudtrail_writes(small_org: Generated) -> None:
@@ -93,7 +97,15 @@ def test_source_addresses_are_public_ips_or_service_names(small_org: Generated) 
 
 def test_the_trail_carries_every_identity_and_event_type(small_org: Generated) -> None:
     identities = Counter(r["userIdentity"].get("type") for r in small_org.records)
-    assert {"IAMUser", "AssumedRole", "Root", "AWSService", "FederatedUser"} <= set(identities)
+    assert {
+        "IAMUser",
+        "AssumedRole",
+        "Root",
+        "AWSService",
+        "FederatedUser",
+        "WebIdentityUser",
+        "AWSAccount",
+    } <= set(identities)
     events = Counter(r["eventType"] for r in small_org.records)
     assert {"AwsApiCall", "AwsConsoleSignIn"} <= set(events)
     versions = {r["eventVersion"] for r in small_org.records}
@@ -124,3 +136,20 @@ def test_sso_console_logins_say_no_mfa_as_identity_center_does(small_org: Genera
     ]
     assert logins
     assert {r["additionalEventData"]["MFAUsed"] for r in logins} == {"No"}
+
+
+def test_cross_account_calls_are_recorded_by_the_account_called(small_org: Generated) -> None:
+    foreign = [r for r in small_org.records if r["userIdentity"]["type"] == "AWSAccount"]
+    assert foreign
+    accounts = {s["account_id"] for s in small_org.labels["scenarios"]}
+    for r in foreign:
+        assert r["recipientAccountId"] in accounts
+        assert r["userIdentity"]["accountId"] not in accounts
+
+
+def test_github_jobs_trade_an_oidc_token_for_the_deploy_role(small_org: Generated) -> None:
+    logins = [r for r in small_org.records if r["eventName"] == "AssumeRoleWithWebIdentity"]
+    assert logins
+    for r in logins:
+        assert r["userIdentity"]["type"] == "WebIdentityUser"
+        assert r["responseElements"]["subjectFromWebIdentityToken"].startswith("repo:acme-corp/")
