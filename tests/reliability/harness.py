@@ -141,15 +141,22 @@ def run_trailguard(
     args: list[str],
     *,
     crash_at: str | None = None,
+    crash_call: str | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 120,
 ) -> Outcome:
-    """`trailguard <args>` (small thresholds) in its own process group; killed whole on timeout."""
+    """`trailguard <args>` (small thresholds) in its own process group; killed whole on timeout.
+
+    `crash_at` names a crash point (`pipeline/faults.py`), `crash_call` a function of `pipeline`
+    (`launch.py`), each as `<name>:<n>`: the run is SIGKILLed at its n-th pass there.
+    """
     child_env = {**os.environ, **(env or {})}
-    child_env.pop("TRAILGUARD_CRASH_AT", None)
-    child_env.pop("TRAILGUARD_CRASH_ROOT", None)
+    for name in ("TRAILGUARD_CRASH_AT", "TRAILGUARD_CRASH_ROOT", "TRAILGUARD_CRASH_CALL"):
+        child_env.pop(name, None)
     if crash_at:
         child_env["TRAILGUARD_CRASH_AT"] = crash_at
+    if crash_call:
+        child_env["TRAILGUARD_CRASH_CALL"] = crash_call
     cmd = [sys.executable, str(LAUNCH), *SMALL_RUN, *args]
     proc = subprocess.Popen(
         cmd,

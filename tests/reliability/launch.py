@@ -5,11 +5,71 @@ Usage: python launch.py <batch objects> <flush rows> <compact min files> <trailg
 A crash test needs a small corpus to cross every boundary of a run (several worker batches,
 several flushes of rows and state, a compaction); shrinking the thresholds in the child process
 does that without a large corpus or any test-only switch in the product.
+
+`TRAILGUARD_CRASH_CALL=<function>:<n>` kills the run when a function (or method) of `pipeline`
+named so is entered for the n-th time: crash points in stages that have no
+`faults.crash_point` of their own (detection, export), placed by wrapping the function where the
+modules look it up, with no edit to their code.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+import os
 import sys
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+CRASH_CALL = "TRAILGUARD_CRASH_CALL"
+
+
+STAGE_MODULES = ("pipeline.cli", "pipeline.detect", "pipeline.export", "pipeline.exporters.ndjson")
+
+
+def crash_on_call(spec: str) -> int:
+    """Wrap every `pipeline` function or method named as in `spec`; returns how many were found."""
+    import importlib
+
+    from pipeline import faults
+
+    name, _, count = spec.rpartition(":")
+    os.environ.setdefault(faults.CRASH_ROOT, str(os.getpid()))
+    for module in STAGE_MODULES:
+        importlib.import_module(module)
+    calls = {"n": 0}
+
+    def wrap(function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def crashing(*args: Any, **kwargs: Any) -> Any:
+            calls["n"] += 1
+            if calls["n"] == int(count):
+                faults._kill_run()
+            return function(*args, **kwargs)
+
+        return crashing
+
+    wrapped = 0
+    for module_name, module in list(sys.modules.items()):
+        if not module_name.startswith("pipeline"):
+            continue
+        for owner in [module, *_classes_of(module)]:
+            for attr, value in list(vars(owner).items()):
+                if attr == name and inspect.isfunction(value) and _ours(value):
+                    setattr(owner, attr, wrap(value))
+                    wrapped += 1
+    if not wrapped:
+        raise SystemExit(f"{CRASH_CALL}: no pipeline function named {name!r}")
+    return wrapped
+
+
+def _classes_of(module: ModuleType) -> list[type]:
+    return [v for v in vars(module).values() if inspect.isclass(v) and _ours(v)]
+
+
+def _ours(value: Any) -> bool:
+    return str(getattr(value, "__module__", "")).startswith("pipeline")
 
 
 def main() -> int:
@@ -21,6 +81,8 @@ def main() -> int:
     pipeline.ingest.BATCH_OBJECTS = int(batch_objects)
     pipeline.ingest.FLUSH_ROWS = int(flush_rows)
     pipeline.lake.COMPACT_MIN_FILES = int(compact_min)
+    if os.environ.get(CRASH_CALL):
+        crash_on_call(os.environ[CRASH_CALL])
     return trailguard(args)
 
 
