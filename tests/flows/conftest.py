@@ -110,15 +110,23 @@ def prefect_api() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def small_org(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small synthetic organisation: 1 day, 2 accounts, 3 regions each (a few hundred objects)."""
+    """A small synthetic organisation with attacks: 2 days, 2 accounts, 3 regions (~1,300 files)."""
     from pipeline.synth.generate import generate_organisation
 
     full = tmp_path_factory.mktemp("org-full")
-    generate_organisation(
-        str(full), days=1, accounts=2, principals=4, seed=7, workers=1, attacks=[]
-    )
+    generate_organisation(str(full), days=2, accounts=2, principals=6, seed=7, workers=1)
     org = tmp_path_factory.mktemp("org")
     for region_dir in sorted(full.glob("AWSLogs/*/CloudTrail/*")):
         if region_dir.name in {"us-east-1", "eu-west-1", "us-west-2"}:
             shutil.copytree(region_dir, org / region_dir.relative_to(full))
     return org
+
+
+@pytest.fixture(scope="session")
+def plain_lake(small_org: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`small_org` ingested by `trailguard ingest` (the reference the flows are held to)."""
+    from pipeline.ingest import ingest
+
+    lake = tmp_path_factory.mktemp("plain") / "lake"
+    ingest(str(small_org), lake, workers=1)
+    return lake

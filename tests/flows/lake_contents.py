@@ -36,3 +36,11 @@ def duplicate_event_ids(lake: Path) -> int:
     rows = lake_rows(lake)
     ids = [r[0] for r in rows]
     return len(ids) - len(set(ids))
+
+
+def ingest_runs(lake: Path) -> list[tuple[Any, Any]]:
+    """(started_at, finished_at) of every ingest run kept in the lake, oldest first."""
+    with open_db(lake, read_only=True) as con:
+        return con.execute(
+            "SELECT started_at, finished_at FROM ingest_runs ORDER BY started_at"
+        ).fetchall()
