@@ -13,7 +13,7 @@ from importlib import metadata
 from typing import Any
 
 from pipeline.exporters.attack import ATTACK_VERSION, attack_url, split_type, technique_for
-from pipeline.exporters.evidence import anomaly_analyses, evidences, observables
+from pipeline.exporters.evidence import anomaly_analyses, event_ids, evidences, observables
 from pipeline.findings import SEVERITY_LOW_MAX, SEVERITY_MEDIUM_MAX, Finding
 
 OCSF_VERSION = "1.6.0"
@@ -141,7 +141,7 @@ def _finding_info(finding: Finding) -> dict[str, Any]:
     attack = _attack(finding.type)
     if attack:
         info["attacks"] = [attack]
-    events = [str(e) for e in finding.evidence.get("events") or []]
+    events = event_ids(finding)
     if events:
         info["related_events"] = [{"uid": e, "product": {"name": "AWS CloudTrail"}} for e in events]
         info["related_events_count"] = len(events)

@@ -119,7 +119,8 @@ def product_fields(finding: Finding) -> dict[str, str]:
             fields["trailguard/MitreTechnique"] = best
     for key, value in (finding.evidence.get("unusual") or {}).items():
         values = [o["value"] for _, group in observations(value) for o in group]
-        fields[f"trailguard/Unusual/{key}"] = ", ".join(values)[:2048]
+        if values:
+            fields[f"trailguard/Unusual/{key}"] = ", ".join(values)[:2048]
     return fields
 
 

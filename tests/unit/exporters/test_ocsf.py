@@ -138,65 +138,92 @@ def _analysis(payload: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _frequency(section: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+    return {
+        (x["observation_parameter"], x["observed_pattern"], o["value"])
+        for x in section
+        if x["observation_type"] == "Frequency Analysis"
+        for o in x["observations"]
+    }
+
+
 def test_unusual_behaviour_is_shown_next_to_the_profiled_behaviour() -> None:
     analysis = _analysis(to_payload(ml_finding()))
 
-    unusual = {
-        (a["observation_parameter"], o["value"])
-        for a in analysis["anomalies"]
-        if a["observation_type"] == "Frequency Analysis"
-        for o in a["observations"]
-    }
-    profiled = {
-        (b["observation_parameter"], b["observed_pattern"], o["value"])
-        for b in analysis["baselines"]
-        if b["observation_type"] == "Frequency Analysis"
-        for o in b["observations"]
-    }
-    assert ("api", "GetAccountAuthorizationDetails") in unusual
-    assert ("user_agent", "python-requests/2.31.0") in unusual
-    assert ("api", "FREQUENT", "AssumeRole") in profiled
-    assert ("api", "RARE", "ListBuckets") in profiled
-    assert ("asn", "FREQUENT", "AS16509 AMAZON-02") in profiled
+    unusual = _frequency(analysis["anomalies"])
+    profiled = _frequency(analysis["baselines"])
+    assert ("api", "UNSEEN", "iam:GetAccountAuthorizationDetails") in unusual
+    assert ("user_agent", "UNSEEN", "tool:python-requests") in unusual
+    assert ("country", "UNSEEN", "NL") in unusual
+    assert ("api", "FREQUENT", "sts:AssumeRole") in profiled
+    assert ("api", "INFREQUENT", "s3:GetObject") in profiled
+    assert ("api", "RARE", "s3:ListBuckets") in profiled
+    assert ("network", "FREQUENT", "AS16509 AMAZON-02") in profiled
+    counts = {o["value"]: o.get("count") for a in analysis["anomalies"] for o in a["observations"]}
+    assert counts["iam:ListUsers"] == 61  # events with the new value in the episode
     assert analysis["analysis_targets"] == [
         {"name": "arn:aws:iam::111122223333:role/ci-deployer", "type": "Principal"}
     ]
 
 
+def _features(analysis: dict[str, Any], section: str, pattern: str) -> dict[str, str]:
+    return {
+        x["observation_parameter"]: x["observations"][0]["value"]
+        for x in analysis[section]
+        if x["observation_type"] == "Feature Contribution" and x["observed_pattern"] == pattern
+    }
+
+
 def test_feature_contributions_carry_value_baseline_and_peer() -> None:
     analysis = _analysis(to_payload(ml_finding()))
 
-    def by(section: str, pattern: str) -> dict[str, str]:
-        return {
-            x["observation_parameter"]: x["observations"][0]["value"]
-            for x in analysis[section]
-            if x["observation_type"] == "Feature Contribution" and x["observed_pattern"] == pattern
-        }
+    assert _features(analysis, "anomalies", "ABOVE_BASELINE")["n_apis"] == "41.0"
+    assert _features(analysis, "baselines", "BASELINE")["n_apis"] == "6.5"
+    assert _features(analysis, "baselines", "PEER")["error_rate"] == "0.02"
+    assert "novel_networks" not in _features(analysis, "baselines", "PEER")  # none: not invented
 
-    assert by("anomalies", "ANOMALOUS")["distinct_apis"] == "41"
-    assert by("baselines", "BASELINE")["distinct_apis"] == "6.5"
-    assert by("baselines", "PEER")["access_denied_rate"] == "0.02"
-    assert "new_asn" not in by("baselines", "PEER")  # no peer value: no invented baseline
+
+def test_the_short_evidence_spellings_map_the_same_way() -> None:
+    finding = ml_finding(
+        evidence={
+            "features": [{"name": "n_apis", "value": 41, "baseline": 6.5, "peer": 8.0}],
+            "unusual": {"apis": ["ListUsers"], "networks": ["203.0.113.77"]},
+            "profiled": {"apis": {"frequent": ["AssumeRole"]}},
+            "events": ["6d4b2a6e-1111-4c1e-9f00-000000000001"],
+        }
+    )
+    payload = to_payload(finding)
+    analysis = _analysis(payload)
+
+    assert validate_event(payload) == []
+    assert ("api", "UNSEEN", "ListUsers") in _frequency(analysis["anomalies"])
+    assert ("api", "FREQUENT", "AssumeRole") in _frequency(analysis["baselines"])
+    assert _features(analysis, "anomalies", "ANOMALOUS") == {"n_apis": "41"}
+    assert _features(analysis, "baselines", "PEER") == {"n_apis": "8.0"}
+    assert {e["src_endpoint"]["ip"] for e in payload["evidences"] if "src_endpoint" in e} == {
+        "203.0.113.77"
+    }
+    assert payload["finding_info"]["related_events"][0]["uid"].startswith("6d4b2a6e")
 
 
 def test_evidence_artifacts_name_each_unusual_value_and_sample_event() -> None:
-    evidences = to_payload(ml_finding())["evidences"]
+    ml = to_payload(ml_finding())["evidences"]
+    rule = to_payload(rule_finding())["evidences"]
 
-    apis = {e["api"]["operation"] for e in evidences if "api" in e}
-    ips = {e["src_endpoint"]["ip"] for e in evidences if "ip" in e.get("src_endpoint", {})}
-    asns = {
-        e["src_endpoint"]["autonomous_system"]["number"]
-        for e in evidences
-        if "autonomous_system" in e.get("src_endpoint", {})
+    apis = {(e["api"]["service"]["name"], e["api"]["operation"]) for e in ml if "api" in e}
+    networks = {e["src_endpoint"]["name"] for e in ml if "src_endpoint" in e}
+    asns = {e["src_endpoint"]["autonomous_system"]["number"] for e in ml if "src_endpoint" in e}
+    assert apis == {("iam", "ListUsers"), ("iam", "ListRoles"),
+                    ("iam", "GetAccountAuthorizationDetails")}  # fmt: skip
+    assert networks == {"AS64500 EXAMPLE-TRANSIT"} and asns == {64500}
+    event = next(e for e in rule if e["name"] == "CloudTrail event")
+    assert event["uid"] == "3038ebd2-c98a-4c65-9b6e-e22506292313"
+    assert event["api"] == {
+        "operation": "StopLogging",
+        "service": {"name": "cloudtrail.amazonaws.com"},
     }
-    events = {e["uid"] for e in evidences if e["name"] == "CloudTrail event"}
-    assert apis == {"ListUsers", "ListRoles", "GetAccountAuthorizationDetails"}
-    assert ips == {"203.0.113.77"}
-    assert asns == {64500}
-    assert events == {
-        "6d4b2a6e-1111-4c1e-9f00-000000000001",
-        "6d4b2a6e-1111-4c1e-9f00-000000000002",
-    }
+    assert event["src_endpoint"] == {"ip": "198.51.100.23"}
+    assert event["data"]["request_parameters"]["name"].endswith(":trail/management-events")
 
 
 def test_a_rules_own_evidence_is_kept_as_data_and_in_full_in_unmapped() -> None:
@@ -207,17 +234,22 @@ def test_a_rules_own_evidence_is_kept_as_data_and_in_full_in_unmapped() -> None:
     assert data == [{k: v for k, v in finding.evidence.items() if k != "events"}]
     assert payload["unmapped"]["trailguard"]["evidence"] == finding.evidence
     assert payload["unmapped"]["trailguard"]["severity"] == 7.5
+    assert payload["finding_info"]["related_events"] == [
+        {"uid": "3038ebd2-c98a-4c65-9b6e-e22506292313", "product": {"name": "AWS CloudTrail"}}
+    ]
     assert "anomaly_analyses" not in payload  # an exact rule has no baseline to show
 
 
-def test_observables_pivot_on_principal_unusual_ip_and_user_agent() -> None:
-    observables = {(o["type_id"], o["value"]) for o in to_payload(ml_finding())["observables"]}
+def test_observables_pivot_on_principal_source_ips_and_full_user_agents() -> None:
+    ml = {(o["type_id"], o["value"]) for o in to_payload(ml_finding())["observables"]}
+    rule = {(o["type_id"], o["value"]) for o in to_payload(rule_finding())["observables"]}
 
-    assert observables == {
+    assert ml == {
         (10, "arn:aws:iam::111122223333:role/ci-deployer"),
         (2, "203.0.113.77"),
-        (16, "python-requests/2.31.0"),
+        (16, "python-requests/2.31.0"),  # the full string; families are not user agents
     }
+    assert (2, "198.51.100.23") in rule and len(rule) == 3
 
 
 def test_archived_findings_are_not_alerts() -> None:
