@@ -51,10 +51,16 @@ class IsolationForestDetector:
     """Isolation forest with a calibrated threshold and per-feature baseline statistics."""
 
     def __init__(
-        self, *, n_estimators: int = 200, contamination: float = 0.002, random_state: int = 0
+        self,
+        *,
+        n_estimators: int = 200,
+        contamination: float = 0.002,
+        strong_contamination: float = 0.05,
+        random_state: int = 0,
     ) -> None:
         self.n_estimators = n_estimators
         self.contamination = contamination
+        self.strong_contamination = strong_contamination
         self.random_state = random_state
 
     def fit(self, features: Matrix, feature_names: list[str]) -> IsolationForestDetector:
@@ -69,6 +75,8 @@ class IsolationForestDetector:
         scores = -self.forest_.score_samples(x)
         # The threshold is the baseline's own (1 - contamination) quantile: calibrated on data.
         self.threshold_ = float(np.quantile(scores, 1 - self.contamination))
+        # A lower bar for windows with a strong signal (see pipeline.anomaly.strong_signal).
+        self.strong_threshold_ = float(np.quantile(scores, 1 - self.strong_contamination))
         self.center_ = np.median(x, axis=0)
         spread = np.quantile(x, 0.75, axis=0) - np.quantile(x, 0.25, axis=0)
         self.scale_ = np.maximum(spread, np.std(x, axis=0)) + 0.1
@@ -95,6 +103,7 @@ class ModelInfo:
     rows: int
     principals: int
     threshold: float
+    strong_threshold: float
     parameters: dict[str, Any]
     libraries: dict[str, str]
     sha256: str
@@ -131,6 +140,7 @@ def save_model(
             rows,
             model.n_estimators,
             model.contamination,
+            model.strong_contamination,
             model.random_state,
         ]
     )
@@ -148,9 +158,11 @@ def save_model(
         rows=rows,
         principals=principals,
         threshold=model.threshold_,
+        strong_threshold=model.strong_threshold_,
         parameters={
             "n_estimators": model.n_estimators,
             "contamination": model.contamination,
+            "strong_contamination": model.strong_contamination,
             "random_state": model.random_state,
         },
         libraries=libraries(),

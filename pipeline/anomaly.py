@@ -1,10 +1,12 @@
 """The anomaly detector on the feature table: train, score, gate, and group windows into episodes.
 
 A window becomes part of a finding only when (1) the forest scores it above the threshold
-calibrated on the baseline, (2) it lies after the lake's learning period, and (3) it carries at
-least one concrete signal an analyst can act on (`has_signal`): something new for the principal,
-a sensitive call, an attack tool's agent, a jump in AccessDenied. A score alone is never a
-finding: that is how isolation forests flood busy organisations with outliers nobody can explain.
+calibrated on the baseline (or above a lower one when it carries a strong signal: a sensitive API
+nobody in its peer group ever called, an attack tool's agent), (2) it lies after the lake's
+learning period, and (3) it carries at least one concrete signal an analyst can act on
+(`has_signal`): something new for the principal, a sensitive call, an attack tool's agent, a jump
+in AccessDenied. A score alone is never a finding: that is how isolation forests flood busy
+organisations with outliers nobody can explain.
 """
 
 from __future__ import annotations
@@ -64,6 +66,11 @@ def has_signal(row: dict[str, Any]) -> bool:
     )
 
 
+def strong_signal(row: dict[str, Any]) -> bool:
+    """A sensitive API nobody in the principal's peer group ever called, or an attack tool."""
+    return bool(row["novel_peer_sensitive_apis"] > 0 or row["n_hostile_agent"] > 0)
+
+
 @dataclass(frozen=True)
 class Window:
     """One flagged hour of one principal."""
@@ -112,9 +119,11 @@ def flag(model: IsolationForestDetector, table: pa.Table, lake_start: datetime) 
     deviations = model.deviations(x)
     learned = lake_start + LEARNING
     flagged: list[Window] = []
-    for index in np.flatnonzero(scores >= model.threshold_):
+    for index in np.flatnonzero(scores >= model.strong_threshold_):
         row = table.slice(int(index), 1).to_pylist()[0]
         if row["window_start"] < learned or not has_signal(row):
+            continue
+        if scores[index] < model.threshold_ and not strong_signal(row):
             continue
         named = dict(zip(model.feature_names_, map(float, deviations[index]), strict=True))
         flagged.append(Window(row, float(scores[index]), named))

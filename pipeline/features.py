@@ -15,6 +15,7 @@ the results, so other tools are not locked out.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from dataclasses import dataclass
@@ -26,9 +27,9 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.db import open_db
-from pipeline.enrich import IP_INFO_SCHEMA, new_ips, register_reference
+from pipeline.enrich import API_CATEGORIES_CSV, IP_INFO_SCHEMA, new_ips, register_reference
 from pipeline.lock import holds_lake_lock
-from pipeline.sqlfiles import read_sql, sql_files
+from pipeline.sqlfiles import SQL_DIR, read_sql, sql_files
 from pipeline.state import create_views
 
 _COMMENT = re.compile(r"--[^\n]*")
@@ -85,19 +86,15 @@ def _build(
     known_ips: pa.Table,
     started: float,
 ) -> FeatureStats:
+    signature = feature_signature()
+    if columns != signature:
+        cursor = None  # the feature SQL changed since the stored rows were computed: rebuild
     start, end, ingested = _range(mem, cursor)
     if start is None or end is None:
         return FeatureStats(0, 0, None, None, 0, time.monotonic() - started, cursor is None)
     fresh = new_ips(mem, known_ips)
     register_reference(mem, pa.concat_tables([known_ips.cast(IP_INFO_SCHEMA), fresh]))
     table = compute_features(mem, start, end)
-    signature = ",".join(table.column_names)
-    if cursor is not None and columns is not None and columns != signature:
-        # A feature file was added or changed its columns: the stored rows no longer fit.
-        full_start, end, ingested = _range(mem, None)
-        start = full_start or start
-        table = compute_features(mem, start, end or start)
-        cursor = None
     with open_db(lake) as con:
         _write(
             con, table, fresh, start, full=cursor is None, signature=signature, ingested=ingested
@@ -112,6 +109,15 @@ def _build(
         time.monotonic() - started,
         cursor is None,
     )
+
+
+def feature_signature() -> str:
+    """SHA-256 of every SQL file features depend on: a change means stored rows are stale."""
+    digest = hashlib.sha256()
+    for path in [SQL_DIR / "detect" / "events_enriched.sql", *sql_files("features")]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest.update(API_CATEGORIES_CSV.read_bytes())
+    return digest.hexdigest()
 
 
 def _cursor(con: duckdb.DuckDBPyConnection) -> tuple[datetime | None, str | None]:

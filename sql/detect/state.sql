@@ -1,10 +1,10 @@
 -- Detection state in the lake's database: the feature cursor and the address lookups.
--- feature_state holds the newest ingested_at already featurised and the feature column list
--- (a changed list forces a full rebuild); ip_info caches geoip2fast answers per address.
+-- feature_state holds the newest ingested_at already featurised and a SHA-256 of the feature SQL
+-- (a change forces a full rebuild); ip_info caches geoip2fast answers per address.
 CREATE TABLE IF NOT EXISTS feature_state (
     name              VARCHAR PRIMARY KEY,  -- 'features'
     ingested_through  TIMESTAMPTZ,
-    columns           VARCHAR NOT NULL,
+    columns           VARCHAR NOT NULL,     -- pipeline.features.feature_signature()
     updated_at        TIMESTAMPTZ NOT NULL
 );
 

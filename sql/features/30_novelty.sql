@@ -3,7 +3,8 @@
 -- regions, and hours of the day.
 -- Grain: one row per (principal_key, account_id, window_start) with events in the range.
 -- Columns: peer_group (descriptive), novel_apis, novel_sensitive_apis (novel APIs in a sensitive
---   category, i.e. any but discovery), novel_networks, novel_countries, novel_user_agents,
+--   category, i.e. any but discovery), novel_peer_apis and novel_peer_sensitive_apis (new for the
+--   peer group as a whole, not only for the principal), novel_networks, novel_countries, novel_user_agents,
 --   novel_regions, novel_hour (1 when the principal was never active at this hour of day),
 --   ctx_cold_start (1 when judged against its peer group), ctx_history_days.
 -- Why: GuardDuty's anomaly detection is novelty against a profile of the identity itself; a
@@ -120,6 +121,9 @@ final AS (
         CASE WHEN mature THEN own_apis WHEN peer_mature THEN peer_apis ELSE 0 END AS novel_apis,
         CASE WHEN mature THEN own_sensitive WHEN peer_mature THEN peer_sensitive ELSE 0 END
             AS novel_sensitive_apis,
+        -- New for the whole peer group too: what nobody like this principal ever did.
+        CASE WHEN peer_mature THEN peer_apis ELSE 0 END AS novel_peer_apis,
+        CASE WHEN peer_mature THEN peer_sensitive ELSE 0 END AS novel_peer_sensitive_apis,
         CASE WHEN mature THEN own_networks WHEN peer_mature THEN peer_networks ELSE 0 END
             AS novel_networks,
         CASE WHEN mature THEN own_countries WHEN peer_mature THEN peer_countries ELSE 0 END
