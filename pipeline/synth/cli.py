@@ -34,6 +34,9 @@ def add_synth_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument(
         "--repeats", type=int, default=1, help="place each technique N times (2: loud and quiet)"
     )
+    p.add_argument(
+        "--org-trail", action="store_true", help="organisation-trail layout (AWSLogs/o-<id>/...)"
+    )
     p.add_argument("--start", help="first day, YYYY-MM-DD (2026-10-01)")
     p.add_argument("--intensity", type=float, default=1.0, help="scale benign call rates")
     p.add_argument("--workers", type=int, default=None, help="processes (CPU count)")
@@ -63,6 +66,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
         workers=args.workers,
         intensity=args.intensity,
         repeats=args.repeats,
+        org_trail=args.org_trail,
     )
     print(format_summary(summary))
     return 0

@@ -117,22 +117,23 @@ def stamp(epoch: float, fmt: str) -> str:
     return time.strftime(fmt, time.gmtime(epoch))
 
 
-def log_key(account: str, region: str, delivered: float, suffix: str) -> str:
-    """The object key CloudTrail gives a log file delivered at ``delivered``."""
+def log_key(account: str, region: str, delivered: float, suffix: str, org_id: str = "") -> str:
+    """The object key CloudTrail gives a log file delivered at ``delivered`` (an organisation
+    trail puts its ``o-<id>/`` between ``AWSLogs/`` and the account)."""
     day = stamp(delivered, "%Y/%m/%d")
     minute = stamp(delivered, "%Y%m%dT%H%MZ")
     return (
-        f"AWSLogs/{account}/CloudTrail/{region}/{day}/"
+        f"AWSLogs/{org_id + '/' if org_id else ''}{account}/CloudTrail/{region}/{day}/"
         f"{account}_CloudTrail_{region}_{minute}_{suffix}.json.gz"
     )
 
 
-def digest_key(account: str, region: str, end: float) -> str:
+def digest_key(account: str, region: str, end: float, org_id: str = "") -> str:
     """The object key of the hourly digest that ends at ``end``."""
     day = stamp(end, "%Y/%m/%d")
     moment = stamp(end, "%Y%m%dT%H%M%SZ")
     return (
-        f"AWSLogs/{account}/CloudTrail-Digest/{region}/{day}/"
+        f"AWSLogs/{org_id + '/' if org_id else ''}{account}/CloudTrail-Digest/{region}/{day}/"
         f"{account}_CloudTrail-Digest_{region}_{TRAIL_NAME}_{region}_{moment}.json.gz"
     )
 
@@ -156,6 +157,7 @@ class Deliverer:
     sink: Sink
     rng: random.Random
     bucket: str = "trailguard-synth"
+    org_id: str = ""
     objects: int = 0
     events: int = 0
     _digests: dict[tuple[str, int], list[dict[str, str]]] = field(
@@ -172,7 +174,7 @@ class Deliverer:
     def _write_log(self, region: str, window: int, batch: list[Timed]) -> None:
         delivered = (window + 1) * WINDOW_SECONDS + self.rng.randrange(30, 240)
         suffix = "".join(self.rng.choices(_SUFFIX_CHARS, k=16))
-        key = log_key(self.account, region, delivered, suffix)
+        key = log_key(self.account, region, delivered, suffix, self.org_id)
         body = orjson.dumps({"Records": [rec for _, rec in batch]})
         self.sink.put(key, gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0))
         self.objects += 1
@@ -194,7 +196,7 @@ class Deliverer:
         previous: dict[str, tuple[str, str]] = {}
         for (region, hour), files in sorted(self._digests.items()):
             end = (hour + 1) * 3600 + 1
-            key = digest_key(self.account, region, end)
+            key = digest_key(self.account, region, end, self.org_id)
             digest = self._digest(region, hour, key, files, previous.get(region))
             body = orjson.dumps(digest)
             self.sink.put(key, gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0))

@@ -7,6 +7,7 @@ and the output is the same whatever the number of workers.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections import defaultdict
@@ -68,7 +69,9 @@ def generate_account(org: Org, index: int, slots: list[Slot], sink: Sink) -> _Ac
     """Write one account's objects: benign days plus its scenarios; return counts and labels."""
     plan = plan_account(org, index)
     fac = RecordFactory(rng_for(org.seed, "benign", index))
-    deliverer = Deliverer(plan.account_id, sink, rng_for(org.seed, "delivery", index))
+    deliverer = Deliverer(
+        plan.account_id, sink, rng_for(org.seed, "delivery", index), org_id=org.trail_prefix
+    )
     by_day: dict[int, list[Timed]] = defaultdict(list)
     labels = []
     for slot in slots:
@@ -105,6 +108,7 @@ def generate_organisation(
     workers: int | None = None,
     intensity: float = 1.0,
     repeats: int = 1,
+    org_trail: bool = False,
     sink: Sink | None = None,
 ) -> SynthSummary:
     """Write CloudTrail objects and ``labels.json`` for a synthetic organisation to ``out``.
@@ -115,11 +119,13 @@ def generate_organisation(
     once quiet). ``intensity`` scales every benign principal's call
     rate (1.0: the documented rates); ``workers`` processes generate accounts in parallel
     (into a local folder; other sinks are written from this process). ``sink`` overrides where
-    objects go (e.g. a ``MemorySink`` in tests); ``out`` is then only reported.
+    objects go (e.g. a ``MemorySink`` in tests); ``out`` is then only reported. ``org_trail``
+    lays objects out as an organisation trail does (``AWSLogs/o-<id>/<account>/...``).
     """
     began = time.monotonic()
     first = start or DEFAULT_START
     org = build_org(seed, accounts, principals, days, first.timestamp(), intensity)
+    org = dataclasses.replace(org, org_trail=org_trail)
     slots = schedule(org, select(attacks), repeats)
     per_account = [[s for s in slots if s.account_index == i] for i in range(accounts)]
     sink = sink or _sink(out, s3_client)

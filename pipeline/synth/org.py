@@ -35,6 +35,13 @@ class Org:
     holidays: frozenset[int]
     people: tuple[Person, ...]
     intensity: float = 1.0
+    org_id: str = ""
+    org_trail: bool = False
+
+    @property
+    def trail_prefix(self) -> str:
+        """The ``o-<id>`` folder of an organisation trail, or "" for per-account trails."""
+        return self.org_id if self.org_trail else ""
 
     def weekday(self, day: int) -> int:
         """Weekday (Monday = 0) of ``day`` days after the start."""
@@ -74,7 +81,8 @@ def build_org(
     holidays = frozenset(rng.sample(weekdays, min(len(weekdays), days // 10)))
     humans = max(2, round(principals * registered()["human"][1] / 1.8))
     people = tuple(new_person(rng, i, days) for i in range(humans))
-    return Org(seed, ids, start, days, principals, holidays, people, intensity)
+    org_id = "o-" + "".join(rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=10))
+    return Org(seed, ids, start, days, principals, holidays, people, intensity, org_id)
 
 
 def _counts(rng: random.Random, per_account: int) -> dict[str, int]:

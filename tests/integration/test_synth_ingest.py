@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from pipeline.db import open_db
 from pipeline.ingest import ingest
 from pipeline.synth.generate import generate_organisation
@@ -18,10 +20,14 @@ ATTACKS = [
 ]
 
 
-def test_generated_organisation_ingests_cleanly_and_matches_its_labels(tmp_path: Path) -> None:
+@pytest.mark.parametrize("org_trail", [False, True], ids=["account-trails", "org-trail"])
+def test_generated_organisation_ingests_cleanly_and_matches_its_labels(
+    tmp_path: Path, org_trail: bool
+) -> None:
     data, lake = tmp_path / "data", tmp_path / "lake"
     summary = generate_organisation(
         str(data),
+        org_trail=org_trail,
         days=4,
         accounts=2,
         principals=12,

@@ -45,3 +45,10 @@ def test_an_unknown_technique_is_a_usage_error(
 ) -> None:
     assert main(["synth", "--out", str(tmp_path), *ARGS, "--attacks", "aws.nope"]) == 2
     assert "unknown techniques: aws.nope" in capsys.readouterr().err
+
+
+def test_org_trail_layout_puts_the_organisation_id_before_the_account(tmp_path: Path) -> None:
+    assert main(["synth", "--out", str(tmp_path), *ARGS, "--attacks", "--org-trail"]) == 0
+    keys = [p.relative_to(tmp_path).parts for p in tmp_path.rglob("*.json.gz")]
+    assert keys and all(k[0] == "AWSLogs" and k[1].startswith("o-") for k in keys)
+    assert {k[3] for k in keys} == {"CloudTrail", "CloudTrail-Digest"}
