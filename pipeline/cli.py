@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pipeline.cli_detect import add_detect_commands
+from pipeline.cli_flows import add_flow_commands
 from pipeline.cli_run import add_run_commands
 from pipeline.db import open_db
 from pipeline.ingest import IngestSummary, StrictModeError, ingest
@@ -18,6 +19,7 @@ from pipeline.synth.cli import add_synth_command
 
 Command = Callable[[argparse.Namespace], int]
 DEFAULT_LAKE = Path("lake")
+WIRE_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3", "httpx", "httpcore")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,6 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    for name in WIRE_LOGGERS:  # at DEBUG they print request headers: session tokens, key ids
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
     command: Command = args.command
     try:
         return command(args)
@@ -49,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_detect_commands,
         add_synth_command,
         add_run_commands,
+        add_flow_commands,
     ):
         add(sub)
     return parser
