@@ -74,8 +74,9 @@ def generate_account(org: Org, index: int, slots: list[Slot], sink: Sink) -> _Ac
     )
     by_day: dict[int, list[Timed]] = defaultdict(list)
     labels = []
+    victims: set[str] = set()
     for slot in slots:
-        events, label = run_slot(org, plan, slot)
+        events, label = run_slot(org, plan, slot, victims)
         label["principal_key"] = label_principal_key(events[0][1])
         labels.append(label)
         for item in events:

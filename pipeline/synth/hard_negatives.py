@@ -201,13 +201,8 @@ def break_glass_root(c: Ctx) -> None:
     c.ip, c.ua = admin_ip, browser
     c.t += c.rng.uniform(1, 60)
     c.events.append((c.t, c.fac.console_login(c.ident, c.t, admin_ip, browser, mfa=True)))
-    for name in (
-        "GetAccountSummary",
-        "ListRoles",
-        "GetRole",
-        "ListAttachedRolePolicies",
-        "AttachRolePolicy",
-        "UpdateAssumeRolePolicy",
-        "GetRole",
-    ):
-        c.call(name, console=True, gap=(10, 90), req={"roleName": c.res.roles[0]})
+    c.call("GetAccountSummary", console=True, gap=(10, 60))
+    c.call("ListRoles", console=True, gap=(10, 60), req={"maxItems": 100})
+    role = {"roleName": c.res.roles[0]}
+    for name in ("GetRole", "ListAttachedRolePolicies", "AttachRolePolicy", "GetRole"):
+        c.call(name, console=True, gap=(10, 90), req=role)

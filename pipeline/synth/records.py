@@ -200,9 +200,10 @@ class RecordFactory:
             additional=extra,
             resp={"ConsoleLogin": "Success" if success else "Failure"},
         )
-        if ident.kind == "iam_user":
+        if ident.kind in ("iam_user", "root"):  # a password sign-in: no key, no session yet
             ui = dict(ident.user_identity(t))
-            ui.pop("accessKeyId", None)
+            ui.pop("sessionContext", None)
+            ui["accessKeyId"] = ""
             rec["userIdentity"] = ui
         if not success:
             rec["errorMessage"] = "Failed authentication"

@@ -82,11 +82,16 @@ def _coin(seed: int, tid: str) -> int:
     return rng_for(seed, "difficulty", tid).randrange(2)
 
 
-def _victim(rng: random.Random, plan: AccountPlan, tech: Technique) -> Profile:
+def _victim(rng: random.Random, plan: AccountPlan, tech: Technique, used: set[str]) -> Profile:
+    """A principal of a fitting archetype, one not yet a victim when the account has one left
+    (two scenarios on one principal would blur which one a finding detected)."""
     fits = [p for p in plan.profiles if p.archetype in tech.victims]
     if not fits:
         fits = [p for p in plan.profiles if p.archetype in ("human", "legacy_user", "ci_role")]
-    return rng.choice(fits)
+    fresh = [p for p in fits if p.ident.key not in used]
+    victim = rng.choice(fresh or fits)
+    used.add(victim.ident.key)
+    return victim
 
 
 def _start_time(org: Org, slot: Slot, victim: Profile) -> float:
@@ -98,11 +103,14 @@ def _start_time(org: Org, slot: Slot, victim: Profile) -> float:
     return day_start + slot.frac * 86000
 
 
-def run_slot(org: Org, plan: AccountPlan, slot: Slot) -> tuple[list[Timed], dict[str, Any]]:
-    """Run one scenario in its account; return its records and its label (sans principal key)."""
+def run_slot(
+    org: Org, plan: AccountPlan, slot: Slot, used: set[str] | None = None
+) -> tuple[list[Timed], dict[str, Any]]:
+    """Run one scenario in its account; return its records and its label (sans principal key).
+    ``used`` holds the keys of earlier victims in the account, and gains this one's."""
     tech = load()[slot.technique]
     fac = RecordFactory(rng_for(org.seed, "scenario", slot.sid))
-    victim = _victim(fac.rng, plan, tech)
+    victim = _victim(fac.rng, plan, tech, set() if used is None else used)
     ctx = start_ctx(
         fac,
         victim,

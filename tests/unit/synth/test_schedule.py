@@ -7,8 +7,11 @@ from collections import Counter
 import pytest
 
 from pipeline.synth.generate import DEFAULT_START
-from pipeline.synth.org import build_org
-from pipeline.synth.schedule import learning_days, schedule, select
+from pipeline.synth.org import build_org, plan_account
+from pipeline.synth.scenario import load
+from pipeline.synth.schedule import Slot, learning_days, run_slot, schedule, select
+
+TECHNIQUES = load()
 
 
 def test_learning_period_is_a_week_or_half_a_short_period() -> None:
@@ -37,3 +40,15 @@ def test_techniques_are_selected_by_id_or_name() -> None:
     ]
     with pytest.raises(ValueError, match="unknown techniques: nope"):
         select(["nope"])
+
+
+def test_each_scenario_of_an_account_gets_a_fresh_victim_while_there_are_any() -> None:
+    org = build_org(2, 1, 30, 10, DEFAULT_START.timestamp())
+    plan = plan_account(org, 0)
+    tid = "aws.persistence.lambda-overwrite-code"
+    candidates = {p.ident.key for p in plan.profiles if p.archetype in TECHNIQUES[tid].victims}
+    used: set[str] = set()
+    for i in range(len(candidates)):
+        run_slot(org, plan, Slot(f"A{i:03d}", tid, 0, 8, 0.5, "loud", "1" * 12), used)
+        assert len(used) == i + 1
+    assert used == candidates
