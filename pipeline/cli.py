@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pipeline.cli_detect import add_detect_commands
+from pipeline.cli_flows import add_flow_commands
 from pipeline.cli_run import add_run_commands
 from pipeline.db import open_db
 from pipeline.ingest import IngestSummary, StrictModeError, ingest
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_detect_commands,
         add_synth_command,
         add_run_commands,
+        add_flow_commands,
     ):
         add(sub)
     return parser

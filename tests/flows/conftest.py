@@ -30,7 +30,7 @@ _QUIET = {
 }
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -43,7 +43,7 @@ def _configure() -> tuple[str, int | None]:
         return os.environ["PREFECT_API_URL"], None
     os.environ.setdefault("PREFECT_HOME", str(_HOME))
     os.environ.update(_QUIET)
-    port = _free_port()
+    port = free_port()
     os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
     return os.environ["PREFECT_API_URL"], port
 

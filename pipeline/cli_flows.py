@@ -1,0 +1,118 @@
+"""Prefect subcommands of `trailguard`: `serve` (every deployment, one process), `flow` (one run).
+
+Prefect is imported inside the commands: it takes seconds to import, and the other commands
+never need it. Defaults come from TRAILGUARD_* variables, so a container needs no arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    Sub = argparse._SubParsersAction[argparse.ArgumentParser]
+
+# `trailguard flow NAME`: the module and flow function of each flow.
+FLOWS = {
+    "ingest": ("flows.ingest", "ingest"),
+    "features": ("flows.features", "build_features"),
+    "train": ("flows.train", "train"),
+    "detect": ("flows.detect", "detect"),
+    "export": ("flows.export", "export"),
+    "pipeline": ("flows.pipeline", "trailguard_pipeline"),
+}
+
+
+def add_flow_commands(sub: Sub) -> None:
+    """Register `serve` and `flow` on the `trailguard` parser."""
+    _serve(sub)
+    _flow(sub)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    env = os.environ.get
+    p.add_argument("--lake", type=Path, default=Path(env("TRAILGUARD_LAKE", "lake")))
+    p.add_argument("--source", default=env("TRAILGUARD_SOURCE"), help="s3://bucket[/prefix]")
+    p.add_argument("--destination", default=env("TRAILGUARD_DESTINATION"), help="SIEM or file")
+    p.add_argument("--endpoint-url", default=env("AWS_ENDPOINT_URL_S3"), help="S3-compatible")
+    p.add_argument(
+        "--task-runner",
+        choices=["thread", "dask"],
+        default=env("TRAILGUARD_TASK_RUNNER", "thread"),
+        help="where mapped ingest tasks run (dask: --dask-address, or a local cluster)",
+    )
+    p.add_argument(
+        "--dask-address",
+        default=env("TRAILGUARD_DASK_ADDRESS"),
+        help="scheduler of an existing Dask cluster, tcp://host:8786",
+    )
+    p.add_argument("--dask-workers", type=int, help="workers of a local Dask cluster (CPUs)")
+
+
+def _serve(sub: Sub) -> None:
+    p = sub.add_parser("serve", help="run every scheduled flow from this process (no work pool)")
+    _common(p)
+    p.add_argument("--limit", type=int, help="most flow runs at once (default: no limit)")
+    p.add_argument(
+        "--no-health", action="store_true", help="no /health endpoint on PREFECT_RUNNER_SERVER_PORT"
+    )
+    p.set_defaults(command=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """`trailguard serve`."""
+    from flows.serve import ServeSettings, serve_all
+
+    if args.task_runner == "dask" and not args.dask_address:
+        print("trailguard: each ingest run starts a local Dask cluster (no --dask-address)")
+    settings = ServeSettings(
+        lake=args.lake,
+        source=args.source,
+        destination=args.destination,
+        endpoint_url=args.endpoint_url,
+        task_runner=args.task_runner,
+        dask_address=args.dask_address,
+        dask_workers=args.dask_workers,
+    )
+    serve_all(settings, limit=args.limit, health_port=not args.no_health)
+    return 0
+
+
+def _flow(sub: Sub) -> None:
+    p = sub.add_parser("flow", help="run one Prefect flow once (logged to PREFECT_API_URL)")
+    p.add_argument("name", choices=sorted(FLOWS), help="the flow (pipeline: ingest to detect)")
+    _common(p)
+    p.set_defaults(command=cmd_flow)
+
+
+def cmd_flow(args: argparse.Namespace) -> int:
+    """`trailguard flow NAME`: the flow's own parameters, taken from the options given."""
+    import importlib
+
+    module, name = FLOWS[args.name]
+    flow = getattr(importlib.import_module(module), name)
+    wanted = inspect.signature(flow.fn).parameters
+    given = flow_parameters(args)
+    missing = [p for p, spec in wanted.items() if spec.default is spec.empty and p not in given]
+    if missing:
+        raise ValueError(f"flow {args.name} needs --{missing[0].replace('_', '-')}")
+    result = flow(**{k: v for k, v in given.items() if k in wanted})
+    print(result)
+    return 0
+
+
+def flow_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    """Flow parameters from the command line (options left unset are not passed)."""
+    values = {
+        "lake": args.lake,
+        "source": args.source,
+        "destination": args.destination,
+        "endpoint_url": args.endpoint_url,
+        "task_runner": args.task_runner,
+        "dask_address": args.dask_address,
+        "dask_workers": args.dask_workers,
+    }
+    return {k: v for k, v in values.items() if v is not None}

@@ -1,0 +1,92 @@
+"""`trailguard serve`: the schedules of `prefect.yaml`, served and run from one process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.flows.conftest import free_port
+from tests.flows.lake_contents import lake_rows
+
+pytestmark = pytest.mark.prefect
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_served_deployments_have_the_schedules_of_prefect_yaml() -> None:
+    from flows.serve import SCHEDULES
+
+    config = yaml.safe_load((REPO / "prefect.yaml").read_text())
+    in_yaml = {
+        (d["entrypoint"].split(":")[1], d["name"], (d.get("schedules") or [{}])[0].get("cron"))
+        for d in config["deployments"]
+    }
+    served = {(s.flow.fn.__name__, s.name, s.cron) for s in SCHEDULES}
+    assert served == in_yaml
+
+
+def test_serve_leaves_out_ingest_without_a_source_and_export_without_a_destination(
+    tmp_path: Path,
+) -> None:
+    from flows.serve import ServeSettings, deployments
+
+    lake_only = {d.flow_name for d in deployments(ServeSettings(lake=tmp_path))}
+    everything = ServeSettings(lake=tmp_path, source="s3://trail-bucket", destination="ndjson:x")
+    assert lake_only == {"trailguard_pipeline", "train", "build_features", "detect"}
+    assert {d.flow_name for d in deployments(everything)} == lake_only | {"ingest", "export"}
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "trailguard serve exited"
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.25)
+    pytest.fail(f"trailguard serve not healthy at {url} after {timeout:.0f}s")
+
+
+def _clear_of_the_ingest_schedule(margin: float = 75) -> None:
+    """Wait out a scheduled ingest that is about to start (every 10 minutes): the run asked for
+    here would be cancelled as overlapping it, which is what the deployment is set up to do."""
+    to_next = 600 - time.time() % 600
+    if to_next < margin:
+        time.sleep(to_next + 30)  # the scheduled run (same work) is done by then
+
+
+def test_trailguard_serve_runs_a_deployment_on_demand(
+    prefect_api: str, small_org: Path, plain_lake: Path, tmp_path: Path
+) -> None:
+    from prefect.deployments import run_deployment
+
+    _clear_of_the_ingest_schedule()
+    port = free_port()
+    env = {**os.environ, "PREFECT_RUNNER_SERVER_PORT": str(port), "TRAILGUARD_LAKE": ""}
+    command = ["trailguard", "serve", "--lake", str(tmp_path / "lake"), "--source", str(small_org)]
+    serving = subprocess.Popen(command, env=env, cwd=tmp_path)  # any folder: module entrypoints
+    try:
+        _wait_healthy(f"http://localhost:{port}/health", serving)
+        flow_run = run_deployment("ingest/every-10-minutes", timeout=180)
+    finally:
+        serving.send_signal(signal.SIGINT)
+        try:
+            serving.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            serving.kill()
+    assert flow_run.state is not None and flow_run.state.is_completed(), flow_run.state
+    assert lake_rows(tmp_path / "lake") == lake_rows(plain_lake)
+
+
+def test_the_serve_command_imports_prefect_only_when_it_runs() -> None:
+    probe = "import sys, pipeline.cli; sys.exit('prefect' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], check=False).returncode == 0
