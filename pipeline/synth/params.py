@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.synth.identities import aws_id
+
 JSON = dict[str, Any]
 Built = tuple[JSON | None, JSON | None, list[dict[str, str]] | None]
 
@@ -187,12 +189,12 @@ def _assume(rng: random.Random, res: Resources, region: str) -> Built:
         {"roleArn": arn, "roleSessionName": session, "durationSeconds": 3600},
         {
             "credentials": {
-                "accessKeyId": "ASIA" + "%016X" % rng.getrandbits(64),
+                "accessKeyId": aws_id(rng, "ASIA"),
                 "sessionToken": "IQoJb3JpZ2luX2VjEXAMPLE",
                 "expiration": "Oct 1, 2026, 1:00:00 PM",
             },
             "assumedRoleUser": {
-                "assumedRoleId": f"AROA{rng.getrandbits(64):017X}:{session}",
+                "assumedRoleId": f"{aws_id(rng, 'AROA', 17)}:{session}",
                 "arn": f"arn:aws:sts::{res.account}:assumed-role/{role}/{session}",
             },
         },

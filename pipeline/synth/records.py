@@ -30,6 +30,9 @@ _EXCEPTION_STYLE = (
     "ecs.",
     "dynamodb.",
     "access-analyzer.",
+    "cloudtrail.",
+    "organizations.",
+    "config.",
 )
 
 
@@ -189,7 +192,8 @@ class RecordFactory:
             "MFAUsed": "Yes" if mfa else "No",
         }
         if mfa and ident.kind in ("iam_user", "root"):
-            extra["MFAIdentifier"] = f"arn:aws:iam::{ident.account_id}:mfa/{ident.name}"
+            device = "root-account-mfa-device" if ident.kind == "root" else ident.name
+            extra["MFAIdentifier"] = f"arn:aws:iam::{ident.account_id}:mfa/{device}"
         rec = self.call(
             ident,
             "ConsoleLogin",
