@@ -49,6 +49,18 @@ _TECHNIQUES: dict[tuple[str, str], tuple[str, str, str | None, str | None]] = {
         "T1562.008",
         "Disable or Modify Cloud Logs",
     ),
+    ("DefenseEvasion", "GuardDutyDetectorDisabled"): (
+        "T1562",
+        "Impair Defenses",
+        "T1562.001",
+        "Disable or Modify Tools",
+    ),
+    ("DefenseEvasion", "LeaveOrganization"): (
+        "T1666",
+        "Modify Cloud Resource Hierarchy",
+        None,
+        None,
+    ),
     ("DefenseEvasion", "*"): ("T1562", "Impair Defenses", None, None),
     ("UnauthorizedAccess", "InstanceCredentialExfiltration"): (
         "T1552",
@@ -57,6 +69,8 @@ _TECHNIQUES: dict[tuple[str, str], tuple[str, str, str | None, str | None]] = {
         "Cloud Instance Metadata API",
     ),
     ("InitialAccess", "*"): ("T1078", "Valid Accounts", "T1078.004", "Cloud Accounts"),
+    # Console logins and API calls by someone who should not hold the credentials.
+    ("UnauthorizedAccess", "*"): ("T1078", "Valid Accounts", "T1078.004", "Cloud Accounts"),
     ("Discovery", "*"): ("T1580", "Cloud Infrastructure Discovery", None, None),
     ("Persistence", "*"): ("T1098", "Account Manipulation", None, None),
     ("CredentialAccess", "*"): (
@@ -69,8 +83,10 @@ _TECHNIQUES: dict[tuple[str, str], tuple[str, str, str | None, str | None]] = {
     ("Execution", "*"): ("T1651", "Cloud Administration Command", None, None),
 }
 
-# Stolen instance credentials are used to reach data: credential access is their tactic.
+# Stolen instance credentials are used to reach data: credential access is their tactic. Other
+# UnauthorizedAccess types are someone else's valid credentials at work: initial access.
 _TACTIC_OF_FAMILY: dict[str, str] = {"InstanceCredentialExfiltration": "CredentialAccess"}
+_TACTIC_OF_PURPOSE: dict[str, str] = {"UnauthorizedAccess": "InitialAccess"}
 
 
 def split_type(finding_type: str) -> tuple[str, str, str]:
@@ -83,7 +99,7 @@ def split_type(finding_type: str) -> tuple[str, str, str]:
 def technique_for(finding_type: str) -> Technique | None:
     """The ATT&CK tactic/technique a finding type implies, or None when it implies none."""
     purpose, _, family = split_type(finding_type)
-    tactic_key = _TACTIC_OF_FAMILY.get(family, purpose)
+    tactic_key = _TACTIC_OF_FAMILY.get(family) or _TACTIC_OF_PURPOSE.get(purpose, purpose)
     tactic = _TACTICS.get(tactic_key)
     if tactic is None:
         return None

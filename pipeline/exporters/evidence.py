@@ -147,7 +147,18 @@ def evidences(finding: Finding, actor: dict[str, Any]) -> list[dict[str, Any]]:
     rest = {k: v for k, v in finding.evidence.items() if k not in _KNOWN_KEYS}
     if rest or not artifacts:
         artifacts.append({"name": "detector evidence", "actor": actor, "data": rest})
-    return artifacts
+    return [_slim(a) for a in artifacts]
+
+
+# An artifact must name at least one of these (or an actor); the finding's own `actor` already
+# says who acted, so repeating it in every artifact only made payloads past syslog's 8 KiB.
+_SELF_STANDING = {"api", "src_endpoint", "data", "resources", "user", "url", "file", "process"}
+
+
+def _slim(artifact: dict[str, Any]) -> dict[str, Any]:
+    if _SELF_STANDING & artifact.keys():
+        return {k: v for k, v in artifact.items() if k != "actor"}
+    return artifact
 
 
 def _event_artifact(event: Any, actor: dict[str, Any]) -> dict[str, Any]:
@@ -164,7 +175,8 @@ def _event_artifact(event: Any, actor: dict[str, Any]) -> dict[str, Any]:
     source = event.get("source_ip_address")
     if source:
         artifact["src_endpoint"] = {"ip": source} if _is_ip(str(source)) else {"name": str(source)}
-    rest = {k: v for k, v in event.items() if k not in ("event_id", "event_name", "event_source")}
+    mapped = ("event_id", "event_name", "event_source", "source_ip_address")
+    rest = {k: v for k, v in event.items() if k not in mapped}
     if rest:
         artifact["data"] = rest
     return artifact

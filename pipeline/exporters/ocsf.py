@@ -239,5 +239,6 @@ def _unmapped(finding: Finding) -> dict[str, Any]:
         "threat_purpose": purpose,
         "resource_type": resource_type,
         "threat_family": family,
-        "evidence": finding.evidence,
+        # Sample events are mapped in full into `evidences`; the rest is kept verbatim.
+        "evidence": {k: v for k, v in finding.evidence.items() if k != "events"},
     }

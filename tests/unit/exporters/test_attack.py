@@ -24,6 +24,9 @@ from tests.helpers.findings import rule_finding
         ("Exfiltration:S3/AnomalousBehavior", "TA0010", "T1537", None),
         ("CredentialAccess:IAMUser/AnomalousBehavior", "TA0006", "T1555", "T1555.006"),
         ("Impact:IAMUser/AnomalousBehavior", "TA0040", None, None),
+        ("UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B", "TA0001", "T1078", "T1078.004"),
+        ("DefenseEvasion:IAMUser/GuardDutyDetectorDisabled", "TA0005", "T1562", "T1562.001"),
+        ("DefenseEvasion:IAMUser/LeaveOrganization", "TA0005", "T1666", None),
     ],
 )
 def test_types_map_to_their_attack_tactic_and_technique(

@@ -223,6 +223,7 @@ def test_evidence_artifacts_name_each_unusual_value_and_sample_event() -> None:
         "service": {"name": "cloudtrail.amazonaws.com"},
     }
     assert event["src_endpoint"] == {"ip": "198.51.100.23"}
+    assert "actor" not in event  # the finding's actor says who; not repeated per artifact
     assert event["data"]["request_parameters"]["name"].endswith(":trail/management-events")
 
 
@@ -232,7 +233,8 @@ def test_a_rules_own_evidence_is_kept_as_data_and_in_full_in_unmapped() -> None:
 
     data = [e["data"] for e in payload["evidences"] if e["name"] == "detector evidence"]
     assert data == [{k: v for k, v in finding.evidence.items() if k != "events"}]
-    assert payload["unmapped"]["trailguard"]["evidence"] == finding.evidence
+    verbatim = {k: v for k, v in finding.evidence.items() if k != "events"}
+    assert payload["unmapped"]["trailguard"]["evidence"] == verbatim  # events: in evidences
     assert payload["unmapped"]["trailguard"]["severity"] == 7.5
     assert payload["finding_info"]["related_events"] == [
         {"uid": "3038ebd2-c98a-4c65-9b6e-e22506292313", "product": {"name": "AWS CloudTrail"}}
