@@ -55,7 +55,7 @@ class IsolationForestDetector:
         *,
         n_estimators: int = 200,
         contamination: float = 0.002,
-        strong_contamination: float = 0.05,
+        strong_contamination: float = 0.5,
         random_state: int = 0,
     ) -> None:
         self.n_estimators = n_estimators

@@ -1,8 +1,8 @@
 """The anomaly detector on the feature table: train, score, gate, and group windows into episodes.
 
 A window becomes part of a finding only when (1) the forest scores it above the threshold
-calibrated on the baseline (or above a lower one when it carries a strong signal: a sensitive API
-nobody in its peer group ever called, an attack tool's agent), (2) it lies after the lake's
+calibrated on the baseline (or above the baseline's median when it carries a strong signal: a
+sensitive API nobody in its peer group ever called), (2) it lies after the lake's
 learning period, and (3) it carries at least one concrete signal an analyst can act on
 (`has_signal`): something new for the principal, a sensitive call, an attack tool's agent, a jump
 in AccessDenied. A score alone is never a finding: that is how isolation forests flood busy
@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from models.isolation_forest import IsolationForestDetector, Matrix
-from pipeline.features import KEY_COLUMNS, LEARNING
+from pipeline.features import KEY_COLUMNS, PEER_LEARNING
 
 EPISODE_GAP = timedelta(hours=1)  # windows closer than this belong to one episode
 DESCRIPTIVE = frozenset(["principal_kind", "peer_group"])
@@ -62,13 +62,19 @@ def has_signal(row: dict[str, Any]) -> bool:
         or new_place
         or row["n_hostile_agent"] > 0
         or row["n_logging_tamper"] > 0
-        or (row["denied_rate_delta"] >= 0.3 and row["n_events"] >= 5)
+        or (row["denied_rate_delta"] >= 0.5 and row["n_events"] >= 10)
     )
 
 
 def strong_signal(row: dict[str, Any]) -> bool:
-    """A sensitive API nobody in the principal's peer group ever called, or an attack tool."""
-    return bool(row["novel_peer_sensitive_apis"] > 0 or row["n_hostile_agent"] > 0)
+    """A sensitive API that neither the principal nor anyone in its peer group ever called.
+
+    That is GuardDuty's "API unusual for this identity" at its sharpest: on the demo organisation
+    almost every such window is an attack or a labelled hard negative, while a person trying an
+    API their colleagues use daily is not one. Such windows need only a score above the
+    baseline's median (the forest must still find them less than ordinary).
+    """
+    return bool(row["novel_peer_sensitive_apis"] > 0)
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,7 @@ def flag(model: IsolationForestDetector, table: pa.Table, lake_start: datetime) 
     x = matrix(table, model.feature_names_)
     scores = model.score(x)
     deviations = model.deviations(x)
-    learned = lake_start + LEARNING
+    learned = lake_start + PEER_LEARNING
     flagged: list[Window] = []
     for index in np.flatnonzero(scores >= model.strong_threshold_):
         row = table.slice(int(index), 1).to_pylist()[0]

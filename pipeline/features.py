@@ -35,7 +35,8 @@ from pipeline.state import create_views
 _COMMENT = re.compile(r"--[^\n]*")
 KEY_COLUMNS = ["principal_key", "account_id", "window_start"]
 HISTORY = timedelta(days=30)  # how far back novelty and baselines look
-LEARNING = timedelta(days=3)  # history a principal (or its peer group) needs before novelty
+LEARNING = timedelta(days=7)  # own history a principal needs to be judged against itself
+PEER_LEARNING = timedelta(days=3)  # history a peer group needs; before it nothing is novel
 BASELINE = timedelta(days=14)  # trailing window of the per-principal baselines
 
 
@@ -144,6 +145,7 @@ def feature_params(start: datetime, end: datetime) -> dict[str, Any]:
         "window_end": end,
         "history_start": start - HISTORY,
         "learning": LEARNING,
+        "peer_learning": PEER_LEARNING,
         "baseline": BASELINE,
     }
 

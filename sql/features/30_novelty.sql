@@ -9,8 +9,9 @@
 --   ctx_cold_start (1 when judged against its peer group), ctx_history_days.
 -- Why: GuardDuty's anomaly detection is novelty against a profile of the identity itself; a
 -- stolen key shows up as a new network, a new agent, new APIs. Novelty needs history: in the
--- first days of a lake everything is new, so nothing is counted before $learning has passed.
--- A principal younger than $learning (a new role, a new person) is compared with its peer group
+-- first days of a lake everything is new, so nothing is counted before the peer group has
+-- $peer_learning of history. A principal with less than $learning of its own history (a new
+-- role, a new person, everyone in a lake's first week) is compared with its peer group
 -- (same principal kind and dominant agent family; for Identity Center sessions, the same
 -- permission set) instead: what none of its peers ever did is novel. History is everything in
 -- [$history_start, window): the trailing history the run was given.
@@ -91,7 +92,7 @@ aggregated AS (
         window_start,
         any_value(peer_group) AS peer_group,
         any_value(principal_since) <= window_start - $learning AS mature,
-        any_value(peer_since) <= window_start - $learning AS peer_mature,
+        any_value(peer_since) <= window_start - $peer_learning AS peer_mature,
         date_diff('hour', any_value(principal_since), window_start) / 24.0 AS ctx_history_days,
         count(*) FILTER (WHERE dim = 'api' AND own_new) AS own_apis,
         count(*) FILTER (WHERE dim = 'api' AND peer_new) AS peer_apis,
