@@ -36,10 +36,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=21)
     parser.add_argument("--accounts", type=int, default=6)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--dir", default=None, help="parent of the output folder (system temp)")
     args = parser.parse_args(argv)
     baseline = one_account(args.principals, args.days, args.accounts)
     print(f"(a) one account in memory   {baseline:>10,.0f} events/CPU-s")
-    out = tempfile.mkdtemp(prefix="synth-bench-")
+    out = tempfile.mkdtemp(prefix="synth-bench-", dir=args.dir)
     try:
         s = generate_organisation(
             out,

@@ -13,7 +13,7 @@ import os
 import random
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -42,60 +42,81 @@ class Sink(Protocol):
 
 
 @dataclass
+class InFlight:
+    """Calls running on a few background threads (file writes and uploads wait on the disk or
+    the network, not on the CPU); an error surfaces at the next drain or at ``close``."""
+
+    threads: int
+    _pool: ThreadPoolExecutor | None = None
+    _pending: list[Future[Any]] = field(default_factory=list)
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run ``fn`` in the background; block while ``4 * threads`` calls are pending."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads)
+        self._pending.append(self._pool.submit(fn, *args, **kwargs))
+        if len(self._pending) >= 4 * self.threads:
+            self.drain()
+
+    def drain(self) -> None:
+        """Wait for every pending call; re-raise the first error."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+
+    def close(self) -> None:
+        """Drain and stop the threads."""
+        self.drain()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+
+def _write_file(path: str, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+
+
+@dataclass
 class LocalSink:
     """Writes objects under a local folder, keeping the S3 key layout."""
 
     root: str
     _made: set[str] = field(default_factory=set)
+    _writes: InFlight = field(default_factory=lambda: InFlight(4))
 
     def put(self, key: str, data: bytes) -> None:
-        """Write one object."""
+        """Write one object (in the background: creating small files is slow on busy disks)."""
         path = os.path.join(self.root, key)
         folder = os.path.dirname(path)
         if folder not in self._made:
             os.makedirs(folder, exist_ok=True)
             self._made.add(folder)
-        with open(path, "wb") as fh:
-            fh.write(data)
+        self._writes.submit(_write_file, path, data)
 
     def close(self) -> None:
-        """Nothing to wait for: writes are synchronous."""
+        """Wait until every file is written."""
+        self._writes.close()
 
 
 @dataclass
 class S3Sink:
     """Writes objects to ``s3://bucket/prefix`` with a boto3 client handed in by the caller,
-    a few uploads in flight at a time (S3 latency, not bandwidth, bounds small objects)."""
+    several uploads in flight (S3 latency, not bandwidth, bounds small objects)."""
 
     client: Any
     bucket: str
     prefix: str
-    concurrency: int = 16
-    _pool: ThreadPoolExecutor | None = None
-    _pending: list[Future[Any]] = field(default_factory=list)
+    _uploads: InFlight = field(default_factory=lambda: InFlight(16))
 
     def put(self, key: str, data: bytes) -> None:
-        """Queue one upload (at most ``4 * concurrency`` wait at a time)."""
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.concurrency)
+        """Queue one upload."""
         full = f"{self.prefix.rstrip('/')}/{key}" if self.prefix else key
-        self._pending.append(
-            self._pool.submit(self.client.put_object, Bucket=self.bucket, Key=full, Body=data)
-        )
-        if len(self._pending) >= 4 * self.concurrency:
-            self._drain()
-
-    def _drain(self) -> None:
-        pending, self._pending = self._pending, []
-        for future in pending:
-            future.result()  # re-raises an upload's error here
+        self._uploads.submit(self.client.put_object, Bucket=self.bucket, Key=full, Body=data)
 
     def close(self) -> None:
         """Wait for every upload; raise the first error."""
-        self._drain()
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        self._uploads.close()
 
 
 @dataclass

@@ -93,7 +93,11 @@ def generate_account(org: Org, index: int, slots: list[Slot], sink: Sink) -> _Ac
 
 def _local_worker(args: tuple[Org, int, list[Slot], str]) -> _AccountResult:
     org, index, slots, out = args
-    return generate_account(org, index, slots, LocalSink(out))
+    sink = LocalSink(out)
+    try:
+        return generate_account(org, index, slots, sink)
+    finally:
+        sink.close()
 
 
 def generate_organisation(
