@@ -111,10 +111,11 @@ def test_a_new_network_country_and_agent_are_novel(tmp_path: Path) -> None:
 
 
 def test_activity_at_an_hour_never_active_before_is_flagged(tmp_path: Path) -> None:
-    records = _alice_routine(range(6))
+    # Hours are judged against the principal's own week: peers keep other hours.
+    records = _alice_routine(range(8))
     records.append(
         cloudtrail_event(
-            eventTime=at(6, 3),
+            eventTime=at(8, 3),
             eventSource="s3.amazonaws.com",
             eventName="ListBuckets",
             sourceIPAddress=OFFICE_IP,
@@ -123,8 +124,9 @@ def test_activity_at_an_hour_never_active_before_is_flagged(tmp_path: Path) -> N
     lake = make_lake(tmp_path, records)
     build_features(lake)
     rows = feature_rows(lake, ALICE)
-    assert window(rows, 6, 3)["novel_hour"] == 1
-    assert window(rows, 5, 9)["novel_hour"] == 0
+    assert window(rows, 8, 3)["novel_hour"] == 1
+    assert window(rows, 7, 9)["novel_hour"] == 0
+    assert window(rows, 5, 9)["novel_hour"] == 0  # not judged before a week of own history
 
 
 def test_a_new_region_is_novel(tmp_path: Path) -> None:
