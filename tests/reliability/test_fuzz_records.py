@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +29,7 @@ from pipeline.sources.layout import ObjectRef
 from tests.factories import cloudtrail_event
 
 FUZZ = settings(
-    max_examples=150,
+    max_examples=int(os.environ.get("TRAILGUARD_FUZZ_EXAMPLES", "100")),  # bench/ runs more
     deadline=None,  # a slow example is a finding for the hang test, not a flaky failure
     database=None,  # no example files written into the checkout
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
