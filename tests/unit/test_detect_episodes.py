@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeline.anomaly import Episode, Window, episodes, has_signal
+from pipeline.anomaly import Episode, Window, episodes, has_signal, strong_signal
 from pipeline.explain import finding_type
 
 T0 = datetime(2026, 10, 10, 9, tzinfo=UTC)
@@ -19,6 +19,7 @@ QUIET = {
     "n_logging_tamper": 0,
     "denied_rate_delta": 0.0,
     "n_events": 40,
+    "novel_peer_sensitive_apis": 0,
 }
 
 
@@ -81,3 +82,10 @@ def test_the_finding_type_names_the_tactic_of_the_new_apis() -> None:
     assert finding_type(episode, _evidence([None], {"credential_access": 4})) == (
         "CredentialAccess:IAMUser/AnomalousBehavior"
     )
+
+
+def test_a_sensitive_api_new_to_the_whole_peer_group_is_a_strong_signal() -> None:
+    assert strong_signal({**QUIET, "novel_peer_sensitive_apis": 1})
+    # New to the principal only (colleagues call it daily), or a tool's agent: not strong.
+    assert not strong_signal({**QUIET, "novel_peer_sensitive_apis": 0, "novel_sensitive_apis": 1})
+    assert not strong_signal({**QUIET, "novel_peer_sensitive_apis": 0, "n_hostile_agent": 2})
