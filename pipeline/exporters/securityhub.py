@@ -135,6 +135,7 @@ class SecurityHubSink:
         self.region: str = self.client.meta.region_name
         self.account = parse_qs(url.query).get("account", [None])[0]
         self.name = f"securityhub:{self.region}"
+        self._sts: Any = None
         self.secrets: tuple[str, ...] = ()
 
     def send(self, findings: Sequence[Finding]) -> list[Rejection]:
@@ -153,9 +154,11 @@ class SecurityHubSink:
         return rejected
 
     def _caller_account(self) -> str:
-        endpoint = self.options.endpoint_url or self.client.meta.endpoint_url
-        sts = aws_client("sts", SinkOptions(timeout=self.options.timeout, endpoint_url=endpoint))
-        self.account = str(_call(sts.get_caller_identity, self.name)["Account"])
+        if self._sts is None:  # made once: a retry should not pay for a new client
+            endpoint = self.options.endpoint_url or self.client.meta.endpoint_url
+            options = SinkOptions(timeout=self.options.timeout, endpoint_url=endpoint)
+            self._sts = aws_client("sts", options, region=self.region)
+        self.account = str(_call(self._sts.get_caller_identity, self.name)["Account"])
         return self.account
 
 
