@@ -107,7 +107,7 @@ def _read_params(plan: IngestPlan, part: IngestPart, endpoint_url: str | None) -
     }
 
 
-@flow(name="ingest", log_prints=True)
+@flow(name="ingest")
 def ingest(
     source: Source,
     lake: Lake = Path("lake"),

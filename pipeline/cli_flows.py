@@ -62,8 +62,15 @@ def _serve(sub: Sub) -> None:
     p.set_defaults(command=cmd_serve)
 
 
+def _no_telemetry() -> None:
+    """Before Prefect is imported: a self-hosted security tool does not report usage anywhere."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """`trailguard serve`."""
+    _no_telemetry()
     from flows.serve import ServeSettings, serve_all
 
     if args.task_runner == "dask" and not args.dask_address:
@@ -92,6 +99,7 @@ def cmd_flow(args: argparse.Namespace) -> int:
     """`trailguard flow NAME`: the flow's own parameters, taken from the options given."""
     import importlib
 
+    _no_telemetry()
     module, name = FLOWS[args.name]
     flow = getattr(importlib.import_module(module), name)
     wanted = inspect.signature(flow.fn).parameters
@@ -99,9 +107,23 @@ def cmd_flow(args: argparse.Namespace) -> int:
     missing = [p for p, spec in wanted.items() if spec.default is spec.empty and p not in given]
     if missing:
         raise ValueError(f"flow {args.name} needs --{missing[0].replace('_', '-')}")
-    result = flow(**{k: v for k, v in given.items() if k in wanted})
-    print(result)
+    from prefect.exceptions import ParameterTypeError
+
+    try:
+        result = flow(**{k: v for k, v in given.items() if k in wanted})
+    except ParameterTypeError as exc:
+        raise ValueError(str(exc)) from None  # printed as a usage error, not a traceback
+    print(summary_line(result))
     return 0
+
+
+def summary_line(result: object) -> str:
+    """The scalar fields of a flow's result (its counts), on one line."""
+    fields = vars(result) if hasattr(result, "__dict__") else {}
+    scalars = {k: v for k, v in fields.items() if isinstance(v, int | float | str)}
+    return "  ".join(
+        f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in scalars.items()
+    )
 
 
 def flow_parameters(args: argparse.Namespace) -> dict[str, Any]:

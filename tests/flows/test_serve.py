@@ -90,3 +90,19 @@ def test_trailguard_serve_runs_a_deployment_on_demand(
 def test_the_serve_command_imports_prefect_only_when_it_runs() -> None:
     probe = "import sys, pipeline.cli; sys.exit('prefect' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", probe], check=False).returncode == 0
+
+
+def test_trailguard_flow_refuses_bad_parameters_with_a_message_and_runs_good_ones(
+    prefect_api: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipeline.cli import main
+
+    lake = str(tmp_path / "lake")
+    refused = main(["flow", "ingest", "--lake", lake, "--source", "ftp://example.com/trail"])
+    assert refused == 2
+    assert "source: String should match pattern" in capsys.readouterr().err
+    assert main(["flow", "export", "--lake", lake]) == 2
+    assert "flow export needs --destination" in capsys.readouterr().err
+
+    assert main(["flow", "features", "--lake", lake]) == 0
+    assert capsys.readouterr().out.startswith("windows 0  principals 0")
