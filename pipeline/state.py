@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pipeline.faults import crash_point
 from pipeline.lake import EVENTS_DIR
 from pipeline.sqlfiles import read_sql
 
@@ -88,6 +89,7 @@ def record_objects(
             con.register("new_objects", _as_arrow(objects))
             con.execute("INSERT OR REPLACE INTO ingest_state SELECT * FROM new_objects")
             con.unregister("new_objects")
+        crash_point("state_commit")  # rows inserted, transaction not committed
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

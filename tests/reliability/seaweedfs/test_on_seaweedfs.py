@@ -29,7 +29,6 @@ from tests.reliability.test_crash_ingest import (  # noqa: F401
 )
 from tests.reliability.test_s3_faults import (  # noqa: F401
     proxy,
-    test_a_persistently_failing_object_fails_clearly_and_is_read_on_the_next_run,
     test_transient_faults_are_retried_and_the_run_loses_nothing,
     trail,
 )
