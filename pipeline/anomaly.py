@@ -122,16 +122,18 @@ def flag(model: IsolationForestDetector, table: pa.Table, lake_start: datetime) 
         return []
     x = matrix(table, model.feature_names_)
     scores = model.score(x)
-    deviations = model.deviations(x)
-    learned = lake_start + PEER_LEARNING
+    starts = table.column("window_start").to_pylist()
+    learned = np.array([start >= lake_start + PEER_LEARNING for start in starts])
+    candidates = np.flatnonzero((scores >= model.strong_threshold_) & learned)
+    rows = table.take(pa.array(candidates, type=pa.int64())).to_pylist()
+    deviations = model.deviations(x[candidates]) if len(candidates) else x[:0]
     flagged: list[Window] = []
-    for index in np.flatnonzero(scores >= model.strong_threshold_):
-        row = table.slice(int(index), 1).to_pylist()[0]
-        if row["window_start"] < learned or not has_signal(row):
+    for position, (index, row) in enumerate(zip(candidates, rows, strict=True)):
+        if not has_signal(row):
             continue
         if scores[index] < model.threshold_ and not strong_signal(row):
             continue
-        named = dict(zip(model.feature_names_, map(float, deviations[index]), strict=True))
+        named = dict(zip(model.feature_names_, map(float, deviations[position]), strict=True))
         flagged.append(Window(row, float(scores[index]), named))
     return flagged
 

@@ -30,23 +30,28 @@ def workloads(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
     )
 
 
-def candidates(
-    con: duckdb.DuckDBPyConnection, rule: Rule, since: datetime | None, context: RuleContext
-) -> list[Event]:
-    """The events passing a rule's prefilter, as `Event`s."""
+def candidate_ids(con: duckdb.DuckDBPyConnection, rule: Rule, context: RuleContext) -> list[str]:
+    """Ids of the events passing a rule's prefilter (needs `rule_index`)."""
     params = {
-        "workloads_only": rule.workloads_only,
-        "workloads": sorted(context.workloads),
-        "since": since,
         "event_names": sorted(rule.event_names),
         "identity_types": sorted(rule.identity_types),
         "outside_aws": rule.outside_aws,
         "agents": list(rule.agents),
+        "workloads_only": rule.workloads_only,
+        "workloads": sorted(context.workloads),
     }
-    cursor = con.execute(read_sql("detect/rule_candidates.sql"), params)
+    rows = con.execute(read_sql("detect/rule_candidates.sql"), params).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def events_by_id(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, Event]:
+    """Full lake rows of the events with these ids, as `Event`s by id."""
+    if not ids:
+        return {}
+    cursor = con.execute(read_sql("detect/events_by_id.sql"), {"ids": ids})
     columns = [d[0] for d in cursor.description or []]
     rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    return [Event(row, row.pop("inside_aws")) for row in rows]
+    return {str(row["event_id"]): Event(row, row.pop("inside_aws")) for row in rows}
 
 
 def run_rules(
@@ -56,11 +61,19 @@ def run_rules(
     if since is not None:
         # A rule finding is a day of matches: recount whole days, or a rerun would shrink it.
         since = since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    con.execute(read_sql("detect/rule_index.sql"), {"since": since})
+    rules = load_rules()
+    ids = {rule_id: candidate_ids(con, rule, context) for rule_id, rule in rules.items()}
+    events = events_by_id(con, sorted({i for found in ids.values() for i in found}))
     findings: list[Finding] = []
-    for rule in load_rules().values():
-        matched = [e for e in candidates(con, rule, since, context) if rule.matches(e, context)]
-        findings.extend(to_findings(rule, matched))
+    for rule_id, rule in rules.items():
+        candidates = sorted((events[i] for i in set(ids[rule_id])), key=_order)
+        findings.extend(to_findings(rule, [e for e in candidates if rule.matches(e, context)]))
     return findings
+
+
+def _order(event: Event) -> tuple[object, str]:
+    return event.get("event_time"), str(event.get("event_id"))
 
 
 def to_findings(rule: Rule, events: Iterable[Event]) -> list[Finding]:
