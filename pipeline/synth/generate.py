@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from pipeline.synth.delivery import Deliverer, LocalSink, S3Sink, Sink, Timed
-from pipeline.synth.labels import label_principal_key, to_labels
+from pipeline.synth.labels import to_labels
 from pipeline.synth.org import Org, build_org, plan_account, rng_for
 from pipeline.synth.profiles import day_calls
 from pipeline.synth.records import RecordFactory
@@ -77,7 +77,6 @@ def generate_account(org: Org, index: int, slots: list[Slot], sink: Sink) -> _Ac
     victims: set[str] = set()
     for slot in slots:
         events, label = run_slot(org, plan, slot, victims)
-        label["principal_key"] = label_principal_key(events[0][1])
         labels.append(label)
         for item in events:
             by_day[min(org.days - 1, max(0, int((item[0] - org.start) // 86400)))].append(item)

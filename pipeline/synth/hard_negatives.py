@@ -18,11 +18,13 @@ from pipeline.synth.scenario import Ctx, technique
 _NEW_REGIONS = ("ap-southeast-1", "ca-central-1")
 
 
-def _run_days(c: Ctx, profile_days: int, profile: Profile) -> None:
-    """Replay a new principal's ordinary profile over its first days (within the period)."""
+def _run_days(c: Ctx, profile_days: int, profile: Profile, after: float = 0.0) -> None:
+    """Replay a new principal's ordinary profile over its first days (within the period),
+    keeping only calls after ``after``."""
     for k in range(min(profile_days, c.place.days - c.day)):
         start = c.day_start + k * 86400
-        c.events.extend(day_calls(profile, c.day + k, start, (c.weekday + k) % 7, c.fac))
+        calls = day_calls(profile, c.day + k, start, (c.weekday + k) % 7, c.fac)
+        c.events.extend(item for item in calls if item[0] > after)
 
 
 @technique(
@@ -87,7 +89,7 @@ def new_ci_pipeline(c: Ctx) -> None:
     for name in _BOOTSTRAP:
         c.call(name, gap=(1, 15), region=profile.regions[0])
     profile = dataclasses.replace(profile, weekend=0.0, days_off=frozenset(), active_days=None)
-    _run_days(c, 5, profile)
+    _run_days(c, 5, profile, after=c.t)  # its first deploys follow its bootstrap
 
 
 @technique(

@@ -10,7 +10,9 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.principals import principal_of
 from pipeline.synth.delivery import Timed
+from pipeline.synth.labels import label_principal_key
 from pipeline.synth.org import AccountPlan, Org, rng_for
 from pipeline.synth.profiles import Profile
 from pipeline.synth.records import RecordFactory
@@ -106,7 +108,7 @@ def _start_time(org: Org, slot: Slot, victim: Profile) -> float:
 def run_slot(
     org: Org, plan: AccountPlan, slot: Slot, used: set[str] | None = None
 ) -> tuple[list[Timed], dict[str, Any]]:
-    """Run one scenario in its account; return its records and its label (sans principal key).
+    """Run one scenario in its account; return its records and its label.
     ``used`` holds the keys of earlier victims in the account, and gains this one's."""
     tech = load()[slot.technique]
     fac = RecordFactory(rng_for(org.seed, "scenario", slot.sid))
@@ -124,6 +126,10 @@ def run_slot(
     )
     tech.body(ctx)
     events = sorted(ctx.events, key=lambda item: item[0])
+    # The scenario's principal: the victim, or the new principal a hard negative introduces
+    # (not, say, the OIDC identity that hands a new pipeline its role).
+    key = ctx.ident.key
+    lead = next((rec for _, rec in events if principal_of(rec["userIdentity"]).key == key), None)
     findings = sorted({*tech.findings, *ctx.findings}) if tech.kind == "attack" else []
     label = {
         "id": slot.sid,
@@ -131,6 +137,7 @@ def run_slot(
         "technique": tech.id,
         "name": tech.name,
         "difficulty": slot.difficulty,
+        "principal_key": label_principal_key(lead or events[0][1]),
         "account_id": plan.account_id,
         "start": events[0][1]["eventTime"],
         "end": events[-1][1]["eventTime"],

@@ -78,13 +78,24 @@ def test_event_ids_are_unique_across_the_organisation(small_org: Generated) -> N
     assert len(ids) == len(set(ids)) == small_org.summary.events
 
 
-def test_a_scenario_principal_key_is_the_normalized_key_of_its_first_event(
+def test_a_scenario_principal_key_is_the_normalized_key_of_its_principals_events(
     small_org: Generated, by_id: dict[str, dict[str, Any]]
 ) -> None:
     for scenario in small_org.labels["scenarios"]:
-        first = by_id[scenario["event_ids"][0]]
-        row = normalize_record(first, "synth", INGESTED)
-        assert row["principal_key"] == scenario["principal_key"], scenario["id"]
+        keys = [
+            normalize_record(by_id[e], "synth", INGESTED)["principal_key"]
+            for e in scenario["event_ids"]
+        ]
+        assert scenario["principal_key"] in keys, scenario["id"]
+        if scenario["kind"] == "attack":  # the stolen principal acts first
+            assert keys[0] == scenario["principal_key"], scenario["id"]
+
+
+def test_a_new_pipelines_label_names_its_role_not_the_oidc_identity(small_org: Generated) -> None:
+    (pipeline,) = [
+        s for s in small_org.labels["scenarios"] if s["technique"] == "tg.benign.new-ci-pipeline"
+    ]
+    assert ":assumed-role/" in pipeline["principal_key"] or ":role/" in pipeline["principal_key"]
 
 
 def test_every_label_principal_key_appears_among_normalized_records(
