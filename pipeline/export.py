@@ -7,7 +7,7 @@ backoff; after `max_retries` the run stops and leaves the rest, cursor unmoved, 
 A 4xx stops the run at once (retrying cannot help) with the destination's answer. Database
 connections are opened for one short read or write and never held while talking to the network.
 Delivery is at least once: a batch whose answer is lost (a timeout after the receiver took it) is
-sent again, and every payload carries `<finding id>:v<version>` so a receiver can drop the copy.
+sent again, and every payload carries `<finding id>:r<revision>` so a receiver can drop the copy.
 """
 
 from __future__ import annotations

@@ -46,7 +46,11 @@ def to_payload(finding: Finding, *, index: str | None = None) -> dict[str, Any]:
         "source": "trailguard",
         "sourcetype": SOURCETYPE,
         "event": event,
-        "fields": {"finding_uid": finding.finding_id, "finding_version": str(finding.version)},
+        "fields": {
+            "finding_uid": finding.finding_id,
+            "finding_version": str(finding.version),
+            "finding_revision": str(finding.revision),  # with the uid: the key to deduplicate on
+        },
     }
     if index:
         envelope["index"] = index

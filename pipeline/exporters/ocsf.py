@@ -1,9 +1,10 @@
 """The canonical payload: a finding as an OCSF 1.6 Detection Finding (class_uid 2004). Pure.
 
 Every other exporter either sends this payload as it is (NDJSON, HEC, syslog) or derives its own
-from the same Finding. A version of a finding is one OCSF event: `finding_info.uid` is the stable
-finding id, `metadata.uid` is `<finding id>:v<version>` so a receiver can drop a redelivered copy,
-and `activity_id` is Create for version 1, Update afterwards.
+from the same Finding. Each change of a finding in the store is one OCSF event: `finding_info.uid`
+is the stable finding id, `metadata.uid` is `<finding id>:r<revision>` (archiving is a change
+without a new version, so the version alone would not do) so a receiver can drop a redelivered
+copy, and `activity_id` is Create for version 1, Update afterwards.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def _metadata(finding: Finding) -> dict[str, Any]:
             "version": product_version(),
             "feature": {"name": finding.detector},
         },
-        "uid": f"{finding.finding_id}:v{finding.version}",
+        "uid": f"{finding.finding_id}:r{finding.revision}",
         "profiles": ["cloud"],
         "log_name": "findings",
         "log_provider": "trailguard",

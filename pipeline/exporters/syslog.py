@@ -65,6 +65,7 @@ def structured_data(finding: Finding) -> str:
     params = {
         "uid": finding.finding_id,
         "version": str(finding.version),
+        "revision": str(finding.revision),
         "type": finding.type,
         "severity": f"{finding.severity:.1f}",
         "principal": finding.principal,

@@ -33,8 +33,7 @@ def cursor_row(lake: Path, destination: str) -> dict[str, Any] | None:
 def versions(ocsf_events: Iterable[dict[str, Any]]) -> Counter[tuple[str, int]]:
     """How often each (finding uid, version) arrived, from OCSF events."""
     return Counter(
-        (e["finding_info"]["uid"], int(e["metadata"]["uid"].rsplit(":v", 1)[1]))
-        for e in ocsf_events
+        (e["finding_info"]["uid"], int(e["unmapped"]["trailguard"]["version"])) for e in ocsf_events
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from pipeline.cli import main
+from pipeline.db import open_db
 from pipeline.export import export_findings
 from tests.helpers.findings import many_findings, ml_finding, rule_finding
 from tests.helpers.lake import expected_versions, store, versions
@@ -57,7 +58,7 @@ def test_an_updated_finding_is_written_again_under_the_same_uid(tmp_path: Path) 
     assert (again.sent, nothing.sent) == (1, 0)
     assert versions(lines) == {(rule_finding().finding_id, 1): 1, (ml.finding_id, 1): 1,
                                (ml.finding_id, 2): 1}  # fmt: skip
-    update = next(x for x in lines if x["metadata"]["uid"] == f"{ml.finding_id}:v2")
+    update = next(x for x in lines if x["unmapped"]["trailguard"]["version"] == 2)
     assert (update["activity_name"], update["count"]) == ("Update", 999)
 
 
@@ -104,3 +105,23 @@ def test_cli_export_to_ndjson(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert code == 0
     assert "sent 2, refused 0" in capsys.readouterr().out
     assert len(read_lines(out)) == 2
+
+
+def test_archiving_an_exported_finding_sends_it_again_as_archived(tmp_path: Path) -> None:
+    lake, out = tmp_path / "lake", tmp_path / "out"
+    rule = rule_finding()
+    store(lake, [rule, ml_finding()])
+    export_findings(lake, f"ndjson:{out}")
+    with open_db(lake) as con:  # what a suppression rule does (sql/detect/archive.sql)
+        con.execute(
+            "UPDATE findings SET status = 'archived', revision = nextval('finding_revision') "
+            "WHERE finding_id = $id",
+            {"id": rule.finding_id},
+        )
+
+    again = export_findings(lake, f"ndjson:{out}")
+
+    copies = [x for x in read_lines(out) if x["finding_info"]["uid"] == rule.finding_id]
+    assert again.sent == 1 and len(copies) == 2
+    assert [(c["status"], c["is_alert"]) for c in copies] == [("New", True), ("Archived", False)]
+    assert copies[0]["metadata"]["uid"] != copies[1]["metadata"]["uid"]  # not dropped as a copy

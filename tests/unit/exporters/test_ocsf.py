@@ -91,6 +91,8 @@ def test_a_new_version_is_an_update_of_the_same_finding_uid() -> None:
     assert (second["activity_id"], second["type_uid"]) == (2, 200402)
     assert first["finding_info"]["uid"] == second["finding_info"]["uid"]
     assert first["metadata"]["uid"] != second["metadata"]["uid"]  # a receiver's dedupe key
+    archived = to_payload(rule_finding(version=2, event_count=3, revision=10, status="archived"))
+    assert archived["metadata"]["uid"] != second["metadata"]["uid"]  # same version, new change
     assert second["count"] == 3
 
 

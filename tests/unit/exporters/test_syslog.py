@@ -31,6 +31,7 @@ def test_message_is_rfc5424_with_filterable_structured_data() -> None:
     assert parsed["structured_data"]["trailguard@32473"] == {
         "uid": ml_finding().finding_id,
         "version": "1",
+        "revision": "2",
         "type": "Discovery:IAMUser/AnomalousBehavior",
         "severity": "5.0",
         "principal": "arn:aws:iam::111122223333:role/ci-deployer",
