@@ -10,6 +10,8 @@ only once `/services/collector/ack` says it was indexed (Splunk's at-least-once 
 from __future__ import annotations
 
 import http.client
+import ipaddress
+import logging
 import ssl
 import time
 import uuid
@@ -29,6 +31,8 @@ from pipeline.exporters.base import (
     register,
 )
 from pipeline.findings import Finding
+
+log = logging.getLogger(__name__)
 
 TOKEN_ENV = "TRAILGUARD_HEC_TOKEN"
 SOURCETYPE = "trailguard:ocsf:detection_finding"
@@ -86,6 +90,8 @@ class HecSink:
         self.name = redact_url(f"hec:{url.scheme}://{url.netloc}{self.path}{index}")
         self.channel = str(uuid.uuid5(uuid.NAMESPACE_URL, self.name))
         self._context = _tls_context(query.get("ca", [None])[0]) if url.scheme == "https" else None
+        if url.scheme == "http" and not _is_loopback(url.hostname):
+            log.warning("%s: plain http sends the HEC token unencrypted; use https", self.name)
 
     def send(self, findings: Sequence[Finding]) -> list[Rejection]:
         """POST the batch; wait for its acknowledgement when the collector gives an ackId."""
@@ -163,6 +169,13 @@ def check_answer(status: int, text: bytes, name: str) -> dict[str, Any]:
     if status >= 500 or status in _RETRYABLE:
         raise DestinationUnavailable(detail)
     raise DestinationRejected(detail)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _tls_context(cafile: str | None) -> ssl.SSLContext:

@@ -109,3 +109,22 @@ def test_redact_removes_known_secret_values_anywhere() -> None:
         base.redact("got 403 for token s3cr3t-t0ken", ["s3cr3t-t0ken", ""])
         == "got 403 for token ***"
     )
+
+
+def test_plain_http_to_a_remote_collector_warns_that_the_token_travels_in_clear(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    env = {"TRAILGUARD_HEC_TOKEN": "t0k3n-value"}
+
+    base.open_sink("hec:http://splunk.example.com:8088", base.SinkOptions(env=env))
+    base.open_sink("hec:http://127.0.0.1:8088", base.SinkOptions(env=env))
+    base.open_sink("hec:https://splunk.example.com:8088", base.SinkOptions(env=env))
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "splunk.example.com" in warnings[0]
+    assert "t0k3n-value" not in caplog.text
+
+
+def test_hec_without_a_token_in_the_environment_is_a_clear_usage_error() -> None:
+    with pytest.raises(ValueError, match="TRAILGUARD_HEC_TOKEN"):
+        base.open_sink("hec:https://splunk.example.com:8088", base.SinkOptions(env={}))
