@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +49,17 @@ def test_another_seed_another_organisation(first: dict[str, str]) -> None:
     sink = MemorySink()
     generate_organisation("memory://", seed=4, workers=1, sink=sink, **TINY)
     assert sink.objects and not set(sink.objects) & (set(first) - {"labels.json"})
+
+
+def test_same_seed_same_bytes_under_another_hash_seed(
+    first: dict[str, str], tmp_path: Path
+) -> None:
+    code = (
+        "import json, sys; from pipeline.synth.generate import generate_organisation; "
+        "generate_organisation(sys.argv[1], seed=3, workers=1, **json.loads(sys.argv[2]))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path), json.dumps(TINY)], env=env, check=True
+    )
+    assert _tree(tmp_path) == first
