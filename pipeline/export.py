@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.db import open_db
+from pipeline.db import db_path, open_db
 from pipeline.exporters.base import (
     DestinationRejected,
     DestinationUnavailable,
@@ -78,6 +78,8 @@ def export_findings(
     """Send every finding changed since this destination's cursor; see the module docstring."""
     if batch_size < 1 or max_retries < 0:
         raise ValueError("batch_size must be >= 1 and max_retries >= 0")
+    if not db_path(lake).exists():  # a mistyped --lake should not look like "nothing to send"
+        raise FileNotFoundError(f"no trailguard database at {db_path(lake)}: wrong --lake?")
     environ = dict(os.environ if env is None else env)
     sink = open_sink(destination, SinkOptions(timeout, endpoint_url, client, environ))
     with open_db(lake) as con:

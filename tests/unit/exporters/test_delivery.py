@@ -118,3 +118,10 @@ def test_backoff_doubles_and_is_capped(sink: MemorySink) -> None:
 def test_nonsense_settings_are_refused(sink: MemorySink, options: dict[str, int]) -> None:
     with pytest.raises(ValueError):
         export_findings(sink.lake, "memory:", **options)  # type: ignore[arg-type]
+
+
+def test_a_lake_without_a_database_is_an_error_not_an_empty_export(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no trailguard database"):
+        export_findings(tmp_path / "typo", f"ndjson:{tmp_path / 'out'}")
+
+    assert not (tmp_path / "out").exists()
