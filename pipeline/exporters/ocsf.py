@@ -57,29 +57,18 @@ def event_time(finding: Finding) -> datetime:
 
 def to_payload(finding: Finding) -> dict[str, Any]:
     """The OCSF Detection Finding of one version of a finding."""
-    activity = ACTIVITY_CREATE if finding.version <= 1 else ACTIVITY_UPDATE
-    activity_name = "Create" if activity == ACTIVITY_CREATE else "Update"
-    sev_id = severity_id(finding.severity)
+    archived = finding.status == "archived"
     payload: dict[str, Any] = {
-        "activity_id": activity,
-        "activity_name": activity_name,
-        "category_uid": CATEGORY_UID,
-        "category_name": "Findings",
-        "class_uid": CLASS_UID,
-        "class_name": "Detection Finding",
-        "type_uid": CLASS_UID * 100 + activity,
-        "type_name": f"Detection Finding: {activity_name}",
-        "severity_id": sev_id,
-        "severity": _SEVERITY_IDS[sev_id],
-        "status_id": 5 if finding.status == "archived" else 1,
-        "status": "Archived" if finding.status == "archived" else "New",
+        **_classification(finding),
+        "status_id": 5 if archived else 1,
+        "status": "Archived" if archived else "New",
         "time": epoch_ms(event_time(finding)),
         "start_time": epoch_ms(finding.first_seen),
         "end_time": epoch_ms(finding.last_seen),
         "timezone_offset": 0,  # every time here is UTC
         "count": finding.event_count,
         "message": finding.title,
-        "is_alert": finding.status != "archived",
+        "is_alert": not archived,
         "confidence_id": 3 if finding.score is None else 0,  # exact rules are certain
         "metadata": _metadata(finding),
         "cloud": _cloud(finding),
@@ -94,6 +83,25 @@ def to_payload(finding: Finding) -> dict[str, Any]:
     if analyses:
         payload["anomaly_analyses"] = analyses
     return payload
+
+
+def _classification(finding: Finding) -> dict[str, Any]:
+    """Class, category, activity (Create for version 1, Update after) and severity."""
+    activity = ACTIVITY_CREATE if finding.version <= 1 else ACTIVITY_UPDATE
+    activity_name = "Create" if activity == ACTIVITY_CREATE else "Update"
+    sev_id = severity_id(finding.severity)
+    return {
+        "activity_id": activity,
+        "activity_name": activity_name,
+        "category_uid": CATEGORY_UID,
+        "category_name": "Findings",
+        "class_uid": CLASS_UID,
+        "class_name": "Detection Finding",
+        "type_uid": CLASS_UID * 100 + activity,
+        "type_name": f"Detection Finding: {activity_name}",
+        "severity_id": sev_id,
+        "severity": _SEVERITY_IDS[sev_id],
+    }
 
 
 def _metadata(finding: Finding) -> dict[str, Any]:

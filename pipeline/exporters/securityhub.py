@@ -61,7 +61,6 @@ def to_payload(
     finding: Finding, *, product_arn: str, account_id: str, region: str
 ) -> dict[str, Any]:
     """The ASFF finding of a Finding; `account_id` is used when the finding has none."""
-    kind = ocsf.principal_kind(finding.principal)
     partition = product_arn.split(":", 2)[1]
     created = finding.created_at or finding.first_seen
     return {
@@ -84,17 +83,20 @@ def to_payload(
         "CompanyName": "trailguard",
         "ProductName": "trailguard",
         "Region": finding.region or region,
-        "Resources": [
-            {
-                "Type": _RESOURCE_TYPES.get(kind, "Other"),
-                "Id": finding.principal,
-                "Partition": partition,
-                "Region": finding.region or region,
-            }
-        ],
+        "Resources": [resource(finding, partition=partition, region=region)],
         "ProductFields": product_fields(finding),
         # RecordState is the provider's to set; Workflow belongs to the analyst (not sent).
         "RecordState": "ARCHIVED" if finding.status == "archived" else "ACTIVE",
+    }
+
+
+def resource(finding: Finding, *, partition: str, region: str) -> dict[str, str]:
+    """The principal as the ASFF resource of the finding."""
+    return {
+        "Type": _RESOURCE_TYPES.get(ocsf.principal_kind(finding.principal), "Other"),
+        "Id": finding.principal,
+        "Partition": partition,
+        "Region": finding.region or region,
     }
 
 

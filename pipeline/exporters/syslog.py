@@ -86,8 +86,24 @@ def _header_field(value: str, limit: int) -> str:
 
 def to_cef(finding: Finding) -> str:
     """The finding as an ArcSight CEF:0 record."""
+    header = [
+        "CEF:0",
+        "trailguard",
+        "trailguard",
+        ocsf.product_version(),
+        finding.type,
+        finding.title,
+        str(math.floor(finding.severity + 0.5)),  # CEF 0-10; GuardDuty's 1.0-8.9 fits as is
+    ]
+    extension = cef_extension(finding)
+    ext = " ".join(f"{key}={_cef_value(value)}" for key, value in extension.items() if value != "")
+    return "|".join(_cef_header(h) for h in header) + "|" + ext
+
+
+def cef_extension(finding: Finding) -> dict[str, Any]:
+    """CEF extension keys: standard ones, then labelled custom strings and numbers."""
     technique = technique_for(finding.type)
-    extension: dict[str, Any] = {
+    return {
         "externalId": finding.finding_id,
         "rt": ocsf.epoch_ms(ocsf.event_time(finding)),
         "start": ocsf.epoch_ms(finding.first_seen),
@@ -111,17 +127,6 @@ def to_cef(finding: Finding) -> str:
         "cs5Label": "mitreTechnique",
         "cs5": (technique.sub_technique_uid or technique.technique_uid or "") if technique else "",
     }
-    header = [
-        "CEF:0",
-        "trailguard",
-        "trailguard",
-        ocsf.product_version(),
-        finding.type,
-        finding.title,
-        str(math.floor(finding.severity + 0.5)),  # CEF 0-10; GuardDuty's 1.0-8.9 fits as is
-    ]
-    ext = " ".join(f"{key}={_cef_value(value)}" for key, value in extension.items() if value != "")
-    return "|".join(_cef_header(h) for h in header) + "|" + ext
 
 
 def _cef_header(value: str) -> str:
