@@ -47,7 +47,9 @@ log = logging.getLogger(__name__)
 
 BATCH_BYTES = 8 << 20  # compressed bytes of objects per worker task
 BATCH_OBJECTS = 256
-FLUSH_ROWS = 200_000  # rows buffered before they are written to the lake
+# Rows buffered before they are written to the lake. By bytes, not rows: a CloudTrail row is
+# 1-5 KB in Arrow, so the buffer, not the number of events, bounds ingest's memory.
+FLUSH_BYTES = 96 << 20
 Progress = Callable[[int, int, int], None]  # (objects done, objects to read, rows read)
 
 
@@ -138,7 +140,7 @@ class _LakeWriter:
             self.tables.append(result.table)
         self.pending_objects.extend(result.objects)
         self.pending_quarantine.extend(result.quarantined)
-        if sum(t.num_rows for t in self.tables) >= FLUSH_ROWS:
+        if sum(t.nbytes for t in self.tables) >= FLUSH_BYTES:
             self.flush()
 
     def flush(self) -> None:
