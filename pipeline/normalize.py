@@ -53,6 +53,29 @@ JSON_FIELDS: dict[str, str] = {
 # Consumed by dedicated code below, not copied as-is.
 SPECIAL_FIELDS = ("eventID", "eventTime", "@timestamp", "userIdentity")
 KNOWN_FIELDS = frozenset([*SCALAR_FIELDS, *BOOL_FIELDS, *JSON_FIELDS, *SPECIAL_FIELDS])
+# The columns `identity_columns` derives from userIdentity (README: principal keys).
+IDENTITY_COLUMNS: tuple[str, ...] = (
+    "identity_type",
+    "identity_principal_id",
+    "identity_arn",
+    "identity_account_id",
+    "identity_access_key_id",
+    "identity_user_name",
+    "identity_invoked_by",
+    "identity_store_user_id",
+    "identity_store_arn",
+    "session_issuer_type",
+    "session_issuer_arn",
+    "session_issuer_name",
+    "session_issuer_account_id",
+    "session_mfa_authenticated",
+    "session_creation_time",
+    "session_source_identity",
+    "session_name",
+    "principal_key",
+    "principal_kind",
+    "user_identity",
+)
 # Lambda names carry the API version they were called with: UpdateFunctionCode20150331v2.
 _API_VERSION_SUFFIX = re.compile(r"(?:19|20)\d{6}(?:v\d+)?$")
 # Hand-made exports sometimes lower-case every key ("eventname"); accept them as the real ones.
@@ -65,6 +88,19 @@ class RecordError(ValueError):
 
 def normalize_record(record: object, source_key: str, ingested_at: datetime) -> dict[str, Any]:
     """One CloudTrail record as a row of `pipeline.schema.SCHEMA` (raises RecordError)."""
+    row, identity = normalize_event(record, source_key, ingested_at)
+    row.update(identity_columns(identity))
+    return row
+
+
+def normalize_event(
+    record: object, source_key: str, ingested_at: datetime
+) -> tuple[dict[str, Any], str | None]:
+    """The row without its `IDENTITY_COLUMNS`, and the userIdentity JSON they derive from.
+
+    Ingest builds the identity columns once per distinct userIdentity (`identity_columns`):
+    one principal makes thousands of calls with the same one.
+    """
     if not isinstance(record, dict):
         raise RecordError(f"record is a JSON {type(record).__name__}, not an object")
     fields, extra = _split_fields(record)
@@ -87,9 +123,12 @@ def normalize_record(record: object, source_key: str, ingested_at: datetime) -> 
         row[column] = to_json_text(fields.get(name))
     row["event_name_base"] = base_event_name(row["event_name"])
     row["source_is_ip"] = looks_like_ip(row["source_ip_address"])
-    row.update(_identity_columns(fields.get("userIdentity"), extra))
+    identity = fields.get("userIdentity")
+    if identity is not None and not isinstance(identity, dict):
+        extra["userIdentity"] = identity  # kept, not guessed at
+        identity = None
     row["extra"] = to_json_text(extra) if extra else None
-    return row
+    return row, to_json_text(identity)
 
 
 def _split_fields(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -141,19 +180,12 @@ def parse_time(value: object, *, field: str) -> datetime:
         raise RecordError(f"{field} out of range in UTC: {_preview(value)}") from None
 
 
-def _identity_columns(identity: object, extra: dict[str, Any]) -> dict[str, Any]:
-    """userIdentity flattened, with the principal key behaviour is learned on."""
-    if identity is not None and not isinstance(identity, dict):
-        extra["userIdentity"] = identity
-        identity = None
-    # One principal makes thousands of calls with the same userIdentity: flatten each distinct
-    # one once. The JSON text is needed for the `user_identity` column anyway.
-    return _flatten_identity(to_json_text(identity))
-
-
 @lru_cache(maxsize=16384)
-def _flatten_identity(text: str | None) -> dict[str, Any]:
-    """The identity columns of one distinct userIdentity (given as JSON text)."""
+def identity_columns(text: str | None) -> dict[str, Any]:
+    """`IDENTITY_COLUMNS` of one userIdentity (given as JSON text), with its principal key.
+
+    The returned dict is shared by every caller with the same identity: do not change it.
+    """
     ui: dict[str, Any] = orjson.loads(text) if text else {}
     ctx = _dict(ui.get("sessionContext"))
     issuer = _dict(ctx.get("sessionIssuer"))
