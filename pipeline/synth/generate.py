@@ -8,6 +8,7 @@ and the output is the same whatever the number of workers.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
 import time
 from collections import defaultdict
@@ -157,7 +158,8 @@ def _run_accounts(
     workers = min(count, workers or os.cpu_count() or 1)
     if workers > 1 and isinstance(sink, LocalSink):
         jobs = [(org, i, per_account[i], out) for i in range(count)]
-        with ProcessPoolExecutor(workers) as pool:
+        # spawn, not fork: callers (Prefect tasks, servers) may have threads running
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             return list(pool.map(_local_worker, jobs))
     return [generate_account(org, i, per_account[i], sink) for i in range(count)]
 
