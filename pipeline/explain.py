@@ -29,7 +29,8 @@ TACTICS = (
     ("iam_mutation", "Persistence"),
     ("persistence", "Persistence"),
     ("credential_access", "CredentialAccess"),
-    ("compute_launch", "Execution"),
+    ("remote_execution", "Execution"),
+    ("compute_launch", "Impact"),  # GuardDuty's resource hijacking (mining, unusual instances)
     ("discovery", "Discovery"),
 )
 _DIMENSIONS = {
