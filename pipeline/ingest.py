@@ -127,6 +127,7 @@ class _LakeWriter:
         self.lake, self.summary = lake, summary
         self.seen = lake_files.IdCache()
         self.tables: list[pa.Table] = []
+        self.buffered = 0  # bytes in `tables` (Table.nbytes walks every buffer: count once)
         self.pending_objects: list[ObjectState] = []
         self.pending_quarantine: list[QuarantineEntry] = []
         self.touched: set[Path] = set()
@@ -138,9 +139,10 @@ class _LakeWriter:
             log.error("could not read %s (it will be retried next run): %s", uri, error)
         if result.table.num_rows:
             self.tables.append(result.table)
+            self.buffered += result.table.nbytes
         self.pending_objects.extend(result.objects)
         self.pending_quarantine.extend(result.quarantined)
-        if sum(t.nbytes for t in self.tables) >= FLUSH_BYTES:
+        if self.buffered >= FLUSH_BYTES:
             self.flush()
 
     def flush(self) -> None:
@@ -151,7 +153,7 @@ class _LakeWriter:
             self.summary.duplicates += stats.duplicates
             self.pending_quarantine.extend(collision_entries(stats.collisions))
             self.touched.update(stats.partitions)
-            self.tables = []
+            self.tables, self.buffered = [], 0
         faults.crash_point("state_update")
         with open_db(self.lake) as con:
             record_objects(con, self.pending_objects, self.pending_quarantine)
