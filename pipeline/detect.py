@@ -17,7 +17,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from models.isolation_forest import ModelInfo, latest_model, load_model, save_model
+from models.isolation_forest import (
+    ModelInfo,
+    ModelMismatch,
+    latest_model,
+    load_model,
+    save_model,
+)
 from models.rules.base import RuleContext
 from pipeline import anomaly
 from pipeline.db import open_db
@@ -126,7 +132,12 @@ def _model_findings(
     info = latest_model(lake)
     if info is None or features is None or lake_start is None:
         return [], None, ["no model or no features yet: anomaly detection skipped (run train)"]
-    model = load_model(info, anomaly.model_columns(features))
+    try:
+        model = load_model(info, anomaly.model_columns(features))
+    except ModelMismatch as exc:
+        # The exact rules must not wait for a retrain: store theirs, refuse the model loudly.
+        log.warning("anomaly detection skipped: %s", exc)
+        return [], None, [f"anomaly detection skipped: {exc}"]
     episodes = list(anomaly.episodes(anomaly.flag(model, features, lake_start)))
     if not episodes:
         return [], info.version, []
