@@ -16,7 +16,7 @@ from itertools import accumulate
 from pipeline.synth.catalog import api
 from pipeline.synth.delivery import Timed
 from pipeline.synth.identities import Identity
-from pipeline.synth.params import Resources, build
+from pipeline.synth.params import Resources, build, pick
 from pipeline.synth.records import Error, RecordFactory, denied
 
 DAY = 86400
@@ -99,13 +99,13 @@ def emit(
     """One call of the profile: its own address, agent, region, parameters and error rate."""
     rng = fac.rng
     if region is None:
-        region = p.regions[0] if len(p.regions) == 1 else rng.choice(p.regions)
+        region = p.regions[0] if len(p.regions) == 1 else pick(rng, p.regions)
     req, resp, resources = build(name, rng, p.resources, region)
     error = p.fixed_error
     if error is None and p.error_rate and rng.random() < p.error_rate:
         error = denied(p.ident, name)
-    ua = p.browser if console else (p.agents[0] if len(p.agents) == 1 else rng.choice(p.agents))
-    ip = p.ips[0] if len(p.ips) == 1 else rng.choice(p.ips)
+    ua = p.browser if console else (p.agents[0] if len(p.agents) == 1 else pick(rng, p.agents))
+    ip = p.ips[0] if len(p.ips) == 1 else pick(rng, p.ips)
     return t, fac.call(
         p.ident,
         name,
