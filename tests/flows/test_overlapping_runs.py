@@ -56,7 +56,7 @@ def test_two_overlapping_ingest_flow_runs_do_not_corrupt_the_lake_or_the_state(
     with lake_lock(lake):
         _wait_for(readies, runs)
         go.touch()
-        time.sleep(6)
+        time.sleep(3)
     errors = [run.communicate(timeout=240)[1] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], "\n".join(e[-2000:] for e in errors)
 
