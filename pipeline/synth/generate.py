@@ -51,7 +51,9 @@ class SynthSummary:
 
 
 @dataclass(frozen=True)
-class _AccountResult:
+class AccountResult:
+    """What one account's generation wrote, and the labels of its scenarios."""
+
     objects: int
     events: int
     labels: list[dict[str, Any]]
@@ -66,7 +68,7 @@ def _sink(out: str, s3_client: object | None) -> Sink:
     return LocalSink(out)
 
 
-def generate_account(org: Org, index: int, slots: list[Slot], sink: Sink) -> _AccountResult:
+def generate_account(org: Org, index: int, slots: list[Slot], sink: Sink) -> AccountResult:
     """Write one account's objects: benign days plus its scenarios; return counts and labels."""
     plan = plan_account(org, index)
     fac = RecordFactory(rng_for(org.seed, "benign", index))
@@ -88,10 +90,10 @@ def generate_account(org: Org, index: int, slots: list[Slot], sink: Sink) -> _Ac
             items.extend(day_calls(profile, day, day_start, org.weekday(day), fac, org.intensity))
         deliverer.add(items)
     deliverer.finish()
-    return _AccountResult(deliverer.objects, deliverer.events, labels)
+    return AccountResult(deliverer.objects, deliverer.events, labels)
 
 
-def _local_worker(args: tuple[Org, int, list[Slot], str]) -> _AccountResult:
+def _local_worker(args: tuple[Org, int, list[Slot], str]) -> AccountResult:
     org, index, slots, out = args
     sink = LocalSink(out)
     try:
@@ -152,7 +154,7 @@ def generate_organisation(
 
 def _run_accounts(
     org: Org, per_account: list[list[Slot]], sink: Sink, out: str, workers: int | None
-) -> list[_AccountResult]:
+) -> list[AccountResult]:
     """Generate every account, in worker processes when writing to a local folder."""
     count = len(per_account)
     workers = min(count, workers or os.cpu_count() or 1)
