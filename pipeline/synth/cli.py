@@ -37,6 +37,13 @@ def add_synth_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument(
         "--org-trail", action="store_true", help="organisation-trail layout (AWSLogs/o-<id>/...)"
     )
+    p.add_argument(
+        "--duplicates",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of global-service events delivered twice (0)",
+    )
     p.add_argument("--start", help="first day, YYYY-MM-DD (2026-10-01)")
     p.add_argument("--intensity", type=float, default=1.0, help="scale benign call rates")
     p.add_argument("--workers", type=int, default=None, help="processes (CPU count)")
@@ -67,6 +74,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
         intensity=args.intensity,
         repeats=args.repeats,
         org_trail=args.org_trail,
+        duplicates=args.duplicates,
     )
     print(format_summary(summary))
     return 0
@@ -81,6 +89,7 @@ def format_summary(s: SynthSummary) -> str:
             f"events            {s.events:>12,}",
             f"attacks           {s.attacks:>12,}",
             f"hard negatives    {s.hard_negatives:>12,}",
+            f"delivered twice   {s.duplicates:>12,}",
             f"seconds           {s.seconds:>12.1f}   ({s.events_per_second:,.0f} events/s)",
         ]
     )

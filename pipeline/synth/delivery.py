@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from pipeline.synth.catalog import GLOBAL_SOURCES
 from pipeline.synth.records import Record
 
 WINDOW_SECONDS = 300
@@ -159,14 +160,20 @@ def digest_key(account: str, region: str, end: float, org_id: str = "") -> str:
     )
 
 
-def to_windows(items: Iterable[Timed], rng: random.Random) -> dict[tuple[str, int], list[Timed]]:
-    """Group records by (region, delivery window); a few slip into the next window."""
+def to_windows(
+    items: Iterable[Timed], rng: random.Random, duplicates: float = 0.0, echo_region: str = ""
+) -> dict[tuple[str, int], list[Timed]]:
+    """Group records by (region, delivery window); a few slip into the next window, and a
+    ``duplicates`` share of global-service events is delivered again in ``echo_region``'s files,
+    as multi-region trails sometimes do (same ``eventID``: ingest must deduplicate)."""
     windows: dict[tuple[str, int], list[Timed]] = defaultdict(list)
     for item in items:
         window = int(item[0]) // WINDOW_SECONDS
         if rng.random() < LATE_RATE:
             window += 1
         windows[(item[1]["awsRegion"], window)].append(item)
+        if duplicates and item[1]["eventSource"] in GLOBAL_SOURCES and rng.random() < duplicates:
+            windows[(echo_region, window + 1)].append(item)
     return windows
 
 
@@ -179,15 +186,19 @@ class Deliverer:
     rng: random.Random
     bucket: str = "trailguard-synth"
     org_id: str = ""
+    duplicates: float = 0.0
+    echo_region: str = "us-west-2"
     objects: int = 0
     events: int = 0
+    records: int = 0
     _digests: dict[tuple[str, int], list[dict[str, str]]] = field(
         default_factory=lambda: defaultdict(list)
     )
 
     def add(self, items: list[Timed]) -> None:
         """Deliver a batch of records (normally one day of the account)."""
-        windows = to_windows(items, self.rng)
+        windows = to_windows(items, self.rng, self.duplicates, self.echo_region)
+        self.events += len(items)
         for (region, window), batch in sorted(windows.items()):
             batch.sort(key=lambda item: item[0])
             self._write_log(region, window, batch)
@@ -199,7 +210,7 @@ class Deliverer:
         body = orjson.dumps({"Records": [rec for _, rec in batch]})
         self.sink.put(key, gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0))
         self.objects += 1
-        self.events += len(batch)
+        self.records += len(batch)
         hour = int(delivered) // 3600
         self._digests[(region, hour)].append(
             {

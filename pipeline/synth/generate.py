@@ -43,6 +43,7 @@ class SynthSummary:
     attacks: int
     hard_negatives: int
     seconds: float
+    duplicates: int = 0
 
     @property
     def events_per_second(self) -> float:
@@ -56,6 +57,7 @@ class AccountResult:
 
     objects: int
     events: int
+    records: int
     labels: list[dict[str, Any]]
 
 
@@ -72,8 +74,14 @@ def generate_account(org: Org, index: int, slots: list[Slot], sink: Sink) -> Acc
     """Write one account's objects: benign days plus its scenarios; return counts and labels."""
     plan = plan_account(org, index)
     fac = RecordFactory(rng_for(org.seed, "benign", index))
+    echo = next((r for r in plan.place.regions if r != "us-east-1"), "us-west-2")
     deliverer = Deliverer(
-        plan.account_id, sink, rng_for(org.seed, "delivery", index), org_id=org.trail_prefix
+        plan.account_id,
+        sink,
+        rng_for(org.seed, "delivery", index),
+        org_id=org.trail_prefix,
+        duplicates=org.duplicates,
+        echo_region=echo,
     )
     by_day: dict[int, list[Timed]] = defaultdict(list)
     labels = []
@@ -90,7 +98,7 @@ def generate_account(org: Org, index: int, slots: list[Slot], sink: Sink) -> Acc
             items.extend(day_calls(profile, day, day_start, org.weekday(day), fac, org.intensity))
         deliverer.add(items)
     deliverer.finish()
-    return AccountResult(deliverer.objects, deliverer.events, labels)
+    return AccountResult(deliverer.objects, deliverer.events, deliverer.records, labels)
 
 
 def _local_worker(args: tuple[Org, int, list[Slot], str]) -> AccountResult:
@@ -116,6 +124,7 @@ def generate_organisation(
     intensity: float = 1.0,
     repeats: int = 1,
     org_trail: bool = False,
+    duplicates: float = 0.0,
     sink: Sink | None = None,
 ) -> SynthSummary:
     """Write CloudTrail objects and ``labels.json`` for a synthetic organisation to ``out``.
@@ -127,12 +136,14 @@ def generate_organisation(
     rate (1.0: the documented rates); ``workers`` processes generate accounts in parallel
     (into a local folder; other sinks are written from this process). ``sink`` overrides where
     objects go (e.g. a ``MemorySink`` in tests); ``out`` is then only reported. ``org_trail``
-    lays objects out as an organisation trail does (``AWSLogs/o-<id>/<account>/...``).
+    lays objects out as an organisation trail does (``AWSLogs/o-<id>/<account>/...``);
+    ``duplicates`` is the share of global-service events delivered twice (``events`` counts
+    each once, ``SynthSummary.duplicates`` the second deliveries).
     """
     began = time.monotonic()
     first = start or DEFAULT_START
     org = build_org(seed, accounts, principals, days, first.timestamp(), intensity)
-    org = dataclasses.replace(org, org_trail=org_trail)
+    org = dataclasses.replace(org, org_trail=org_trail, duplicates=duplicates)
     slots = schedule(org, select(attacks), repeats)
     per_account = [[s for s in slots if s.account_index == i] for i in range(accounts)]
     sink = sink or _sink(out, s3_client)
@@ -149,6 +160,7 @@ def generate_organisation(
         sum(1 for s in labels if s["kind"] == "attack"),
         sum(1 for s in labels if s["kind"] == "hard_negative"),
         time.monotonic() - began,
+        sum(r.records - r.events for r in results),
     )
 
 

@@ -37,6 +37,7 @@ class Org:
     intensity: float = 1.0
     org_id: str = ""
     org_trail: bool = False
+    duplicates: float = 0.0
 
     @property
     def trail_prefix(self) -> str:

@@ -20,14 +20,19 @@ ATTACKS = [
 ]
 
 
-@pytest.mark.parametrize("org_trail", [False, True], ids=["account-trails", "org-trail"])
+@pytest.mark.parametrize(
+    ("org_trail", "duplicates"),
+    [(False, 0.0), (True, 0.3)],
+    ids=["account-trails", "org-trail-with-duplicates"],
+)
 def test_generated_organisation_ingests_cleanly_and_matches_its_labels(
-    tmp_path: Path, org_trail: bool
+    tmp_path: Path, org_trail: bool, duplicates: float
 ) -> None:
     data, lake = tmp_path / "data", tmp_path / "lake"
     summary = generate_organisation(
         str(data),
         org_trail=org_trail,
+        duplicates=duplicates,
         days=4,
         accounts=2,
         principals=12,
@@ -37,7 +42,9 @@ def test_generated_organisation_ingests_cleanly_and_matches_its_labels(
         workers=1,
     )
     result = ingest(str(data / "AWSLogs"), lake, workers=1, strict=True)
-    assert (result.records, result.written, result.quarantined) == (summary.events,) * 2 + (0,)
+    assert result.records == summary.events + summary.duplicates
+    assert (result.written, result.duplicates) == (summary.events, summary.duplicates)
+    assert result.quarantined == 0 and (summary.duplicates > 0) == (duplicates > 0)
     labels = json.loads((data / "labels.json").read_text())["scenarios"]
     with open_db(lake, read_only=True) as con:
         for scenario in labels:

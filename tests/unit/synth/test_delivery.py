@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import itertools
+import json
 import random
 import re
 from datetime import UTC, datetime
@@ -97,3 +98,29 @@ def test_log_key_uses_delivery_minute() -> None:
         "AWSLogs/111122223333/CloudTrail/us-east-1/2026/10/01/"
         "111122223333_CloudTrail_us-east-1_20261001T1007Z_AAAAAAAAAAAAAAAA.json.gz"
     )
+
+
+def test_duplicates_are_global_events_delivered_again_in_another_region() -> None:
+    sink = MemorySink()
+    deliverer = Deliverer(
+        "111122223333", sink, random.Random(1), duplicates=0.5, echo_region="eu-west-1"
+    )
+    iam = {
+        "awsRegion": "us-east-1",
+        "eventSource": "iam.amazonaws.com",
+        "eventTime": "2026-10-01T10:00:00Z",
+    }
+    ec2 = {**iam, "eventSource": "ec2.amazonaws.com"}
+    t = _ts(iam["eventTime"])
+    deliverer.add(
+        [(t, {**iam, "eventID": f"iam-{i}"}) for i in range(200)]
+        + [(t, {**ec2, "eventID": f"ec2-{i}"}) for i in range(200)]
+    )
+    regions: dict[str, list[str]] = {}
+    for key, body in sink.objects.items():
+        for rec in json.loads(gzip.decompress(body))["Records"]:
+            regions.setdefault(rec["eventID"], []).append(key.split("/")[3])
+    twice = {e: r for e, r in regions.items() if len(r) == 2}
+    assert 60 < len(twice) < 140 and all(e.startswith("iam-") for e in twice)
+    assert all(sorted(r) == ["eu-west-1", "us-east-1"] for r in twice.values())
+    assert (deliverer.events, deliverer.records) == (400, 400 + len(twice))
