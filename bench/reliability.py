@@ -55,6 +55,7 @@ INGEST_POINTS = {
     "parquet_tmp": (1, 3, 7),
     "parquet_done": (1, 5, 9),
     "state_update": (1, 2, 3),
+    "state_commit": (1, 2, 3),
     "compact_journal": (1, 2),
     "compact_swap": (1, 2),
 }
@@ -282,7 +283,7 @@ def run_fuzz(tally: Tally) -> None:
                 status = "passed"
             except Exception as exc:  # a falsified property: report it, keep going
                 status = f"FAILED: {type(exc).__name__}"
-                tally.failures.append(f"fuzz {label}")
+                tally.failures.append(f"fuzz {label}: {exc}"[:4000])  # the falsifying example
             print(f"  fuzz    {label:<70} {counted['objects'] - before:>5} cases  {status}")
     finally:
         fuzz.ingest_object, fuzz.decode_object = real_ingest, real_decode

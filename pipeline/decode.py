@@ -130,7 +130,11 @@ def _salvage_array(text: str, out: Decoded) -> None:
     position, index = start, 0
     while True:
         position = _skip(text, position, ", \t\r\n")
-        if position >= len(text) or text[position] == "]":
+        if position >= len(text):  # cut between two records: what followed is gone unseen
+            reason = "truncated: the object ends inside its records array, after a whole record"
+            out.rejected.append(Rejected(WHOLE_OBJECT, reason, ""))
+            return
+        if text[position] == "]":
             return
         try:
             record, end = decoder.raw_decode(text, position)

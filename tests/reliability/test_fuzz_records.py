@@ -264,3 +264,17 @@ def test_a_big_integer_is_read_alike_by_the_fast_and_the_salvage_path() -> None:
     assert fast.table["event_version"].to_pylist() == ["-9.223372036854776e+18"]
     assert salvaged.table["event_version"].to_pylist() == fast.table["event_version"].to_pylist()
     assert huge.table["event_id"].to_pylist() == ["big", "ok"]  # 5,000 digits: inf, not a loss
+
+
+def test_an_object_cut_exactly_between_two_records_is_reported_truncated() -> None:
+    # Found by the truncation property at 500 examples: the salvage took the end of the text
+    # for the end of the array, and a cut object passed as complete.
+    first, second = cloudtrail_event(eventID="first"), cloudtrail_event(eventID="second")
+    body = json.dumps({"Records": [first, second]}).encode()
+    cut = body.index(b"}, {") + 1
+
+    for payload in (body[:cut], body[: cut + 1], body[: cut + 2]):
+        result = ingest_object(payload)
+        assert result.table["event_id"].to_pylist() == ["first"]
+        ((index, reason),) = [(q.record_index, q.reason) for q in result.quarantined]
+        assert index == WHOLE_OBJECT and reason.startswith("truncated")
