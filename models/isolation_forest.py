@@ -132,23 +132,20 @@ def save_model(
     root = lake / MODELS_DIR
     root.mkdir(mode=0o700, exist_ok=True)
     os.chmod(root, 0o700)  # loading unpickles: nobody else may write here
+    parameters = {
+        "n_estimators": model.n_estimators,
+        "contamination": model.contamination,
+        "strong_contamination": model.strong_contamination,
+        "random_state": model.random_state,
+    }
     identity = json.dumps(
-        [
-            model.feature_names_,
-            window[0].isoformat(),
-            window[1].isoformat(),
-            rows,
-            model.n_estimators,
-            model.contamination,
-            model.strong_contamination,
-            model.random_state,
-        ]
+        [model.feature_names_, window[0].isoformat(), window[1].isoformat(), rows, parameters],
+        sort_keys=True,
     )
     version = f"{window[1]:%Y%m%dT%H%M}-{hashlib.sha256(identity.encode()).hexdigest()[:8]}"
     folder = root / f"{PREFIX}{version}"
     folder.mkdir(mode=0o700, exist_ok=True)
     joblib.dump(model, folder / "model.joblib")
-    digest = hashlib.sha256((folder / "model.joblib").read_bytes()).hexdigest()
     info = ModelInfo(
         version=version,
         path=str(folder),
@@ -159,14 +156,9 @@ def save_model(
         principals=principals,
         threshold=model.threshold_,
         strong_threshold=model.strong_threshold_,
-        parameters={
-            "n_estimators": model.n_estimators,
-            "contamination": model.contamination,
-            "strong_contamination": model.strong_contamination,
-            "random_state": model.random_state,
-        },
+        parameters=parameters,
         libraries=libraries(),
-        sha256=digest,
+        sha256=hashlib.sha256((folder / "model.joblib").read_bytes()).hexdigest(),
         created_at=datetime.now(UTC).isoformat(),
     )
     (folder / "manifest.json").write_text(json.dumps(asdict(info), indent=2), encoding="utf-8")

@@ -31,6 +31,7 @@ def rule(
     """Register the decorated predicate as the rule named like its module."""
 
     def register(predicate: Predicate) -> Predicate:
+        """Add the rule to RULES (a second rule of the same name is an error)."""
         rule_id = predicate.__module__.rsplit(".", 1)[-1]
         if rule_id in RULES and RULES[rule_id].predicate is not predicate:
             raise ValueError(f"two rules named {rule_id}")
