@@ -3,12 +3,14 @@ write parts to the lake one at a time in key order (`pipeline.ingest_parts` does
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 from prefect.runtime import task_run
 from prefect.task_runners import TaskRunner
 
@@ -28,6 +30,7 @@ from pipeline.ingest_parts import (
 )
 
 READ_RETRIES = 3
+READ_AHEAD = 16  # parts read but not yet written, at most
 
 
 class PartReadError(OSError):
@@ -76,15 +79,7 @@ def ingest_parts(
         len(the_plan.parts),
         the_plan.skipped_objects,
     )
-    futures = [
-        runner.submit(read, _read_params(the_plan, part, endpoint_url)) for part in the_plan.parts
-    ]
-    # Written here, in plan order, not on the workers: the lake may be local to this process,
-    # and a fixed order keeps the same copy of a re-delivered event as a whole-source ingest.
-    written = [
-        write(lake, part.key, future.result())
-        for part, future in zip(the_plan.parts, futures, strict=True)
-    ]
+    written = write_in_order(lake, the_plan, runner, endpoint_url)
     summary = finish_ingest(lake, the_plan, written)
     logger.info(
         "ingested %d objects: %d records, %d written, %d duplicates, %d quarantined, %d failed",
@@ -96,6 +91,26 @@ def ingest_parts(
         len(summary.failed),
     )
     return summary
+
+
+def write_in_order(
+    lake: Path, plan: IngestPlan, runner: TaskRunner[Any], endpoint_url: str | None
+) -> list[PartSummary]:
+    """Reads mapped on the runner, at most `READ_AHEAD` parts ahead of the writes.
+
+    Parts are written here, in plan order, not on the workers: the lake may be local to this
+    process, and a fixed order keeps the same copy of a re-delivered event as a whole-source
+    ingest. The window bounds the rows held in memory during a long backfill.
+    """
+    parts = list(plan.parts)
+    pending: deque[PrefectFuture[BatchResult]] = deque()
+    written: list[PartSummary] = []
+    for index, part in enumerate(parts):
+        while len(pending) < READ_AHEAD and index + len(pending) < len(parts):
+            ahead = parts[index + len(pending)]
+            pending.append(runner.submit(read, _read_params(plan, ahead, endpoint_url)))
+        written.append(write(lake, part.key, pending.popleft().result()))
+    return written
 
 
 def _read_params(plan: IngestPlan, part: IngestPart, endpoint_url: str | None) -> dict[str, Any]:

@@ -68,11 +68,17 @@ def test_a_part_whose_read_fails_once_is_retried_and_nothing_is_lost(
 
 
 def test_the_dask_runner_on_a_two_worker_cluster_builds_the_same_lake(
-    prefect_api: str, small_org: Path, plain_lake: Path, tmp_path: Path
+    prefect_api: str,
+    small_org: Path,
+    plain_lake: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from distributed import LocalCluster
 
     from flows.ingest import ingest
+
+    monkeypatch.setattr("flows.ingest.READ_AHEAD", 2)  # fewer than the parts: reads wait on writes
 
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
