@@ -8,9 +8,10 @@ the rows, the others are joined on to them.
 
 Incremental: the cursor (`feature_state`) is the newest `ingested_at` already featurised. A run
 recomputes every hour from the earliest hour any newer event falls in (late events included)
-onwards, and leaves older hours alone. The work happens in an in-memory DuckDB over the Parquet;
-the lake's database file is only opened for the short read of the cursor and the short write of
-the results, so other tools are not locked out.
+onwards, and leaves older hours alone; a change to the feature SQL or the API catalogue (their
+SHA-256 is kept with the cursor) makes the next run a full rebuild. The work happens in an
+in-memory DuckDB over the Parquet; the lake's database file is only opened for the short read of
+the cursor and the short write of the results, so other tools are not locked out.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from pipeline.state import create_views
 
 _COMMENT = re.compile(r"--[^\n]*")
 KEY_COLUMNS = ["principal_key", "account_id", "window_start"]
-HISTORY = timedelta(days=30)  # how far back novelty and baselines look
+HISTORY = timedelta(days=30)  # novelty looks back at least this far before the first hour
 LEARNING = timedelta(days=7)  # own history a principal needs to be judged against itself
 PEER_LEARNING = timedelta(days=3)  # history a peer group needs; before it nothing is novel
 BASELINE = timedelta(days=14)  # trailing window of the per-principal baselines
