@@ -30,9 +30,9 @@ from tests.factories import DELETE, cloudtrail_event
 LAUNCH = Path(__file__).with_name("launch.py")
 ACCOUNTS = ("111122223333", "444455556666")
 REGIONS = ("us-east-1", "eu-west-1")
-# Small thresholds so a corpus of ~50 objects crosses every boundary of a run: several worker
+# Small thresholds so a corpus of 30 objects crosses every boundary of a run: several worker
 # batches, several flushes (rows + state), compaction of a partition.
-SMALL_RUN = ("5", "100", "2")  # objects per batch, rows per flush, files that trigger compaction
+SMALL_RUN = ("5", "100000", "2")  # objects per batch, bytes (~100 rows) per flush, files to compact
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 

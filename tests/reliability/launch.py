@@ -1,6 +1,6 @@
 """`trailguard` with smaller batches, flushes and compaction threshold, for the crash tests.
 
-Usage: python launch.py <batch objects> <flush rows> <compact min files> <trailguard args...>
+Usage: python launch.py <batch objects> <flush bytes> <compact min files> <trailguard args...>
 
 A crash test needs a small corpus to cross every boundary of a run (several worker batches,
 several flushes of rows and state, a compaction); shrinking the thresholds in the child process
@@ -77,10 +77,15 @@ def main() -> int:
     import pipeline.lake
     from pipeline.cli import main as trailguard
 
-    batch_objects, flush_rows, compact_min, *args = sys.argv[1:]
-    pipeline.ingest.BATCH_OBJECTS = int(batch_objects)
-    pipeline.ingest.FLUSH_ROWS = int(flush_rows)
-    pipeline.lake.COMPACT_MIN_FILES = int(compact_min)
+    batch_objects, flush_bytes, compact_min, *args = sys.argv[1:]
+    for module, name, value in (
+        (pipeline.ingest, "BATCH_OBJECTS", batch_objects),
+        (pipeline.ingest, "FLUSH_BYTES", flush_bytes),
+        (pipeline.lake, "COMPACT_MIN_FILES", compact_min),
+    ):
+        if not hasattr(module, name):  # renamed: fail loudly rather than test a large run
+            raise SystemExit(f"launch.py: {module.__name__}.{name} no longer exists")
+        setattr(module, name, int(value))
     if os.environ.get(CRASH_CALL):
         crash_on_call(os.environ[CRASH_CALL])
     return trailguard(args)
