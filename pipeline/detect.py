@@ -168,7 +168,7 @@ def _ml_finding(
         description=str(evidence["summary"]),
         account_id=episode.account_id,
         principal=episode.principal,
-        region=None,
+        region=regions[0] if len(regions := evidence["regions"]) == 1 else None,
         first_seen=episode.start,
         last_seen=episode.end,
         event_count=int(episode.total("n_events")),
@@ -190,6 +190,7 @@ def _sources(mem: duckdb.DuckDBPyConnection, episode: anomaly.Episode) -> dict[s
     return {
         "source_ips": sorted({str(r[0]) for r in rows if r[0]}),
         "user_agents": sorted({str(r[1]) for r in rows if r[1]})[:10],
+        "regions": sorted({str(r[2]) for r in rows if r[2]}),
     }
 
 

@@ -48,4 +48,5 @@ def test_a_stolen_key_creating_users_is_explained(tmp_path: Path) -> None:
     for item in top.values():
         assert item["principal_baseline"] is not None and "peer_baseline" in item
     assert evidence["source_ips"] == [FOREIGN_IP]
+    assert finding.region == "us-east-1" and evidence["regions"] == ["us-east-1"]
     assert "iam:CreateUser" in finding.description
