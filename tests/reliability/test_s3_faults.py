@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from pipeline.batch import read_batch
 from pipeline.cli import main
@@ -60,9 +61,11 @@ def test_transient_faults_are_retried_and_the_run_loses_nothing(
 ) -> None:
     uri, corpus = trail
     proxy.inject(SLOWDOWN, RESET, operation="list", times=1)  # the listing itself, twice
-    planned = 2
-    for offset, fault in enumerate([SLOWDOWN, RESET, ERROR, TRUNCATE]):
-        for key in keys(corpus, every=8, offset=offset):
+    proxy.inject(SLOWDOWN, key_contains=keys(corpus, every=100)[0])
+    planned = 3
+    # Few throttles: after one, botocore's adaptive mode slows the whole client for a while.
+    for offset, fault in enumerate([RESET, ERROR, TRUNCATE], start=1):
+        for key in keys(corpus, every=6, offset=offset):
             proxy.inject(fault, fault, key_contains=key)  # each of these objects fails twice
             planned += 2
 
@@ -125,4 +128,20 @@ def test_a_persistently_failing_object_fails_clearly_and_is_read_on_the_next_run
     again = ingest(uri, lake, endpoint_url=proxy.url, workers=1)
 
     assert (again.objects, again.failed) == (1, [])
+    assert sorted(snapshot(lake).event_ids) == sorted(corpus.ids)
+
+
+def test_a_listing_that_keeps_failing_fails_the_run_and_changes_nothing(
+    trail: tuple[str, Corpus], proxy: FaultProxy, tmp_path: Path
+) -> None:
+    uri, corpus = trail
+    lake = tmp_path / "lake"
+    proxy.inject(DENIED, operation="list", times=FOREVER)
+
+    with pytest.raises(ClientError, match="AccessDenied"):
+        ingest(uri, lake, endpoint_url=proxy.url, workers=1)
+    assert not list((lake / "events").rglob("*.parquet"))
+
+    proxy.clear()
+    ingest(uri, lake, endpoint_url=proxy.url, workers=1)
     assert sorted(snapshot(lake).event_ids) == sorted(corpus.ids)
