@@ -28,7 +28,6 @@ from tests.reliability.harness import (
 
 pytestmark = pytest.mark.slow
 
-# (point, n): the n-th time the run reaches the point. Every one must actually fire.
 # (point, n): the n-th time the run reaches the point. Every one must actually fire. The suite
 # runs one or two passes of each point; bench/reliability.py runs the wider matrix.
 CRASH_POINTS = [
