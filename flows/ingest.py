@@ -28,6 +28,7 @@ from pipeline.ingest_parts import (
     read_part,
     write_part,
 )
+from pipeline.lock import lake_lock
 
 READ_RETRIES = 3
 READ_AHEAD = 16  # parts read but not yet written, at most
@@ -72,15 +73,19 @@ def ingest_parts(
 ) -> IngestSummary:
     """Plan, map the reads on `runner`, write in plan order; call inside a flow."""
     logger = get_run_logger()
-    the_plan = plan(source, lake, endpoint_url)
-    logger.info(
-        "%d objects to read in %d parts (%d already in the lake)",
-        the_plan.objects,
-        len(the_plan.parts),
-        the_plan.skipped_objects,
-    )
-    written = write_in_order(lake, the_plan, runner, endpoint_url)
-    summary = finish_ingest(lake, the_plan, written)
+    # The whole run holds the lake, as `trailguard ingest` does: its rows share one ingested_at
+    # (the features cursor), so features must not run between two of its parts. Reads run on
+    # the workers meanwhile; writes are direct task calls, in this thread, which holds the lock.
+    with lake_lock(lake, purpose="ingest flow"):
+        the_plan = plan(source, lake, endpoint_url)
+        logger.info(
+            "%d objects to read in %d parts (%d already in the lake)",
+            the_plan.objects,
+            len(the_plan.parts),
+            the_plan.skipped_objects,
+        )
+        written = write_in_order(lake, the_plan, runner, endpoint_url)
+        summary = finish_ingest(lake, the_plan, written)
     logger.info(
         "ingested %d objects: %d records, %d written, %d duplicates, %d quarantined, %d failed",
         summary.objects,

@@ -5,7 +5,9 @@
 `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/` folder; `read_part` fetches and decodes one
 group and touches nothing but the source, so it can run anywhere (a Dask worker on another
 machine); `write_part` adds a group's rows to the lake and commits its objects to the state table,
-holding the lake lock. Keys stay relative to the source root, exactly as `ingest()` records them,
+holding the lake lock. A caller holds the lock from plan to `finish_ingest`, as `ingest()` does:
+all rows of a run share one `ingested_at` (the features cursor), so no stage may read the lake
+between two of its parts. Keys stay relative to the source root, exactly as `ingest()` records them,
 so a partitioned run and a whole-source run skip each other's objects. Writing parts in plan order
 (key order) keeps the same first copy of each re-delivered event as `ingest()` does.
 """
@@ -72,9 +74,11 @@ def part_of(key: str) -> str:
 
 def plan_ingest(source: str, lake: Path, *, endpoint_url: str | None = None) -> IngestPlan:
     """List `source` once; group the objects not yet in `lake`'s state by delivery folder."""
-    started = datetime.now(UTC)
     src = open_source(source, endpoint_url)
     with lake_lock(lake, purpose="plan ingest"):
+        # Taken under the lock: the run's rows carry it as `ingested_at`, the features cursor,
+        # so a run that waited for another must not stamp its rows earlier than that one's.
+        started = datetime.now(UTC)
         lake_files.init_lake(lake)  # may finish an interrupted compaction: a write
         with open_db(lake) as con:
             ensure_tables(con)

@@ -24,7 +24,9 @@ go = Path(sys.argv[3])
 Path(sys.argv[4]).touch()
 while not go.exists():
     time.sleep(0.02)
+started = time.time()
 ingest(source=sys.argv[1], lake=Path(sys.argv[2]))
+Path(sys.argv[4]).write_text(f"{started} {time.time()}")
 """
 
 
@@ -51,8 +53,8 @@ def test_two_overlapping_ingest_flow_runs_do_not_corrupt_the_lake_or_the_state(
         )
         for ready in readies
     ]
-    # Hold the lake while both start, so both are under way (planning, waiting for the lock)
-    # before either can finish: the runs overlap for certain, then interleave their writes.
+    # Hold the lake while both start, so both flow runs are under way before either can
+    # finish: they overlap for certain, and the lock decides which one writes first.
     with lake_lock(lake):
         _wait_for(readies, runs)
         go.touch()
@@ -60,8 +62,9 @@ def test_two_overlapping_ingest_flow_runs_do_not_corrupt_the_lake_or_the_state(
     errors = [run.communicate(timeout=240)[1] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], "\n".join(e[-2000:] for e in errors)
 
-    (_, first_end), (second_start, _) = ingest_runs(lake)
-    assert second_start < first_end, "the two runs did not overlap: the test proves nothing"
+    (start_1, end_1), (start_2, end_2) = (map(float, r.read_text().split()) for r in readies)
+    assert start_1 < end_2 and start_2 < end_1, "the runs did not overlap: the test proves nothing"
+    assert len(ingest_runs(lake)) == 2
     assert duplicate_event_ids(lake) == 0
     assert lake_rows(lake) == lake_rows(plain_lake)
     assert state_rows(lake) == state_rows(plain_lake)
