@@ -258,7 +258,7 @@ def _each(
 
 def run_fuzz(tally: Tally) -> None:
     counted = Counter[str]()
-    real_ingest, real_decode = fuzz.ingest_object, fuzz.decode_object
+    real_ingest, real_decode = fuzz.ingest_object, getattr(fuzz, "decode_object")  # noqa: B009
 
     def counting_ingest(body: bytes) -> Any:
         counted["objects"] += 1
@@ -268,7 +268,8 @@ def run_fuzz(tally: Tally) -> None:
         counted["objects"] += 1
         return real_decode(data)
 
-    fuzz.ingest_object, fuzz.decode_object = counting_ingest, counting_decode  # type: ignore[assignment]
+    setattr(fuzz, "ingest_object", counting_ingest)  # noqa: B010  (count the cases run)
+    setattr(fuzz, "decode_object", counting_decode)  # noqa: B010
     try:
         for test in (
             fuzz.test_every_record_becomes_a_row_or_a_quarantine_entry_with_a_reason,
@@ -286,7 +287,8 @@ def run_fuzz(tally: Tally) -> None:
                 tally.failures.append(f"fuzz {label}: {exc}"[:4000])  # the falsifying example
             print(f"  fuzz    {label:<70} {counted['objects'] - before:>5} cases  {status}")
     finally:
-        fuzz.ingest_object, fuzz.decode_object = real_ingest, real_decode
+        setattr(fuzz, "ingest_object", real_ingest)  # noqa: B010
+        setattr(fuzz, "decode_object", real_decode)  # noqa: B010
     tally.fuzz_cases += counted["objects"]
 
 

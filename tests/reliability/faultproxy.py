@@ -67,8 +67,7 @@ class FaultProxy:
     @property
     def url(self) -> str:
         """The endpoint clients use."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def start(self) -> FaultProxy:
         """Serve in a background thread."""

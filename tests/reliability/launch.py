@@ -36,8 +36,8 @@ def crash_on_call(spec: str) -> int:
 
     name, _, count = spec.rpartition(":")
     os.environ.setdefault(faults.CRASH_ROOT, str(os.getpid()))
-    for module in STAGE_MODULES:
-        importlib.import_module(module)
+    for stage in STAGE_MODULES:
+        importlib.import_module(stage)
     calls = {"n": 0}
 
     def wrap(function: Callable[..., Any]) -> Callable[..., Any]:
