@@ -149,6 +149,7 @@ def ingest_object(body: bytes) -> BatchResult:
 shapes = st.sampled_from(["records", "array", "ndjson", "gzip"])
 
 
+@pytest.mark.slow
 @FUZZ
 @given(records=st.lists(any_records(), min_size=1, max_size=6), shape=shapes)
 def test_every_record_becomes_a_row_or_a_quarantine_entry_with_a_reason(
@@ -166,6 +167,7 @@ def test_every_record_becomes_a_row_or_a_quarantine_entry_with_a_reason(
         )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(records=st.lists(valid_records(), min_size=1, max_size=5), shape=shapes)
 def test_every_valid_record_is_kept_whatever_its_other_fields_hold(
@@ -179,6 +181,7 @@ def test_every_valid_record_is_kept_whatever_its_other_fields_hold(
     assert isinstance(result.table, pa.Table)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.binary(max_size=2000))
 def test_arbitrary_bytes_never_crash_the_decoder(data: bytes) -> None:
@@ -186,6 +189,7 @@ def test_arbitrary_bytes_never_crash_the_decoder(data: bytes) -> None:
     assert decoded.records or decoded.rejected or decoded.is_digest
 
 
+@pytest.mark.slow
 @FUZZ
 @given(
     records=st.lists(valid_records(), min_size=2, max_size=5),

@@ -34,6 +34,8 @@ from tests.reliability.faultproxy import (
 )
 from tests.reliability.harness import Corpus, build_corpus, snapshot
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def trail(s3_bucket: tuple[Any, str]) -> tuple[str, Corpus]:
