@@ -7,9 +7,9 @@ several flushes of rows and state, a compaction); shrinking the thresholds in th
 does that without a large corpus or any test-only switch in the product.
 
 `TRAILGUARD_CRASH_CALL=<function>:<n>` kills the run when a function (or method) of `pipeline`
-named so is entered for the n-th time: crash points in stages that have no
-`faults.crash_point` of their own (detection, export), placed by wrapping the function where the
-modules look it up, with no edit to their code.
+named so, or `os.<name>` (`os.replace`), is entered for the n-th time: crash points in stages
+that have no `faults.crash_point` of their own (detection, export), placed by wrapping the
+function where the modules look it up, with no edit to their code.
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ def crash_on_call(spec: str) -> int:
 
         return crashing
 
+    if name.startswith("os."):  # a system call the code makes through `os` (os.replace, ...)
+        setattr(os, name[3:], wrap(getattr(os, name[3:])))
+        return 1
     wrapped = 0
     for module_name, module in list(sys.modules.items()):
         if not module_name.startswith("pipeline"):
