@@ -135,6 +135,7 @@ def _salvage_array(text: str, out: Decoded) -> None:
             out.rejected.append(Rejected(WHOLE_OBJECT, reason, ""))
             return
         if text[position] == "]":
+            _check_tail(text, position + 1, out)
             return
         try:
             record, end = decoder.raw_decode(text, position)
@@ -157,6 +158,20 @@ def _salvage_array(text: str, out: Decoded) -> None:
         else:
             out.records.append((index, record))
         position, index = end, index + 1
+
+
+def _check_tail(text: str, position: int, out: Decoded) -> None:
+    """Reject the object when text other than its closing brace follows the records array."""
+    tail = text[position:].strip()
+    if text.lstrip().startswith("{"):  # `{"Records": [...]}`
+        if not tail.startswith("}"):
+            reason = "truncated: the object ends after its records array, without its closing brace"
+            out.rejected.append(Rejected(WHOLE_OBJECT, reason, _raw_text(tail[:1000])))
+            return
+        tail = tail[1:].strip()
+    if tail:
+        reason = "invalid JSON after the records array (every record in it was read)"
+        out.rejected.append(Rejected(WHOLE_OBJECT, reason, _raw_text(tail[:1000])))
 
 
 def _value_end(text: str, position: int) -> int | None:

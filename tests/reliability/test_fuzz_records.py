@@ -14,6 +14,8 @@ import gzip
 import json
 import math
 import os
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,9 +71,10 @@ FIELDS = [
     "@timestamp", "EVENTNAME", "eventname", "extraField", "../key", "",
 ]  # fmt: skip
 REQUIRED = ("eventName", "eventSource", "eventTime")
-# Python's own JSON parser (the salvage path) stops near 1,000 levels; records deeper than this
-# are quarantined with that reason (the `any_records` property checks it), shallower ones kept.
-MAX_DEPTH = 900
+# Python's own JSON code (the salvage path; values orjson cannot write) stops near 1,000 levels,
+# less the frames already on the stack; deeper records are quarantined with that reason (the
+# `any_records` property checks it), records up to this depth are kept.
+MAX_DEPTH = 800
 
 scalars = st.one_of(
     st.none(),
@@ -84,12 +87,25 @@ scalars = st.one_of(
 )
 
 
+@dataclass(frozen=True)
+class Deep:
+    """A value nested `depth` levels deep (arrays and objects alternating), written by `encode`.
+
+    Built as text, since Python's json cannot write (nor hypothesis print) ~1,000 levels.
+    """
+
+    depth: int
+
+    def text(self) -> str:
+        levels = range(self.depth - 1, -1, -1)  # outermost first
+        opens = "".join("[" if level % 2 else '{"k": ' for level in levels)
+        closes = "".join("]" if level % 2 else "}" for level in reversed(levels))
+        return opens + '"bottom"' + closes
+
+
 def nested(depth: int) -> Any:
-    """A value nested `depth` levels deep (arrays and objects alternating)."""
-    value: Any = "bottom"
-    for level in range(depth):
-        value = [value] if level % 2 else {"k": value}
-    return value
+    """`Deep(depth)` as a Python value (for depths Python can hold)."""
+    return json.loads(Deep(depth).text())
 
 
 values = st.one_of(
@@ -99,7 +115,7 @@ values = st.one_of(
         lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner),
         max_leaves=20,
     ),
-    st.integers(min_value=0, max_value=MAX_DEPTH).map(nested),
+    st.integers(min_value=0, max_value=MAX_DEPTH).map(Deep),
     st.integers(min_value=1_000, max_value=50_000).map(lambda n: list(range(n))),  # huge arrays
 )
 
@@ -128,7 +144,7 @@ def any_records(draw: st.DrawFn) -> Any:
         if draw(st.booleans()):
             record.pop(name, None)
         else:
-            deep = st.integers(MAX_DEPTH, 1500).map(nested)
+            deep = st.integers(MAX_DEPTH, 1500).map(Deep)
             record[name] = draw(st.one_of(values, deep, st.sampled_from(SURROGATES)))
     return record
 
@@ -136,10 +152,19 @@ def any_records(draw: st.DrawFn) -> Any:
 def encode(records: list[Any], shape: str) -> bytes:
     """An object holding `records`: CloudTrail's `{"Records": [...]}`, an array, or NDJSON."""
     if shape == "ndjson":
-        return "\n".join(json.dumps(r) for r in records).encode()
+        return "\n".join(_dumps(r) for r in records).encode()
     document: Any = records if shape == "array" else {"Records": records}
-    body = json.dumps(document).encode()
+    body = _dumps(document).encode()
     return gzip.compress(body) if shape == "gzip" else body
+
+
+_DEEP = re.compile(r'"\\u0000deep(\d+)\\u0000"')
+
+
+def _dumps(value: Any) -> str:
+    """JSON text, with each `Deep` written out as its nested text."""
+    text = json.dumps(value, default=lambda deep: f"\x00deep{deep.depth}\x00")
+    return _DEEP.sub(lambda match: Deep(int(match.group(1))).text(), text)
 
 
 def ingest_object(body: bytes) -> BatchResult:
@@ -199,7 +224,7 @@ def test_arbitrary_bytes_never_crash_the_decoder(data: bytes) -> None:
 def test_a_truncated_object_keeps_what_precedes_the_cut(
     records: list[dict[str, Any]], cut: float, gzipped: bool
 ) -> None:
-    body = json.dumps({"Records": records}).encode()
+    body = _dumps({"Records": records}).encode()
     stop = math.floor(len(body) * cut)
     complete = sum(1 for r in _record_ends(body, records) if r < stop)
     payload = (
@@ -219,7 +244,7 @@ def _record_ends(body: bytes, records: list[dict[str, Any]]) -> list[int]:
     """Byte offset where each record's JSON ends inside `body`."""
     ends, position = [], 0
     for record in records:
-        text = json.dumps(record).encode()
+        text = _dumps(record).encode()
         position = body.index(text, position) + len(text)
         ends.append(position)
     return ends
@@ -282,3 +307,16 @@ def test_an_object_cut_exactly_between_two_records_is_reported_truncated() -> No
         assert result.table["event_id"].to_pylist() == ["first"]
         ((index, reason),) = [(q.record_index, q.reason) for q in result.quarantined]
         assert index == WHOLE_OBJECT and reason.startswith("truncated")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[]\nnull", b"[]garbage", b'{"Records": []} trailing', b'{"Records": [' + OK_RECORD + b"]"],
+    ids=["array then a line", "array then text", "document then text", "closing brace cut"],
+)
+def test_damage_after_the_records_array_is_reported_not_ignored(body: bytes) -> None:
+    # Found by the any-record property at 2,000 examples: `[]\\nnull` gave nothing, silently.
+    result = ingest_object(body)
+
+    assert [q.record_index for q in result.quarantined] == [WHOLE_OBJECT]
+    assert result.table.num_rows == body.count(b'"ok"')
