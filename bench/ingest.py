@@ -31,7 +31,7 @@ import orjson
 from pipeline.synth.generate import generate_organisation
 
 # Events a day of the benchmark organisation produces, to size its tree.
-EVENTS_PER_DAY_GUESS = 32_000  # 6 accounts, 120 principals
+EVENTS_PER_DAY_GUESS = 27_000  # 6 accounts, 120 principals
 
 
 def main(argv: Sequence[str] | None = None) -> int:
