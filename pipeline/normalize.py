@@ -242,7 +242,12 @@ def to_json_text(value: object) -> str | None:
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
     except orjson.JSONEncodeError:  # orjson stops at 254 levels; the parser allowed more
-        return json.dumps(value, default=str)  # RecursionError past ~900: the record's limit
+        text = json.dumps(value, default=str)  # RecursionError past ~900: the record's limit
+    try:
+        orjson.loads(text)  # the text is parsed again (identity columns, DuckDB): past 1,024
+    except orjson.JSONDecodeError as exc:  # levels orjson cannot, so the record is refused
+        raise RecordError(f"value nested too deep to store: {exc}") from None
+    return text
 
 
 def _as_text(value: object, name: str, extra: dict[str, Any]) -> str | None:
