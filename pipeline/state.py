@@ -65,11 +65,28 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def ingested_versions(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
-    """key -> version of every object of `source` already in the lake."""
+    """key -> version of every object of `source` already in the lake, whichever source read it.
+
+    One object is reached through several sources (`s3://b/` and `s3://b/AWSLogs/1/`, a folder
+    and its subfolder), each keeping keys relative to itself: an object read through one is
+    already ingested for the others. The source's own rows win over the others'.
+    """
+    base = _as_folder(source)
     rows = con.execute(
-        "SELECT key, version FROM ingest_state WHERE source = $source", {"source": source}
+        "SELECT source, key, version FROM ingest_state ORDER BY source = $source, source, key",
+        {"source": source},
     ).fetchall()
-    return {key: version for key, version in rows}
+    versions: dict[str, str] = {}
+    for other, key, version in rows:
+        uri = _as_folder(other) + key
+        if uri.startswith(base):
+            versions[uri[len(base) :]] = version
+    return versions
+
+
+def _as_folder(source: str) -> str:
+    """`s3://b/p/` stays; `file:///d` becomes `file:///d/` (a source name, then a key, is a URI)."""
+    return source if source.endswith("/") else source + "/"
 
 
 def record_objects(
