@@ -1,8 +1,9 @@
-"""The S3 ingest, export, fault and crash tests again, against SeaweedFS instead of moto.
+"""The S3 ingest and export tests again, against SeaweedFS instead of moto.
 
 They are the same test functions (imported, so pytest collects them here too); this folder's
 `conftest.py` makes `s3_server` a SeaweedFS server. Only tests that need S3 are taken: the others
-would run twice for nothing.
+would run twice for nothing. The fault and crash scenarios run on SeaweedFS in
+`bench/reliability.py --seaweedfs` (they take minutes, and their S3 calls are the same).
 """
 
 from __future__ import annotations
@@ -21,16 +22,6 @@ from tests.integration.test_ingest_s3 import (  # noqa: F401
     test_strict_mode_fails_a_run_that_quarantined_anything,
     test_the_cli_ingests_and_queries_with_bind_parameters,
     test_the_real_samples_ingest_from_s3_with_every_event_exactly_once,
-)
-from tests.reliability.test_crash_ingest import (  # noqa: F401
-    corpus,
-    s3_corpus,
-    test_an_s3_ingest_killed_and_rerun_keeps_every_event_once,
-)
-from tests.reliability.test_s3_faults import (  # noqa: F401
-    proxy,
-    test_transient_faults_are_retried_and_the_run_loses_nothing,
-    trail,
 )
 
 pytestmark = pytest.mark.slow
