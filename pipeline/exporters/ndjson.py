@@ -13,6 +13,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ def write_local(root: Path, key: str, body: bytes) -> Path:
     """Write `body` to `root/key` atomically; return the file's path."""
     path = root / key
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_temporaries(root)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".ndjson")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -57,6 +59,18 @@ def write_local(root: Path, key: str, body: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+@cache
+def _remove_temporaries(root: Path) -> None:
+    """Delete temporaries a killed run left behind (once per process and destination).
+
+    Only one export runs per destination at a time (the export lock), so any `.tmp-*.ndjson`
+    found before this run wrote anything belongs to a run that died between write and rename;
+    its batch was not counted as delivered and is written again under its final name.
+    """
+    for stale in root.glob("**/.tmp-*.ndjson"):
+        stale.unlink(missing_ok=True)
 
 
 def write_s3(client: Any, bucket: str, key: str, body: bytes) -> None:

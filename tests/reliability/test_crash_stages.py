@@ -117,12 +117,6 @@ def test_export_killed_and_rerun_delivers_every_finding_and_ends_at_the_same_cur
     assert len(lines) == len(unbroken_delivery)  # a resent batch replaced its file, no copy
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline/exporters/ndjson.py write_local: a run killed between the temporary file "
-    "and its rename leaves `.tmp-*.ndjson` in the destination for good (reported; when fixed, "
-    "this test passes and strict xfail fails: remove the mark)",
-)
 def test_an_export_killed_between_write_and_rename_leaves_no_partial_file(
     detected: Path, exported: tuple[Path, set[str]], tmp_path: Path
 ) -> None:
