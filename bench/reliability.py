@@ -60,7 +60,14 @@ INGEST_POINTS = {
     "compact_swap": (1, 2),
 }
 DETECT_POINTS = ("upsert_findings:1", "_params:1", "_params:4", "_store:1")
-EXPORT_POINTS = ("send:1", "send:2", "_advance:1", "_advance:2", "load_findings:3")
+EXPORT_POINTS = (
+    "send:1",
+    "send:2",
+    "os.replace:2",  # NDJSON: a batch's temporary file written, not renamed
+    "_advance:1",
+    "_advance:2",
+    "load_findings:3",
+)
 
 
 @dataclass
@@ -170,6 +177,7 @@ def crash_stages(root: Path, tally: Tally) -> None:
         ok = run_trailguard(stages.export_args(lake, out)).returncode == 0
         ok = ok and stages.delivered(out) == want_delivery
         ok = ok and stages.cursor(lake) == stages.cursor(unbroken)
+        ok = ok and not list(out.rglob(".*"))  # no temporary file left in the destination
         _count_crash(tally, f"export {point}", ok)
 
 
