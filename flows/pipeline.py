@@ -27,8 +27,9 @@ from flows.params import (
     TopFindings,
 )
 from flows.retries import io_task
-from models.isolation_forest import ModelInfo, latest_model
-from pipeline.detect import DetectStats, train_model
+from models.isolation_forest import ModelInfo
+from pipeline import run
+from pipeline.detect import DetectStats
 from pipeline.features import FeatureStats
 from pipeline.ingest import IngestSummary
 
@@ -49,13 +50,7 @@ def ensure_model(
     lake: Path, retrain: bool, baseline_days: int, until: datetime | None
 ) -> tuple[ModelInfo | None, str | None]:
     """The latest model, trained first if there is none (or `retrain`); a note if it cannot be."""
-    model = latest_model(lake)
-    if model is not None and not retrain:
-        return model, None
-    try:
-        return train_model(lake, baseline_days=baseline_days, now=until), None
-    except ValueError as exc:  # too little history yet: the exact rules still run
-        return model, f"no model trained yet, exact rules only: {exc}"
+    return run.ensure_model(lake, retrain=retrain, baseline_days=baseline_days, train_until=until)
 
 
 @flow(name="trailguard_pipeline")

@@ -104,7 +104,7 @@ def ingest(
     listed = list(faults.passing("list", src.list_objects()))
     todo = [ref for ref in listed if done.get(ref.key) != ref.version]
     summary = IngestSummary(skipped_objects=len(listed) - len(todo))
-    writer = _LakeWriter(lake, summary)
+    writer = LakeWriter(lake, summary)
     for result in _read_all(source, endpoint_url, todo, started, workers):
         writer.add(result)
         if progress:
@@ -120,8 +120,9 @@ def ingest(
     return summary
 
 
-class _LakeWriter:
-    """Buffers batch results; writes rows, then commits their objects' state."""
+class LakeWriter:
+    """Buffers batch results; writes rows, then commits their objects' state (in that order,
+    so a crash between the two only makes the next run read those objects again)."""
 
     def __init__(self, lake: Path, summary: IngestSummary) -> None:
         self.lake, self.summary = lake, summary

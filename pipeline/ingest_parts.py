@@ -23,7 +23,7 @@ from pathlib import Path
 from pipeline import lake as lake_files
 from pipeline.batch import BatchResult, read_batch
 from pipeline.db import open_db
-from pipeline.ingest import IngestSummary, _LakeWriter, open_source
+from pipeline.ingest import IngestSummary, LakeWriter, open_source
 from pipeline.lock import lake_lock
 from pipeline.sources.layout import ObjectRef
 from pipeline.state import RunSummary, create_views, ensure_tables, ingested_versions, record_run
@@ -107,7 +107,7 @@ def write_part(lake: Path, part: str, result: BatchResult) -> PartSummary:
     """Add one part's rows to the lake, then commit its objects to the state (holding the lock)."""
     done = PartSummary(part)
     with lake_lock(lake, purpose="ingest"):
-        writer = _LakeWriter(lake, done.summary)
+        writer = LakeWriter(lake, done.summary)
         writer.add(result)
         writer.flush()
         lake_files.compact(lake, writer.touched)

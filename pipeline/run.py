@@ -45,20 +45,25 @@ def run_pipeline(
     notes: list[str] = []
     summary = ingest(source, lake, endpoint_url=endpoint_url, workers=workers) if source else None
     features = build_features(lake)
-    model = latest_model(lake)
-    if model is None or retrain:
-        model = _train(lake, baseline_days, train_until, notes) or model
+    model, note = ensure_model(
+        lake, retrain=retrain, baseline_days=baseline_days, train_until=train_until
+    )
+    notes.extend([note] if note else [])
     detect = run_detection(lake)
     return PipelineResult(summary, features, model, detect, notes + list(detect.notes))
 
 
-def _train(
-    lake: Path, baseline_days: int, until: datetime | None, notes: list[str]
-) -> ModelInfo | None:
-    """A new model, or None (with a note) while the lake has too little history for one."""
+def ensure_model(
+    lake: Path, *, retrain: bool, baseline_days: int, train_until: datetime | None
+) -> tuple[ModelInfo | None, str | None]:
+    """The latest model, trained first when there is none (or `retrain`), and a note when no
+    model could be trained: too little history is a normal state of a young lake, in which the
+    exact rules still run."""
+    model = latest_model(lake)
+    if model is not None and not retrain:
+        return model, None
     try:
-        return train_model(lake, baseline_days=baseline_days, now=until)
+        return train_model(lake, baseline_days=baseline_days, now=train_until), None
     except ValueError as exc:
-        notes.append(f"no model trained yet, exact rules only: {exc}")
         log.warning("no model trained: %s", exc)
-        return None
+        return model, f"no model trained yet, exact rules only: {exc}"
