@@ -56,6 +56,11 @@ def schedule(org: Org, techniques: list[Technique], repeats: int = 1) -> list[Sl
     attack, a difficulty (a technique placed twice runs once loud and once quiet)."""
     rng = rng_for(org.seed, "schedule")
     first = learning_days(org.days)
+    if techniques and org.days <= first:
+        raise ValueError(
+            f"scenarios need a benign learning period first: use --days {first + 1} or more, "
+            "or --attacks with no value for benign traffic only"
+        )
     accounts = list(range(len(org.account_ids)))
     rng.shuffle(accounts)
     slots: list[Slot] = []

@@ -52,3 +52,10 @@ def test_each_scenario_of_an_account_gets_a_fresh_victim_while_there_are_any() -
         run_slot(org, plan, Slot(f"A{i:03d}", tid, 0, 8, 0.5, "loud", "1" * 12), used)
         assert len(used) == i + 1
     assert used == candidates
+
+
+def test_a_period_too_short_for_a_learning_period_is_refused_clearly() -> None:
+    org = build_org(11, 2, 4, 1, DEFAULT_START.timestamp())
+    with pytest.raises(ValueError, match="learning period"):
+        schedule(org, select(None))
+    assert schedule(org, []) == []  # benign traffic only is fine
