@@ -114,7 +114,7 @@ def ingest(
     summary.seconds = time.monotonic() - clock
     with open_db(lake) as con:
         create_views(con, lake)
-        record_run(con, _run_row(src.name, started, summary))
+        record_run(con, run_row(src.name, started, summary))
     if strict and (summary.quarantined or summary.quarantined_objects or summary.failed):
         raise StrictModeError(_strict_message(summary))
     return summary
@@ -238,7 +238,8 @@ def _worker_source(source: str, endpoint_url: str | None) -> Source:
     return open_source(source, endpoint_url)
 
 
-def _run_row(source: str, started: datetime, s: IngestSummary) -> RunSummary:
+def run_row(source: str, started: datetime, s: IngestSummary) -> RunSummary:
+    """The `ingest_runs` row of a finished run."""
     return RunSummary(
         uuid.uuid4().hex,
         source,

@@ -15,7 +15,6 @@ so a partitioned run and a whole-source run skip each other's objects. Writing p
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,10 +22,10 @@ from pathlib import Path
 from pipeline import lake as lake_files
 from pipeline.batch import BatchResult, read_batch
 from pipeline.db import open_db
-from pipeline.ingest import IngestSummary, LakeWriter, open_source
+from pipeline.ingest import IngestSummary, LakeWriter, open_source, run_row
 from pipeline.lock import lake_lock
 from pipeline.sources.layout import ObjectRef
-from pipeline.state import RunSummary, create_views, ensure_tables, ingested_versions, record_run
+from pipeline.state import create_views, ensure_tables, ingested_versions, record_run
 
 # The delivery folder of an object: its account, region and day (after any prefix, `AWSLogs/`
 # or an organisation's `o-.../`).
@@ -129,20 +128,5 @@ def finish_ingest(lake: Path, plan: IngestPlan, parts: list[PartSummary]) -> Ing
     total.seconds = (datetime.now(UTC) - plan.started).total_seconds()
     with lake_lock(lake, purpose="finish ingest"), open_db(lake) as con:
         create_views(con, lake)
-        record_run(con, _run_row(plan, total))
+        record_run(con, run_row(plan.source_name, plan.started, total))
     return total
-
-
-def _run_row(plan: IngestPlan, s: IngestSummary) -> RunSummary:
-    return RunSummary(
-        uuid.uuid4().hex,
-        plan.source_name,
-        plan.started,
-        datetime.now(UTC),
-        s.objects,
-        s.records,
-        s.written,
-        s.duplicates,
-        s.quarantined,
-        len(s.failed),
-    )
