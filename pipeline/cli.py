@@ -9,11 +9,14 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from pipeline.cli_detect import add_detect_commands
 from pipeline.cli_flows import add_flow_commands
 from pipeline.cli_run import add_run_commands
-from pipeline.db import open_db
+from pipeline.db import DatabaseBusy, open_db
 from pipeline.ingest import IngestSummary, StrictModeError, ingest
+from pipeline.lock import LakeLocked
 from pipeline.output import print_rows
 from pipeline.synth.cli import add_synth_command
 
@@ -38,6 +41,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StrictModeError, FileNotFoundError, ValueError) as exc:
         print(f"trailguard: {exc}", file=sys.stderr)
         return 2
+    except (BotoCoreError, ClientError) as exc:  # S3 unreachable or refusing, after retries
+        print(f"trailguard: AWS request failed: {exc}; nothing was marked as read", file=sys.stderr)
+        return 1
+    except (DatabaseBusy, LakeLocked) as exc:  # another run holds the lake: try again later
+        print(f"trailguard: {exc}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL
 
 
 def build_parser() -> argparse.ArgumentParser:

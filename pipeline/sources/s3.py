@@ -17,12 +17,26 @@ from pipeline.sources.layout import ObjectRef, is_event_object
 
 # Adaptive retries back off on throttling (503 SlowDown) and resets; a pool sized for many
 # concurrent GETs of small objects, since GET latency, not bandwidth, is the bottleneck.
-_CONFIG = Config(
-    retries={"max_attempts": 8, "mode": "adaptive"},
-    max_pool_connections=64,
-    connect_timeout=10,
-    read_timeout=60,
-)
+DEFAULT_MAX_ATTEMPTS = 8
+
+
+def _config() -> Config:
+    """Retries and pool; the standard AWS_MAX_ATTEMPTS / AWS_RETRY_MODE variables still win."""
+    mode = os.environ.get("AWS_RETRY_MODE")
+    return Config(
+        retries={
+            "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS),
+            "mode": "standard"
+            if mode == "standard"
+            else "legacy"
+            if mode == "legacy"
+            else "adaptive",
+        },
+        max_pool_connections=64,
+        connect_timeout=10,
+        read_timeout=60,
+    )
+
 
 # A GET whose body breaks off (reset, read timeout, fewer bytes than Content-Length) after the
 # headers arrived is outside botocore's retries: read_object fetches it again this many times.
@@ -34,7 +48,7 @@ log = logging.getLogger(__name__)
 def s3_client(endpoint_url: str | None = None) -> Any:
     """A boto3 S3 client on the standard credential chain; `AWS_ENDPOINT_URL` is honoured."""
     endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or None
-    return boto3.session.Session().client("s3", endpoint_url=endpoint, config=_CONFIG)
+    return boto3.session.Session().client("s3", endpoint_url=endpoint, config=_config())
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
