@@ -17,6 +17,7 @@ import json
 import os
 import re
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ COMPACT_SMALL_BYTES = 64 << 20  # ... merging those smaller than this
 _SAFE_ACCOUNT = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 # Columns a batch carries to the writer but that are not stored in the lake files.
 INTERNAL_COLUMNS = ("_account", "_record_index", "_object_version")
+MAX_CACHED_PARTITIONS = 32  # partitions whose event ids a run keeps in memory
 
 
 @dataclass(frozen=True)
@@ -155,24 +157,35 @@ def _split_repeats(repeats: pa.Table, known: pa.Table, stats: WriteStats) -> Non
 
 
 class IdCache:
-    """(event_id, fingerprint) already in each partition, read once per run from its files."""
+    """(event_id, fingerprint) already in each partition, read from its files when first needed.
 
-    def __init__(self) -> None:
-        self._ids: dict[Partition, pa.Table] = {}
+    Bounded: past `MAX_CACHED_PARTITIONS` the least recently used partition is dropped and read
+    again from its files (which hold this run's writes too) if it comes back, so memory does not
+    grow with the number of events a run ingests.
+    """
+
+    def __init__(self, max_partitions: int = MAX_CACHED_PARTITIONS) -> None:
+        self._ids: OrderedDict[Partition, pa.Table] = OrderedDict()
+        self.max_partitions = max_partitions
 
     def ids(self, lake: Path, part: Partition) -> pa.Table:
         """Ids present in the partition (including ones written earlier in this run)."""
-        if part not in self._ids:
-            files = partition_files(part.path(lake))
-            columns = ["event_id", "event_time", "event_source", "event_name"]
-            tables = [pq.read_table(f, columns=columns) for f in files]
-            existing = pa.concat_tables(tables) if tables else SCHEMA.empty_table().select(columns)
-            fps = fingerprints(existing)
-            self._ids[part] = pa.table({"event_id": existing["event_id"], "_fp": fps})
+        if part in self._ids:
+            self._ids.move_to_end(part)
+            return self._ids[part]
+        files = partition_files(part.path(lake))
+        columns = ["event_id", "event_time", "event_source", "event_name"]
+        tables = [pq.read_table(f, columns=columns) for f in files]
+        existing = pa.concat_tables(tables) if tables else SCHEMA.empty_table().select(columns)
+        self._ids[part] = pa.table(
+            {"event_id": existing["event_id"], "_fp": fingerprints(existing)}
+        )
+        while len(self._ids) > self.max_partitions:
+            self._ids.popitem(last=False)
         return self._ids[part]
 
     def add(self, part: Partition, ids: pa.Table) -> None:
-        """Remember ids just written to `part`."""
+        """Remember ids just written to `part` (after `ids(part)`, so it is cached)."""
         self._ids[part] = pa.concat_tables([self._ids[part], ids.cast(self._ids[part].schema)])
 
 

@@ -1,0 +1,54 @@
+"""The lake writer: one row per event_id, whatever is re-delivered, in any order."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipeline import lake as lake_files
+from pipeline.batch import to_batch
+from pipeline.sources.layout import ObjectRef
+from tests.factories import cloudtrail_event
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def batch_of(records: list[dict[str, object]], name: str) -> object:
+    ref = ObjectRef(uri=name, key=name, size=1, version="v1")
+    return to_batch("src", [(ref, json.dumps({"Records": records}).encode())], NOW).table
+
+
+def test_redelivery_is_dropped_even_after_its_partition_left_the_id_cache(tmp_path: Path) -> None:
+    monday = [cloudtrail_event(eventTime=f"2026-10-05T1{i}:00:00Z") for i in range(3)]
+    tuesday = [cloudtrail_event(eventTime=f"2026-10-06T1{i}:00:00Z") for i in range(3)]
+    lake_files.init_lake(tmp_path)
+    seen = lake_files.IdCache(max_partitions=1)  # every switch of partition evicts the other
+
+    first = [
+        lake_files.write_events(tmp_path, batch_of(r, n), seen)
+        for r, n in ((monday, "a"), (tuesday, "b"))
+    ]
+    again = [
+        lake_files.write_events(tmp_path, batch_of(r, n), seen)
+        for r, n in ((monday, "c"), (tuesday, "d"))
+    ]
+
+    assert [s.written for s in first] == [3, 3]
+    assert [(s.written, s.duplicates) for s in again] == [(0, 3), (0, 3)]
+
+
+def test_an_id_reused_by_another_event_in_the_partition_is_a_collision(tmp_path: Path) -> None:
+    original = cloudtrail_event(eventID="1", eventName="ListUsers")
+    impostor = cloudtrail_event(eventID="1", eventName="StopLogging")
+    lake_files.init_lake(tmp_path)
+    seen = lake_files.IdCache()
+
+    lake_files.write_events(tmp_path, batch_of([original], "a"), seen)
+    reused = lake_files.write_events(tmp_path, batch_of([impostor], "b"), seen)
+    redelivered = lake_files.write_events(tmp_path, batch_of([original], "c"), seen)
+
+    assert (reused.written, reused.duplicates) == (0, 0)
+    (collided,) = reused.collisions
+    assert collided["event_name"].to_pylist() == ["StopLogging"]
+    assert (redelivered.written, redelivered.duplicates, redelivered.collisions) == (0, 1, [])
