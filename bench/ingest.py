@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import logging
 import os
 import shutil
 import subprocess
@@ -165,6 +166,7 @@ def run_s3(scratch: Path, tree: Path, files: list[Path], events: int) -> None:
     import boto3
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
