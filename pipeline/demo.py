@@ -47,11 +47,10 @@ def run_demo(settings: DemoSettings) -> DemoResult:
     """Generate (or reuse) the organisation, run the pipeline, evaluate against the labels."""
     data, lake = settings.out / "data", settings.out / "lake"
     generated = None if _same_org(data, settings) else _generate(data, settings)
-    train_until = DEFAULT_START + timedelta(days=learning_days(settings.days))
     result = run_pipeline(
         lake,
         source=str(data / "AWSLogs"),  # labels.json beside it is not CloudTrail
-        train_until=train_until,
+        train_until=training_end(settings),
         baseline_days=learning_days(settings.days),
     )
     with open_db(lake, read_only=True) as con:

@@ -60,7 +60,9 @@ class WriteStats:
     duplicates: int = 0
     files: int = 0
     collisions: list[pa.Table] = field(default_factory=list)
-    partitions: set[Path] = field(default_factory=set)  # folders written to
+    # Folders this write wrote to or deduplicated against: the ones a compaction should look at
+    # (a rerun after a crash visits what the crashed run left, and tidies it).
+    partitions: set[Path] = field(default_factory=set)
 
 
 def init_lake(lake: Path) -> None:
@@ -93,6 +95,7 @@ def write_events(lake: Path, table: pa.Table, seen: IdCache) -> WriteStats:
     table = table.append_column("_fp", fingerprints(table))
     table, stats = _first_of_each_id(table)
     for part, rows in _by_partition(table):
+        stats.partitions.add(part.path(lake))
         known = seen.ids(lake, part)
         taken = pc.is_in(rows["event_id"], known.column("event_id"))
         fresh = rows
@@ -104,7 +107,6 @@ def write_events(lake: Path, table: pa.Table, seen: IdCache) -> WriteStats:
             seen.add(part, fresh.select(["event_id", "_fp"]))
             stats.written += fresh.num_rows
             stats.files += 1
-            stats.partitions.add(part.path(lake))
     return stats
 
 
@@ -244,4 +246,6 @@ def _finish_compaction(journal: Path) -> None:
 
 def compact(lake: Path, folders: Iterable[Path] | None = None) -> int:
     """Compact the given partitions (default: all); returns the number of files merged away."""
-    return sum(compact_partition(f) for f in (folders or touched_partitions(lake)))
+    # An empty collection means "nothing was written": compact nothing, not every partition.
+    targets = touched_partitions(lake) if folders is None else folders
+    return sum(compact_partition(f) for f in targets)

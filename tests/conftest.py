@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.factories import cloudtrail_event  # noqa: F401  (re-exported for tests)
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO.parent / "shared" / "data" / "cloudtrail"
@@ -63,8 +60,3 @@ def s3_bucket(s3_server: str, aws_env: None, request: pytest.FixtureRequest) -> 
     for item in objects:
         client.delete_object(Bucket=name, Key=item["Key"])
     client.delete_bucket(Bucket=name)
-
-
-def deep_copy(record: dict[str, Any]) -> dict[str, Any]:
-    """A deep copy of a record, for tests that mutate one."""
-    return copy.deepcopy(record)

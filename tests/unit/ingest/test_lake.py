@@ -52,3 +52,16 @@ def test_an_id_reused_by_another_event_in_the_partition_is_a_collision(tmp_path:
     (collided,) = reused.collisions
     assert collided["event_name"].to_pylist() == ["StopLogging"]
     assert (redelivered.written, redelivered.duplicates, redelivered.collisions) == (0, 1, [])
+
+
+def test_compacting_no_partitions_touches_none(tmp_path: Path) -> None:
+    lake_files.init_lake(tmp_path)
+    seen = lake_files.IdCache()
+    for i in range(lake_files.COMPACT_MIN_FILES):  # one small file per write in one partition
+        event = cloudtrail_event(eventTime=f"2026-10-05T1{i}:00:00Z")
+        lake_files.write_events(tmp_path, batch_of([event], f"o{i}"), seen)
+    (part,) = lake_files.touched_partitions(tmp_path)
+
+    assert lake_files.compact(tmp_path, set()) == 0  # a run that wrote nothing
+    assert len(lake_files.partition_files(part)) == lake_files.COMPACT_MIN_FILES
+    assert lake_files.compact(tmp_path) == lake_files.COMPACT_MIN_FILES  # by hand: all of them
