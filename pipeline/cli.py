@@ -7,10 +7,10 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pipeline.cli_args import add_lake_arg
 from pipeline.cli_detect import add_detect_commands
 from pipeline.cli_flows import add_flow_commands
 from pipeline.cli_run import add_run_commands
@@ -21,7 +21,6 @@ from pipeline.output import print_rows
 from pipeline.synth.cli import add_synth_command
 
 Command = Callable[[argparse.Namespace], int]
-DEFAULT_LAKE = Path("lake")
 WIRE_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3", "httpx", "httpcore")
 
 
@@ -68,14 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _lake_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lake", type=Path, default=DEFAULT_LAKE, help="lake folder (./lake)")
-
-
 def _add_ingest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("ingest", help="CloudTrail objects from S3 or a folder into the lake")
     p.add_argument("--source", required=True, help="s3://bucket[/prefix] or a local folder/file")
-    _lake_arg(p)
+    add_lake_arg(p)
     p.add_argument("--endpoint-url", help="S3-compatible endpoint (or AWS_ENDPOINT_URL)")
     p.add_argument("--workers", type=int, default=None, help="worker processes (CPU count)")
     p.add_argument("--strict", action="store_true", help="fail the run if anything is quarantined")
@@ -136,7 +131,7 @@ class ProgressBar:
 def _add_query(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("query", help="run SQL on the lake (read-only)")
     p.add_argument("sql", help='e.g. "select event_name, count(*) from events group by 1"')
-    _lake_arg(p)
+    add_lake_arg(p)
     p.add_argument(
         "--param",
         action="append",
@@ -167,7 +162,7 @@ def _split_param(text: str) -> tuple[str, str]:
 
 def _add_compact(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("compact", help="merge small Parquet files of the lake")
-    _lake_arg(p)
+    add_lake_arg(p)
     p.set_defaults(command=cmd_compact)
 
 
@@ -190,7 +185,7 @@ def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "TRAILGUARD_HEC_TOKEN) | syslog://HOST:PORT | syslog+tls://HOST:PORT[?format=cef] | "
         "securityhub[:REGION]",
     )
-    _lake_arg(p)
+    add_lake_arg(p)
     p.add_argument("--batch-size", type=int, default=100, help="findings per request (100)")
     p.add_argument("--max-retries", type=int, default=5, help="retries while unavailable (5)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per request (10)")

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.cli_args import add_lake_arg, utc_time
 from pipeline.db import open_db
 from pipeline.output import print_rows
 
@@ -25,18 +25,9 @@ def add_detect_commands(sub: Sub) -> None:
         add(sub)
 
 
-def _lake(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--lake", type=Path, default=Path("lake"), help="lake folder (./lake)")
-
-
-def _time(text: str) -> datetime:
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _features(sub: Sub) -> None:
     p = sub.add_parser("features", help="compute hourly per-principal features (incremental)")
-    _lake(p)
+    add_lake_arg(p)
     p.add_argument("--full", action="store_true", help="recompute every hour, not only new ones")
     p.set_defaults(command=cmd_features)
 
@@ -56,9 +47,9 @@ def cmd_features(args: argparse.Namespace) -> int:
 
 def _train(sub: Sub) -> None:
     p = sub.add_parser("train", help="train the isolation forest on a trailing baseline")
-    _lake(p)
+    add_lake_arg(p)
     p.add_argument("--baseline-days", type=int, default=14)
-    p.add_argument("--now", type=_time, help="end of the baseline (default: newest window)")
+    p.add_argument("--now", type=utc_time, help="end of the baseline (default: newest window)")
     p.set_defaults(command=cmd_train)
 
 
@@ -77,8 +68,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _detect(sub: Sub) -> None:
     p = sub.add_parser("detect", help="run exact rules and the model; store findings")
-    _lake(p)
-    p.add_argument("--since", type=_time, help="only events/windows from this time")
+    add_lake_arg(p)
+    p.add_argument("--since", type=utc_time, help="only events/windows from this time")
     p.add_argument("--suppression", type=Path, help="suppression TOML (<lake>/suppression.toml)")
     p.set_defaults(command=cmd_detect)
 
@@ -100,11 +91,11 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 def _findings(sub: Sub) -> None:
     p = sub.add_parser("findings", help="list findings")
-    _lake(p)
+    add_lake_arg(p)
     p.add_argument("--severity", choices=["low", "medium", "high"], help="at least this severity")
     p.add_argument("--type", help="finding type glob, e.g. 'Discovery:*'")
     p.add_argument("--principal", help="principal key glob")
-    p.add_argument("--since", type=_time, help="last seen at or after")
+    p.add_argument("--since", type=utc_time, help="last seen at or after")
     p.add_argument("--status", default="active", help="active, archived or all")
     p.add_argument("--limit", type=int, default=100)
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -142,7 +133,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
 def _explain(sub: Sub) -> None:
     p = sub.add_parser("explain", help="show a finding and why it was raised")
     p.add_argument("finding_id", help="finding id (or a unique prefix)")
-    _lake(p)
+    add_lake_arg(p)
     p.add_argument("--json", action="store_true", help="the evidence as JSON")
     p.set_defaults(command=cmd_explain)
 
@@ -161,7 +152,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def _evaluate(sub: Sub) -> None:
     p = sub.add_parser("evaluate", help="compare findings with synthetic labels (labels.json)")
-    _lake(p)
+    add_lake_arg(p)
     p.add_argument("--labels", type=Path, required=True)
     p.set_defaults(command=cmd_evaluate)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import inspect
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pipeline.cli_args import add_lake_arg
 
 if TYPE_CHECKING:
     Sub = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -34,7 +35,7 @@ def add_flow_commands(sub: Sub) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     env = os.environ.get
-    p.add_argument("--lake", type=Path, default=Path(env("TRAILGUARD_LAKE", "lake")))
+    add_lake_arg(p)
     p.add_argument("--source", default=env("TRAILGUARD_SOURCE"), help="s3://bucket[/prefix]")
     p.add_argument("--destination", default=env("TRAILGUARD_DESTINATION"), help="SIEM or file")
     p.add_argument("--endpoint-url", default=env("AWS_ENDPOINT_URL_S3"), help="S3-compatible")

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.cli_args import add_lake_arg
 from pipeline.output import print_rows
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ def add_run_commands(sub: Sub) -> None:
     """Register `run` and `demo` on the `trailguard` parser."""
     p = sub.add_parser("run", help="ingest -> features -> (train) -> detect, without Prefect")
     p.add_argument("--source", help="s3://bucket[/prefix] or a folder (omit: detect only)")
-    p.add_argument("--lake", type=Path, default=Path("lake"), help="lake folder (./lake)")
+    add_lake_arg(p)
     p.add_argument("--endpoint-url", help="S3-compatible endpoint (or AWS_ENDPOINT_URL)")
     p.add_argument("--retrain", action="store_true", help="train a new model before detecting")
     p.add_argument("--baseline-days", type=int, default=14, help="training window (14)")
