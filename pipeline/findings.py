@@ -92,24 +92,29 @@ def upsert_findings(
     ensure_findings_table(con)
     now = now or datetime.now(UTC)
     sql = read_sql("findings/upsert.sql")
-    created = updated = 0
+    ids = sorted({f.finding_id for f in findings})
     con.execute("BEGIN TRANSACTION")
     try:
+        before = _revisions(con, ids)
         for finding in findings:
-            before = con.execute(
-                "SELECT revision FROM findings WHERE finding_id = ?", [finding.finding_id]
-            ).fetchone()
             con.execute(sql, _params(finding, now))
-            after = con.execute(
-                "SELECT revision FROM findings WHERE finding_id = ?", [finding.finding_id]
-            ).fetchone()
-            created += before is None
-            updated += before is not None and after != before
+        after = _revisions(con, ids)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    created = sum(1 for i in ids if i not in before)
+    updated = sum(1 for i in ids if i in before and after[i] != before[i])
     return UpsertStats(created, updated, len(findings) - created - updated)
+
+
+def _revisions(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, int]:
+    """finding_id -> revision of those of `ids` already stored (one query for the batch)."""
+    rows = con.execute(
+        "SELECT finding_id, revision FROM findings WHERE list_contains($ids, finding_id)",
+        {"ids": ids},
+    ).fetchall()
+    return {finding: revision for finding, revision in rows}
 
 
 def _params(finding: Finding, now: datetime) -> dict[str, Any]:
