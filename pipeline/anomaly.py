@@ -73,8 +73,25 @@ def strong_signal(row: dict[str, Any]) -> bool:
     almost every such window is an attack or a labelled hard negative, while a person trying an
     API their colleagues use daily is not one. Such windows need only a score above the
     baseline's median (the forest must still find them less than ordinary).
+
+    It needs a profile to break: a principal still judged against its peers (cold start) that
+    acts from its peers' networks with their tools is a new deployment setting itself up (roles,
+    buckets, functions), so it gets no such benefit of the doubt unless *where* it acts from is
+    new to its peers too.
     """
-    return bool(row["novel_peer_sensitive_apis"] > 0)
+    if row["novel_peer_sensitive_apis"] <= 0:
+        return False
+    return not row["ctx_cold_start"] or new_context(row)
+
+
+def new_context(row: dict[str, Any]) -> bool:
+    """The window comes from somewhere new: a new network, country or agent family, or a tool."""
+    return bool(
+        row["novel_networks"] > 0
+        or row["novel_countries"] > 0
+        or row["novel_user_agents"] > 0
+        or row["n_hostile_agent"] > 0
+    )
 
 
 @dataclass(frozen=True)

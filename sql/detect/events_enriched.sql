@@ -4,7 +4,8 @@
 --   hour_of_day, api (service:EventName, Lambda version suffix removed), service, category (from
 --   sql/reference/api_categories.csv), is_error, is_denied, is_write, region, is_ip, network (ASN
 --   organisation, else /24, else the service name that stands in sourceIPAddress), country,
---   inside_aws, source_ip and user_agent (as delivered), ua_family, hostile_ua, peer_hint.
+--   inside_aws, source_ip and user_agent (as delivered), ua_family, hostile_ua, peer_hint,
+--   role_family (a role's name without its generated suffix; NULL for other principals).
 -- Why: every feature family compares these few columns; computing them once keeps each family a
 -- short aggregate. The user agent is reduced to a family because the full string changes with
 -- every CLI/SDK release (and attackers copy it), while a *new family* is meaningful.
@@ -74,7 +75,17 @@ aggregated AS (
             WHEN f.principal_kind = 'role_session' AND f.session_issuer_name LIKE 'AWSReservedSSO_%'
                 THEN 'sso:' || regexp_replace(f.session_issuer_name, '^AWSReservedSSO_(.*)_[0-9a-f]+$', '\1')
             ELSE f.principal_kind
-        END AS peer_hint
+        END AS peer_hint,
+        -- The role's family: its name without a generated suffix (a number, a hash, a
+        -- CloudFormation id), so `github-actions-deploy-348` in one account and `-632` in another,
+        -- or the same StackSet role in every account, are one family.
+        CASE
+            WHEN f.principal_kind IN ('role', 'role_session')
+                AND NOT coalesce(f.session_issuer_name LIKE 'AWSReservedSSO_%', false)
+                THEN regexp_replace(
+                    f.session_issuer_name, '[-_]([0-9]+|[0-9a-f]{8,}|[A-Z0-9]{12,13})$', ''
+                )
+        END AS role_family
     FROM filtered AS f
     LEFT JOIN ip_info AS i ON i.ip = f.source_ip_address
     LEFT JOIN api_categories AS c ON c.event_name = f.event_name_base

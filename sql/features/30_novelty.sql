@@ -12,24 +12,47 @@
 -- first days of a lake everything is new, so nothing is counted before the peer group has
 -- $peer_learning of history. A principal with less than $learning of its own history (a new
 -- role, a new person, everyone in a lake's first week) is compared with its peer group
--- (same principal kind and dominant agent family; for Identity Center sessions, the same
--- permission set) instead: what none of its peers ever did is novel. History is everything in
+-- (for Identity Center sessions, the same permission set; for roles, the same role family, e.g.
+-- `github-actions-deploy-348` and `-632`, when it has other members; else the same principal
+-- kind and dominant agent family) instead: what none of its peers ever did is novel. History is everything in
 -- [$history_start, window): the trailing history the run was given.
 WITH source AS (
     SELECT * FROM enriched
 ),
 
-principals AS (
+profiles AS (
     SELECT
         principal_key,
         account_id,
         min(window_start) AS since,
-        CASE
-            WHEN starts_with(any_value(peer_hint), 'sso:') THEN any_value(peer_hint)
-            ELSE any_value(peer_hint) || ':' || mode(ua_family)
-        END AS peer_group
+        any_value(peer_hint) AS peer_hint,
+        any_value(role_family) AS role_family,
+        mode(ua_family) AS ua_family
     FROM source
     GROUP BY principal_key, account_id
+),
+
+families AS (
+    SELECT role_family, count(*) AS members
+    FROM profiles
+    WHERE role_family IS NOT NULL
+    GROUP BY role_family
+),
+
+principals AS (
+    -- The peer group: the permission set for Identity Center sessions; the role family when it
+    -- has other members (the same pipeline role in other accounts); else kind and agent family.
+    SELECT
+        p.principal_key,
+        p.account_id,
+        p.since,
+        CASE
+            WHEN starts_with(p.peer_hint, 'sso:') THEN p.peer_hint
+            WHEN f.members >= 2 THEN 'family:' || p.role_family
+            ELSE p.peer_hint || ':' || p.ua_family
+        END AS peer_group
+    FROM profiles AS p
+    LEFT JOIN families AS f USING (role_family)
 ),
 
 peers AS (

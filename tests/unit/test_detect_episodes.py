@@ -20,6 +20,7 @@ QUIET = {
     "denied_rate_delta": 0.0,
     "n_events": 40,
     "novel_peer_sensitive_apis": 0,
+    "ctx_cold_start": 0,
 }
 
 
@@ -89,3 +90,13 @@ def test_a_sensitive_api_new_to_the_whole_peer_group_is_a_strong_signal() -> Non
     # New to the principal only (colleagues call it daily), or a tool's agent: not strong.
     assert not strong_signal({**QUIET, "novel_peer_sensitive_apis": 0, "novel_sensitive_apis": 1})
     assert not strong_signal({**QUIET, "novel_peer_sensitive_apis": 0, "n_hostile_agent": 2})
+
+
+def test_a_new_principal_setting_itself_up_from_its_peers_networks_is_not_strong() -> None:
+    # Judged against its peers (cold start), a first deployment creating roles and functions
+    # from the runners and tools its peers use is how new pipelines look.
+    setup = {**QUIET, "novel_peer_sensitive_apis": 3, "ctx_cold_start": 1}
+    assert not strong_signal(setup)
+    # The same calls from a network (or with an agent) none of its peers ever used are.
+    assert strong_signal({**setup, "novel_networks": 1})
+    assert strong_signal({**setup, "novel_user_agents": 1})

@@ -178,6 +178,30 @@ def test_a_new_principal_is_judged_against_its_peer_group(tmp_path: Path) -> Non
     assert stop_hour["n_logging_tamper"] == 1
 
 
+def test_a_new_pipeline_role_is_judged_against_its_role_family(tmp_path: Path) -> None:
+    # The same deploy pipeline runs as `ci-deploy-348` and, from day 5, as a new `ci-deploy-632`
+    # (the generated suffix differs, as it does for a StackSet or Terraform module per account).
+    deploy = [
+        ("cloudformation.amazonaws.com", "CreateChangeSet"),
+        ("ecr.amazonaws.com", "PutImage"),
+    ]
+    old = assumed_role_identity(role="ci-deploy-348", session="i-0aaa1111bbbb22223")
+    new = assumed_role_identity(role="ci-deploy-632", session="i-0bbb3333cccc44445")
+    loner = assumed_role_identity(role="reporting-job", session="i-0ccc5555dddd66667")
+    records = list(routine(range(6), range(9, 17), deploy, userIdentity=old))
+    records += routine(range(5, 6), range(9, 11), deploy, userIdentity=new)
+    records += routine(range(6), range(9, 10), S3_WORK, userIdentity=loner)
+    lake = make_lake(tmp_path, records)
+    build_features(lake)
+    first_hour = window(feature_rows(lake, "arn:aws:iam::111122223333:role/ci-deploy-632"), 5, 9)
+    assert first_hour["peer_group"] == "family:ci-deploy"
+    assert first_hour["ctx_cold_start"] == 1
+    assert first_hour["novel_apis"] == 0 and first_hour["novel_networks"] == 0
+    # A role with no family members is grouped by kind and agent family instead.
+    alone = feature_rows(lake, "arn:aws:iam::111122223333:role/reporting-job")
+    assert {r["peer_group"] for r in alone} == {"role:aws-cli/2"}
+
+
 def test_activity_counts_rates_and_breadth(tmp_path: Path) -> None:
     records = [
         cloudtrail_event(eventTime=at(0, 9, 1), eventName="ListUsers"),
