@@ -8,6 +8,7 @@ what was found next to what was planted: the yardstick of `trailguard evaluate`.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from pipeline.synth.generate import DEFAULT_START, generate_organisation
 from pipeline.synth.schedule import learning_days
 
 LABELS = "labels.json"
+MARKER = "demo.json"  # what a demo generated, written before and after generating
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class DemoResult:
 def run_demo(settings: DemoSettings) -> DemoResult:
     """Generate (or reuse) the organisation, run the pipeline, evaluate against the labels."""
     data, lake = settings.out / "data", settings.out / "lake"
-    generated = None if _same_org(data, settings) else _generate(data, settings)
+    generated = prepare_organisation(settings)
     result = run_pipeline(
         lake,
         source=str(data / "AWSLogs"),  # labels.json beside it is not CloudTrail
@@ -58,7 +60,26 @@ def run_demo(settings: DemoSettings) -> DemoResult:
     return DemoResult(data, lake, generated, result, evaluation)
 
 
-def _generate(data: Path, settings: DemoSettings) -> int:
+def prepare_organisation(settings: DemoSettings) -> int | None:
+    """Reuse the organisation in `<out>/data` (None), or generate it (its number of events)."""
+    data, lake = settings.out / "data", settings.out / "lake"
+    return None if _same_org(data, settings) else _start_over(data, lake, settings)
+
+
+def _start_over(data: Path, lake: Path, settings: DemoSettings) -> int:
+    """Generate the organisation into an empty `data`, after removing an earlier demo's data
+    and lake (another seed or size: mixing two organisations would make the labels wrong).
+    Refuses to touch a folder a demo did not make."""
+    if (data / MARKER).is_file():
+        shutil.rmtree(data)
+        shutil.rmtree(lake, ignore_errors=True)
+    for folder in (data, lake):
+        if folder.exists() and any(folder.iterdir()):
+            raise ValueError(
+                f"{folder} is not empty and was not made by `trailguard demo`; choose another --out"
+            )
+    data.mkdir(parents=True, exist_ok=True)
+    (data / MARKER).write_text(json.dumps({**_fingerprint(settings), "complete": False}))
     summary = generate_organisation(
         str(data),
         days=settings.days,
@@ -66,14 +87,17 @@ def _generate(data: Path, settings: DemoSettings) -> int:
         principals=settings.principals,
         seed=settings.seed,
     )
-    (data / "demo.json").write_text(json.dumps(_fingerprint(settings)))
+    (data / MARKER).write_text(json.dumps({**_fingerprint(settings), "complete": True}))
     return summary.events
 
 
 def _same_org(data: Path, settings: DemoSettings) -> bool:
-    """True when `data` already holds the organisation these settings generate."""
-    marker = data / "demo.json"
-    return marker.is_file() and json.loads(marker.read_text()) == _fingerprint(settings)
+    """True when `data` already holds the whole organisation these settings generate."""
+    marker = data / MARKER
+    return marker.is_file() and json.loads(marker.read_text()) == {
+        **_fingerprint(settings),
+        "complete": True,
+    }
 
 
 def _fingerprint(settings: DemoSettings) -> dict[str, int | str]:

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.db import open_db
-from pipeline.demo import DemoSettings, run_demo
+from pipeline.demo import DemoSettings, prepare_organisation, run_demo
 from pipeline.findings import load_findings
 from pipeline.run import run_pipeline
 
@@ -59,6 +59,35 @@ def test_running_the_demo_again_reuses_its_data_and_changes_no_finding(
     with open_db(small_demo.out / "lake", read_only=True) as con:
         after = {f.finding_id: f.version for f in load_findings(con)}
     assert after == before
+
+
+def test_a_demo_of_another_organisation_starts_over_instead_of_mixing_two(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.demo as demo
+
+    def fake_generate(out: str, **settings: int) -> object:
+        (Path(out) / f"org-{settings['seed']}.json").write_text("{}")
+        return type("Summary", (), {"events": 1})()
+
+    monkeypatch.setattr(demo, "generate_organisation", fake_generate)
+    out = tmp_path / "out"
+    assert demo.prepare_organisation(DemoSettings(out, seed=7)) == 1
+    (out / "lake").mkdir()
+    (out / "lake" / "stale.parquet").write_text("")  # the lake of that first organisation
+    assert demo.prepare_organisation(DemoSettings(out, seed=7)) is None  # reused
+
+    assert demo.prepare_organisation(DemoSettings(out, seed=11)) == 1
+    assert sorted(p.name for p in (out / "data").iterdir()) == ["demo.json", "org-11.json"]
+    assert not (out / "lake").exists()
+
+
+def test_the_demo_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    (tmp_path / "out" / "data").mkdir(parents=True)
+    (tmp_path / "out" / "data" / "thesis.tex").write_text("")
+    with pytest.raises(ValueError, match="not made by `trailguard demo`"):
+        prepare_organisation(DemoSettings(tmp_path / "out"))
+    assert (tmp_path / "out" / "data" / "thesis.tex").exists()
 
 
 def test_run_on_real_stolen_lambda_credentials_finds_them_with_rules_alone(
