@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -66,7 +67,57 @@ def _clear_of_the_ingest_schedule(margin: float = 30) -> None:
         time.sleep(to_next + 20)  # the scheduled run (same small work) is done by then
 
 
-def test_trailguard_serve_runs_a_deployment_on_demand(
+def _next_scheduled_run(deployment: str, timeout: float = 60) -> Any:
+    """The earliest run the server's scheduler created for `deployment` (waits for it)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        found = client.read_deployment_by_name(deployment)
+        while time.monotonic() < deadline:
+            runs = client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[found.id])),
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(
+                        type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])
+                    )
+                ),
+                sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+                limit=1,
+            )
+            if runs:
+                return runs[0]
+            time.sleep(1)
+    pytest.fail(f"the scheduler created no run for {deployment} in {timeout:.0f}s")
+
+
+def _bring_forward_and_wait(run: Any, timeout: float = 180) -> Any:
+    """Move a scheduled run's start to now (a schedule tick, without waiting for the clock) and
+    wait for the serving process to run it to a final state."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Scheduled
+
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(run.id, Scheduled(), force=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            current = client.read_flow_run(run.id)
+            if current.state is not None and current.state.is_final():
+                return current
+            time.sleep(1)
+    pytest.fail(f"the scheduled run {run.id} did not finish in {timeout:.0f}s")
+
+
+def test_trailguard_serve_runs_the_schedules_runs_and_runs_on_demand(
     prefect_api: str, small_org: Path, tmp_path: Path
 ) -> None:
     from prefect.deployments import run_deployment
@@ -84,6 +135,9 @@ def test_trailguard_serve_runs_a_deployment_on_demand(
     try:
         _wait_healthy(f"http://localhost:{port}/health", serving)
         _clear_of_the_ingest_schedule()
+        scheduled = _next_scheduled_run("ingest/every-10-minutes")
+        assert scheduled.expected_start_time.minute % 10 == 0  # the cron of prefect.yaml
+        ticked = _bring_forward_and_wait(scheduled)
         flow_run = run_deployment("ingest/every-10-minutes", timeout=180)
     finally:
         serving.send_signal(signal.SIGINT)
@@ -91,6 +145,7 @@ def test_trailguard_serve_runs_a_deployment_on_demand(
             serving.wait(timeout=30)
         except subprocess.TimeoutExpired:
             serving.kill()
+    assert ticked.state.is_completed(), ticked.state
     assert flow_run.state is not None and flow_run.state.is_completed(), flow_run.state
     assert lake_rows(tmp_path / "lake") == lake_rows(tmp_path / "plain") != []
 
