@@ -94,10 +94,11 @@ def _start_over(data: Path, lake: Path, settings: DemoSettings) -> int:
 def _same_org(data: Path, settings: DemoSettings) -> bool:
     """True when `data` already holds the whole organisation these settings generate."""
     marker = data / MARKER
-    return marker.is_file() and json.loads(marker.read_text()) == {
-        **_fingerprint(settings),
-        "complete": True,
-    }
+    if not marker.is_file():
+        return False
+    written = json.loads(marker.read_text())
+    complete = written.pop("complete", True)  # demos before 0.1 wrote it only when done
+    return bool(complete) and written == _fingerprint(settings)
 
 
 def _fingerprint(settings: DemoSettings) -> dict[str, int | str]:
