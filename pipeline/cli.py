@@ -13,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pipeline.cli_args import add_lake_arg
 from pipeline.cli_detect import add_detect_commands
 from pipeline.cli_flows import add_flow_commands
+from pipeline.cli_report import add_report_command
 from pipeline.cli_run import add_run_commands
 from pipeline.db import DatabaseBusy, open_db
 from pipeline.ingest import IngestSummary, StrictModeError, ingest
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_synth_command,
         add_run_commands,
         add_flow_commands,
+        add_report_command,
     ):
         add(sub)
     return parser

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     Sub = argparse._SubParsersAction[argparse.ArgumentParser]
 
 TOP_FINDINGS = 15
+EXAMPLE_QUERY = "select type, count(*) from findings group by 1 order by 2 desc"
 
 
 def add_run_commands(sub: Sub) -> None:
@@ -67,8 +68,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _print_top(demo.lake)
     print("\nAgainst the labels (" + str(demo.data / "labels.json") + "):")
     print(report(demo.evaluation))
-    print(f"\nExplore: trailguard findings --lake {demo.lake}")
+    print(f"\nOpen:    {demo.report}   (findings, timelines, scores; works offline)")
+    print(f"Explore: trailguard findings --lake {demo.lake} --severity high")
     print(f"         trailguard explain <finding_id> --lake {demo.lake}")
+    print(f'         trailguard query "{EXAMPLE_QUERY}" --lake {demo.lake}')
+    print(f"         trailguard report --lake {demo.lake} --labels {demo.data / 'labels.json'}")
     return 0
 
 

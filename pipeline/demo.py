@@ -2,7 +2,8 @@
 
 Generates the organisation (unless DIR already holds it), runs the same pipeline as `trailguard
 run` with the model trained on the benign learning period before the first scenario, and prints
-what was found next to what was planted: the yardstick of `trailguard evaluate`.
+what was found next to what was planted: the yardstick of `trailguard evaluate`. Ends by writing
+`DIR/report.html` (`trailguard report` with the labels).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from pipeline.db import open_db
 from pipeline.evaluate import Evaluation, evaluate_lake
+from pipeline.report import REPORT, write_report
 from pipeline.run import PipelineResult, run_pipeline
 from pipeline.synth.generate import DEFAULT_START, generate_organisation
 from pipeline.synth.schedule import learning_days
@@ -43,6 +45,7 @@ class DemoResult:
     generated_events: int | None  # None when the data was already there
     pipeline: PipelineResult
     evaluation: Evaluation
+    report: Path
 
 
 def run_demo(settings: DemoSettings) -> DemoResult:
@@ -57,7 +60,8 @@ def run_demo(settings: DemoSettings) -> DemoResult:
     )
     with open_db(lake, read_only=True) as con:
         evaluation = evaluate_lake(con, data / LABELS)
-    return DemoResult(data, lake, generated, result, evaluation)
+    report = write_report(lake, settings.out / REPORT, labels=data / LABELS)
+    return DemoResult(data, lake, generated, result, evaluation, report)
 
 
 def prepare_organisation(settings: DemoSettings) -> int | None:

@@ -85,11 +85,12 @@ def render(finding: Finding) -> str:
         "",
         finding.description,
     ]
-    lines += _render_evidence(finding.evidence)
+    lines += render_evidence(finding.evidence)
     return "\n".join(lines)
 
 
-def _render_evidence(evidence: dict[str, Any]) -> list[str]:
+def render_evidence(evidence: dict[str, Any]) -> list[str]:
+    """The evidence's lines of `render`: features against baselines, unusual against profiled."""
     lines: list[str] = []
     if evidence.get("top_features"):
         lines += ["", "What drove the score (value | principal baseline | peer baseline):"]

@@ -56,6 +56,9 @@ def test_running_the_demo_again_reuses_its_data_and_changes_no_finding(
     assert code == 0
     assert "generated" not in out  # the organisation on disk was reused
     assert "attacks detected" in out and "Top findings" in out
+    report = small_demo.out / "report.html"
+    assert f"Open:    {report}" in out, "the demo ends by saying what to open"
+    assert 'aria-label="score distribution"' in report.read_text(encoding="utf-8")
     with open_db(small_demo.out / "lake", read_only=True) as con:
         after = {f.finding_id: f.version for f in load_findings(con)}
     assert after == before
