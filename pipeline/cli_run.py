@@ -56,7 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """`trailguard demo`."""
     from pipeline.demo import DemoSettings, run_demo
-    from pipeline.evaluate import report
+    from pipeline.scorecard import report
 
     settings = DemoSettings(args.out, args.days, args.accounts, args.principals, args.seed)
     print(f"trailguard demo: a synthetic organisation in {settings.out}/ ...", file=sys.stderr)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from pipeline.db import open_db
-from pipeline.evaluate import Evaluation, evaluate_lake
+from pipeline.evaluate import DEFAULT_BUDGET, Evaluation, evaluate_lake
 from pipeline.run import PipelineResult, run_pipeline
 from pipeline.synth.generate import DEFAULT_START, generate_organisation
 from pipeline.synth.schedule import learning_days
@@ -30,6 +30,7 @@ class DemoSettings:
     accounts: int = 6
     principals: int = 180
     seed: int = 7
+    intensity: float = 1.0  # benign call rate (`trailguard synth --intensity`)
 
 
 @dataclass
@@ -43,10 +44,11 @@ class DemoResult:
     evaluation: Evaluation
 
 
-def run_demo(settings: DemoSettings) -> DemoResult:
-    """Generate (or reuse) the organisation, run the pipeline, evaluate against the labels."""
+def run_demo(settings: DemoSettings, *, budget: float = DEFAULT_BUDGET) -> DemoResult:
+    """Generate (or reuse) the organisation, run the pipeline, evaluate against the labels
+    (false positives counted after the same learning period the model trains on)."""
     data, lake = settings.out / "data", settings.out / "lake"
-    generated = None if _same_org(data, settings) else _generate(data, settings)
+    generated = None if same_org(data, settings) else _generate(data, settings)
     result = run_pipeline(
         lake,
         source=str(data / "AWSLogs"),  # labels.json beside it is not CloudTrail
@@ -54,7 +56,9 @@ def run_demo(settings: DemoSettings) -> DemoResult:
         baseline_days=learning_days(settings.days),
     )
     with open_db(lake, read_only=True) as con:
-        evaluation = evaluate_lake(con, data / LABELS)
+        evaluation = evaluate_lake(
+            con, data / LABELS, learning_days=learning_days(settings.days), budget=budget
+        )
     return DemoResult(data, lake, generated, result, evaluation)
 
 
@@ -65,25 +69,29 @@ def _generate(data: Path, settings: DemoSettings) -> int:
         accounts=settings.accounts,
         principals=settings.principals,
         seed=settings.seed,
+        intensity=settings.intensity,
     )
     (data / "demo.json").write_text(json.dumps(_fingerprint(settings)))
     return summary.events
 
 
-def _same_org(data: Path, settings: DemoSettings) -> bool:
+def same_org(data: Path, settings: DemoSettings) -> bool:
     """True when `data` already holds the organisation these settings generate."""
     marker = data / "demo.json"
     return marker.is_file() and json.loads(marker.read_text()) == _fingerprint(settings)
 
 
-def _fingerprint(settings: DemoSettings) -> dict[str, int | str]:
-    return {
+def _fingerprint(settings: DemoSettings) -> dict[str, float | str]:
+    fingerprint: dict[str, float | str] = {
         "days": settings.days,
         "accounts": settings.accounts,
         "principals": settings.principals,
         "seed": settings.seed,
         "start": DEFAULT_START.isoformat(),
     }
+    if settings.intensity != 1.0:  # only then: folders of earlier demos stay valid
+        fingerprint["intensity"] = settings.intensity
+    return fingerprint
 
 
 def training_end(settings: DemoSettings) -> datetime:
