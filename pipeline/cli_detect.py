@@ -172,7 +172,7 @@ def _evaluate(sub: Sub) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """`trailguard evaluate --labels labels.json`."""
-    from pipeline.evaluate import evaluate_lake
+    from pipeline.labels import evaluate_lake
     from pipeline.scorecard import report
 
     with open_db(args.lake, read_only=True) as con:

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from pipeline.db import open_db
-from pipeline.evaluate import DEFAULT_BUDGET, Evaluation, evaluate_lake
+from pipeline.evaluate import DEFAULT_BUDGET, Evaluation
+from pipeline.labels import evaluate_lake
 from pipeline.run import PipelineResult, run_pipeline
 from pipeline.synth.generate import DEFAULT_START, generate_organisation
 from pipeline.synth.schedule import learning_days

@@ -6,11 +6,13 @@ Definitions (issue 4's targets; `pipeline.scorecard` prints them, `trailguard ev
   its [first_seen, last_seen] meets the scenario's span widened by one hour each side (`SLACK`:
   the model works on hourly windows, so its finding starts at the top of the hour). The principal
   key is ingest's: for a shared Identity Center role it is the person's session, not the role.
+  A finding **involves** a scenario when it overlaps it on *any* principal the scenario's labelled
+  events came from (e.g. the federated user an attack created, besides the stolen key).
 - An attack is **caught** by an active finding that overlaps it, has severity >= 4.0 (Medium or
   High) and lasts at most 48 hours (last_seen - first_seen). An attack overlapped only by Low
   findings is reported as *seen at Low*, one overlapped at Medium+ only by longer findings as
   *seen too long*; neither counts as caught.
-- A **false positive** is an active finding that overlaps no attack (hard negatives included).
+- A **false positive** is an active finding that involves no attack (hard negatives included).
   The rate is counted after the learning period (`learning_days`, 7 by default): false
   positives whose first_seen is at or after lake start + 7 days (lake start: midnight UTC of its
   first event's day), divided by the benign principal-days from that day on, times 100:
@@ -18,7 +20,7 @@ Definitions (issue 4's targets; `pipeline.scorecard` prints them, `trailguard ev
   key (with its account) that made a call that day, leaving out an attacked principal on the days
   its attack ran. Medium+ false positives are reported separately, and so are those of the
   learning period (not counted).
-- A hard negative is **flagged** by an overlapping active finding; the target counts those
+- A hard negative is **flagged** by an active finding involving it; the target counts those
   flagged at severity >= 4.0 (of any duration); the report also gives those flagged at any.
 
 Precision at an alert budget and the precision-recall curve are `pipeline.ranking`'s; their
@@ -27,16 +29,11 @@ findings are the true ones and the false positives after the learning period.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
 
-import duckdb
-
-from pipeline.finding_views import FindingFilter, list_findings
 from pipeline.findings import Finding
 from pipeline.ranking import Budget, Ranked, at_budget, pooled_items
 
@@ -61,6 +58,13 @@ class Scenario:
     start: datetime
     end: datetime
     expected_types: tuple[str, ...]
+    event_ids: tuple[str, ...] = ()
+    actors: frozenset[tuple[str, str]] = frozenset()  # (principal key, account) of its events
+
+    @property
+    def principals(self) -> frozenset[tuple[str, str]]:
+        """Its labelled principal and every other principal its events came from."""
+        return self.actors | {(self.principal_key, self.account_id)}
 
 
 @dataclass(frozen=True)
@@ -135,29 +139,21 @@ class Evaluation:
         return 100 * self.false_medium_plus / self.principal_days if self.principal_days else None
 
 
-def read_labels(path: Path) -> list[Scenario]:
-    """The scenarios of a `labels.json`."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return [
-        Scenario(
-            id=s["id"],
-            kind=s["kind"],
-            technique=s["technique"],
-            difficulty=s.get("difficulty"),
-            principal_key=s["principal_key"],
-            account_id=str(s["account_id"]),
-            start=datetime.fromisoformat(s["start"]),
-            end=datetime.fromisoformat(s["end"]),
-            expected_types=tuple(s.get("expected_finding_types") or ()),
-        )
-        for s in data["scenarios"]
-    ]
-
-
 def overlaps(finding: Finding, scenario: Scenario) -> bool:
-    """True when the finding is about the scenario's principal during its (widened) span."""
-    if finding.principal != scenario.principal_key or finding.account_id != scenario.account_id:
-        return False
+    """True when the finding names the scenario's principal during its (widened) span."""
+    named = (finding.principal, finding.account_id) == (scenario.principal_key, scenario.account_id)
+    return named and during(finding, scenario)
+
+
+def involves(finding: Finding, scenario: Scenario) -> bool:
+    """True when the finding is about any of the scenario's principals during its span."""
+    return (finding.principal, finding.account_id) in scenario.principals and during(
+        finding, scenario
+    )
+
+
+def during(finding: Finding, scenario: Scenario) -> bool:
+    """The finding's time meets the scenario's span widened by `SLACK` each side."""
     return (
         finding.first_seen <= scenario.end + SLACK and finding.last_seen >= scenario.start - SLACK
     )
@@ -188,7 +184,7 @@ def judge_attack(scenario: Scenario, active: list[Finding]) -> Outcome:
 
 def judge_negative(scenario: Scenario, active: list[Finding]) -> Outcome:
     """Flagged (Medium+, any duration), flagged at Low only, or left quiet."""
-    hits = [f for f in active if overlaps(f, scenario)]
+    hits = [f for f in active if involves(f, scenario)]
     if any(f.severity >= CAUGHT_SEVERITY for f in hits):
         return Outcome(scenario, "flagged")
     return Outcome(scenario, "low" if hits else "quiet")
@@ -205,7 +201,7 @@ def evaluate(
     attacks = [s for s in scenarios if s.kind == "attack"]
     outcomes = [judge_attack(s, active) for s in attacks]
     outcomes += [judge_negative(s, active) for s in scenarios if s.kind != "attack"]
-    true = {f.finding_id for f in active if any(overlaps(f, s) for s in attacks)}
+    true = {f.finding_id for f in active if any(involves(f, s) for s in attacks)}
     false = [f for f in active if f.finding_id not in true]
     counted = [f for f in false if f.first_seen >= population.learning_end]
     by_detector: dict[str, int] = defaultdict(int)
@@ -244,47 +240,6 @@ def ready_at(finding: Finding) -> datetime:
     (Delivery delay of CloudTrail, about 5 minutes, and the detection schedule come on top.)
     """
     return finding.first_seen + (WINDOW if finding.score is not None else timedelta(0))
-
-
-def population(
-    con: duckdb.DuckDBPyConnection, scenarios: list[Scenario], learning_days: int = LEARNING_DAYS
-) -> Population:
-    """Principals active per day after the lake's learning period, and the benign ones among
-    them (an attacked principal is left out on the days its attack ran)."""
-    first = con.execute("SELECT min(event_date) FROM events").fetchall()[0][0]
-    if first is None:
-        raise ValueError("the lake holds no events")
-    learning_end = datetime.combine(first, time(), tzinfo=UTC) + timedelta(days=learning_days)
-    rows = con.execute(
-        "SELECT DISTINCT principal_key, account_id, event_date FROM events "
-        "WHERE event_date >= $since",
-        {"since": learning_end.date()},
-    ).fetchall()
-    attacked = {
-        (s.principal_key, s.account_id, s.start.date() + timedelta(days=d))
-        for s in scenarios
-        if s.kind == "attack"
-        for d in range((s.end.date() - s.start.date()).days + 1)
-    }
-    active: dict[date, int] = defaultdict(int)
-    benign: dict[date, int] = defaultdict(int)
-    for key, account, day in rows:
-        active[day] += 1
-        benign[day] += (key, account, day) not in attacked
-    return Population(learning_end, dict(active), dict(benign))
-
-
-def evaluate_lake(
-    con: duckdb.DuckDBPyConnection,
-    labels: Path,
-    *,
-    learning_days: int = LEARNING_DAYS,
-    budget: float = DEFAULT_BUDGET,
-) -> Evaluation:
-    """Evaluate the findings of a lake (`con`: its database, read-only is fine) against labels."""
-    scenarios = read_labels(labels)
-    findings = list_findings(con, FindingFilter(status=None, limit=2**62))
-    return evaluate(findings, scenarios, population(con, scenarios, learning_days), budget)
 
 
 def pool(runs: Mapping[str, Evaluation]) -> Evaluation:

@@ -8,8 +8,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipeline.evaluate import Evaluation, Population, Scenario, evaluate, pool, population
+from pipeline.evaluate import Evaluation, Population, Scenario, evaluate, pool
 from pipeline.findings import Finding
+from pipeline.labels import population, with_actors
 
 T = datetime(2026, 10, 12, 10, 20, tzinfo=UTC)
 ALICE = "arn:aws:iam::111122223333:user/alice"
@@ -106,6 +107,16 @@ def test_a_finding_on_the_shared_role_does_not_catch_an_attack_by_one_persons_se
     assert _verdicts(result) == ["missed"] and result.false_findings == 1
 
 
+def test_a_finding_on_a_principal_the_attack_created_is_not_a_false_positive_nor_a_catch() -> None:
+    backdoor = "arn:aws:sts::111122223333:federated-user/sync"
+    attack = _scenario(actors=frozenset({(backdoor, "111122223333")}))
+
+    result = evaluate([_finding(principal=backdoor)], [attack], LEARNED)
+
+    assert _verdicts(result) == ["missed"], "caught means naming the attack's own principal"
+    assert (result.true_findings, result.false_findings) == (1, 0)
+
+
 def test_a_finding_in_another_account_is_a_false_positive_and_the_attack_is_missed() -> None:
     elsewhere = _finding(account_id="444455556666")
     result = evaluate([elsewhere, _finding(principal=BOB)], [_scenario()], LEARNED)
@@ -168,6 +179,19 @@ def test_population_counts_benign_principal_days_after_the_learning_period() -> 
     assert sum(found.active.values()) == 14
     assert found.benign[date(2026, 10, 9)] == 1 and found.benign[date(2026, 10, 10)] == 1
     assert sum(found.benign.values()) == 12
+
+
+def test_actors_are_the_principals_of_the_labelled_events_as_the_lake_keys_them() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE events (event_id TEXT, principal_key TEXT, account_id TEXT)")
+    con.executemany(
+        "INSERT INTO events VALUES (?, ?, ?)",
+        [("e1", ALICE, "111122223333"), ("e2", BOB, "111122223333"), ("e3", "x", "1")],
+    )
+
+    [attack] = with_actors(con, [_scenario(event_ids=("e1", "e2", "missing"))])
+
+    assert attack.principals == {(ALICE, "111122223333"), (BOB, "111122223333")}
 
 
 def test_pooled_evaluations_add_counts_and_keep_scenarios_of_each_run_apart() -> None:
