@@ -112,17 +112,18 @@ def summary(e: Evaluation) -> list[str]:
         f"finding type as labelled {sum(o.type_matched for o in e.attacks())}/{caught}",
         f"precision (findings)    {precision:.2f}   ({e.true_findings}/{e.findings})",
         f"false positives         {_num(e.fp_per_100)} per 100 principals per day after learning"
-        f" ({e.false_findings} in {e.principal_days} benign principal-days; Medium+ "
-        f"{_num(e.fp_medium_plus_per_100)}, {e.false_medium_plus})",
-        f"  by detector           {e.by_detector}; {e.false_in_learning} more in the learning "
-        "period (not counted)",
+        f" (Medium+ {_num(e.fp_medium_plus_per_100)})",
+        f"  counted               {e.false_findings} in {e.principal_days} benign principal-days"
+        f" ({e.false_medium_plus} Medium+); {e.false_in_learning} more in the learning period",
+        f"  by detector           {e.by_detector}",
         f"precision at budget     {_num(b.precision)}   ({b.true_alerts}/{b.alerts} read at "
         f"{b.per_100:g} per 100 principals per day; recall {_num(budget_recall(e))})",
         f"hard negatives flagged  {sum(o.verdict == 'flagged' for o in negatives)}/{len(negatives)}"
         f" at Medium+   ({sum(o.verdict != 'quiet' for o in negatives)} at any severity)",
-        f"time to detect          median {median} min, max {longest} min after the attack began "
-        "(rule: its first event; model: end of its first hour; delivery and schedule on top)",
-        "targets                 " + "; ".join(f"{t.name} {t.goal}: {mark(t)}" for t in targets(e)),
+        f"time to detect          median {median} min, max {longest} min from the attack's start",
+        "                        (rule: its first event; model: the end of its first hour)",
+        "targets (issue 4)",
+        *(f"  {t.name + ' ' + t.goal:<36} {mark(t)}" for t in targets(e)),
     ]
 
 
