@@ -91,8 +91,10 @@ def run_benchmark(
 ) -> Benchmark:
     """Run the demo pipeline on every organisation of the matrix and pool the evaluations."""
     unknown = [s for s in settings.sizes if s not in SIZES]
-    if unknown or not settings.sizes or not settings.seeds:
-        raise ValueError(f"eval needs seeds and sizes among {sorted(SIZES)}; got {unknown}")
+    if unknown:
+        raise ValueError(f"unknown sizes {unknown}: known are {', '.join(SIZES)}")
+    if not settings.sizes or not settings.seeds:
+        raise ValueError("eval needs at least one seed and one size")
     began = time.monotonic()
     runs = []
     for size in settings.sizes:
