@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.cli_args import add_lake_arg, utc_time
 from pipeline.db import open_db
+from pipeline.evaluate import DEFAULT_BUDGET, LEARNING_DAYS
 from pipeline.output import print_rows
 
 if TYPE_CHECKING:
@@ -154,13 +155,29 @@ def _evaluate(sub: Sub) -> None:
     p = sub.add_parser("evaluate", help="compare findings with synthetic labels (labels.json)")
     add_lake_arg(p)
     p.add_argument("--labels", type=Path, required=True)
+    p.add_argument(
+        "--learning-days",
+        type=int,
+        default=LEARNING_DAYS,
+        help=f"false positives are counted after it ({LEARNING_DAYS})",
+    )
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=DEFAULT_BUDGET,
+        help=f"alerts read per 100 principals per day ({DEFAULT_BUDGET:g})",
+    )
     p.set_defaults(command=cmd_evaluate)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """`trailguard evaluate --labels labels.json`."""
-    from pipeline.evaluate import evaluate_lake, report
+    from pipeline.labels import evaluate_lake
+    from pipeline.scorecard import report
 
     with open_db(args.lake, read_only=True) as con:
-        print(report(evaluate_lake(con, args.labels)))
+        result = evaluate_lake(
+            con, args.labels, learning_days=args.learning_days, budget=args.budget
+        )
+    print(report(result))
     return 0

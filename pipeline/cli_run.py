@@ -1,4 +1,4 @@
-"""`trailguard run` and `trailguard demo`: the whole pipeline from the command line."""
+"""`trailguard run`, `demo` and `eval`: the whole pipeline from the command line."""
 
 from __future__ import annotations
 
@@ -36,6 +36,36 @@ def add_run_commands(sub: Sub) -> None:
     d.add_argument("--principals", type=int, default=180)
     d.add_argument("--seed", type=int, default=7)
     d.set_defaults(command=cmd_demo)
+    _add_eval(sub)
+
+
+def _add_eval(sub: Sub) -> None:
+    from pipeline.benchmark import DEFAULT_SEEDS, DEFAULT_SIZES, QUICK_SEEDS, QUICK_SIZES, SIZES
+    from pipeline.evaluate import DEFAULT_BUDGET
+
+    e = sub.add_parser("eval", help="detection-quality benchmark on several synthetic orgs")
+    e.add_argument("--out", type=Path, default=Path("trailguard-eval"), help="./trailguard-eval")
+    e.add_argument(
+        "--seeds", type=_ints, help=f"comma-separated ({','.join(map(str, DEFAULT_SEEDS))})"
+    )
+    e.add_argument(
+        "--sizes",
+        type=_names,
+        help=f"comma-separated, of {', '.join(SIZES)} ({','.join(DEFAULT_SIZES)})",
+    )
+    e.add_argument(
+        "--budget",
+        type=float,
+        default=DEFAULT_BUDGET,
+        help=f"alerts read per 100 principals per day ({DEFAULT_BUDGET:g})",
+    )
+    e.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"sizes {','.join(QUICK_SIZES)}, seeds {','.join(map(str, QUICK_SEEDS))} "
+        "(unless given): seconds, for tests",
+    )
+    e.set_defaults(command=cmd_eval)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -57,7 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """`trailguard demo`."""
     from pipeline.demo import DemoSettings, run_demo
-    from pipeline.evaluate import report
+    from pipeline.scorecard import report
 
     settings = DemoSettings(args.out, args.days, args.accounts, args.principals, args.seed)
     print(f"trailguard demo: a synthetic organisation in {settings.out}/ ...", file=sys.stderr)
@@ -74,6 +104,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f'         trailguard query "{EXAMPLE_QUERY}" --lake {demo.lake}')
     print(f"         trailguard report --lake {demo.lake} --labels {demo.data / 'labels.json'}")
     return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """`trailguard eval`."""
+    from pipeline import benchmark as b
+
+    settings = b.EvalSettings(
+        args.out,
+        seeds=args.seeds or (b.QUICK_SEEDS if args.quick else b.DEFAULT_SEEDS),
+        sizes=args.sizes or (b.QUICK_SIZES if args.quick else b.DEFAULT_SIZES),
+        budget=args.budget,
+    )
+    bench = b.run_benchmark(settings, lambda text: print(f"eval: {text}", file=sys.stderr))
+    print(b.format_benchmark(bench))
+    data, png = b.write_results(bench)
+    print(f"\nwrote {data} and {png} in {bench.seconds:.0f}s")
+    return 0
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(",") if part.strip())
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def format_result(result: PipelineResult) -> str:

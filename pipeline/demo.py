@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from pipeline.db import open_db
-from pipeline.evaluate import Evaluation, evaluate_lake
+from pipeline.evaluate import DEFAULT_BUDGET, Evaluation
+from pipeline.labels import evaluate_lake
 from pipeline.report import REPORT, write_report
 from pipeline.run import PipelineResult, run_pipeline
 from pipeline.synth.generate import DEFAULT_START, generate_organisation
@@ -34,6 +35,7 @@ class DemoSettings:
     accounts: int = 6
     principals: int = 180
     seed: int = 7
+    intensity: float = 1.0  # benign call rate (`trailguard synth --intensity`)
 
 
 @dataclass
@@ -48,8 +50,9 @@ class DemoResult:
     report: Path
 
 
-def run_demo(settings: DemoSettings) -> DemoResult:
-    """Generate (or reuse) the organisation, run the pipeline, evaluate against the labels."""
+def run_demo(settings: DemoSettings, *, budget: float = DEFAULT_BUDGET) -> DemoResult:
+    """Generate (or reuse) the organisation, run the pipeline, evaluate against the labels
+    (false positives counted after the same learning period the model trains on)."""
     data, lake = settings.out / "data", settings.out / "lake"
     generated = prepare_organisation(settings)
     result = run_pipeline(
@@ -59,7 +62,9 @@ def run_demo(settings: DemoSettings) -> DemoResult:
         baseline_days=learning_days(settings.days),
     )
     with open_db(lake, read_only=True) as con:
-        evaluation = evaluate_lake(con, data / LABELS)
+        evaluation = evaluate_lake(
+            con, data / LABELS, learning_days=learning_days(settings.days), budget=budget
+        )
     report = write_report(lake, settings.out / REPORT, labels=data / LABELS)
     return DemoResult(data, lake, generated, result, evaluation, report)
 
@@ -67,7 +72,7 @@ def run_demo(settings: DemoSettings) -> DemoResult:
 def prepare_organisation(settings: DemoSettings) -> int | None:
     """Reuse the organisation in `<out>/data` (None), or generate it (its number of events)."""
     data, lake = settings.out / "data", settings.out / "lake"
-    return None if _same_org(data, settings) else _start_over(data, lake, settings)
+    return None if same_org(data, settings) else _start_over(data, lake, settings)
 
 
 def _start_over(data: Path, lake: Path, settings: DemoSettings) -> int:
@@ -90,12 +95,13 @@ def _start_over(data: Path, lake: Path, settings: DemoSettings) -> int:
         accounts=settings.accounts,
         principals=settings.principals,
         seed=settings.seed,
+        intensity=settings.intensity,
     )
     (data / MARKER).write_text(json.dumps({**_fingerprint(settings), "complete": True}))
     return summary.events
 
 
-def _same_org(data: Path, settings: DemoSettings) -> bool:
+def same_org(data: Path, settings: DemoSettings) -> bool:
     """True when `data` already holds the whole organisation these settings generate."""
     marker = data / MARKER
     if not marker.is_file():
@@ -105,14 +111,17 @@ def _same_org(data: Path, settings: DemoSettings) -> bool:
     return bool(complete) and written == _fingerprint(settings)
 
 
-def _fingerprint(settings: DemoSettings) -> dict[str, int | str]:
-    return {
+def _fingerprint(settings: DemoSettings) -> dict[str, float | str]:
+    fingerprint: dict[str, float | str] = {
         "days": settings.days,
         "accounts": settings.accounts,
         "principals": settings.principals,
         "seed": settings.seed,
         "start": DEFAULT_START.isoformat(),
     }
+    if settings.intensity != 1.0:  # only then: folders of earlier demos stay valid
+        fingerprint["intensity"] = settings.intensity
+    return fingerprint
 
 
 def training_end(settings: DemoSettings) -> datetime:

@@ -1,28 +1,48 @@
 """The yardstick: findings of a lake against the labels of a synthetic organisation.
 
-A scenario (attack or hard negative) is *flagged* when an active finding on its principal and
-account overlaps its time span (widened by one hour each side: the model works on hourly
-windows). A finding that overlaps no attack is a false positive; false positives are counted per
-principal-day of the benign population (principal keys with events that day, attack ones
-excluded) and per day across the organisation.
+Definitions (issue 4's targets; `pipeline.scorecard` prints them, `trailguard eval` pools them):
+
+- A finding **overlaps** a scenario when it names the scenario's principal key and account and
+  its [first_seen, last_seen] meets the scenario's span widened by one hour each side (`SLACK`:
+  the model works on hourly windows, so its finding starts at the top of the hour). The principal
+  key is ingest's: for a shared Identity Center role it is the person's session, not the role.
+  A finding **involves** a scenario when it overlaps it on *any* principal the scenario's labelled
+  events came from (e.g. the federated user an attack created, besides the stolen key).
+- An attack is **caught** by an active finding that overlaps it, has severity >= 4.0 (Medium or
+  High) and lasts at most 48 hours (last_seen - first_seen). An attack overlapped only by Low
+  findings is reported as *seen at Low*, one overlapped at Medium+ only by longer findings as
+  *seen too long*; neither counts as caught.
+- A **false positive** is an active finding that involves no attack (hard negatives included).
+  The rate is counted after the learning period (`learning_days`, 7 by default): false
+  positives whose first_seen is at or after lake start + 7 days (lake start: midnight UTC of its
+  first event's day), divided by the benign principal-days from that day on, times 100:
+  **false-positive findings per 100 principals per day**. A benign principal-day is a principal
+  key (with its account) that made a call that day, leaving out an attacked principal on the days
+  its attack ran. Medium+ false positives are reported separately, and so are those of the
+  learning period (not counted).
+- A hard negative is **flagged** by an active finding involving it; the target counts those
+  flagged at severity >= 4.0 (of any duration); the report also gives those flagged at any.
+
+Precision at an alert budget and the precision-recall curve are `pipeline.ranking`'s; their
+findings are the true ones and the false positives after the learning period.
 """
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 
-import duckdb
+from pipeline.findings import Finding
+from pipeline.ranking import Budget, Ranked, at_budget, pooled_items
 
-from pipeline.finding_views import FindingFilter, list_findings
-from pipeline.findings import SEVERITY_LOW_MAX, Finding
-
+CAUGHT_SEVERITY = 4.0  # Medium and above
+MAX_DURATION = timedelta(hours=48)
 SLACK = timedelta(hours=1)
 WINDOW = timedelta(hours=1)  # the anomaly model's grain
+LEARNING_DAYS = 7
+DEFAULT_BUDGET = 2.0  # findings read per 100 principals per day (docs/detection.md: why 2)
 
 
 @dataclass(frozen=True)
@@ -38,111 +58,180 @@ class Scenario:
     start: datetime
     end: datetime
     expected_types: tuple[str, ...]
+    event_ids: tuple[str, ...] = ()
+    actors: frozenset[tuple[str, str]] = frozenset()  # (principal key, account) of its events
+
+    @property
+    def principals(self) -> frozenset[tuple[str, str]]:
+        """Its labelled principal and every other principal its events came from."""
+        return self.actors | {(self.principal_key, self.account_id)}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one scenario.
+
+    Attacks: `caught`, `low` (seen only at Low), `long` (seen at Medium+ only by findings longer
+    than 48 h) or `missed`; hard negatives: `flagged` (Medium+), `low` or `quiet`.
+    """
+
+    scenario: Scenario
+    verdict: str
+    type_matched: bool = False
+    minutes_to_detect: float | None = None
+
+
+@dataclass(frozen=True)
+class Population:
+    """The principals behind the false-positive rate and the alert budget."""
+
+    learning_end: datetime
+    active: Mapping[date, int]  # principal keys with calls, each day from learning_end on
+    benign: Mapping[date, int]  # of which not under attack that day
 
 
 @dataclass
 class Evaluation:
-    """The numbers: per technique, overall, and the noise on the benign population."""
+    """The counts behind every number; `pool` adds evaluations of several organisations."""
 
-    techniques: dict[str, dict[str, Any]] = field(default_factory=dict)
-    attacks: int = 0
-    detected: int = 0
-    loud: tuple[int, int] = (0, 0)  # (detected, total)
-    quiet: tuple[int, int] = (0, 0)
-    type_matched: int = 0
-    findings: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
+    findings: int = 0  # active
     true_findings: int = 0
-    false_findings: int = 0
-    false_medium_plus: int = 0
-    principal_days: int = 0
-    days: int = 0
-    hard_negatives: int = 0
-    hard_negatives_flagged: int = 0
-    hard_negatives_flagged_medium_plus: int = 0
-    median_minutes_to_detect: float | None = None
-    max_minutes_to_detect: float | None = None
-    by_detector: dict[str, int] = field(default_factory=dict)
+    false_findings: int = 0  # after the learning period
+    false_medium_plus: int = 0  # after the learning period
+    false_in_learning: int = 0  # not counted
+    principal_days: int = 0  # benign, after the learning period
+    days: int = 0  # after the learning period
+    by_detector: dict[str, int] = field(default_factory=dict)  # false positives counted
+    budget: Budget = field(default_factory=lambda: Budget(DEFAULT_BUDGET))
+    ranked: list[Ranked] = field(default_factory=list, repr=False)
 
+    def attacks(self, difficulty: str | None = None) -> list[Outcome]:
+        """The attacks' outcomes (of one difficulty, `loud` or `quiet`, when given)."""
+        return [
+            o
+            for o in self.outcomes
+            if o.scenario.kind == "attack" and difficulty in (None, o.scenario.difficulty)
+        ]
 
-def read_labels(path: Path) -> list[Scenario]:
-    """The scenarios of a `labels.json`."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return [
-        Scenario(
-            id=s["id"],
-            kind=s["kind"],
-            technique=s["technique"],
-            difficulty=s.get("difficulty"),
-            principal_key=s["principal_key"],
-            account_id=str(s["account_id"]),
-            start=datetime.fromisoformat(s["start"]),
-            end=datetime.fromisoformat(s["end"]),
-            expected_types=tuple(s.get("expected_finding_types") or ()),
-        )
-        for s in data["scenarios"]
-    ]
+    def count(self, verdict: str, difficulty: str | None = None) -> int:
+        """Attacks with this verdict."""
+        return sum(o.verdict == verdict for o in self.attacks(difficulty))
+
+    def recall(self, difficulty: str | None = None) -> float | None:
+        """Attacks caught / attacks (None without attacks)."""
+        attacks = self.attacks(difficulty)
+        return self.count("caught", difficulty) / len(attacks) if attacks else None
+
+    @property
+    def hard_negatives(self) -> list[Outcome]:
+        """The hard negatives' outcomes."""
+        return [o for o in self.outcomes if o.scenario.kind != "attack"]
+
+    @property
+    def fp_per_100(self) -> float | None:
+        """False-positive findings per 100 benign principals per day, after learning."""
+        return 100 * self.false_findings / self.principal_days if self.principal_days else None
+
+    @property
+    def fp_medium_plus_per_100(self) -> float | None:
+        """The same, Medium+ false positives only."""
+        return 100 * self.false_medium_plus / self.principal_days if self.principal_days else None
 
 
 def overlaps(finding: Finding, scenario: Scenario) -> bool:
-    """True when the finding is about the scenario's principal during its (widened) span."""
-    if finding.principal != scenario.principal_key or finding.account_id != scenario.account_id:
-        return False
+    """True when the finding names the scenario's principal during its (widened) span."""
+    named = (finding.principal, finding.account_id) == (scenario.principal_key, scenario.account_id)
+    return named and during(finding, scenario)
+
+
+def involves(finding: Finding, scenario: Scenario) -> bool:
+    """True when the finding is about any of the scenario's principals during its span."""
+    return (finding.principal, finding.account_id) in scenario.principals and during(
+        finding, scenario
+    )
+
+
+def during(finding: Finding, scenario: Scenario) -> bool:
+    """The finding's time meets the scenario's span widened by `SLACK` each side."""
     return (
         finding.first_seen <= scenario.end + SLACK and finding.last_seen >= scenario.start - SLACK
     )
 
 
+def is_short(finding: Finding) -> bool:
+    """At most 48 hours from first to last seen: a finding that points at a moment."""
+    return finding.last_seen - finding.first_seen <= MAX_DURATION
+
+
+def catches(finding: Finding, scenario: Scenario) -> bool:
+    """The target's rule: overlapping, Medium or High, and at most 48 hours long."""
+    return finding.severity >= CAUGHT_SEVERITY and is_short(finding) and overlaps(finding, scenario)
+
+
+def judge_attack(scenario: Scenario, active: list[Finding]) -> Outcome:
+    """Caught, seen at Low, seen too long, or missed; with type match and delay when caught."""
+    hits = [f for f in active if overlaps(f, scenario)]
+    caught = [f for f in hits if catches(f, scenario)]
+    if not caught:
+        medium = any(f.severity >= CAUGHT_SEVERITY for f in hits)
+        return Outcome(scenario, "long" if medium else "low" if hits else "missed")
+    first = min(ready_at(f) for f in caught)
+    delay = max((first - scenario.start).total_seconds() / 60, 0.0)
+    matched = any(f.type in scenario.expected_types for f in caught)
+    return Outcome(scenario, "caught", matched, round(delay, 1))
+
+
+def judge_negative(scenario: Scenario, active: list[Finding]) -> Outcome:
+    """Flagged (Medium+, any duration), flagged at Low only, or left quiet."""
+    hits = [f for f in active if involves(f, scenario)]
+    if any(f.severity >= CAUGHT_SEVERITY for f in hits):
+        return Outcome(scenario, "flagged")
+    return Outcome(scenario, "low" if hits else "quiet")
+
+
 def evaluate(
-    findings: list[Finding], scenarios: list[Scenario], principal_days: int, days: int
+    findings: list[Finding],
+    scenarios: list[Scenario],
+    population: Population,
+    budget: float = DEFAULT_BUDGET,
 ) -> Evaluation:
     """Compare findings with labelled scenarios (pure; see module docstring)."""
     active = [f for f in findings if f.status == "active"]
-    result = Evaluation(findings=len(active), principal_days=principal_days, days=days)
     attacks = [s for s in scenarios if s.kind == "attack"]
-    _score_attacks(result, active, attacks)
-    negatives = [s for s in scenarios if s.kind != "attack"]
-    result.hard_negatives = len(negatives)
-    for scenario in negatives:
-        hits = [f for f in active if overlaps(f, scenario)]
-        result.hard_negatives_flagged += bool(hits)
-        result.hard_negatives_flagged_medium_plus += any(
-            f.severity > SEVERITY_LOW_MAX for f in hits
-        )
-    false = [f for f in active if not any(overlaps(f, s) for s in attacks)]
-    result.true_findings = len(active) - len(false)
-    result.false_findings = len(false)
-    result.false_medium_plus = sum(f.severity > SEVERITY_LOW_MAX for f in false)
-    for finding in false:
-        result.by_detector[finding.detector] = result.by_detector.get(finding.detector, 0) + 1
-    return result
+    outcomes = [judge_attack(s, active) for s in attacks]
+    outcomes += [judge_negative(s, active) for s in scenarios if s.kind != "attack"]
+    true = {f.finding_id for f in active if any(involves(f, s) for s in attacks)}
+    false = [f for f in active if f.finding_id not in true]
+    counted = [f for f in false if f.first_seen >= population.learning_end]
+    by_detector: dict[str, int] = defaultdict(int)
+    for finding in counted:
+        by_detector[finding.detector] += 1
+    ranked = [
+        to_ranked(f, attacks, f.finding_id in true)
+        for f in active
+        if f.finding_id in true or f.first_seen >= population.learning_end
+    ]
+    return Evaluation(
+        outcomes=outcomes,
+        findings=len(active),
+        true_findings=len(true),
+        false_findings=len(counted),
+        false_medium_plus=sum(f.severity >= CAUGHT_SEVERITY for f in counted),
+        false_in_learning=len(false) - len(counted),
+        principal_days=sum(population.benign.values()),
+        days=len(population.benign),
+        by_detector=dict(sorted(by_detector.items())),
+        budget=at_budget(ranked, population.active, budget),
+        ranked=ranked,
+    )
 
 
-def _score_attacks(result: Evaluation, active: list[Finding], attacks: list[Scenario]) -> None:
-    per: dict[str, list[bool]] = defaultdict(list)
-    delays: list[float] = []
-    loud = [0, 0]
-    quiet = [0, 0]
-    for scenario in attacks:
-        hits = [f for f in active if overlaps(f, scenario)]
-        per[scenario.technique].append(bool(hits))
-        tally = loud if scenario.difficulty == "loud" else quiet
-        tally[0] += bool(hits)
-        tally[1] += 1
-        if hits:
-            first = min(ready_at(f) for f in hits)
-            delays.append(max((first - scenario.start).total_seconds() / 60, 0.0))
-            result.type_matched += any(f.type in scenario.expected_types for f in hits)
-    result.attacks = len(attacks)
-    result.detected = sum(sum(v) for v in per.values())
-    result.loud, result.quiet = (loud[0], loud[1]), (quiet[0], quiet[1])
-    result.techniques = {
-        t: {"scenarios": len(v), "detected": sum(v), "recall": round(sum(v) / len(v), 2)}
-        for t, v in sorted(per.items())
-    }
-    if delays:
-        delays.sort()
-        result.median_minutes_to_detect = round(delays[len(delays) // 2], 1)
-        result.max_minutes_to_detect = round(delays[-1], 1)
+def to_ranked(finding: Finding, attacks: list[Scenario], true: bool) -> Ranked:
+    """A finding as the alert queue sees it (see `pipeline.ranking`)."""
+    hit = frozenset(s.id for s in attacks if is_short(finding) and overlaps(finding, s))
+    day = finding.first_seen.astimezone(UTC).date()
+    return Ranked(finding.finding_id, finding.severity, finding.score, day, true, hit)
 
 
 def ready_at(finding: Finding) -> datetime:
@@ -153,48 +242,35 @@ def ready_at(finding: Finding) -> datetime:
     return finding.first_seen + (WINDOW if finding.score is not None else timedelta(0))
 
 
-def population(con: duckdb.DuckDBPyConnection, scenarios: list[Scenario]) -> tuple[int, int]:
-    """(benign principal-days, days) of the lake: attack principals excluded on attack days."""
-    rows = con.execute(
-        "SELECT DISTINCT principal_key, account_id, event_date FROM events"
-    ).fetchall()
-    attacked = {
-        (s.principal_key, s.account_id, s.start.date()) for s in scenarios if s.kind == "attack"
-    }
-    benign = [r for r in rows if (r[0], r[1], r[2]) not in attacked]
-    return len(benign), len({r[2] for r in rows})
+def pool(runs: Mapping[str, Evaluation]) -> Evaluation:
+    """Several organisations' evaluations as one: counts added, scenario ids prefixed by run."""
+    evals = list(runs.values())
 
+    def total(attr: str) -> int:
+        return sum(int(getattr(e, attr)) for e in evals)
 
-def evaluate_lake(con: duckdb.DuckDBPyConnection, labels: Path) -> Evaluation:
-    """Evaluate the findings of a lake (`con`: its database, read-only is fine) against labels."""
-    scenarios = read_labels(labels)
-    findings = list_findings(con, FindingFilter(status=None, limit=2**62))
-    principal_days, days = population(con, scenarios)
-    return evaluate(findings, scenarios, principal_days, days)
-
-
-def report(result: Evaluation) -> str:
-    """The evaluation as a Markdown-ish text table."""
-    lines = ["| technique | scenarios | detected | recall |", "|---|---|---|---|"]
-    for name, t in result.techniques.items():
-        lines.append(f"| {name} | {t['scenarios']} | {t['detected']} | {t['recall']:.2f} |")
-    precision = result.true_findings / result.findings if result.findings else 0.0
-    per_pd = result.false_findings / result.principal_days if result.principal_days else 0.0
-    per_day = result.false_findings / result.days if result.days else 0.0
-    lines += [
-        "",
-        f"attacks detected        {result.detected}/{result.attacks}"
-        f"   (loud {result.loud[0]}/{result.loud[1]}, quiet {result.quiet[0]}/{result.quiet[1]})",
-        f"finding type as labelled {result.type_matched}/{result.detected}",
-        f"precision (findings)    {precision:.2f}   ({result.true_findings}/{result.findings})",
-        f"false positives         {result.false_findings} ({result.false_medium_plus} Medium+)"
-        f"   by detector {dict(sorted(result.by_detector.items()))}",
-        f"FP per principal-day    {per_pd:.4f}   ({result.principal_days} benign principal-days)",
-        f"FP per day (org)        {per_day:.2f}   ({result.days} days)",
-        f"hard negatives flagged  {result.hard_negatives_flagged}/{result.hard_negatives}"
-        f"   (Medium+ {result.hard_negatives_flagged_medium_plus})",
-        f"time to detect          median {result.median_minutes_to_detect} min, max "
-        f"{result.max_minutes_to_detect} min after the attack began (rule: its first event; "
-        "model: end of its first hour; CloudTrail delivery and the schedule come on top)",
-    ]
-    return "\n".join(lines)
+    by_detector: Counter[str] = Counter()
+    for e in evals:
+        by_detector.update(e.by_detector)
+    return Evaluation(
+        outcomes=[
+            replace(o, scenario=replace(o.scenario, id=f"{name}/{o.scenario.id}"))
+            for name, e in runs.items()
+            for o in e.outcomes
+        ],
+        findings=total("findings"),
+        true_findings=total("true_findings"),
+        false_findings=total("false_findings"),
+        false_medium_plus=total("false_medium_plus"),
+        false_in_learning=total("false_in_learning"),
+        principal_days=total("principal_days"),
+        days=total("days"),
+        by_detector=dict(sorted(by_detector.items())),
+        budget=Budget(
+            evals[0].budget.per_100,
+            sum(e.budget.alerts for e in evals),
+            sum(e.budget.true_alerts for e in evals),
+            frozenset(f"{name}/{a}" for name, e in runs.items() for a in e.budget.caught),
+        ),
+        ranked=pooled_items({name: e.ranked for name, e in runs.items()}),
+    )

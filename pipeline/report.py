@@ -31,12 +31,14 @@ from models.isolation_forest import (
 from pipeline import anomaly
 from pipeline.db import open_db
 from pipeline.enrich import IP_INFO_SCHEMA
-from pipeline.evaluate import Scenario, evaluate_lake, overlaps, read_labels, report
+from pipeline.evaluate import Scenario, overlaps
 from pipeline.features import load_features
 from pipeline.finding_views import FindingFilter, list_findings
 from pipeline.findings import Finding
+from pipeline.labels import evaluate_lake, read_labels
 from pipeline.report_html import to_html
 from pipeline.rule_findings import events_by_id
+from pipeline.scorecard import report
 from pipeline.sqlfiles import read_sql
 from pipeline.state import create_views
 

@@ -41,7 +41,7 @@ def test_every_attack_of_the_small_org_is_found(
     capsys.readouterr()
     assert main(["evaluate", "--lake", str(lake), "--labels", str(labels)]) == 0
     report = capsys.readouterr().out
-    assert "attacks detected        3/3" in report
+    assert "attacks caught          3/3" in report
 
 
 @pytest.mark.slow

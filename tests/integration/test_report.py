@@ -127,7 +127,7 @@ def test_the_score_distribution_marks_the_model_threshold(html: str, lake: Path)
 
 def test_findings_are_matched_to_the_labels_and_the_evaluation_is_shown(html: str) -> None:
     assert "attack: test.stolen-key (T1)" in html
-    assert "attacks detected        1/1" in html
+    assert "attacks caught          1/1" in html
 
 
 def test_attacker_controlled_strings_are_escaped_everywhere(html: str) -> None:
