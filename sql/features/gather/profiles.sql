@@ -17,7 +17,9 @@ final AS (
         min(window_start) AS since,
         any_value(peer_hint) AS peer_hint,
         any_value(role_family) AS role_family,
-        mode(ua_family) AS ua_family
+        -- On a tie, the first family by name: mode() alone takes whichever the scan met first,
+        -- so a rerun (or another shard) could put the principal in another peer group.
+        mode(ua_family ORDER BY ua_family) AS ua_family
     FROM source
     GROUP BY principal_key, account_id
 )
