@@ -1,16 +1,22 @@
-"""The `detect` flow: rules and the latest model over the lake; the new findings as artifacts."""
+"""The `detect` flow: rules and the latest model over the lake, the model scoring a shard of
+accounts per mapped task; the new findings as artifacts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.task_runners import TaskRunner
 
 from flows.artifacts import changed_findings, finding_revisions, publish_findings
-from flows.params import Lake, TopFindings
+from flows.params import DaskAddress, DaskWorkers, Lake, Shards, TaskRunnerKind, TopFindings
 from flows.retries import io_task
-from pipeline.detect import DetectStats, run_detection
+from flows.runners import default_shards, make_task_runner, on_runner
+from pipeline.anomaly import Window
+from pipeline.detect import DetectPlan, DetectStats, finish_detection, flag_shards, plan_detection
+from pipeline.lock import lake_lock
 
 
 @io_task
@@ -20,9 +26,15 @@ def snapshot_findings(lake: Path) -> dict[str, int]:
 
 
 @io_task
-def score(lake: Path, since: datetime | None, suppression: Path | None) -> DetectStats:
-    """Run every rule and the model; upsert the findings (holding the lake lock)."""
-    return run_detection(lake, since=since, suppression=suppression)
+def plan(lake: Path, since: datetime | None, suppression: Path | None, shards: int) -> DetectPlan:
+    """Read the feature rows and the model; group the accounts in shards."""
+    return plan_detection(lake, since=since, suppression=suppression, shards=shards)
+
+
+@io_task
+def finish(the_plan: DetectPlan, windows: list[Window]) -> DetectStats:
+    """Run every rule, explain the flagged windows, upsert the findings."""
+    return finish_detection(the_plan, windows)
 
 
 @io_task
@@ -33,17 +45,37 @@ def publish(lake: Path, before: dict[str, int], top: int) -> int:
     return len(findings)
 
 
+def detect_on(
+    lake: Path,
+    since: datetime | None,
+    suppression: Path | None,
+    shards: int | None,
+    runner: TaskRunner[Any],
+) -> DetectStats:
+    """Plan, score the shards on `runner`, finish; call inside a flow. The run holds the lake
+    from plan to upsert, as `trailguard detect` does; scoring tasks get their rows and the model
+    as arguments and touch no file."""
+    with lake_lock(lake, purpose="detect flow"):
+        the_plan = plan(lake, since, suppression, default_shards(shards, runner))
+        return finish(the_plan, flag_shards(the_plan, on_runner(runner)))
+
+
 @flow(name="detect")
 def detect(
     lake: Lake = Path("lake"),
     since: datetime | None = None,
     suppression: Path | None = None,
     top_findings: TopFindings = 20,
+    shards: Shards = None,
+    task_runner: TaskRunnerKind = "thread",
+    dask_address: DaskAddress = None,
+    dask_workers: DaskWorkers = None,
 ) -> DetectStats:
     """Rules and model from `since` (default: everything); top findings as a run artifact."""
     logger = get_run_logger()
     before = snapshot_findings(lake)
-    stats = score(lake, since, suppression)
+    with make_task_runner(task_runner, dask_address, dask_workers) as runner:
+        stats = detect_on(lake, since, suppression, shards, runner)
     changed = publish(lake, before, top_findings)
     logger.info(
         "rule findings %d, anomaly findings %d: %d new, %d updated, %d unchanged, %d archived "

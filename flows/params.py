@@ -49,3 +49,12 @@ Destination = Annotated[
 BatchSize = Annotated[int, Field(ge=1, le=10_000, description="findings per request")]
 MaxRetries = Annotated[int, Field(ge=0, le=20, description="retries of a failed send")]
 Timeout = Annotated[float, Field(gt=0, le=600, description="seconds per request")]
+Shards = Annotated[
+    int | None,
+    Field(
+        ge=1,
+        le=4096,
+        description="shards of accounts that features and scoring map over as tasks "
+        "(default: one per Dask worker; 1 with threads)",
+    ),
+]

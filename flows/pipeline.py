@@ -22,11 +22,13 @@ from flows.params import (
     DaskWorkers,
     EndpointUrl,
     Lake,
+    Shards,
     Source,
     TaskRunnerKind,
     TopFindings,
 )
 from flows.retries import io_task
+from flows.runners import shared_cluster
 from models.isolation_forest import ModelInfo
 from pipeline import run
 from pipeline.detect import DetectStats
@@ -65,15 +67,33 @@ def trailguard_pipeline(
     task_runner: TaskRunnerKind = "thread",
     dask_address: DaskAddress = None,
     dask_workers: DaskWorkers = None,
+    shards: Shards = None,
 ) -> PipelineRun:
-    """Ingest `source` (if given), build features, train when needed, detect."""
+    """Ingest `source` (if given), build features, train when needed, detect.
+
+    Ingest, features and scoring map their parts on `task_runner`; with Dask and no address,
+    one local cluster serves the three stages."""
     logger = get_run_logger()
     summary = None
-    if source:
-        summary = ingest(source, lake, endpoint_url, task_runner, dask_address, dask_workers)
-    features = build_features(lake)
-    model, note = ensure_model(lake, retrain, baseline_days, train_until)
-    if note:
-        logger.warning("%s", note)
-    stats = detect(lake, top_findings=top_findings)
+    with shared_cluster(task_runner, dask_address, dask_workers) as address:
+        if source:
+            summary = ingest(source, lake, endpoint_url, task_runner, address, dask_workers)
+        features = build_features(
+            lake,
+            shards=shards,
+            task_runner=task_runner,
+            dask_address=address,
+            dask_workers=dask_workers,
+        )
+        model, note = ensure_model(lake, retrain, baseline_days, train_until)
+        if note:
+            logger.warning("%s", note)
+        stats = detect(
+            lake,
+            top_findings=top_findings,
+            shards=shards,
+            task_runner=task_runner,
+            dask_address=address,
+            dask_workers=dask_workers,
+        )
     return PipelineRun(summary, features, model, stats, [*([note] if note else []), *stats.notes])

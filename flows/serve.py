@@ -55,6 +55,7 @@ class ServeSettings:
     task_runner: str = "thread"
     dask_address: str | None = None
     dask_workers: int | None = None
+    shards: int | None = None  # features and scoring; None: one per Dask worker, 1 on threads
     baseline_days: int = 14
     top_findings: int = 20
 
@@ -67,18 +68,19 @@ def parameters(flow_name: str, settings: ServeSettings) -> dict[str, Any] | None
         "dask_address": settings.dask_address,
         "dask_workers": settings.dask_workers,
     }
+    sharded = runner | {"shards": settings.shards}
     by_flow: dict[str, dict[str, Any] | None] = {
         "ingest": None
         if not settings.source
         else {"source": settings.source, "lake": lake, "endpoint_url": settings.endpoint_url}
         | runner,
-        "trailguard_pipeline": {"lake": lake, "top_findings": settings.top_findings},
+        "trailguard_pipeline": {"lake": lake, "top_findings": settings.top_findings} | sharded,
         "train": {"lake": lake, "baseline_days": settings.baseline_days},
         "export": None
         if not settings.destination
         else {"destination": settings.destination, "lake": lake},
-        "build_features": {"lake": lake},
-        "detect": {"lake": lake, "top_findings": settings.top_findings},
+        "build_features": {"lake": lake} | sharded,
+        "detect": {"lake": lake, "top_findings": settings.top_findings} | sharded,
     }
     return by_flow[flow_name]
 

@@ -30,6 +30,12 @@ def _features(sub: Sub) -> None:
     p = sub.add_parser("features", help="compute hourly per-principal features (incremental)")
     add_lake_arg(p)
     p.add_argument("--full", action="store_true", help="recompute every hour, not only new ones")
+    p.add_argument(
+        "--shards",
+        type=int,
+        default=1,
+        help="compute a shard of accounts at a time: memory holds one shard (default 1)",
+    )
     p.set_defaults(command=cmd_features)
 
 
@@ -37,11 +43,12 @@ def cmd_features(args: argparse.Namespace) -> int:
     """`trailguard features`."""
     from pipeline.features import build_features
 
-    s = build_features(args.lake, full=args.full)
+    s = build_features(args.lake, full=args.full, shards=args.shards)
     span = f"{s.window_start} .. {s.window_end}" if s.window_start else "nothing new"
+    shards = f"  {s.shards} shards" if s.shards > 1 else ""
     print(
         f"windows {s.windows:,}  principals {s.principals:,}  hours {span}  "
-        f"new addresses {s.new_ips:,}  {s.seconds:.1f}s{'  (full)' if s.full else ''}"
+        f"new addresses {s.new_ips:,}  {s.seconds:.1f}s{'  (full)' if s.full else ''}{shards}"
     )
     return 0
 

@@ -43,7 +43,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--task-runner",
         choices=["thread", "dask"],
         default=env("TRAILGUARD_TASK_RUNNER", "thread"),
-        help="where mapped ingest tasks run (dask: --dask-address, or a local cluster)",
+        help="where mapped tasks run (dask: --dask-address, or a local cluster)",
     )
     p.add_argument(
         "--dask-address",
@@ -51,6 +51,11 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="scheduler of an existing Dask cluster, tcp://host:8786",
     )
     p.add_argument("--dask-workers", type=int, help="workers of a local Dask cluster (CPUs)")
+    p.add_argument(
+        "--shards",
+        type=int,
+        help="shards of accounts features and scoring map over (one per Dask worker; 1: threads)",
+    )
 
 
 def _serve(sub: Sub) -> None:
@@ -75,7 +80,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from flows.serve import ServeSettings, serve_all
 
     if args.task_runner == "dask" and not args.dask_address:
-        print("trailguard: each ingest run starts a local Dask cluster (no --dask-address)")
+        print("trailguard: each flow run starts a local Dask cluster (no --dask-address)")
     settings = ServeSettings(
         lake=args.lake,
         source=args.source,
@@ -84,6 +89,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         task_runner=args.task_runner,
         dask_address=args.dask_address,
         dask_workers=args.dask_workers,
+        shards=args.shards,
     )
     serve_all(settings, limit=args.limit, health_port=not args.no_health)
     return 0
@@ -137,5 +143,6 @@ def flow_parameters(args: argparse.Namespace) -> dict[str, Any]:
         "task_runner": args.task_runner,
         "dask_address": args.dask_address,
         "dask_workers": args.dask_workers,
+        "shards": args.shards,
     }
     return {k: v for k, v in values.items() if v is not None}

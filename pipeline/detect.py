@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from models.isolation_forest import (
+    IsolationForestDetector,
     ModelInfo,
     ModelMismatch,
     latest_model,
@@ -33,6 +34,7 @@ from pipeline.features import feature_params, load_features
 from pipeline.findings import Finding, finding_id, upsert_findings
 from pipeline.lock import holds_lake_lock
 from pipeline.rule_findings import run_rules, workloads
+from pipeline.shards import Each, Shard, account_weights, assign, in_turn, rows_of
 from pipeline.sqlfiles import read_sql
 from pipeline.state import create_views
 from pipeline.suppression import DEFAULT_FILE, SuppressionConfig, load_suppression
@@ -42,7 +44,7 @@ MIN_TRAINING_ROWS = 50
 EPISODE_LOOKBACK = timedelta(days=1)
 ML_DETECTOR = "isolation_forest"
 
-__all__ = ["DetectStats", "ModelInfo", "run_detection", "train_model"]
+__all__ = ["DetectPlan", "DetectStats", "ModelInfo", "run_detection", "train_model"]
 
 
 @dataclass(frozen=True)
@@ -85,11 +87,35 @@ def _features_end(con: duckdb.DuckDBPyConnection) -> datetime:
     return value
 
 
+@dataclass(frozen=True)
+class DetectPlan:
+    """What a detection run works on, read from the lake under its lock."""
+
+    lake: Path
+    since: datetime | None
+    config: SuppressionConfig
+    ip_info: pa.Table
+    features: pa.Table | None  # rows from a day before `since` on (None: no table yet)
+    lake_start: datetime | None  # the first feature hour: the learning period's start
+    model: IsolationForestDetector | None  # None: anomaly detection skipped (see notes)
+    info: ModelInfo | None
+    notes: tuple[str, ...]
+    shards: tuple[Shard, ...]  # accounts whose feature rows one scoring task scores
+
+
 @holds_lake_lock  # one writer of the lake at a time
 def run_detection(
-    lake: Path, *, since: datetime | None = None, suppression: Path | None = None
+    lake: Path, *, since: datetime | None = None, suppression: Path | None = None, shards: int = 1
 ) -> DetectStats:
     """Run every rule and the latest model over the lake (from `since`), upsert the findings."""
+    plan = plan_detection(lake, since=since, suppression=suppression, shards=shards)
+    return finish_detection(plan, flag_shards(plan))
+
+
+def plan_detection(
+    lake: Path, *, since: datetime | None = None, suppression: Path | None = None, shards: int = 1
+) -> DetectPlan:
+    """Read the feature rows, address lookups and model a run needs; split the rows in shards."""
     config = load_suppression(suppression or lake / DEFAULT_FILE)
     with open_db(lake) as con:
         con.execute(read_sql("detect/state.sql"))
@@ -103,19 +129,37 @@ def run_detection(
         lookback = since - EPISODE_LOOKBACK if since else None
         features = load_features(con, lookback) if has_features else None
         lake_start = _lake_start(con) if has_features else None
+    info, model, notes = _model(lake, features, lake_start)
+    scored = model is not None and features is not None
+    parts = assign(account_weights(features), shards) if scored else ()
+    return DetectPlan(lake, since, config, ip_info, features, lake_start, model, info, notes, parts)
+
+
+def flag_shards(plan: DetectPlan, each: Each = in_turn) -> list[anomaly.Window]:
+    """The model's flagged windows, a shard of accounts per `anomaly.flag` call (a flow maps
+    them as tasks): scoring a row needs only the row and the model."""
+    if plan.model is None or plan.features is None or plan.lake_start is None:
+        return []
+    calls = [(plan.model, rows_of(plan.features, s), plan.lake_start) for s in plan.shards]
+    return [window for part in each(anomaly.flag, calls) for window in part]
+
+
+def finish_detection(plan: DetectPlan, windows: list[anomaly.Window]) -> DetectStats:
+    """Run the rules, turn flagged windows into explained findings, upsert them all."""
     mem = duckdb.connect()
     mem.execute("SET TimeZone = 'UTC'")
     try:
-        if not create_views(mem, lake):
+        if not create_views(mem, plan.lake):
             return DetectStats(0, 0, 0, 0, 0, 0, None, notes=["the lake is empty"])
-        fresh = new_ips(mem, ip_info)  # rules need every address looked up, features or not
-        register_reference(mem, pa.concat_tables([ip_info.cast(IP_INFO_SCHEMA), fresh]))
-        context = RuleContext(workloads(mem), config.trusted_networks)
-        rule_findings = run_rules(mem, context, since)
-        ml, version, notes = _model_findings(mem, lake, features, lake_start)
+        fresh = new_ips(mem, plan.ip_info)  # rules need every address looked up, features or not
+        register_reference(mem, pa.concat_tables([plan.ip_info.cast(IP_INFO_SCHEMA), fresh]))
+        context = RuleContext(workloads(mem), plan.config.trusted_networks)
+        rule_findings = run_rules(mem, context, plan.since)
+        ml = _model_findings(mem, plan, windows)
     finally:
         mem.close()
-    return _store(lake, rule_findings + ml, len(ml), version, notes, config, fresh)
+    version = plan.info.version if plan.model and plan.info else None
+    return _store(plan, rule_findings + ml, len(ml), version, fresh)
 
 
 def _lake_start(con: duckdb.DuckDBPyConnection) -> datetime | None:
@@ -123,31 +167,33 @@ def _lake_start(con: duckdb.DuckDBPyConnection) -> datetime | None:
     return value
 
 
-def _model_findings(
-    mem: duckdb.DuckDBPyConnection,
-    lake: Path,
-    features: pa.Table | None,
-    lake_start: datetime | None,
-) -> tuple[list[Finding], str | None, list[str]]:
+def _model(
+    lake: Path, features: pa.Table | None, lake_start: datetime | None
+) -> tuple[ModelInfo | None, IsolationForestDetector | None, tuple[str, ...]]:
+    """The latest model, if it can score these features; else why not."""
     info = latest_model(lake)
     if info is None or features is None or lake_start is None:
-        return [], None, ["no model or no features yet: anomaly detection skipped (run train)"]
+        return info, None, ("no model or no features yet: anomaly detection skipped (run train)",)
     try:
-        model = load_model(info, anomaly.model_columns(features))
+        return info, load_model(info, anomaly.model_columns(features)), ()
     except ModelMismatch as exc:
         # The exact rules must not wait for a retrain: store theirs, refuse the model loudly.
         log.warning("anomaly detection skipped: %s", exc)
-        return [], None, [f"anomaly detection skipped: {exc}"]
-    episodes = list(anomaly.episodes(anomaly.flag(model, features, lake_start)))
-    if not episodes:
-        return [], info.version, []
+        return info, None, (f"anomaly detection skipped: {exc}",)
+
+
+def _model_findings(
+    mem: duckdb.DuckDBPyConnection, plan: DetectPlan, windows: list[anomaly.Window]
+) -> list[Finding]:
+    episodes = list(anomaly.episodes(windows))
+    if not episodes or plan.model is None or plan.info is None or plan.features is None:
+        return []
     end = max(e.end for e in episodes)
     params = feature_params(history_start(episodes), end)
     sql = read_sql("detect/events_enriched.sql")
     mem.execute(sql, {k: params[k] for k in ("history_start", "window_end")})
-    baselines = Baselines(features, model.feature_names_)
-    findings = [_ml_finding(mem, e, baselines, info) for e in episodes]
-    return findings, info.version, []
+    baselines = Baselines(plan.features, plan.model.feature_names_)
+    return [_ml_finding(mem, e, baselines, plan.info) for e in episodes]
 
 
 def _ml_finding(
@@ -195,16 +241,14 @@ def _sources(mem: duckdb.DuckDBPyConnection, episode: anomaly.Episode) -> dict[s
 
 
 def _store(
-    lake: Path,
+    plan: DetectPlan,
     findings: list[Finding],
     ml: int,
     version: str | None,
-    notes: list[str],
-    config: SuppressionConfig,
     fresh_ips: pa.Table,
 ) -> DetectStats:
-    archived = {f.finding_id: r for f in findings if (r := config.reason(f)) is not None}
-    with open_db(lake) as con:
+    archived = {f.finding_id: r for f in findings if (r := plan.config.reason(f)) is not None}
+    with open_db(plan.lake) as con:
         con.register("new_ips", fresh_ips)
         con.execute("INSERT OR IGNORE INTO ip_info SELECT * FROM new_ips")
         stats = upsert_findings(con, findings)
@@ -219,5 +263,5 @@ def _store(
         archived=len(archived),
         model_version=version,
         findings=findings,
-        notes=notes,
+        notes=list(plan.notes),
     )

@@ -9,16 +9,26 @@ the rows, the others are joined on to them.
 Incremental: the cursor (`feature_state`) is the newest `ingested_at` already featurised. A run
 recomputes every hour from the earliest hour any newer event falls in (late events included)
 onwards, and leaves older hours alone; a change to the feature SQL or the API catalogue (their
-SHA-256 is kept with the cursor) makes the next run a full rebuild. The work happens in an
-in-memory DuckDB over the Parquet; the lake's database file is only opened for the short read of
+SHA-256 is kept with the cursor) makes the next run a full rebuild. The work happens in
+in-memory DuckDBs over the Parquet; the lake's database file is only opened for the short read of
 the cursor and the short write of the results, so other tools are not locked out.
+
+Sharded (map-reduce over whole accounts, `pipeline.shards`): `plan_features` decides the hours,
+looks up new addresses and groups the accounts into shards. Each shard builds its enriched events
+and the tables of sql/features/shard/ and gather/ from its own accounts' files; `reduce_peers`
+computes the organisation's peer tables (sql/features/peers/: a peer group spans accounts) once
+from every shard's gathered rows; each shard then runs the families against them, and
+`write_features` writes every shard's rows and moves the cursor in one transaction. One shard is
+the same SQL in one connection (its enriched events built once). Shards only read Parquet files,
+so they can run anywhere that sees the lake; the caller holds the lake lock from plan to write.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,12 +39,21 @@ import pyarrow as pa
 
 from pipeline.db import open_db
 from pipeline.enrich import API_CATEGORIES_CSV, IP_INFO_SCHEMA, new_ips, register_reference
+from pipeline.feature_sql import KEY_COLUMNS as KEY_COLUMNS
+from pipeline.feature_sql import (
+    Tables,
+    build_peers,
+    gathered,
+    prepare,
+    reduce_peers,
+    run_families,
+)
+from pipeline.lake import account_sizes
 from pipeline.lock import holds_lake_lock
-from pipeline.sqlfiles import SQL_DIR, read_sql, sql_files
+from pipeline.shards import Each, Shard, assign, in_turn
+from pipeline.sqlfiles import SQL_DIR, read_sql
 from pipeline.state import create_views
 
-_COMMENT = re.compile(r"--[^\n]*")
-KEY_COLUMNS = ["principal_key", "account_id", "window_start"]
 HISTORY = timedelta(days=30)  # novelty looks back at least this far before the first hour
 LEARNING = timedelta(days=7)  # own history a principal needs to be judged against itself
 PEER_LEARNING = timedelta(days=3)  # history a peer group needs; before it nothing is novel
@@ -52,72 +71,151 @@ class FeatureStats:
     new_ips: int
     seconds: float
     full: bool
+    shards: int = 1
+
+
+@dataclass(frozen=True)
+class FeaturePlan:
+    """What one feature run computes, decided under the lake lock and handed to every shard."""
+
+    lake: Path
+    start: datetime  # first hour recomputed
+    end: datetime  # end of the newest hour
+    ingested: datetime | None  # the cursor after this run
+    full: bool  # replace the whole table (asked for, no cursor yet, or the feature SQL changed)
+    signature: str
+    ip_info: pa.Table  # every address looked up so far, this run's included
+    fresh_ips: pa.Table  # this run's lookups (the write keeps them)
+    shards: tuple[Shard, ...]
+    started: float  # time.monotonic() when the run started
 
 
 @holds_lake_lock  # overlapping runs must not read files a compaction removes
-def build_features(lake: Path, *, full: bool = False) -> FeatureStats:
-    """Compute features for the hours with new events (all hours when `full`) into the lake."""
+def build_features(lake: Path, *, full: bool = False, shards: int = 1) -> FeatureStats:
+    """Compute features for the hours with new events (all hours when `full`) into the lake.
+
+    With `shards` > 1 the accounts are computed a shard at a time: memory holds one shard's
+    events, at the cost of building each shard's enriched events twice."""
+    started = time.monotonic()
+    plan = plan_features(lake, full=full, shards=shards)
+    if plan is None:
+        return nothing_new(full, started)
+    return write_features(plan, compute_shards(plan))
+
+
+def nothing_new(full: bool, started: float) -> FeatureStats:
+    """The stats of a run that found no new events (or an empty lake)."""
+    return FeatureStats(0, 0, None, None, 0, time.monotonic() - started, full, 0)
+
+
+def plan_features(lake: Path, *, full: bool = False, shards: int = 1) -> FeaturePlan | None:
+    """The hours to recompute, new address lookups and shards; None when nothing is new."""
+    if shards < 1:
+        raise ValueError(f"shards must be at least 1, not {shards}")
     started = time.monotonic()
     with open_db(lake) as con:
         con.execute(read_sql("detect/state.sql"))
         cursor, columns = _cursor(con)
         known_ips = con.sql("SELECT * FROM ip_info").to_arrow_table()
+    signature = feature_signature()
+    if full or columns != signature:
+        cursor = None  # asked for, or the feature SQL changed since the stored rows: rebuild
     mem = duckdb.connect()
-    mem.execute("SET TimeZone = 'UTC'")
     try:
+        mem.execute("SET TimeZone = 'UTC'")
         if not create_views(mem, lake):
-            return FeatureStats(0, 0, None, None, 0, time.monotonic() - started, full)
-        return _build(
-            mem,
-            lake,
-            cursor=None if full else cursor,
-            columns=columns,
-            known_ips=known_ips,
-            started=started,
-        )
+            return None
+        start, end, ingested = _range(mem, cursor)
+        if start is None or end is None:
+            return None
+        fresh = new_ips(mem, known_ips)
+    finally:
+        mem.close()
+    ip_info = pa.concat_tables([known_ips.cast(IP_INFO_SCHEMA), fresh])
+    # Only accounts with files the run's history reaches can have rows: the rest sit out.
+    weights = account_sizes(lake, (start - HISTORY).date())
+    return FeaturePlan(
+        lake=lake.resolve(),  # absolute: a shard may run in another working directory
+        start=start,
+        end=end,
+        ingested=ingested,
+        full=cursor is None,
+        signature=signature,
+        ip_info=ip_info,
+        fresh_ips=fresh,
+        shards=assign(weights, shards),
+        started=started,
+    )
+
+
+def compute_shards(plan: FeaturePlan, each: Each = in_turn) -> list[pa.Table]:
+    """Every shard's feature rows; `each` runs the shard functions (a flow maps them as tasks)."""
+    if len(plan.shards) == 1:  # nothing to gather: one connection, enriched events built once
+        return each(whole_shard, [(plan,)])
+    calls = [(plan, index) for index in range(len(plan.shards))]
+    peers = reduce_peers(each(shard_gather, calls), feature_params(plan.start, plan.end))
+    return each(shard_features, [(*call, peers) for call in calls])
+
+
+def whole_shard(plan: FeaturePlan) -> pa.Table:
+    """The feature rows of a plan with one shard: its gathered tables are the whole lake's."""
+    params = feature_params(plan.start, plan.end)
+    with open_shard(plan, 0) as con:
+        build_peers(con, params)
+        return run_families(con, params)
+
+
+def shard_gather(plan: FeaturePlan, index: int) -> Tables:
+    """Shard `index`'s gather/ tables (reads only its accounts' files)."""
+    with open_shard(plan, index) as con:
+        return gathered(con)
+
+
+def shard_features(plan: FeaturePlan, index: int, peers: Tables) -> pa.Table:
+    """Shard `index`'s feature rows against the organisation's peer tables (reads only its
+    accounts' files)."""
+    with open_shard(plan, index) as con:
+        return run_families(con, feature_params(plan.start, plan.end), peers)
+
+
+@contextmanager
+def open_shard(plan: FeaturePlan, index: int) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB over shard `index`'s accounts, prepared (`feature_sql.prepare`)."""
+    mem = duckdb.connect()
+    try:
+        mem.execute("SET TimeZone = 'UTC'")
+        create_views(mem, plan.lake, plan.shards[index])
+        register_reference(mem, plan.ip_info)
+        prepare(mem, feature_params(plan.start, plan.end))
+        yield mem
     finally:
         mem.close()
 
 
-def _build(
-    mem: duckdb.DuckDBPyConnection,
-    lake: Path,
-    *,
-    cursor: datetime | None,
-    columns: str | None,
-    known_ips: pa.Table,
-    started: float,
-) -> FeatureStats:
-    signature = feature_signature()
-    if columns != signature:
-        cursor = None  # the feature SQL changed since the stored rows were computed: rebuild
-    start, end, ingested = _range(mem, cursor)
-    if start is None or end is None:
-        return FeatureStats(0, 0, None, None, 0, time.monotonic() - started, cursor is None)
-    fresh = new_ips(mem, known_ips)
-    register_reference(mem, pa.concat_tables([known_ips.cast(IP_INFO_SCHEMA), fresh]))
-    table = compute_features(mem, start, end)
-    with open_db(lake) as con:
-        _write(
-            con, table, fresh, start, full=cursor is None, signature=signature, ingested=ingested
-        )
-    principals = len(set(table.column("principal_key").to_pylist()))
+def write_features(plan: FeaturePlan, tables: list[pa.Table]) -> FeatureStats:
+    """Every shard's rows into the lake and the cursor moved, in one transaction."""
+    table = pa.concat_tables(tables).sort_by([(name, "ascending") for name in KEY_COLUMNS])
+    with open_db(plan.lake) as con:
+        _write(con, table, plan)
     return FeatureStats(
         table.num_rows,
-        principals,
-        start,
-        end,
-        fresh.num_rows,
-        time.monotonic() - started,
-        cursor is None,
+        len(set(table.column("principal_key").to_pylist())),
+        plan.start,
+        plan.end,
+        plan.fresh_ips.num_rows,
+        time.monotonic() - plan.started,
+        plan.full,
+        len(plan.shards),
     )
 
 
 def feature_signature() -> str:
     """SHA-256 of every SQL file features depend on: a change means stored rows are stale."""
     digest = hashlib.sha256()
-    for path in [SQL_DIR / "detect" / "events_enriched.sql", *sql_files("features")]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    features = sorted((SQL_DIR / "features").rglob("*.sql"))
+    for path in [SQL_DIR / "detect" / "events_enriched.sql", *features]:
+        name = path.relative_to(SQL_DIR).as_posix()
+        digest.update(name.encode() + b"\0" + path.read_bytes())
     digest.update(API_CATEGORIES_CSV.read_bytes())
     return digest.hexdigest()
 
@@ -151,72 +249,22 @@ def feature_params(start: datetime, end: datetime) -> dict[str, Any]:
     }
 
 
-def compute_features(mem: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> pa.Table:
-    """All feature families for hours in [start, end), joined on the key columns."""
-    params = feature_params(start, end)
-    mem.execute(
-        read_sql("detect/events_enriched.sql"),
-        _used(read_sql("detect/events_enriched.sql"), params),
-    )
-    merged: pa.Table | None = None
-    for path in sql_files("features"):
-        sql = read_sql(f"features/{path.name}")
-        family = mem.sql(sql, params=_used(sql, params)).to_arrow_table()
-        merged = (
-            family if merged is None else merged.join(family, KEY_COLUMNS, join_type="left outer")
-        )
-    assert merged is not None, "no feature files in sql/features"
-    return _fill_nulls(merged).sort_by([(name, "ascending") for name in KEY_COLUMNS])
-
-
-def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Only the parameters `sql` refers to (DuckDB rejects unused named parameters)."""
-    code = _COMMENT.sub("", sql)
-    return {name: value for name, value in params.items() if f"${name}" in code}
-
-
-def _fill_nulls(table: pa.Table) -> pa.Table:
-    """Numeric feature columns as float64 with 0 for 'no row in that family' (e.g. no events)."""
-    import pyarrow.compute as pc
-
-    for index, field in enumerate(table.schema):
-        if field.name in KEY_COLUMNS or not _numeric(field.type):
-            continue
-        column = pc.fill_null(table.column(index).cast(pa.float64()), 0.0)
-        table = table.set_column(index, pa.field(field.name, pa.float64()), column)
-    return table
-
-
-def _numeric(dtype: pa.DataType) -> bool:
-    return bool(
-        pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype)
-    )
-
-
-def _write(
-    con: duckdb.DuckDBPyConnection,
-    table: pa.Table,
-    fresh_ips: pa.Table,
-    start: datetime,
-    *,
-    full: bool,
-    signature: str,
-    ingested: datetime | None,
-) -> None:
+def _write(con: duckdb.DuckDBPyConnection, table: pa.Table, plan: FeaturePlan) -> None:
     """Replace recomputed hours, keep new address lookups, move the cursor: one transaction."""
     con.register("new_features", table)
-    con.register("new_ips", fresh_ips)
+    con.register("new_ips", plan.fresh_ips)
     con.execute("BEGIN TRANSACTION")
     try:
-        if full:
+        if plan.full:
             con.execute("DROP TABLE IF EXISTS features")
             con.execute("CREATE TABLE features AS SELECT * FROM new_features")
         else:
-            con.execute("DELETE FROM features WHERE window_start >= $start", {"start": start})
+            con.execute("DELETE FROM features WHERE window_start >= $start", {"start": plan.start})
             con.execute("INSERT INTO features BY NAME SELECT * FROM new_features")
         con.execute("INSERT OR IGNORE INTO ip_info SELECT * FROM new_ips")
         con.execute(
-            read_sql("detect/feature_cursor.sql"), {"ingested": ingested, "columns": signature}
+            read_sql("detect/feature_cursor.sql"),
+            {"ingested": plan.ingested, "columns": plan.signature},
         )
         con.execute("COMMIT")
     except BaseException:

@@ -20,6 +20,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
@@ -201,6 +202,26 @@ def partition_files(folder: Path) -> list[Path]:
 def touched_partitions(lake: Path) -> list[Path]:
     """Every partition folder of the lake."""
     return sorted(p for p in (lake / EVENTS_DIR).glob("event_date=*/account_id=*") if p.is_dir())
+
+
+def account_sizes(lake: Path, since: date | None = None) -> dict[str, int]:
+    """Bytes of committed Parquet per account, in partitions dated `since` or later."""
+    sizes: dict[str, int] = {}
+    for folder in touched_partitions(lake):
+        day = folder.parent.name.removeprefix("event_date=")
+        files = partition_files(folder)
+        if files and (since is None or day >= since.isoformat()):
+            account = folder.name.removeprefix("account_id=")
+            sizes[account] = sizes.get(account, 0) + sum(f.stat().st_size for f in files)
+    return sizes
+
+
+def events_globs(lake: Path, accounts: Iterable[str] | None = None) -> list[str]:
+    """Globs of the lake's Parquet files: every file, or those of `accounts` (each a folder)."""
+    events = lake.resolve() / EVENTS_DIR
+    if accounts is None:
+        return [f"{events}/*/*/*.parquet"]
+    return [f"{events}/event_date=*/account_id={account}/*.parquet" for account in accounts]
 
 
 def _write_file(folder: Path, table: pa.Table) -> Path:

@@ -5,7 +5,7 @@ Each function takes an open connection (see `pipeline.db.open_db`) and does one 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.faults import crash_point
-from pipeline.lake import EVENTS_DIR
+from pipeline.lake import EVENTS_DIR, events_globs
 from pipeline.sqlfiles import read_sql
 
 
@@ -123,13 +123,17 @@ def record_run(con: duckdb.DuckDBPyConnection, run: RunSummary) -> None:
     con.execute("INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", astuple(run))
 
 
-def create_views(con: duckdb.DuckDBPyConnection, lake: Path) -> bool:
-    """(Re)create the `events` view over the lake's Parquet; False while the lake is empty."""
+def create_views(
+    con: duckdb.DuckDBPyConnection, lake: Path, accounts: Iterable[str] | None = None
+) -> bool:
+    """(Re)create the `events` view over the lake's Parquet (only `accounts`' partitions when
+    given); False while the lake has no events."""
     events = lake.resolve() / EVENTS_DIR
     if not any(events.glob("event_date=*/account_id=*/*.parquet")):
         return False
-    glob = f"{events}/*/*/*.parquet"
-    con.execute(read_sql("views/events.sql").replace("{events_glob}", sql_literal(glob)))
+    globs = [sql_literal(glob) for glob in events_globs(lake, accounts)]
+    files = globs[0] if accounts is None else "[" + ", ".join(globs) + "]"
+    con.execute(read_sql("views/events.sql").replace("{events_glob}", files))
     return True
 
 

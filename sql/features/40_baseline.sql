@@ -30,8 +30,10 @@ aggregated AS (
         count(*) OVER history AS base_hours,
         avg(n) OVER history AS base_n,
         avg(apis) OVER history AS base_apis,
-        avg(err) OVER history AS base_err,
-        avg(denied) OVER history AS base_denied
+        -- Rates summed as exact decimals: a sum of doubles depends on which other principals
+        -- share DuckDB's window partition (another shard, an incremental run); this does not.
+        avg(err::DECIMAL(38, 30)) OVER history AS base_err,
+        avg(denied::DECIMAL(38, 30)) OVER history AS base_denied
     FROM hourly
     WINDOW history AS (
         PARTITION BY principal_key, account_id

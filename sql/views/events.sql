@@ -1,7 +1,8 @@
 -- The `events` view: every row of the Parquet lake, with its hive partition columns
 -- (event_date DATE, account_id VARCHAR). Columns are documented in README.md ("Lake schema").
--- {events_glob} is the lake's own absolute path, quoted as an SQL literal by pipeline/state.py:
--- a view cannot take bind parameters, and the path comes from the operator, not from log data.
+-- {events_glob} is the lake's own absolute path, quoted as an SQL literal by pipeline/state.py
+-- (or a list of globs, one per account of a shard): a view cannot take bind parameters, the path
+-- comes from the operator, and account folders are names the lake limits to [0-9A-Za-z_-].
 CREATE OR REPLACE VIEW events AS
 SELECT *
 FROM read_parquet(

@@ -9,9 +9,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.db import open_db
+from pipeline.features import load_features
+from pipeline.findings import load_findings
 
 # Run-specific values: when a row or object was ingested differs between any two runs.
 _RUN_COLUMNS = ("ingested_at",)
+# What a finding is, without when this particular lake stored it.
+_RUN_FIELDS = ("created_at", "updated_at", "revision")
 
 
 def lake_rows(lake: Path) -> list[tuple[Any, ...]]:
@@ -44,3 +48,17 @@ def ingest_runs(lake: Path) -> list[tuple[Any, Any]]:
         return con.execute(
             "SELECT started_at, finished_at FROM ingest_runs ORDER BY started_at"
         ).fetchall()
+
+
+def feature_table(lake: Path) -> pa.Table:
+    """The lake's whole feature table, in key order."""
+    with open_db(lake, read_only=True) as con:
+        return load_features(con)
+
+
+def stored_findings(lake: Path) -> list[dict[str, Any]]:
+    """Every stored finding, without run timestamps, in id order."""
+    with open_db(lake, read_only=True) as con:
+        findings = load_findings(con)
+    rows = [{k: v for k, v in vars(f).items() if k not in _RUN_FIELDS} for f in findings]
+    return sorted(rows, key=lambda r: str(r["finding_id"]))

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXPECTED = {
     # deployment: (cron, parameter names)
     "ingest/every-10-minutes": ("*/10 * * * *", {"source", "lake", "task_runner"}),
-    "trailguard_pipeline/hourly": ("5 * * * *", {"lake", "top_findings"}),
+    "trailguard_pipeline/hourly": ("5 * * * *", {"lake", "top_findings", "task_runner"}),
     "train/daily": ("30 2 * * *", {"lake", "baseline_days"}),
     "export/every-5-minutes": (
         "*/5 * * * *",

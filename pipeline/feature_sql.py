@@ -1,0 +1,120 @@
+"""The feature SQL files, run in DuckDB connections over a shard's events. Knows no feature.
+
+The folders of `sql/features/`, in the order they run (each file of the first three creates the
+temp table it is named after, without a leading `NN_`):
+- `shard/`: tables of a shard's own events that stay in the shard (`sightings`);
+- `gather/`: tables with one row per principal or less (`profiles`, `own_first`). A principal's
+  events all live in its account, so a shard of whole accounts has its rows complete; the rows of
+  every shard are gathered to compute `peers/`;
+- `peers/`: the organisation's tables (a peer group spans accounts and shards), computed once from
+  the gathered rows and given to every shard;
+- `*.sql`: the feature families, each a SELECT keyed by principal, account and hour.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.sqlfiles import read_sql, sql_files
+
+_COMMENT = re.compile(r"--[^\n]*")
+KEY_COLUMNS = ["principal_key", "account_id", "window_start"]
+Tables = dict[str, pa.Table]  # temp table name -> its rows
+
+
+def prepare(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
+    """Build `enriched` (sql/detect/events_enriched.sql), then the shard/ and gather/ tables."""
+    _run(con, "detect/events_enriched.sql", params)
+    for folder in ("shard", "gather"):
+        for path in sql_files(f"features/{folder}"):
+            _run(con, f"features/{folder}/{path.name}", params)
+
+
+def gathered(con: duckdb.DuckDBPyConnection) -> Tables:
+    """The gather/ tables of a prepared shard."""
+    return _tables(con, "gather")
+
+
+def build_peers(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
+    """Create the peers/ tables from the gather/ tables `con` holds (one shard's, or all)."""
+    for path in sql_files("features/peers"):
+        _run(con, f"features/peers/{path.name}", params)
+
+
+def reduce_peers(parts: Iterable[Tables], params: dict[str, Any]) -> Tables:
+    """The peers/ tables of the whole organisation, from every shard's gather/ tables."""
+    by_name: dict[str, list[pa.Table]] = {}
+    for part in parts:
+        for name, table in part.items():
+            by_name.setdefault(name, []).append(table)
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        for name, tables in by_name.items():
+            con.register(name, pa.concat_tables(tables))
+        build_peers(con, params)
+        return _tables(con, "peers")
+    finally:
+        con.close()
+
+
+def run_families(
+    con: duckdb.DuckDBPyConnection, params: dict[str, Any], peers: Tables | None = None
+) -> pa.Table:
+    """Every feature family for hours in [$window_start, $window_end), joined on the key
+    columns; `peers` (when the peers/ tables were built elsewhere) are registered first."""
+    for name, table in (peers or {}).items():
+        con.register(name, table)
+    merged: pa.Table | None = None
+    for path in sql_files("features"):
+        sql = read_sql(f"features/{path.name}")
+        family = con.sql(sql, params=used(sql, params)).to_arrow_table()
+        merged = (
+            family if merged is None else merged.join(family, KEY_COLUMNS, join_type="left outer")
+        )
+    assert merged is not None, "no feature files in sql/features"
+    return _fill_nulls(merged)
+
+
+def table_name(path: Path) -> str:
+    """The temp table an intermediate file creates: its name without a leading `NN_`."""
+    return re.sub(r"^\d+_", "", path.stem)
+
+
+def used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Only the parameters `sql` refers to (DuckDB rejects unused named parameters)."""
+    code = _COMMENT.sub("", sql)
+    return {name: value for name, value in params.items() if f"${name}" in code}
+
+
+def _run(con: duckdb.DuckDBPyConnection, relative: str, params: dict[str, Any]) -> None:
+    sql = read_sql(relative)
+    con.execute(sql, used(sql, params))
+
+
+def _tables(con: duckdb.DuckDBPyConnection, folder: str) -> Tables:
+    names = [table_name(path) for path in sql_files(f"features/{folder}")]
+    return {name: con.table(name).to_arrow_table() for name in names}
+
+
+def _fill_nulls(table: pa.Table) -> pa.Table:
+    """Numeric feature columns as float64 with 0 for 'no row in that family' (e.g. no events)."""
+    for index, field in enumerate(table.schema):
+        if field.name in KEY_COLUMNS or not _numeric(field.type):
+            continue
+        column = pc.fill_null(table.column(index).cast(pa.float64()), 0.0)
+        table = table.set_column(index, pa.field(field.name, pa.float64()), column)
+    return table
+
+
+def _numeric(dtype: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype)
+    )

@@ -1,0 +1,32 @@
+-- sightings: what a principal showed in an hour, one row per dimension and value. A shard table:
+-- built from the shard's own enriched events, read by novelty and by gather/own_first.sql.
+-- Grain: one row per (principal_key, account_id, window_start, dim, value).
+-- Columns: dim (api, network, country, user_agent, region, hour), value, category (APIs only).
+-- Why: novelty is "the first sighting of a value", for the principal and for its peer group; both
+-- start from the same sightings.
+CREATE OR REPLACE TEMP TABLE sightings AS
+WITH source AS (
+    SELECT * FROM enriched
+),
+
+final AS (
+    SELECT DISTINCT principal_key, account_id, window_start, dim, value, category
+    FROM (
+        SELECT principal_key, account_id, window_start, 'api' AS dim, api AS value, category
+        FROM source
+        UNION ALL
+        SELECT principal_key, account_id, window_start, 'network', network, NULL FROM source
+        UNION ALL
+        SELECT principal_key, account_id, window_start, 'country', country, NULL FROM source
+        WHERE country IS NOT NULL
+        UNION ALL
+        SELECT principal_key, account_id, window_start, 'user_agent', ua_family, NULL FROM source
+        UNION ALL
+        SELECT principal_key, account_id, window_start, 'region', region, NULL FROM source
+        UNION ALL
+        SELECT principal_key, account_id, window_start, 'hour', hour_of_day::VARCHAR, NULL
+        FROM source
+    )
+)
+
+SELECT * FROM final;
