@@ -323,9 +323,10 @@ def elapsed(started: float) -> str:
 
 
 def profile_features(lake: Path) -> None:
-    """Wall and CPU seconds of each step of the feature build, in this process."""
-    from pipeline import features
+    """Wall and CPU seconds of each SQL file of a one-shard feature build, in this process."""
     from pipeline.enrich import register_reference
+    from pipeline.feature_sql import used
+    from pipeline.features import feature_params
     from pipeline.sqlfiles import read_sql, sql_files
 
     with open_db(lake, read_only=True) as con:
@@ -334,21 +335,22 @@ def profile_features(lake: Path) -> None:
     mem.execute("SET TimeZone = 'UTC'")
     create_views(mem, lake)
     register_reference(mem, ip_info)
-    start, end, _ = features._range(mem, None)
-    assert start is not None and end is not None
-    params = features.feature_params(start, end)
-    steps = [("detect/events_enriched.sql", True)]
-    steps += [(f"features/{p.name}", False) for p in sql_files("features")]
-    print(f"\n== feature build, step by step ({lake.name})")
-    for name, is_ddl in steps:
+    start, end, _ = mem.execute(read_sql("detect/feature_range.sql"), {"cursor": None}).fetchone()
+    params = feature_params(start, end)
+    tables = ["detect/events_enriched.sql"]  # each creates a temp table, in the order they run
+    for folder in ("shard", "gather", "peers"):
+        tables += [f"features/{folder}/{p.name}" for p in sql_files(f"features/{folder}")]
+    families = [f"features/{p.name}" for p in sql_files("features")]
+    print(f"\n== feature build, SQL file by SQL file ({lake.name})")
+    for name in tables + families:
         sql = read_sql(name)
         wall, cpu = time.perf_counter(), time.process_time()
-        if is_ddl:
-            mem.execute(sql, features._used(sql, params))
+        if name in tables:
+            mem.execute(sql, used(sql, params))
         else:
-            mem.sql(sql, params=features._used(sql, params)).to_arrow_table()
+            mem.sql(sql, params=used(sql, params)).to_arrow_table()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        print(f"   {name:<34} {wall:>7.1f}s wall {cpu:>7.1f}s CPU")
+        print(f"   {name:<38} {wall:>7.1f}s wall {cpu:>7.1f}s CPU")
     mem.close()
 
 
