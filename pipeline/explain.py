@@ -8,6 +8,7 @@ GuardDuty does. The finding type follows from what was unusual (discovery, persi
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -47,23 +48,43 @@ class Baselines:
 
     def __init__(self, table: pa.Table, columns: list[str]) -> None:
         self.columns = columns
-        self.keys = np.asarray(table.column("principal_key").to_pylist(), dtype=object)
-        self.accounts = np.asarray(table.column("account_id").to_pylist(), dtype=object)
-        self.peers = np.asarray(table.column("peer_group").to_pylist(), dtype=object)
         self.starts = np.asarray(table.column("window_start").to_pylist(), dtype=object)
         self.values = {c: table.column(c).to_numpy(zero_copy_only=False) for c in columns}
+        # Row numbers (ascending) of each principal and each peer group, found once: comparing
+        # every row's key per episode cost a scan of the table per finding.
+        keys = zip(
+            table.column("principal_key").to_pylist(),
+            table.column("account_id").to_pylist(),
+            strict=True,
+        )
+        self.own_rows = _row_numbers(keys)
+        self.peer_rows = _row_numbers(table.column("peer_group").to_pylist())
 
     def means(self, episode: Episode, peer_group: str) -> tuple[dict[str, float], dict[str, float]]:
         """(principal's, peer group's) mean per feature over the trailing baseline."""
-        before = (self.starts < episode.start) & (self.starts >= episode.start - BASELINE)
-        own = before & (self.keys == episode.principal) & (self.accounts == episode.account_id)
-        peers = before & (self.peers == peer_group)
-        return self._mean(own), self._mean(peers)
+        own = self.own_rows.get((episode.principal, episode.account_id), _NO_ROWS)
+        peers = self.peer_rows.get(peer_group, _NO_ROWS)
+        return self._mean(self._before(own, episode)), self._mean(self._before(peers, episode))
 
-    def _mean(self, mask: Any) -> dict[str, float]:
-        if not mask.any():
+    def _before(self, rows: Any, episode: Episode) -> Any:
+        starts = self.starts[rows]
+        return rows[(starts < episode.start) & (starts >= episode.start - BASELINE)]
+
+    def _mean(self, rows: Any) -> dict[str, float]:
+        if not len(rows):
             return {}
-        return {c: round(float(self.values[c][mask].mean()), 3) for c in self.columns}
+        return {c: round(float(self.values[c][rows].mean()), 3) for c in self.columns}
+
+
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+
+
+def _row_numbers(keys: Iterable[Hashable]) -> dict[Hashable, Any]:
+    """Row numbers of each key, ascending (so a selection keeps the table's order)."""
+    found: dict[Hashable, list[int]] = {}
+    for row, key in enumerate(keys):
+        found.setdefault(key, []).append(row)
+    return {key: np.asarray(rows, dtype=np.int64) for key, rows in found.items()}
 
 
 def explain(
