@@ -190,10 +190,10 @@ def _model_findings(
         return []
     end = max(e.end for e in episodes)
     params = feature_params(history_start(episodes), end)
+    mem.register("episode_principals", _principals(episodes))
+    mem.execute(read_sql("detect/episode_events.sql"))
     sql = read_sql("detect/events_enriched.sql")
     mem.execute(sql, {k: params[k] for k in ("history_start", "window_end")})
-    mem.register("episode_principals", _principals(episodes))
-    mem.execute(read_sql("detect/episode_enriched.sql"))
     baselines = Baselines(plan.features, plan.model.feature_names_)
     return [_ml_finding(mem, e, baselines, plan.info) for e in episodes]
 
