@@ -20,8 +20,9 @@ stage run as its own `python -m pipeline.cli` process, wall-clock and CPU second
 peak RSS, against a baseline measured in the same run: a plain DuckDB aggregate over the same
 Parquet (per principal, account and hour: count and distinct event names), so the ratios mean the
 same on any machine. On a shared machine trust CPU seconds and cpu/base more than wall-clock (the
-load average is printed). `--profile` also times each SQL family of the feature build on the
-largest lake. With `--work DIR` the seed and the lakes are kept, and reused by the next run.
+load average is printed). Every run starts from a fresh lake database (no features, model or
+findings yet). `--profile` also times each SQL file of a one-shard feature build on the largest
+lake. With `--work DIR` the seed and the lakes are kept, and reused by the next run.
 """
 
 from __future__ import annotations
@@ -94,11 +95,13 @@ def seed_lake(folder: Path) -> Path:
     from pipeline.synth.generate import generate_organisation
 
     data, lake = folder / "data", folder / "lake"
-    if (lake / "trailguard.duckdb").exists():
+    if (lake / BUILT).exists():
         return lake
+    shutil.rmtree(folder, ignore_errors=True)  # an interrupted build
     started = time.perf_counter()
     summary = generate_organisation(str(data), **SEED_ORG)
     ingest(str(data / "AWSLogs"), lake)
+    (lake / BUILT).write_text(f"{summary.events}\n")
     print(f"seed: {summary.events:,} events generated and ingested in {elapsed(started)}")
     return lake
 
