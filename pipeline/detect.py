@@ -190,10 +190,21 @@ def _model_findings(
         return []
     end = max(e.end for e in episodes)
     params = feature_params(history_start(episodes), end)
+    mem.register("episode_principals", _principals(episodes))
+    mem.execute(read_sql("detect/episode_events.sql"))
     sql = read_sql("detect/events_enriched.sql")
     mem.execute(sql, {k: params[k] for k in ("history_start", "window_end")})
     baselines = Baselines(plan.features, plan.model.feature_names_)
     return [_ml_finding(mem, e, baselines, plan.info) for e in episodes]
+
+
+def _principals(episodes: list[anomaly.Episode]) -> pa.Table:
+    """The (principal_key, account_id) pairs with an episode."""
+    keys = sorted({(e.principal, e.account_id) for e in episodes})
+    return pa.table(
+        {"principal_key": [k[0] for k in keys], "account_id": [k[1] for k in keys]},
+        schema=pa.schema([("principal_key", pa.string()), ("account_id", pa.string())]),
+    )
 
 
 def _ml_finding(

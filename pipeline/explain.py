@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.anomaly import Episode
 from pipeline.features import BASELINE, HISTORY
@@ -47,23 +48,55 @@ class Baselines:
 
     def __init__(self, table: pa.Table, columns: list[str]) -> None:
         self.columns = columns
-        self.keys = np.asarray(table.column("principal_key").to_pylist(), dtype=object)
-        self.accounts = np.asarray(table.column("account_id").to_pylist(), dtype=object)
-        self.peers = np.asarray(table.column("peer_group").to_pylist(), dtype=object)
         self.starts = np.asarray(table.column("window_start").to_pylist(), dtype=object)
         self.values = {c: table.column(c).to_numpy(zero_copy_only=False) for c in columns}
+        # Row numbers (ascending) of each principal and each peer group, found once: comparing
+        # every row's key per episode cost a scan of the table per finding.
+        self.own_rows = _row_numbers([table.column("principal_key"), table.column("account_id")])
+        self.peer_rows = _row_numbers([table.column("peer_group")])
 
     def means(self, episode: Episode, peer_group: str) -> tuple[dict[str, float], dict[str, float]]:
         """(principal's, peer group's) mean per feature over the trailing baseline."""
-        before = (self.starts < episode.start) & (self.starts >= episode.start - BASELINE)
-        own = before & (self.keys == episode.principal) & (self.accounts == episode.account_id)
-        peers = before & (self.peers == peer_group)
-        return self._mean(own), self._mean(peers)
+        own = self.own_rows.get((episode.principal, episode.account_id), _NO_ROWS)
+        peers = self.peer_rows.get((peer_group,), _NO_ROWS)
+        return self._mean(self._before(own, episode)), self._mean(self._before(peers, episode))
 
-    def _mean(self, mask: Any) -> dict[str, float]:
-        if not mask.any():
+    def _before(self, rows: Any, episode: Episode) -> Any:
+        starts = self.starts[rows]
+        return rows[(starts < episode.start) & (starts >= episode.start - BASELINE)]
+
+    def _mean(self, rows: Any) -> dict[str, float]:
+        if not len(rows):
             return {}
-        return {c: round(float(self.values[c][mask].mean()), 3) for c in self.columns}
+        return {c: round(float(self.values[c][rows].mean()), 3) for c in self.columns}
+
+
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+
+
+def _row_numbers(columns: list[pa.ChunkedArray]) -> dict[tuple[Any, ...], Any]:
+    """Row numbers (ascending) of each distinct combination of the columns' values (nulls too)."""
+    codes = np.zeros(len(columns[0]), dtype=np.int64)
+    dictionaries: list[list[Any]] = []
+    for column in columns:
+        encoded = pc.dictionary_encode(column, null_encoding="encode").combine_chunks()
+        dictionaries.append(encoded.dictionary.to_pylist())
+        codes = codes * len(dictionaries[-1]) + encoded.indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(codes, kind="stable")  # stable: each group's rows stay ascending
+    found: dict[tuple[Any, ...], Any] = {}
+    for rows in np.split(order, np.flatnonzero(np.diff(codes[order])) + 1):
+        if len(rows):
+            found[_decode(int(codes[rows[0]]), dictionaries)] = rows
+    return found
+
+
+def _decode(code: int, dictionaries: list[list[Any]]) -> tuple[Any, ...]:
+    """The values a combined code stands for (see `_row_numbers`)."""
+    values = []
+    for dictionary in reversed(dictionaries):
+        code, index = divmod(code, len(dictionary))
+        values.append(dictionary[index])
+    return tuple(reversed(values))
 
 
 def explain(

@@ -10,16 +10,21 @@ WITH assumed AS (
       AND identity_invoked_by IN ('ec2.amazonaws.com', 'lambda.amazonaws.com', 'ecs-tasks.amazonaws.com')
 ),
 
-used AS (
-    SELECT DISTINCT 'principal' AS kind, e.principal_key AS value
+calls AS (
+    -- Each distinct (principal, agent, session name) of role sessions called from inside AWS:
+    -- the patterns below then run once per combination, not once per event.
+    SELECT DISTINCT e.principal_key, e.user_agent, e.session_name
     FROM events AS e
     LEFT JOIN ip_info AS i ON i.ip = e.source_ip_address
     WHERE e.identity_type = 'AssumedRole'
       AND (NOT e.source_is_ip OR coalesce(i.inside_aws, false))
-      AND (
-          regexp_matches(lower(coalesce(e.user_agent, '')), 'exec-env/aws_(lambda|ecs)|awslambda-worker')
-          OR regexp_matches(coalesce(e.session_name, ''), '^i-[0-9a-f]{8,17}$')
-      )
+),
+
+used AS (
+    SELECT DISTINCT 'principal' AS kind, principal_key AS value
+    FROM calls
+    WHERE regexp_matches(lower(coalesce(user_agent, '')), 'exec-env/aws_(lambda|ecs)|awslambda-worker')
+       OR regexp_matches(coalesce(session_name, ''), '^i-[0-9a-f]{8,17}$')
 )
 
 SELECT * FROM assumed WHERE value IS NOT NULL
