@@ -11,13 +11,14 @@ organisations with outliers nobody can explain.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from models.isolation_forest import IsolationForestDetector, Matrix
 from pipeline.features import KEY_COLUMNS, PEER_LEARNING
@@ -51,22 +52,27 @@ def fit(table: pa.Table) -> IsolationForestDetector:
     return IsolationForestDetector().fit(matrix(table, columns), columns)
 
 
-def has_signal(row: dict[str, Any]) -> bool:
+def has_signal(row: Mapping[str, Any]) -> bool:
     """True when a window shows something concrete, not only an unusual mix of numbers."""
-    new_place = row["novel_networks"] > 0 and (
-        row["novel_user_agents"] > 0 or row["novel_countries"] > 0
+    return bool(signals(row))
+
+
+def signals(c: Mapping[str, Any]) -> Any:
+    """`has_signal` of one row (scalars) or of many at once (numpy columns, element-wise)."""
+    new_place = (c["novel_networks"] > 0) & (
+        (c["novel_user_agents"] > 0) | (c["novel_countries"] > 0)
     )
-    return bool(
-        row["novel_sensitive_apis"] > 0
-        or row["novel_apis"] >= 3
-        or new_place
-        or row["n_hostile_agent"] > 0
-        or row["n_logging_tamper"] > 0
-        or (row["denied_rate_delta"] >= 0.5 and row["n_events"] >= 10)
+    return (
+        (c["novel_sensitive_apis"] > 0)
+        | (c["novel_apis"] >= 3)
+        | new_place
+        | (c["n_hostile_agent"] > 0)
+        | (c["n_logging_tamper"] > 0)
+        | ((c["denied_rate_delta"] >= 0.5) & (c["n_events"] >= 10))
     )
 
 
-def strong_signal(row: dict[str, Any]) -> bool:
+def strong_signal(row: Mapping[str, Any]) -> bool:
     """A sensitive API that neither the principal nor anyone in its peer group ever called.
 
     That is GuardDuty's "API unusual for this identity" at its sharpest: on the demo organisation
@@ -79,18 +85,26 @@ def strong_signal(row: dict[str, Any]) -> bool:
     buckets, functions), so it gets no such benefit of the doubt unless *where* it acts from is
     new to its peers too.
     """
-    if row["novel_peer_sensitive_apis"] <= 0:
-        return False
-    return not row["ctx_cold_start"] or new_context(row)
+    return bool(strong_signals(row))
 
 
-def new_context(row: dict[str, Any]) -> bool:
+def strong_signals(c: Mapping[str, Any]) -> Any:
+    """`strong_signal` of one row or of many at once (numpy columns, element-wise)."""
+    return (c["novel_peer_sensitive_apis"] > 0) & ((c["ctx_cold_start"] == 0) | new_contexts(c))
+
+
+def new_context(row: Mapping[str, Any]) -> bool:
     """The window comes from somewhere new: a new network, country or agent family, or a tool."""
-    return bool(
-        row["novel_networks"] > 0
-        or row["novel_countries"] > 0
-        or row["novel_user_agents"] > 0
-        or row["n_hostile_agent"] > 0
+    return bool(new_contexts(row))
+
+
+def new_contexts(c: Mapping[str, Any]) -> Any:
+    """`new_context` of one row or of many at once (numpy columns, element-wise)."""
+    return (
+        (c["novel_networks"] > 0)
+        | (c["novel_countries"] > 0)
+        | (c["novel_user_agents"] > 0)
+        | (c["n_hostile_agent"] > 0)
     )
 
 
@@ -139,20 +153,23 @@ def flag(model: IsolationForestDetector, table: pa.Table, lake_start: datetime) 
         return []
     x = matrix(table, model.feature_names_)
     scores = model.score(x)
-    starts = table.column("window_start").to_pylist()
-    learned = np.array([start >= lake_start + PEER_LEARNING for start in starts])
+    since = pa.scalar(lake_start + PEER_LEARNING, type=table.schema.field("window_start").type)
+    learned = pc.greater_equal(table.column("window_start"), since).to_numpy(zero_copy_only=False)
     candidates = np.flatnonzero((scores >= model.strong_threshold_) & learned)
-    rows = table.take(pa.array(candidates, type=pa.int64())).to_pylist()
-    deviations = model.deviations(x[candidates]) if len(candidates) else x[:0]
-    flagged: list[Window] = []
-    for position, (index, row) in enumerate(zip(candidates, rows, strict=True)):
-        if not has_signal(row):
-            continue
-        if scores[index] < model.threshold_ and not strong_signal(row):
-            continue
-        named = dict(zip(model.feature_names_, map(float, deviations[position]), strict=True))
-        flagged.append(Window(row, float(scores[index]), named))
-    return flagged
+    columns = {  # the candidates' numeric columns, for the gates
+        f.name: table.column(f.name).to_numpy(zero_copy_only=False)[candidates]
+        for f in table.schema
+        if pa.types.is_floating(f.type)
+    }
+    above = scores[candidates] >= model.threshold_
+    chosen = candidates[signals(columns) & (above | strong_signals(columns))]
+    rows = table.take(pa.array(chosen, type=pa.int64())).to_pylist()
+    deviations = model.deviations(x[chosen]) if len(chosen) else x[:0]
+    names = model.feature_names_
+    return [
+        Window(row, float(scores[index]), dict(zip(names, map(float, d), strict=True)))
+        for index, row, d in zip(chosen, rows, deviations, strict=True)
+    ]
 
 
 def episodes(windows: list[Window]) -> Iterator[Episode]:
