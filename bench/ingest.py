@@ -7,9 +7,11 @@ prints events/s and peak memory (RSS of the whole process tree) for:
   (a) DuckDB alone: `read_json` over the files, unnest `Records`, `COPY` to Parquet;
   (b) the decompress-and-parse floor: gzip + orjson over every object, no writing;
   trailguard: `trailguard ingest` into a fresh lake;
-and the ratios trailguard/(a) (target >= 3) and trailguard/(b) (target >= 0.5). With `--s3` the
-same tree is served by a local S3 server (moto, over HTTP) and ingest is timed against a boto3
-GET + gzip + orjson floor with the same concurrency.
+and the ratios trailguard/(a) (target >= 3) and trailguard/(b) (target >= 0.5), each with the CPU
+seconds (user + sys, every process) it spent, since other work on the machine skews wall time.
+With `--s3` the same tree is served by a local S3 server (moto, over HTTP) and ingest is timed
+against a boto3 GET + gzip + orjson floor with the same concurrency. trailguard runs as
+`python -m pipeline.cli` with this interpreter, so it measures the checked-out code.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import gzip
 import logging
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -31,6 +34,8 @@ import orjson
 
 from pipeline.synth.generate import generate_organisation
 
+# The checked-out code (this interpreter's `pipeline`), not what the `trailguard` script imports.
+TRAILGUARD = [sys.executable, "-m", "pipeline.cli"]
 # Events a day of the benchmark organisation produces, to size its tree.
 EVENTS_PER_DAY_GUESS = 27_000  # 6 accounts, 120 principals
 
@@ -60,7 +65,7 @@ def run_size(scratch: Path, events: int, *, with_s3: bool) -> None:
     floor = timed(lambda: parse_floor(files))
     duck = timed_process([sys.executable, "-c", DUCKDB_BASELINE, str(tree), str(scratch / "d")])
     lake = scratch / f"lake-{events}"
-    ours = timed_process(["trailguard", "ingest", "--source", str(tree), "--lake", str(lake)])
+    ours = timed_process([*TRAILGUARD, "ingest", "--source", str(tree), "--lake", str(lake)])
     report("(b) gzip+orjson floor", summary.events, floor)
     report("(a) DuckDB read_json->Parquet", summary.events, duck)
     report("trailguard ingest (local)", summary.events, ours)
@@ -92,24 +97,33 @@ def parse_floor(files: list[Path]) -> int:
     return count
 
 
-def timed(work: Callable[[], object]) -> tuple[float, int]:
-    """(seconds, peak RSS bytes of this process) of `work`."""
+Timing = tuple[float, int, float]  # (wall seconds, peak RSS bytes, CPU seconds user+sys)
+
+
+def timed(work: Callable[[], object]) -> Timing:
+    """Wall seconds, peak RSS and CPU seconds of `work`, run in this process."""
     sampler = RssSampler(os.getpid())
-    start = time.perf_counter()
+    cpu, start = _cpu(resource.RUSAGE_SELF), time.perf_counter()
     with sampler:
         work()
-    return time.perf_counter() - start, sampler.peak
+    return time.perf_counter() - start, sampler.peak, _cpu(resource.RUSAGE_SELF) - cpu
 
 
-def timed_process(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """(seconds, peak RSS of the process tree) of a command, which must succeed."""
-    start = time.perf_counter()
+def timed_process(command: list[str], env: dict[str, str] | None = None) -> Timing:
+    """Wall seconds, peak RSS and CPU seconds of a command's process tree; it must succeed."""
+    # RUSAGE_CHILDREN counts every waited-for descendant: ingest's worker processes included.
+    cpu, start = _cpu(resource.RUSAGE_CHILDREN), time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env)
     sampler = RssSampler(process.pid)
     with sampler:
         if process.wait() != 0:
             raise SystemExit(f"failed: {' '.join(command)}")
-    return time.perf_counter() - start, sampler.peak
+    return time.perf_counter() - start, sampler.peak, _cpu(resource.RUSAGE_CHILDREN) - cpu
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 class RssSampler:
@@ -155,10 +169,13 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def report(name: str, events: int, result: tuple[float, int]) -> None:
-    """One line of the table."""
-    seconds, peak = result
-    print(f"   {name:<32} {events / seconds:>10,.0f} events/s  {peak / 2**20:>7,.0f} MiB peak")
+def report(name: str, events: int, result: Timing) -> None:
+    """One line of the table: throughput, peak memory, and CPU per event (all processes)."""
+    seconds, peak, cpu = result
+    print(
+        f"   {name:<32} {events / seconds:>10,.0f} events/s  {peak / 2**20:>7,.0f} MiB peak"
+        f"  {cpu:>7.1f} s CPU  {cpu / events * 1e6:>5.1f} us CPU/event"
+    )
 
 
 def run_s3(scratch: Path, tree: Path, files: list[Path], events: int) -> None:
@@ -188,7 +205,7 @@ def run_s3(scratch: Path, tree: Path, files: list[Path], events: int) -> None:
     lake = scratch / "lake-s3"
     ours = timed_process(
         [
-            "trailguard",
+            *TRAILGUARD,
             "ingest",
             "--source",
             "s3://bench",
