@@ -6,6 +6,7 @@ Reading is I/O (threads, since S3 GET latency dominates); the rest is pure.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ import pyarrow as pa
 
 from pipeline import faults
 from pipeline.decode import WHOLE_OBJECT, Decoded, Rejected, decode_object
-from pipeline.lake import partition_accounts
+from pipeline.lake import EncodedEvents, encode_events, partition_accounts
 from pipeline.normalize_bulk import BulkRows, RecordFailure
 from pipeline.sources.layout import ObjectRef, parse_key
 from pipeline.state import ObjectState, QuarantineEntry
@@ -45,13 +46,23 @@ class Source(Protocol):
 
 @dataclass
 class BatchResult:
-    """Rows (lake schema + `_account`), quarantine entries, object states and failed reads."""
+    """Rows (lake schema + `_account`), quarantine entries, object states and failed reads.
+
+    Once `encode`d, the rows are in `encoded` (ready for `lake.write_encoded`), not `table`.
+    """
 
     table: pa.Table
     quarantined: list[QuarantineEntry] = field(default_factory=list)
     objects: list[ObjectState] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (uri, error)
     records: int = 0
+    encoded: EncodedEvents | None = None
+
+    def encode(self) -> BatchResult:
+        """This result with its rows encoded for the lake, where they were read (`encode_events`:
+        partitions, fingerprints, Parquet): much less to send, and less for the writer to do."""
+        events = encode_events(self.table)
+        return dataclasses.replace(self, table=self.table.schema.empty_table(), encoded=events)
 
 
 def read_batch(source: Source, refs: list[ObjectRef], ingested_at: datetime) -> BatchResult:

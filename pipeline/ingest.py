@@ -17,7 +17,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -127,8 +128,8 @@ class LakeWriter:
     def __init__(self, lake: Path, summary: IngestSummary) -> None:
         self.lake, self.summary = lake, summary
         self.seen = lake_files.IdCache()
-        self.tables: list[pa.Table] = []
-        self.buffered = 0  # bytes in `tables` (Table.nbytes walks every buffer: count once)
+        self.events: list[lake_files.EncodedEvents] = []
+        self.buffered = 0  # Arrow bytes of the rows in `events`
         self.pending_objects: list[ObjectState] = []
         self.pending_quarantine: list[QuarantineEntry] = []
         self.touched: set[Path] = set()
@@ -138,23 +139,26 @@ class LakeWriter:
         self.summary.records += result.records
         for uri, error in result.failed:
             log.error("could not read %s (it will be retried next run): %s", uri, error)
-        if result.table.num_rows:
-            self.tables.append(result.table)
-            self.buffered += result.table.nbytes
+        events = result.encoded
+        if events is None and result.table.num_rows:  # read here, not in a worker
+            events = result.encode().encoded
+        if events is not None and events.ids.num_rows:
+            self.events.append(events)
+            self.buffered += events.nbytes
         self.pending_objects.extend(result.objects)
         self.pending_quarantine.extend(result.quarantined)
         if self.buffered >= FLUSH_BYTES:
             self.flush()
 
     def flush(self) -> None:
-        if self.tables:
-            table = pa.concat_tables(self.tables)
-            stats = lake_files.write_events(self.lake, table, self.seen)
+        window = lake_files.IdWindow()  # a repeat across the flush's batches is caught
+        for events in self.events:
+            stats = lake_files.write_encoded(self.lake, events, self.seen, window)
             self.summary.written += stats.written
             self.summary.duplicates += stats.duplicates
             self.pending_quarantine.extend(collision_entries(stats.collisions))
             self.touched.update(stats.partitions)
-            self.tables, self.buffered = [], 0
+        self.events, self.buffered = [], 0
         faults.crash_point("state_update")
         with open_db(self.lake) as con:
             record_objects(con, self.pending_objects, self.pending_quarantine)
@@ -202,8 +206,13 @@ def _read_all(
         for batch in batches:
             yield _read_in_worker(source, endpoint_url, batch, started)
         return
-    context = get_context("spawn")  # no fork: callers (Prefect, boto3) run threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    environment = dict(os.environ)
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=_worker_context(),
+        initializer=_adopt_environment,
+        initargs=(environment,),
+    ) as pool:
         pending: list[Future[BatchResult]] = []
         for batch in batches:
             pending.append(pool.submit(_read_in_worker, source, endpoint_url, batch, started))
@@ -211,6 +220,26 @@ def _read_all(
                 yield pending.pop(0).result()
         for future in pending:
             yield future.result()
+
+
+def _worker_context() -> BaseContext:
+    """Where worker processes come from: forked from a server process that imported this module
+    once, so each starts in milliseconds rather than the half second a spawned one spends on
+    imports. Never a fork of the caller itself: callers (Prefect, boto3) run threads."""
+    if "forkserver" not in get_all_start_methods():
+        return get_context("spawn")
+    context = get_context("forkserver")
+    # A worker still runs the caller's main module again, as a spawned one would (a script's is
+    # preloaded too; `python -m pipeline.cli` adds little once this module is loaded).
+    context.set_forkserver_preload(["__main__", __name__])
+    return context
+
+
+def _adopt_environment(environment: dict[str, str]) -> None:
+    """Give a worker the caller's environment as it is now (AWS settings, crash points): the
+    fork server keeps the one it started with, possibly in an earlier run of this process."""
+    os.environ.clear()
+    os.environ.update(environment)
 
 
 def _batches(refs: list[ObjectRef]) -> Iterator[list[ObjectRef]]:
@@ -229,7 +258,7 @@ def _batches(refs: list[ObjectRef]) -> Iterator[list[ObjectRef]]:
 def _read_in_worker(
     source: str, endpoint_url: str | None, refs: list[ObjectRef], started: datetime
 ) -> BatchResult:
-    return read_batch(_worker_source(source, endpoint_url), refs, started)
+    return read_batch(_worker_source(source, endpoint_url), refs, started).encode()
 
 
 @cache
