@@ -8,7 +8,8 @@ prints events/s and peak memory (RSS of the whole process tree) for:
   (b) the decompress-and-parse floor: gzip + orjson over every object, no writing;
   trailguard: `trailguard ingest` into a fresh lake;
 and the ratios trailguard/(a) (target >= 3) and trailguard/(b) (target >= 0.5), each with the CPU
-seconds (user + sys, every process) it spent, since other work on the machine skews wall time.
+seconds (user + sys, every process of its tree) it spent: other work on the machine skews wall
+time, much less CPU time.
 With `--s3` the same tree is served by a local S3 server (moto, over HTTP) and ingest is timed
 against a boto3 GET + gzip + orjson floor with the same concurrency. trailguard runs as
 `python -m pipeline.cli` with this interpreter, so it measures the checked-out code.
@@ -102,39 +103,49 @@ Timing = tuple[float, int, float]  # (wall seconds, peak RSS bytes, CPU seconds 
 
 def timed(work: Callable[[], object]) -> Timing:
     """Wall seconds, peak RSS and CPU seconds of `work`, run in this process."""
-    sampler = RssSampler(os.getpid())
-    cpu, start = _cpu(resource.RUSAGE_SELF), time.perf_counter()
+    sampler = TreeSampler(os.getpid())
+    cpu, start = _cpu(), time.perf_counter()
     with sampler:
         work()
-    return time.perf_counter() - start, sampler.peak, _cpu(resource.RUSAGE_SELF) - cpu
+    return time.perf_counter() - start, sampler.peak_rss, _cpu() - cpu
 
 
 def timed_process(command: list[str], env: dict[str, str] | None = None) -> Timing:
     """Wall seconds, peak RSS and CPU seconds of a command's process tree; it must succeed."""
-    # RUSAGE_CHILDREN counts every waited-for descendant: ingest's worker processes included.
-    cpu, start = _cpu(resource.RUSAGE_CHILDREN), time.perf_counter()
+    start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env)
-    sampler = RssSampler(process.pid)
+    sampler = TreeSampler(process.pid)
     with sampler:
         if process.wait() != 0:
             raise SystemExit(f"failed: {' '.join(command)}")
-    return time.perf_counter() - start, sampler.peak, _cpu(resource.RUSAGE_CHILDREN) - cpu
+    return time.perf_counter() - start, sampler.peak_rss, sampler.cpu
 
 
-def _cpu(who: int) -> float:
-    usage = resource.getrusage(who)
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
-class RssSampler:
-    """Peak resident memory of a process and its descendants, sampled every 50 ms."""
+class TreeSampler:
+    """Peak resident memory and CPU seconds (user + sys) of a process and its descendants.
+
+    Sampled every 20 ms from /proc (Linux), since the descendants need not be children the
+    process waits for (a fork server's workers are not): CPU is the sum, over every process
+    seen, of its last sample, so each process's last 20 ms at most go uncounted.
+    """
 
     def __init__(self, pid: int) -> None:
-        self.pid, self.peak = pid, 0
+        self.pid, self.peak_rss = pid, 0
+        self._ticks: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> RssSampler:
+    @property
+    def cpu(self) -> float:
+        """CPU seconds of every process seen."""
+        return sum(self._ticks.values()) / os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> TreeSampler:
         self._thread.start()
         return self
 
@@ -144,29 +155,22 @@ class RssSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
-            self._stop.wait(0.05)
+            self._sample()
+            self._stop.wait(0.02)
 
-
-def tree_rss(pid: int) -> int:
-    """Resident bytes of `pid` and all its descendants (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(stat[1]), []).append(int(entry.name))
-            rss[int(entry.name)] = int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, IndexError, ValueError):
-            continue
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        total += rss.get(current, 0)
-        todo.extend(children.get(current, []))
-    return total
+    def _sample(self) -> None:
+        rss, todo = 0, [self.pid]
+        while todo:
+            pid = todo.pop()
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    todo.extend(int(c) for c in (task / "children").read_text().split())
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+            self._ticks[pid] = int(stat[11]) + int(stat[12])  # utime + stime
+            rss += int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
+        self.peak_rss = max(self.peak_rss, rss)
 
 
 def report(name: str, events: int, result: Timing) -> None:
