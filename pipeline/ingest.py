@@ -1,9 +1,9 @@
 """Ingest: CloudTrail objects from S3 or a folder -> the Parquet lake. Incremental, idempotent.
 
 A run lists the source, skips object versions already in the state table, reads the rest in
-batches across worker processes (each fetching concurrently), and after each batch of rows is in
-the lake commits those objects to the state table. A crash between the two is harmless: the
-objects are read again next run and their events are dropped as duplicates.
+batches across worker processes (each fetching concurrently) while the listing goes on, and after
+each batch of rows is in the lake commits those objects to the state table. A crash between the
+two is harmless: the objects are read again next run and their events are dropped as duplicates.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
+from itertools import chain, islice
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
@@ -47,11 +49,12 @@ from pipeline.state import (
 log = logging.getLogger(__name__)
 
 BATCH_BYTES = 8 << 20  # compressed bytes of objects per worker task
-BATCH_OBJECTS = 256
+BATCH_OBJECTS = 1024
 # Rows buffered before they are written to the lake. By bytes, not rows: a CloudTrail row is
 # 1-5 KB in Arrow, so the buffer, not the number of events, bounds ingest's memory.
 FLUSH_BYTES = 96 << 20
 Progress = Callable[[int, int, int], None]  # (objects done, objects to read, rows read)
+STATE_CHUNK = 16384  # listed objects looked up in the state table at once
 
 
 class StrictModeError(RuntimeError):
@@ -101,15 +104,13 @@ def ingest(
     src = open_source(source, endpoint_url)
     with open_db(lake) as con:
         ensure_tables(con)
-        done = ingested_versions(con, src.name)
-    listed = list(faults.passing("list", src.list_objects()))
-    todo = [ref for ref in listed if done.get(ref.key) != ref.version]
-    summary = IngestSummary(skipped_objects=len(listed) - len(todo))
+    summary = IngestSummary()
+    todo = NewObjects(lake, src, summary)
     writer = LakeWriter(lake, summary)
     for result in _read_all(source, endpoint_url, todo, started, workers):
         writer.add(result)
-        if progress:
-            progress(summary.objects + len(writer.pending_objects), len(todo), summary.records)
+        if progress:  # the listing goes on meanwhile: "to read" is what it has found so far
+            progress(summary.objects + len(writer.pending_objects), todo.found, summary.records)
     writer.flush()
     lake_files.compact(lake, writer.touched)
     summary.seconds = time.monotonic() - clock
@@ -119,6 +120,31 @@ def ingest(
     if strict and (summary.quarantined or summary.quarantined_objects or summary.failed):
         raise StrictModeError(_strict_message(summary))
     return summary
+
+
+class NewObjects:
+    """The source's objects not yet in the state table, in key order, as the listing finds them.
+
+    Listed and looked up in the state a chunk at a time: neither the listing nor the state of
+    a source is ever held whole, so memory does not grow with the objects a run reads (and
+    reading starts while the listing goes on).
+    """
+
+    def __init__(self, lake: Path, source: Source, summary: IngestSummary) -> None:
+        self.lake, self.source, self.summary = lake, source, summary
+        self.found = 0  # objects to read, so far
+
+    def __iter__(self) -> Iterator[ObjectRef]:
+        listing = faults.passing("list", self.source.list_objects())
+        while chunk := list(islice(listing, STATE_CHUNK)):
+            with open_db(self.lake) as con:
+                done = ingested_versions(con, self.source.name, [ref.key for ref in chunk])
+            for ref in chunk:
+                if done.get(ref.key) == ref.version:
+                    self.summary.skipped_objects += 1
+                else:
+                    self.found += 1
+                    yield ref
 
 
 class LakeWriter:
@@ -195,15 +221,22 @@ def collision_entries(collisions: list[pa.Table]) -> list[QuarantineEntry]:
 def _read_all(
     source: str,
     endpoint_url: str | None,
-    refs: list[ObjectRef],
+    refs: Iterable[ObjectRef],
     started: datetime,
     workers: int | None,
 ) -> Iterator[BatchResult]:
-    """Batch results in listing order; worker processes when there is enough work for them."""
-    batches = list(_batches(refs))
+    """Batch results in listing order; worker processes when there is enough work for them.
+
+    The listing runs a few batches ahead of the reading (`2 * workers` with workers).
+    """
+    batches = _batches(refs)
+    ahead = deque(islice(batches, 2))
     workers = workers or os.cpu_count() or 1
-    if workers <= 1 or len(batches) <= 1:
+    if workers <= 1 or len(ahead) <= 1:
         for batch in batches:
+            ahead.append(batch)
+            yield _read_in_worker(source, endpoint_url, ahead.popleft(), started)
+        for batch in ahead:
             yield _read_in_worker(source, endpoint_url, batch, started)
         return
     environment = dict(os.environ)
@@ -213,13 +246,13 @@ def _read_all(
         initializer=_adopt_environment,
         initargs=(environment,),
     ) as pool:
-        pending: list[Future[BatchResult]] = []
-        for batch in batches:
+        pending: deque[Future[BatchResult]] = deque()
+        for batch in chain(ahead, batches):
             pending.append(pool.submit(_read_in_worker, source, endpoint_url, batch, started))
             if len(pending) >= 2 * workers:  # bounded: memory does not grow with the run
-                yield pending.pop(0).result()
-        for future in pending:
-            yield future.result()
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _worker_context() -> BaseContext:
@@ -242,7 +275,7 @@ def _adopt_environment(environment: dict[str, str]) -> None:
     os.environ.update(environment)
 
 
-def _batches(refs: list[ObjectRef]) -> Iterator[list[ObjectRef]]:
+def _batches(refs: Iterable[ObjectRef]) -> Iterator[list[ObjectRef]]:
     batch: list[ObjectRef] = []
     size = 0
     for ref in refs:
