@@ -304,7 +304,8 @@ def touched_partitions(lake: Path) -> list[Path]:
 def _parquet(table: pa.Table) -> bytes:
     """Rows of the lake schema as the bytes of one zstd Parquet file."""
     sink = pa.BufferOutputStream()
-    pq.write_table(table.cast(SCHEMA), sink, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+    table = table if table.schema == SCHEMA else table.cast(SCHEMA)
+    pq.write_table(table, sink, compression="zstd", row_group_size=ROW_GROUP_ROWS)
     return bytes(sink.getvalue())
 
 
