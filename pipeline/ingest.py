@@ -50,9 +50,10 @@ log = logging.getLogger(__name__)
 
 BATCH_BYTES = 8 << 20  # compressed bytes of objects per worker task
 BATCH_OBJECTS = 1024
-# Rows buffered before they are written to the lake. By bytes, not rows: a CloudTrail row is
-# 1-5 KB in Arrow, so the buffer, not the number of events, bounds ingest's memory.
-FLUSH_BYTES = 96 << 20
+# Rows written between two commits of the state table, in Arrow bytes (a CloudTrail row is
+# 1-5 KB). Within them a repeated eventID is caught whatever its partition (`IdWindow`); their
+# ids are what the writer holds (~100 bytes a row), so this, not the run, bounds its memory.
+FLUSH_BYTES = 256 << 20
 Progress = Callable[[int, int, int], None]  # (objects done, objects to read, rows read)
 STATE_CHUNK = 16384  # listed objects looked up in the state table at once
 
@@ -148,14 +149,15 @@ class NewObjects:
 
 
 class LakeWriter:
-    """Buffers batch results; writes rows, then commits their objects' state (in that order,
-    so a crash between the two only makes the next run read those objects again)."""
+    """Writes batch results' rows as they come; commits their objects' state now and then
+    (rows first, state after, so a crash between the two only makes the next run read those
+    objects again)."""
 
     def __init__(self, lake: Path, summary: IngestSummary) -> None:
         self.lake, self.summary = lake, summary
         self.seen = lake_files.IdCache()
-        self.events: list[lake_files.EncodedEvents] = []
-        self.buffered = 0  # Arrow bytes of the rows in `events`
+        self.window = lake_files.IdWindow()  # ids met since the last commit
+        self.written = 0  # Arrow bytes of the rows written since the last commit
         self.pending_objects: list[ObjectState] = []
         self.pending_quarantine: list[QuarantineEntry] = []
         self.touched: set[Path] = set()
@@ -169,22 +171,22 @@ class LakeWriter:
         if events is None and result.table.num_rows:  # read here, not in a worker
             events = result.encode().encoded
         if events is not None and events.ids.num_rows:
-            self.events.append(events)
-            self.buffered += events.nbytes
+            self._write(events)
         self.pending_objects.extend(result.objects)
         self.pending_quarantine.extend(result.quarantined)
-        if self.buffered >= FLUSH_BYTES:
+        if self.written >= FLUSH_BYTES:
             self.flush()
 
+    def _write(self, events: lake_files.EncodedEvents) -> None:
+        stats = lake_files.write_encoded(self.lake, events, self.seen, self.window)
+        self.summary.written += stats.written
+        self.summary.duplicates += stats.duplicates
+        self.pending_quarantine.extend(collision_entries(stats.collisions))
+        self.touched.update(stats.partitions)
+        self.written += events.nbytes
+
     def flush(self) -> None:
-        window = lake_files.IdWindow()  # a repeat across the flush's batches is caught
-        for events in self.events:
-            stats = lake_files.write_encoded(self.lake, events, self.seen, window)
-            self.summary.written += stats.written
-            self.summary.duplicates += stats.duplicates
-            self.pending_quarantine.extend(collision_entries(stats.collisions))
-            self.touched.update(stats.partitions)
-        self.events, self.buffered = [], 0
+        """Commit the state of the objects whose rows are written."""
         faults.crash_point("state_update")
         with open_db(self.lake) as con:
             record_objects(con, self.pending_objects, self.pending_quarantine)
@@ -193,6 +195,7 @@ class LakeWriter:
         self.summary.quarantined_objects += sum(q.record_index < 0 for q in quarantined)
         self.summary.objects += len(self.pending_objects)
         self.pending_objects, self.pending_quarantine = [], []
+        self.window, self.written = lake_files.IdWindow(), 0
 
 
 def collision_entries(collisions: list[pa.Table]) -> list[QuarantineEntry]:

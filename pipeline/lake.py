@@ -245,9 +245,12 @@ class IdWindow:
         if not self.tables:
             return ids
         known = pa.concat_tables(self.tables)
-        taken = pc.is_in(ids["event_id"], known["event_id"])
-        if not pc.any(taken).as_py():
+        # Hash the batch and probe the window (not the other way round: the window is larger).
+        met = pc.is_in(known["event_id"], ids["event_id"])
+        if not pc.any(met).as_py():
             return ids
+        known = known.filter(met)
+        taken = pc.is_in(ids["event_id"], known["event_id"])
         _split_repeats(ids.filter(taken), known, stats)
         return ids.filter(pc.invert(taken))
 
