@@ -42,13 +42,10 @@ from pipeline.normalize import (
 from pipeline.schema import SCHEMA, UTC_TS
 
 CHUNK_RECORDS = 512  # records converted at once: few enough to still be in the CPU's cache
-# eventTime as CloudTrail writes it: UTC (`Z`), every part in range. Arrow's cast reads such text
-# exactly as `parse_time` does; a day past its month's end (Feb 30) fails the cast, and then the
-# chunk's times are checked one by one.
-_CLOUDTRAIL_TIME = (
-    r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?Z$"
-)
+# eventTime as CloudTrail writes it (UTC, `Z`). Arrow's cast reads such text exactly as
+# `parse_time` does, and refuses what it refuses (a 13th month, Feb 30, second 60, year 0): a
+# chunk whose cast fails has its times checked one by one.
+_CLOUDTRAIL_TIME = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$"
 _ID_START = r"^[0-9A-Za-z]"  # an eventID `str.strip` cannot empty (real ones are UUIDs)
 _TEXT: frozenset[type] = frozenset([str, type(None)])
 _BOOL: frozenset[type] = frozenset([bool, type(None)])
@@ -65,9 +62,12 @@ _FLAT = pa.struct(
 # ("sessionCredentialFromConsole": "true").
 _NESTED = (*JSON_FIELDS, "userIdentity", "sessionCredentialFromConsole")
 _COLUMN = {**SCALAR_FIELDS, **BOOL_FIELDS, **JSON_FIELDS, "eventID": "event_id"}
-_COLUMN.update(eventTime="event_time")
+_COLUMN.update(eventTime="event_time", userIdentity="user_identity")
 _WITH_POSITION = SCHEMA.append(pa.field("_position", pa.int64()))
-_IDENTITY_SCHEMA = pa.schema([SCHEMA.field(name) for name in IDENTITY_COLUMNS])
+# The identity columns but the JSON text itself, which the row already has.
+_DERIVED_IDENTITY = pa.schema(
+    [SCHEMA.field(name) for name in IDENTITY_COLUMNS if name != "user_identity"]
+)
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,7 @@ class BulkRows:
         self.records: list[Any] = []  # added, not converted yet
         self.keys: list[str] = []
         self.converted = 0
-        self.parts: list[pa.Table] = []  # rows of plain records, with `_identity`, `_position`
-        self.identities: dict[bytes | None, int] = {}  # userIdentity JSON -> number
+        self.parts: list[pa.Table] = []  # rows of plain records, with `_position`
         self.slow = _Rows()  # rows `normalize_event` made, and their positions
         self.slow_positions: list[int] = []
         self.failures: list[RecordFailure] = []
@@ -105,7 +104,7 @@ class BulkRows:
         self._convert()
         if self.parts:
             part = pa.concat_tables(self.parts)
-            table = _finish(part, self._identity_columns(part["_identity"]), self.ingested_at)
+            table = _finish(part, self.ingested_at)
         else:
             table = _WITH_POSITION.empty_table()
         positions = table["_position"]
@@ -119,12 +118,6 @@ class BulkRows:
             table, positions = table.take(order), positions.take(order)
         return table, positions.combine_chunks()
 
-    def _identity_columns(self, numbers: pa.ChunkedArray) -> pa.Table:
-        """`IDENTITY_COLUMNS` of each row: built once per distinct userIdentity, then spread."""
-        texts = (text.decode() if text is not None else None for text in self.identities)
-        distinct = [identity_columns(text) for text in texts]
-        return pa.Table.from_pylist(distinct, schema=_IDENTITY_SCHEMA).take(numbers)
-
     def _convert(self) -> None:
         records, keys, start = self.records, self.keys, self.converted
         if not records:
@@ -132,9 +125,6 @@ class BulkRows:
         plain = [i for i, r in enumerate(records) if type(r) is dict and KNOWN_FIELDS.issuperset(r)]
         chunk = _Chunk([records[i] for i in plain] if len(plain) < len(records) else records)
         part = chunk.table()
-        identity = self.identities
-        ids = [identity.setdefault(text, len(identity)) for text in chunk.identities]
-        part = part.append_column("_identity", pa.array(ids, pa.int32()))
         fine = chunk.fine()
         if fine is not None:
             part = part.filter(fine)
@@ -166,7 +156,6 @@ class _Chunk:
 
     def __init__(self, records: list[dict[str, Any]]) -> None:
         self.records = records
-        self.identities: list[bytes | None] = []  # each row's userIdentity as JSON text
         self.flags: list[bool] | None = None  # rows found unfit one value at a time (rare)
         self.masks: list[pa.Array] = []  # rows found fit by vectorised checks
 
@@ -180,7 +169,8 @@ class _Chunk:
         nested = dict(zip(_NESTED, self.nested_values(), strict=True))
         for name in JSON_FIELDS:
             columns[name] = pa.array(self.json(nested[name]), pa.string())
-        self.identities = self.json(self.keep_types(nested["userIdentity"], _OBJECT))
+        identity = self.keep_types(nested["userIdentity"], _OBJECT)
+        columns["userIdentity"] = pa.array(self.json(identity), pa.string())
         columns["sessionCredentialFromConsole"] = self.booleans(
             nested["sessionCredentialFromConsole"]
         )
@@ -253,15 +243,19 @@ class _Chunk:
         return pa.array(values, pa.bool_())
 
     def json(self, values: list[Any]) -> list[bytes | None]:
-        """JSON text of each value (one orjson call each); a value orjson refuses is unfit."""
-        option = orjson.OPT_NON_STR_KEYS
+        """JSON text of each value (one orjson call each); a value orjson refuses is unfit.
+
+        As `to_json_text` writes it; without its OPT_NON_STR_KEYS, which changes nothing here
+        (parsed JSON has text keys only) and costs an option per call.
+        """
+        dumps = orjson.dumps
         try:
-            return [None if v is None else orjson.dumps(v, option=option) for v in values]
+            return [None if v is None else dumps(v) for v in values]
         except orjson.JSONEncodeError:
             texts: list[bytes | None] = []
             for i, value in enumerate(values):
                 try:
-                    texts.append(None if value is None else orjson.dumps(value, option=option))
+                    texts.append(None if value is None else dumps(value))
                 except orjson.JSONEncodeError:
                     texts.append(None)
                     self.unfit(i)
@@ -282,7 +276,7 @@ class _Chunk:
             return pa.array(values, pa.string()).cast(UTC_TS)
 
 
-def _finish(part: pa.Table, identity: pa.Table, ingested_at: datetime) -> pa.Table:
+def _finish(part: pa.Table, ingested_at: datetime) -> pa.Table:
     """The lake schema's columns of converted plain records (and `_position`)."""
     n = part.num_rows
     columns = {name: part[name] for name in part.column_names}
@@ -291,10 +285,19 @@ def _finish(part: pa.Table, identity: pa.Table, ingested_at: datetime) -> pa.Tab
     columns["extra"] = pa.nulls(n, pa.string())
     columns["event_name_base"] = _per_distinct(part["event_name"], base_event_name, pa.string())
     columns["source_is_ip"] = _per_distinct(part["source_ip_address"], looks_like_ip, pa.bool_())
-    columns.update({name: identity[name] for name in IDENTITY_COLUMNS})
+    columns.update(_identity_columns(part["user_identity"]))
     return pa.table(
         [columns[name] for name in _WITH_POSITION.names], names=_WITH_POSITION.names
     ).cast(_WITH_POSITION)
+
+
+def _identity_columns(texts: pa.ChunkedArray) -> dict[str, pa.Array]:
+    """`IDENTITY_COLUMNS` from each row's userIdentity JSON: derived once per distinct text
+    (hashed by Arrow: one principal makes thousands of calls), then spread with `take`."""
+    encoded = texts.combine_chunks().dictionary_encode(null_encoding="encode")
+    distinct = [identity_columns(text) for text in encoded.dictionary.to_pylist()]
+    derived = pa.Table.from_pylist(distinct, schema=_DERIVED_IDENTITY).take(encoded.indices)
+    return {name: derived[name] for name in _DERIVED_IDENTITY.names}
 
 
 def _parses(text: str) -> bool:
