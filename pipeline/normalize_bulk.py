@@ -130,7 +130,8 @@ class BulkRows:
             part = part.filter(fine)
             plain = [i for i, ok in zip(plain, fine.to_pylist(), strict=True) if ok]
         part = part.append_column("source_key", pa.array([keys[i] for i in plain], pa.string()))
-        self.parts.append(part.append_column("_position", pa.array(plain, pa.int64()) + start))
+        positions = pa.array([start + i for i in plain], pa.int64())
+        self.parts.append(part.append_column("_position", positions))
         if len(plain) < len(records):
             done = set(plain)
             for i in (i for i in range(len(records)) if i not in done):
