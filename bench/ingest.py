@@ -7,9 +7,12 @@ prints events/s and peak memory (RSS of the whole process tree) for:
   (a) DuckDB alone: `read_json` over the files, unnest `Records`, `COPY` to Parquet;
   (b) the decompress-and-parse floor: gzip + orjson over every object, no writing;
   trailguard: `trailguard ingest` into a fresh lake;
-and the ratios trailguard/(a) (target >= 3) and trailguard/(b) (target >= 0.5). With `--s3` the
-same tree is served by a local S3 server (moto, over HTTP) and ingest is timed against a boto3
-GET + gzip + orjson floor with the same concurrency.
+and the ratios trailguard/(a) (target >= 3) and trailguard/(b) (target >= 0.5), each with the CPU
+seconds (user + sys, every process of its tree) it spent: other work on the machine skews wall
+time, much less CPU time.
+With `--s3` the same tree is served by a local S3 server (moto, over HTTP) and ingest is timed
+against a boto3 GET + gzip + orjson floor with the same concurrency. trailguard runs as
+`python -m pipeline.cli` with this interpreter, so it measures the checked-out code.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import argparse
 import gzip
 import logging
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -31,6 +35,8 @@ import orjson
 
 from pipeline.synth.generate import generate_organisation
 
+# The checked-out code (this interpreter's `pipeline`), not what the `trailguard` script imports.
+TRAILGUARD = [sys.executable, "-m", "pipeline.cli"]
 # Events a day of the benchmark organisation produces, to size its tree.
 EVENTS_PER_DAY_GUESS = 27_000  # 6 accounts, 120 principals
 
@@ -60,7 +66,7 @@ def run_size(scratch: Path, events: int, *, with_s3: bool) -> None:
     floor = timed(lambda: parse_floor(files))
     duck = timed_process([sys.executable, "-c", DUCKDB_BASELINE, str(tree), str(scratch / "d")])
     lake = scratch / f"lake-{events}"
-    ours = timed_process(["trailguard", "ingest", "--source", str(tree), "--lake", str(lake)])
+    ours = timed_process([*TRAILGUARD, "ingest", "--source", str(tree), "--lake", str(lake)])
     report("(b) gzip+orjson floor", summary.events, floor)
     report("(a) DuckDB read_json->Parquet", summary.events, duck)
     report("trailguard ingest (local)", summary.events, ours)
@@ -92,35 +98,54 @@ def parse_floor(files: list[Path]) -> int:
     return count
 
 
-def timed(work: Callable[[], object]) -> tuple[float, int]:
-    """(seconds, peak RSS bytes of this process) of `work`."""
-    sampler = RssSampler(os.getpid())
-    start = time.perf_counter()
+Timing = tuple[float, int, float]  # (wall seconds, peak RSS bytes, CPU seconds user+sys)
+
+
+def timed(work: Callable[[], object]) -> Timing:
+    """Wall seconds, peak RSS and CPU seconds of `work`, run in this process."""
+    sampler = TreeSampler(os.getpid())
+    cpu, start = _cpu(), time.perf_counter()
     with sampler:
         work()
-    return time.perf_counter() - start, sampler.peak
+    return time.perf_counter() - start, sampler.peak_rss, _cpu() - cpu
 
 
-def timed_process(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """(seconds, peak RSS of the process tree) of a command, which must succeed."""
+def timed_process(command: list[str], env: dict[str, str] | None = None) -> Timing:
+    """Wall seconds, peak RSS and CPU seconds of a command's process tree; it must succeed."""
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env)
-    sampler = RssSampler(process.pid)
+    sampler = TreeSampler(process.pid)
     with sampler:
         if process.wait() != 0:
             raise SystemExit(f"failed: {' '.join(command)}")
-    return time.perf_counter() - start, sampler.peak
+    return time.perf_counter() - start, sampler.peak_rss, sampler.cpu
 
 
-class RssSampler:
-    """Peak resident memory of a process and its descendants, sampled every 50 ms."""
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class TreeSampler:
+    """Peak resident memory and CPU seconds (user + sys) of a process and its descendants.
+
+    Sampled every 20 ms from /proc (Linux), since the descendants need not be children the
+    process waits for (a fork server's workers are not): CPU is the sum, over every process
+    seen, of its last sample, so each process's last 20 ms at most go uncounted.
+    """
 
     def __init__(self, pid: int) -> None:
-        self.pid, self.peak = pid, 0
+        self.pid, self.peak_rss = pid, 0
+        self._ticks: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> RssSampler:
+    @property
+    def cpu(self) -> float:
+        """CPU seconds of every process seen."""
+        return sum(self._ticks.values()) / os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> TreeSampler:
         self._thread.start()
         return self
 
@@ -130,35 +155,31 @@ class RssSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
-            self._stop.wait(0.05)
+            self._sample()
+            self._stop.wait(0.02)
+
+    def _sample(self) -> None:
+        rss, todo = 0, [self.pid]
+        while todo:
+            pid = todo.pop()
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    todo.extend(int(c) for c in (task / "children").read_text().split())
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+            self._ticks[pid] = int(stat[11]) + int(stat[12])  # utime + stime
+            rss += int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
+        self.peak_rss = max(self.peak_rss, rss)
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of `pid` and all its descendants (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(stat[1]), []).append(int(entry.name))
-            rss[int(entry.name)] = int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, IndexError, ValueError):
-            continue
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        total += rss.get(current, 0)
-        todo.extend(children.get(current, []))
-    return total
-
-
-def report(name: str, events: int, result: tuple[float, int]) -> None:
-    """One line of the table."""
-    seconds, peak = result
-    print(f"   {name:<32} {events / seconds:>10,.0f} events/s  {peak / 2**20:>7,.0f} MiB peak")
+def report(name: str, events: int, result: Timing) -> None:
+    """One line of the table: throughput, peak memory, and CPU per event (all processes)."""
+    seconds, peak, cpu = result
+    print(
+        f"   {name:<32} {events / seconds:>10,.0f} events/s  {peak / 2**20:>7,.0f} MiB peak"
+        f"  {cpu:>7.1f} s CPU  {cpu / events * 1e6:>5.1f} us CPU/event"
+    )
 
 
 def run_s3(scratch: Path, tree: Path, files: list[Path], events: int) -> None:
@@ -188,7 +209,7 @@ def run_s3(scratch: Path, tree: Path, files: list[Path], events: int) -> None:
     lake = scratch / "lake-s3"
     ours = timed_process(
         [
-            "trailguard",
+            *TRAILGUARD,
             "ingest",
             "--source",
             "s3://bench",

@@ -6,22 +6,23 @@ Reading is I/O (threads, since S3 GET latency dominates); the rest is pure.
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import itemgetter
-from typing import Any, Protocol
+from itertools import repeat
+from typing import Protocol
 
-import orjson
 import pyarrow as pa
 
 from pipeline import faults
-from pipeline.decode import WHOLE_OBJECT, decode_object
-from pipeline.lake import partition_accounts
-from pipeline.normalize import IDENTITY_COLUMNS, RecordError, identity_columns, normalize_event
-from pipeline.schema import SCHEMA
+from pipeline.decode import WHOLE_OBJECT, Decoded, Rejected, decode_object
+from pipeline.lake import EncodedEvents, encode_events, partition_accounts
+from pipeline.normalize_bulk import BulkRows, RecordFailure
 from pipeline.sources.layout import ObjectRef, parse_key
 from pipeline.state import ObjectState, QuarantineEntry
 
@@ -45,13 +46,23 @@ class Source(Protocol):
 
 @dataclass
 class BatchResult:
-    """Rows (lake schema + `_account`), quarantine entries, object states and failed reads."""
+    """Rows (lake schema + `_account`), quarantine entries, object states and failed reads.
+
+    Once `encode`d, the rows are in `encoded` (ready for `lake.write_encoded`), not `table`.
+    """
 
     table: pa.Table
     quarantined: list[QuarantineEntry] = field(default_factory=list)
     objects: list[ObjectState] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (uri, error)
     records: int = 0
+    encoded: EncodedEvents | None = None
+
+    def encode(self) -> BatchResult:
+        """This result with its rows encoded for the lake, where they were read (`encode_events`:
+        partitions, fingerprints, Parquet): much less to send, and less for the writer to do."""
+        events = encode_events(self.table)
+        return dataclasses.replace(self, table=self.table.schema.empty_table(), encoded=events)
 
 
 def read_batch(source: Source, refs: list[ObjectRef], ingested_at: datetime) -> BatchResult:
@@ -76,94 +87,87 @@ def to_batch(
     source_name: str, fetched: list[tuple[ObjectRef, bytes | Exception]], ingested_at: datetime
 ) -> BatchResult:
     """Decode and normalize fetched objects into a `BatchResult` (pure)."""
-    rows = _Rows()
-    key_accounts: list[str | None] = []
-    versions: list[str] = []
     result = BatchResult(table=pa.table({}))
-    for ref, payload in fetched:
-        if isinstance(payload, Exception):
-            result.failed.append((ref.uri, f"{type(payload).__name__}: {payload}"))
-            continue
-        before = len(rows)
-        entries = _decode_into(ref, payload, ingested_at, rows)
-        key_accounts.extend([parse_key(ref.key).account] * (len(rows) - before))
-        versions.extend([ref.version] * (len(rows) - before))
-        records = len(rows) - before + sum(e.record_index != WHOLE_OBJECT for e in entries)
-        result.records += records
+    read = _Read(ingested_at)
+    with _no_cycle_collection():
+        for ref, payload in fetched:
+            if isinstance(payload, Exception):
+                result.failed.append((ref.uri, f"{type(payload).__name__}: {payload}"))
+            else:
+                read.add(ref, decode_object(payload))
+        result.table = read.table()
+    errors: dict[int, list[RecordFailure]] = {}
+    for failure in read.rows.failures:
+        errors.setdefault(read.owners[failure.position], []).append(failure)
+    for number, (ref, rejected, count) in enumerate(read.objects):
+        entries = [
+            QuarantineEntry(ref.uri, ref.version, r.record_index, r.reason, r.raw, ingested_at)
+            for r in rejected
+        ]
+        entries += [
+            QuarantineEntry(
+                ref.uri, ref.version, read.indexes[f.position], f.reason, f.raw, ingested_at
+            )
+            for f in errors.get(number, [])
+        ]
+        _log_quarantined(ref, entries)
+        records = count + sum(r.record_index != WHOLE_OBJECT for r in rejected)
+        result.records += records  # rows + records quarantined (objects quarantined are not)
         result.quarantined.extend(entries)
         state = ObjectState(
             source_name, ref.key, ref.version, ref.size, records, len(entries), ingested_at
         )
         result.objects.append(state)
-    table = rows.to_table()
-    accounts = partition_accounts(table, pa.array(key_accounts, pa.string()))
-    result.table = (
-        table.append_column("_account", accounts)
-        .append_column("_record_index", pa.array(rows.indexes, pa.int64()))
-        .append_column("_object_version", pa.array(versions, pa.string()))
-    )
     return result
 
 
-class _Rows:
-    """Normalized rows of a batch, kept column-friendly: the identity columns are built once per
-    distinct userIdentity and spread to the rows with one vectorised `take`."""
-
-    def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
-        self.indexes: list[int] = []  # each row's position in its object
-        self.identity_ids: list[int] = []
-        self.identities: dict[str | None, int] = {}
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def add(self, row: dict[str, Any], identity: str | None, index: int) -> None:
-        self.rows.append(row)
-        self.indexes.append(index)
-        self.identity_ids.append(self.identities.setdefault(identity, len(self.identities)))
-
-    def to_table(self) -> pa.Table:
-        """The rows as an Arrow table of the lake schema."""
-        distinct = [identity_columns(text) for text in self.identities]
-        take = pa.array(self.identity_ids, pa.int32())
-        columns = {}
-        for name, dtype in zip(SCHEMA.names, SCHEMA.types, strict=True):
-            if name in IDENTITY_COLUMNS:
-                values = pa.array([row[name] for row in distinct], type=dtype)
-                columns[name] = values.take(take)
-            else:
-                columns[name] = pa.array(list(map(itemgetter(name), self.rows)), type=dtype)
-        return pa.table(columns, schema=SCHEMA)
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Parsed JSON is millions of containers and no cycles: the cyclic collector would walk
+    them again and again for nothing (a fifth of the CPU of a batch)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
-def _decode_into(
-    ref: ObjectRef, payload: bytes, ingested_at: datetime, rows: _Rows
-) -> list[QuarantineEntry]:
-    """Append the object's rows to `rows`; return what it quarantines."""
-    decoded = decode_object(payload)
-    entries = [
-        QuarantineEntry(ref.uri, ref.version, r.record_index, r.reason, r.raw, ingested_at)
-        for r in decoded.rejected
-    ]
-    for index, record in decoded.records:
-        try:
-            row, identity = normalize_event(record, ref.uri, ingested_at)
-            rows.add(row, identity, index)
-        except (RecordError, TypeError, ValueError, RecursionError) as exc:
-            # RecordError is the expected case; the others are values no encoder can hold
-            # (nesting past orjson's limit, say): quarantined with their reason, never a crash.
-            reason = str(exc) if isinstance(exc, RecordError) else f"unencodable record: {exc}"
-            raw = _raw_record(record)
-            entries.append(QuarantineEntry(ref.uri, ref.version, index, reason, raw, ingested_at))
+class _Read:
+    """A batch's decoded objects: their rows, and where each record came from."""
+
+    def __init__(self, ingested_at: datetime) -> None:
+        self.rows = BulkRows(ingested_at)
+        self.objects: list[tuple[ObjectRef, list[Rejected], int]] = []  # (ref, rejected, records)
+        self.indexes: list[int] = []  # each record's position in its object
+        self.owners: list[int] = []  # each record's object, as a number in `objects`
+
+    def add(self, ref: ObjectRef, decoded: Decoded) -> None:
+        count = len(decoded.records)
+        self.owners.extend(repeat(len(self.objects), count))
+        self.objects.append((ref, decoded.rejected, count))
+        if count:
+            indexes, records = zip(*decoded.records, strict=True)
+            self.indexes.extend(indexes)
+            self.rows.add(list(records), ref.uri)
+
+    def table(self) -> pa.Table:
+        """The rows (lake schema + `_account`, `_record_index`, `_object_version`), in order."""
+        table, positions = self.rows.finish()
+        owner = pa.array(self.owners, pa.int32()).take(positions)
+        refs = [ref for ref, _, _ in self.objects]
+        key_accounts = pa.array([parse_key(ref.key).account for ref in refs], pa.string())
+        versions = pa.array([ref.version for ref in refs], pa.string())
+        accounts = partition_accounts(table, key_accounts.take(owner))
+        return (
+            table.append_column("_account", accounts)
+            .append_column("_record_index", pa.array(self.indexes, pa.int64()).take(positions))
+            .append_column("_object_version", versions.take(owner))
+        )
+
+
+def _log_quarantined(ref: ObjectRef, entries: list[QuarantineEntry]) -> None:
     for entry in entries:
         where = "object" if entry.record_index == WHOLE_OBJECT else f"record {entry.record_index}"
         log.warning("quarantined %s of %s: %s", where, ref.uri, entry.reason)
-    return entries
-
-
-def _raw_record(record: object) -> str:
-    try:
-        return orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS).decode()[: 1 << 20]
-    except (TypeError, RecursionError):
-        return repr(record)[: 1 << 20]

@@ -1,9 +1,9 @@
 """Ingest: CloudTrail objects from S3 or a folder -> the Parquet lake. Incremental, idempotent.
 
 A run lists the source, skips object versions already in the state table, reads the rest in
-batches across worker processes (each fetching concurrently), and after each batch of rows is in
-the lake commits those objects to the state table. A crash between the two is harmless: the
-objects are read again next run and their events are dropped as duplicates.
+batches across worker processes (each fetching concurrently) while the listing goes on, and after
+each batch of rows is in the lake commits those objects to the state table. A crash between the
+two is harmless: the objects are read again next run and their events are dropped as duplicates.
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from multiprocessing import get_context
+from itertools import chain, islice
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +49,13 @@ from pipeline.state import (
 log = logging.getLogger(__name__)
 
 BATCH_BYTES = 8 << 20  # compressed bytes of objects per worker task
-BATCH_OBJECTS = 256
-# Rows buffered before they are written to the lake. By bytes, not rows: a CloudTrail row is
-# 1-5 KB in Arrow, so the buffer, not the number of events, bounds ingest's memory.
-FLUSH_BYTES = 96 << 20
+BATCH_OBJECTS = 1024
+# Rows written between two commits of the state table, in Arrow bytes (a CloudTrail row is
+# 1-5 KB). Within them a repeated eventID is caught whatever its partition (`IdWindow`); their
+# ids are what the writer holds (~100 bytes a row), so this, not the run, bounds its memory.
+FLUSH_BYTES = 256 << 20
 Progress = Callable[[int, int, int], None]  # (objects done, objects to read, rows read)
+STATE_CHUNK = 16384  # listed objects looked up in the state table at once
 
 
 class StrictModeError(RuntimeError):
@@ -100,15 +105,13 @@ def ingest(
     src = open_source(source, endpoint_url)
     with open_db(lake) as con:
         ensure_tables(con)
-        done = ingested_versions(con, src.name)
-    listed = list(faults.passing("list", src.list_objects()))
-    todo = [ref for ref in listed if done.get(ref.key) != ref.version]
-    summary = IngestSummary(skipped_objects=len(listed) - len(todo))
+    summary = IngestSummary()
+    todo = NewObjects(lake, src, summary)
     writer = LakeWriter(lake, summary)
     for result in _read_all(source, endpoint_url, todo, started, workers):
         writer.add(result)
-        if progress:
-            progress(summary.objects + len(writer.pending_objects), len(todo), summary.records)
+        if progress:  # the listing goes on meanwhile: "to read" is what it has found so far
+            progress(summary.objects + len(writer.pending_objects), todo.found, summary.records)
     writer.flush()
     lake_files.compact(lake, writer.touched)
     summary.seconds = time.monotonic() - clock
@@ -120,15 +123,41 @@ def ingest(
     return summary
 
 
+class NewObjects:
+    """The source's objects not yet in the state table, in key order, as the listing finds them.
+
+    Listed and looked up in the state a chunk at a time: neither the listing nor the state of
+    a source is ever held whole, so memory does not grow with the objects a run reads (and
+    reading starts while the listing goes on).
+    """
+
+    def __init__(self, lake: Path, source: Source, summary: IngestSummary) -> None:
+        self.lake, self.source, self.summary = lake, source, summary
+        self.found = 0  # objects to read, so far
+
+    def __iter__(self) -> Iterator[ObjectRef]:
+        listing = faults.passing("list", self.source.list_objects())
+        while chunk := list(islice(listing, STATE_CHUNK)):
+            with open_db(self.lake) as con:
+                done = ingested_versions(con, self.source.name, [ref.key for ref in chunk])
+            for ref in chunk:
+                if done.get(ref.key) == ref.version:
+                    self.summary.skipped_objects += 1
+                else:
+                    self.found += 1
+                    yield ref
+
+
 class LakeWriter:
-    """Buffers batch results; writes rows, then commits their objects' state (in that order,
-    so a crash between the two only makes the next run read those objects again)."""
+    """Writes batch results' rows as they come; commits their objects' state now and then
+    (rows first, state after, so a crash between the two only makes the next run read those
+    objects again)."""
 
     def __init__(self, lake: Path, summary: IngestSummary) -> None:
         self.lake, self.summary = lake, summary
         self.seen = lake_files.IdCache()
-        self.tables: list[pa.Table] = []
-        self.buffered = 0  # bytes in `tables` (Table.nbytes walks every buffer: count once)
+        self.window = lake_files.IdWindow()  # ids met since the last commit
+        self.written = 0  # Arrow bytes of the rows written since the last commit
         self.pending_objects: list[ObjectState] = []
         self.pending_quarantine: list[QuarantineEntry] = []
         self.touched: set[Path] = set()
@@ -138,23 +167,26 @@ class LakeWriter:
         self.summary.records += result.records
         for uri, error in result.failed:
             log.error("could not read %s (it will be retried next run): %s", uri, error)
-        if result.table.num_rows:
-            self.tables.append(result.table)
-            self.buffered += result.table.nbytes
+        events = result.encoded
+        if events is None and result.table.num_rows:  # read here, not in a worker
+            events = result.encode().encoded
+        if events is not None and events.ids.num_rows:
+            self._write(events)
         self.pending_objects.extend(result.objects)
         self.pending_quarantine.extend(result.quarantined)
-        if self.buffered >= FLUSH_BYTES:
+        if self.written >= FLUSH_BYTES:
             self.flush()
 
+    def _write(self, events: lake_files.EncodedEvents) -> None:
+        stats = lake_files.write_encoded(self.lake, events, self.seen, self.window)
+        self.summary.written += stats.written
+        self.summary.duplicates += stats.duplicates
+        self.pending_quarantine.extend(collision_entries(stats.collisions))
+        self.touched.update(stats.partitions)
+        self.written += events.nbytes
+
     def flush(self) -> None:
-        if self.tables:
-            table = pa.concat_tables(self.tables)
-            stats = lake_files.write_events(self.lake, table, self.seen)
-            self.summary.written += stats.written
-            self.summary.duplicates += stats.duplicates
-            self.pending_quarantine.extend(collision_entries(stats.collisions))
-            self.touched.update(stats.partitions)
-            self.tables, self.buffered = [], 0
+        """Commit the state of the objects whose rows are written."""
         faults.crash_point("state_update")
         with open_db(self.lake) as con:
             record_objects(con, self.pending_objects, self.pending_quarantine)
@@ -163,6 +195,7 @@ class LakeWriter:
         self.summary.quarantined_objects += sum(q.record_index < 0 for q in quarantined)
         self.summary.objects += len(self.pending_objects)
         self.pending_objects, self.pending_quarantine = [], []
+        self.window, self.written = lake_files.IdWindow(), 0
 
 
 def collision_entries(collisions: list[pa.Table]) -> list[QuarantineEntry]:
@@ -191,29 +224,61 @@ def collision_entries(collisions: list[pa.Table]) -> list[QuarantineEntry]:
 def _read_all(
     source: str,
     endpoint_url: str | None,
-    refs: list[ObjectRef],
+    refs: Iterable[ObjectRef],
     started: datetime,
     workers: int | None,
 ) -> Iterator[BatchResult]:
-    """Batch results in listing order; worker processes when there is enough work for them."""
-    batches = list(_batches(refs))
+    """Batch results in listing order; worker processes when there is enough work for them.
+
+    The listing runs a few batches ahead of the reading (`2 * workers` with workers).
+    """
+    batches = _batches(refs)
+    ahead = deque(islice(batches, 2))
     workers = workers or os.cpu_count() or 1
-    if workers <= 1 or len(batches) <= 1:
+    if workers <= 1 or len(ahead) <= 1:
         for batch in batches:
+            ahead.append(batch)
+            yield _read_in_worker(source, endpoint_url, ahead.popleft(), started)
+        for batch in ahead:
             yield _read_in_worker(source, endpoint_url, batch, started)
         return
-    context = get_context("spawn")  # no fork: callers (Prefect, boto3) run threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: list[Future[BatchResult]] = []
-        for batch in batches:
+    environment = dict(os.environ)
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=_worker_context(),
+        initializer=_adopt_environment,
+        initargs=(environment,),
+    ) as pool:
+        pending: deque[Future[BatchResult]] = deque()
+        for batch in chain(ahead, batches):
             pending.append(pool.submit(_read_in_worker, source, endpoint_url, batch, started))
             if len(pending) >= 2 * workers:  # bounded: memory does not grow with the run
-                yield pending.pop(0).result()
-        for future in pending:
-            yield future.result()
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
-def _batches(refs: list[ObjectRef]) -> Iterator[list[ObjectRef]]:
+def _worker_context() -> BaseContext:
+    """Where worker processes come from: forked from a server process that imported this module
+    once, so each starts in milliseconds rather than the half second a spawned one spends on
+    imports. Never a fork of the caller itself: callers (Prefect, boto3) run threads."""
+    if "forkserver" not in get_all_start_methods():
+        return get_context("spawn")
+    context = get_context("forkserver")
+    # A worker still runs the caller's main module again, as a spawned one would (a script's is
+    # preloaded too; `python -m pipeline.cli` adds little once this module is loaded).
+    context.set_forkserver_preload(["__main__", __name__])
+    return context
+
+
+def _adopt_environment(environment: dict[str, str]) -> None:
+    """Give a worker the caller's environment as it is now (AWS settings, crash points): the
+    fork server keeps the one it started with, possibly in an earlier run of this process."""
+    os.environ.clear()
+    os.environ.update(environment)
+
+
+def _batches(refs: Iterable[ObjectRef]) -> Iterator[list[ObjectRef]]:
     batch: list[ObjectRef] = []
     size = 0
     for ref in refs:
@@ -229,7 +294,7 @@ def _batches(refs: list[ObjectRef]) -> Iterator[list[ObjectRef]]:
 def _read_in_worker(
     source: str, endpoint_url: str | None, refs: list[ObjectRef], started: datetime
 ) -> BatchResult:
-    return read_batch(_worker_source(source, endpoint_url), refs, started)
+    return read_batch(_worker_source(source, endpoint_url), refs, started).encode()
 
 
 @cache

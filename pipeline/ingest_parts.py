@@ -98,8 +98,9 @@ def _first_key(item: tuple[str, list[ObjectRef]]) -> str:
 def read_part(
     source: str, part: IngestPart, started: datetime, *, endpoint_url: str | None = None
 ) -> BatchResult:
-    """Fetch and decode one part's objects; touches only the source. Failed reads are reported."""
-    return read_batch(open_source(source, endpoint_url), list(part.refs), started)
+    """Fetch, decode and encode one part's objects; touches only the source. Failed reads are
+    reported."""
+    return read_batch(open_source(source, endpoint_url), list(part.refs), started).encode()
 
 
 def write_part(lake: Path, part: str, result: BatchResult) -> PartSummary:

@@ -39,6 +39,18 @@ _SAFE_ACCOUNT = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 # Columns a batch carries to the writer but that are not stored in the lake files.
 INTERNAL_COLUMNS = ("_account", "_record_index", "_object_version")
 MAX_CACHED_PARTITIONS = 32  # partitions whose event ids a run keeps in memory
+_EMPTY_IDS = pa.schema(
+    [
+        pa.field("event_id", pa.string()),
+        pa.field("_fp", pa.string()),
+        pa.field("_row", pa.int64()),
+        pa.field("_account", pa.string()),
+        pa.field("_record_index", pa.int64()),
+        pa.field("_object_version", pa.string()),
+        pa.field("_slice", pa.int32()),
+        pa.field("_pos", pa.int32()),
+    ]
+).empty_table()
 
 
 @dataclass(frozen=True)
@@ -93,21 +105,82 @@ def write_events(lake: Path, table: pa.Table, seen: IdCache) -> WriteStats:
     re-delivery and is dropped; with another fingerprint it is a collision (hand-made exports
     reuse ids such as "1") and is returned in `collisions` for quarantine, never overwritten.
     """
+    return write_encoded(lake, encode_events(table), seen, IdWindow())
+
+
+@dataclass
+class EncodedSlice:
+    """One partition's rows of a batch, sorted by time, as the bytes of a Parquet file."""
+
+    partition: Partition
+    parquet: bytes
+    rows: int
+
+
+@dataclass
+class EncodedEvents:
+    """A batch's rows made ready for the lake by `encode_events` (in a worker process).
+
+    `ids` holds, in the batch's row order, what `write_encoded` decides with: event_id, `_fp`,
+    the row's slice and position in it (`_slice`, `_pos`), and the `INTERNAL_COLUMNS`.
+    """
+
+    slices: list[EncodedSlice]
+    ids: pa.Table
+    nbytes: int  # the rows' size in Arrow: what a writer's buffer is counted in
+
+
+def encode_events(table: pa.Table) -> EncodedEvents:
+    """Split rows (lake schema + `INTERNAL_COLUMNS`) by partition; encode each part (pure).
+
+    The costly half of a write, done where the rows were read: sorting, fingerprints, Parquet
+    encoding. What is left for the writer is the id check and the files.
+    """
     table = table.append_column("_fp", fingerprints(table))
-    table, stats = _first_of_each_id(table)
-    for part, rows in _by_partition(table):
-        stats.partitions.add(part.path(lake))
-        known = seen.ids(lake, part)
+    table = table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
+    slices, ids = [], []
+    for number, (part, rows) in enumerate(_by_partition(table)):
+        slices.append(EncodedSlice(part, _parquet(rows.select(SCHEMA.names)), rows.num_rows))
+        thin = rows.select(["event_id", "_fp", "_row", *INTERNAL_COLUMNS])
+        thin = thin.append_column("_slice", pa.array([number] * rows.num_rows, pa.int32()))
+        ids.append(thin.append_column("_pos", pa.array(range(rows.num_rows), pa.int32())))
+    thin = pa.concat_tables(ids) if ids else _EMPTY_IDS
+    thin = thin.take(pc.sort_indices(thin["_row"])).drop_columns(["_row"])
+    return EncodedEvents(slices, thin, table.nbytes)
+
+
+def write_encoded(lake: Path, events: EncodedEvents, seen: IdCache, window: IdWindow) -> WriteStats:
+    """`write_events` for rows `encode_events` prepared: the id checks, then the files.
+
+    `window` holds the ids this writer met since it last committed state: an id seen there is
+    a repeat, whatever partition it went to, as it would be in one `write_events` call.
+    """
+    stats = WriteStats()
+    ids = window.drop_repeats(events.ids, stats)
+    ids = _first_of_each_id(ids, stats)
+    window.add(ids)
+    for number, piece in enumerate(events.slices):
+        folder = piece.partition.path(lake)
+        stats.partitions.add(folder)
+        rows = ids.filter(pc.equal(ids["_slice"], number))
+        known = seen.ids(lake, piece.partition)
         taken = pc.is_in(rows["event_id"], known.column("event_id"))
         fresh = rows
         if pc.any(taken).as_py():
             fresh = rows.filter(pc.invert(taken))
             _split_repeats(rows.filter(taken), known, stats)
+        if fresh.num_rows == piece.rows:
+            _write_bytes(folder, piece.parquet)
+        elif fresh.num_rows:  # some rows were repeats: the file without them
+            everything = pa.array(range(piece.rows), pa.int32())
+            _write_bytes(
+                folder, _parquet(_decoded(piece).filter(pc.is_in(everything, fresh["_pos"])))
+            )
         if fresh.num_rows:
-            _write_file(part.path(lake), fresh.drop_columns([*INTERNAL_COLUMNS, "_fp", "_part"]))
-            seen.add(part, fresh.select(["event_id", "_fp"]))
+            seen.add(piece.partition, fresh.select(["event_id", "_fp"]))
             stats.written += fresh.num_rows
             stats.files += 1
+    stats.collisions = [_full_rows(events, c) for c in stats.collisions]
     return stats
 
 
@@ -133,17 +206,16 @@ def fingerprints(table: pa.Table) -> pa.ChunkedArray:
     return pc.binary_join_element_wise(micros, source, name, "|")
 
 
-def _first_of_each_id(table: pa.Table) -> tuple[pa.Table, WriteStats]:
-    """The first row of each event_id, and the later ones sorted into duplicates and collisions."""
+def _first_of_each_id(table: pa.Table, stats: WriteStats) -> pa.Table:
+    """The first row of each event_id; the later ones sorted into duplicates and collisions."""
     if pc.count_distinct(table["event_id"]).as_py() == table.num_rows:
-        return table, WriteStats()  # the common case: nothing repeats within the batch
+        return table  # the common case: nothing repeats within the batch
     indexed = table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
     firsts = indexed.group_by("event_id", use_threads=False).aggregate([("_row", "min")])
     is_first = pc.is_in(indexed["_row"], firsts["_row_min"])
-    stats = WriteStats()
     first_rows = table.filter(is_first)
     _split_repeats(table.filter(pc.invert(is_first)), first_rows.select(["event_id", "_fp"]), stats)
-    return first_rows, stats
+    return first_rows
 
 
 def _split_repeats(repeats: pa.Table, known: pa.Table, stats: WriteStats) -> None:
@@ -156,7 +228,36 @@ def _split_repeats(repeats: pa.Table, known: pa.Table, stats: WriteStats) -> Non
     stats.duplicates += pc.sum(same).as_py() or 0
     collided = repeats.filter(pc.invert(same))
     if collided.num_rows:
-        stats.collisions.append(collided.drop_columns(["_fp"]))
+        stats.collisions.append(collided)
+
+
+class IdWindow:
+    """(event_id, fingerprint) of the first row of each id a writer met since its last commit.
+
+    Within it a repeated id is caught whatever partition each copy belongs to (a hand-made
+    export reusing "1" on two days); past it, within the partition only (`IdCache`).
+    """
+
+    def __init__(self) -> None:
+        self.tables: list[pa.Table] = []
+
+    def drop_repeats(self, ids: pa.Table, stats: WriteStats) -> pa.Table:
+        """`ids` without those met before (counted as duplicates or kept as collisions)."""
+        if not self.tables:
+            return ids
+        known = pa.concat_tables(self.tables)
+        # Hash the batch and probe the window (not the other way round: the window is larger).
+        met = pc.is_in(known["event_id"], ids["event_id"])
+        if not pc.any(met).as_py():
+            return ids
+        known = known.filter(met)
+        taken = pc.is_in(ids["event_id"], known["event_id"])
+        _split_repeats(ids.filter(taken), known, stats)
+        return ids.filter(pc.invert(taken))
+
+    def add(self, ids: pa.Table) -> None:
+        """Remember the first rows of a batch (after `drop_repeats`)."""
+        self.tables.append(ids.select(["event_id", "_fp"]))
 
 
 class IdCache:
@@ -224,11 +325,36 @@ def events_globs(lake: Path, accounts: Iterable[str] | None = None) -> list[str]
     return [f"{events}/event_date=*/account_id={account}/*.parquet" for account in accounts]
 
 
-def _write_file(folder: Path, table: pa.Table) -> Path:
+def _parquet(table: pa.Table) -> bytes:
+    """Rows of the lake schema as the bytes of one zstd Parquet file."""
+    sink = pa.BufferOutputStream()
+    table = table if table.schema == SCHEMA else table.cast(SCHEMA)
+    pq.write_table(table, sink, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+    return bytes(sink.getvalue())
+
+
+def _decoded(piece: EncodedSlice) -> pa.Table:
+    return pq.read_table(pa.BufferReader(piece.parquet)).cast(SCHEMA)
+
+
+def _full_rows(events: EncodedEvents, collided: pa.Table) -> pa.Table:
+    """Whole rows (lake schema + `INTERNAL_COLUMNS`) of the given `ids` rows, for quarantine."""
+    tables = []
+    for number in pc.unique(collided["_slice"]).to_pylist():
+        mine = collided.filter(pc.equal(collided["_slice"], number))
+        rows = _decoded(events.slices[number]).take(mine["_pos"].cast(pa.int64()))
+        for name in INTERNAL_COLUMNS:
+            rows = rows.append_column(name, mine[name])
+        tables.append(rows)
+    return pa.concat_tables(tables)
+
+
+def _write_bytes(folder: Path, data: bytes) -> Path:
+    """A new file in `folder`, appearing at once (written under a dot-name, then renamed)."""
     folder.mkdir(parents=True, exist_ok=True)
     name = f"part-{uuid.uuid4().hex}.parquet"
     tmp = folder / f".{name}.tmp"
-    pq.write_table(table.cast(SCHEMA), tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+    tmp.write_bytes(data)
     crash_point("parquet_tmp")
     final = folder / name
     os.replace(tmp, final)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 
 import duckdb
@@ -64,24 +65,59 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(read_sql("lake/state.sql"))
 
 
-def ingested_versions(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
-    """key -> version of every object of `source` already in the lake, whichever source read it.
+def ingested_versions(
+    con: duckdb.DuckDBPyConnection, source: str, keys: Sequence[str] | None = None
+) -> dict[str, str]:
+    """key -> version of the objects of `source` already in the lake, whichever source read them
+    (of `keys` only, when given: a run looks its listing up a chunk at a time).
 
     One object is reached through several sources (`s3://b/` and `s3://b/AWSLogs/1/`, a folder
     and its subfolder), each keeping keys relative to itself: an object read through one is
     already ingested for the others. The source's own rows win over the others'.
     """
     base = _as_folder(source)
-    rows = con.execute(
-        "SELECT source, key, version FROM ingest_state ORDER BY source = $source, source, key",
-        {"source": source},
-    ).fetchall()
     versions: dict[str, str] = {}
-    for other, key, version in rows:
-        uri = _as_folder(other) + key
-        if uri.startswith(base):
-            versions[uri[len(base) :]] = version
+    for other in _related_sources(con, source):
+        versions.update(_versions_through(con, other, base, keys))
     return versions
+
+
+def _related_sources(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
+    """Sources in the state whose objects `source` also reaches (or reach it), its own last."""
+    base = _as_folder(source)
+    rows = con.execute("SELECT DISTINCT source FROM ingest_state").fetchall()
+    related = [
+        s for (s,) in rows if _as_folder(s).startswith(base) or base.startswith(_as_folder(s))
+    ]
+    return sorted(related, key=lambda other: (other == source, other))
+
+
+def _versions_through(
+    con: duckdb.DuckDBPyConnection, other: str, base: str, keys: Sequence[str] | None
+) -> dict[str, str]:
+    """key (relative to `base`) -> version, of the objects `other` recorded."""
+    folder = _as_folder(other)
+    if keys is None:
+        rows = con.execute(
+            "SELECT key, version FROM ingest_state WHERE source = $other", {"other": other}
+        ).fetchall()
+        uris = ((folder + key, version) for key, version in rows)
+        return {uri[len(base) :]: version for uri, version in uris if uri.startswith(base)}
+    # Our key k is `other`'s key (base + k)[len(folder):], when base + k lies under its folder.
+    theirs = {(base + k)[len(folder) :]: k for k in keys if (base + k).startswith(folder)}
+    if not theirs:
+        return {}
+    wanted = pa.table({"key": pa.array(list(theirs), pa.string())})
+    con.register("wanted_keys", wanted)
+    try:
+        rows = con.execute(
+            "SELECT s.key, s.version FROM ingest_state s JOIN wanted_keys w ON s.key = w.key"
+            " WHERE s.source = $other AND s.key BETWEEN $low AND $high",
+            {"other": other, "low": min(theirs), "high": max(theirs)},
+        ).fetchall()
+    finally:
+        con.unregister("wanted_keys")
+    return {theirs[key]: version for key, version in rows}
 
 
 def _as_folder(source: str) -> str:
@@ -115,7 +151,8 @@ def record_objects(
 
 def _as_arrow(rows: Sequence[ObjectState] | Sequence[QuarantineEntry]) -> pa.Table:
     names = [f.name for f in fields(rows[0])]
-    return pa.table({name: [getattr(row, name) for row in rows] for name in names})
+    columns = zip(*map(attrgetter(*names), rows), strict=True)  # one pass over the rows
+    return pa.table({name: list(values) for name, values in zip(names, columns, strict=True)})
 
 
 def record_run(con: duckdb.DuckDBPyConnection, run: RunSummary) -> None:

@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import HTTPClientError, IncompleteReadError
 
@@ -47,6 +46,8 @@ log = logging.getLogger(__name__)
 
 def s3_client(endpoint_url: str | None = None) -> Any:
     """A boto3 S3 client on the standard credential chain; `AWS_ENDPOINT_URL` is honoured."""
+    import boto3  # here, not at the top: a run over a local folder never needs it (0.1 s)
+
     endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or None
     return boto3.session.Session().client("s3", endpoint_url=endpoint, config=_config())
 

@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from pipeline import lake as lake_files
 from pipeline.batch import to_batch
 from pipeline.sources.layout import ObjectRef
@@ -65,3 +67,24 @@ def test_compacting_no_partitions_touches_none(tmp_path: Path) -> None:
     assert lake_files.compact(tmp_path, set()) == 0  # a run that wrote nothing
     assert len(lake_files.partition_files(part)) == lake_files.COMPACT_MIN_FILES
     assert lake_files.compact(tmp_path) == lake_files.COMPACT_MIN_FILES  # by hand: all of them
+
+
+def test_a_later_batch_repeating_ids_keeps_only_its_new_rows(tmp_path: Path) -> None:
+    original = cloudtrail_event(eventID="1", eventTime="2026-10-05T10:00:00Z")
+    kept = cloudtrail_event(eventTime="2026-10-05T11:00:00Z")
+    reused = cloudtrail_event(eventID="1", eventTime="2026-10-06T10:00:00Z")  # another day
+    new = cloudtrail_event(eventTime="2026-10-05T12:00:00Z")
+    lake_files.init_lake(tmp_path)
+    seen, window = lake_files.IdCache(), lake_files.IdWindow()  # one flush: one window
+    first = lake_files.encode_events(batch_of([original, kept], "a"))
+    second = lake_files.encode_events(batch_of([kept, reused, new], "b"))
+
+    lake_files.write_encoded(tmp_path, first, seen, window)
+    stats = lake_files.write_encoded(tmp_path, second, seen, window)
+
+    assert (stats.written, stats.duplicates) == (1, 1)
+    (collided,) = stats.collisions  # the reused id, though its day's partition was empty
+    assert collided["event_time"].to_pylist()[0].day == 6
+    assert collided["_object_version"].to_pylist() == ["v1"]
+    ids = sorted(pq.read_table(tmp_path / "events").column("event_id").to_pylist())
+    assert ids == sorted(["1", kept["eventID"], new["eventID"]])
