@@ -18,6 +18,18 @@ def add_lake_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_budget_arg(parser: argparse.ArgumentParser) -> None:
+    """`--budget`: alerts an analyst reads per 100 principals per day (`pipeline.evaluate`)."""
+    from pipeline.evaluate import DEFAULT_BUDGET
+
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=DEFAULT_BUDGET,
+        help=f"alerts read per 100 principals per day ({DEFAULT_BUDGET:g})",
+    )
+
+
 def utc_time(text: str) -> datetime:
     """An ISO 8601 time from the command line; a time without a zone is UTC."""
     value = datetime.fromisoformat(text)

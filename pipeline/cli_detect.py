@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.cli_args import add_lake_arg, utc_time
+from pipeline.cli_args import add_budget_arg, add_lake_arg, utc_time
 from pipeline.db import open_db
-from pipeline.evaluate import DEFAULT_BUDGET, LEARNING_DAYS
+from pipeline.evaluate import LEARNING_DAYS
 from pipeline.output import print_rows
 
 if TYPE_CHECKING:
@@ -168,12 +168,7 @@ def _evaluate(sub: Sub) -> None:
         default=LEARNING_DAYS,
         help=f"false positives are counted after it ({LEARNING_DAYS})",
     )
-    p.add_argument(
-        "--budget",
-        type=float,
-        default=DEFAULT_BUDGET,
-        help=f"alerts read per 100 principals per day ({DEFAULT_BUDGET:g})",
-    )
+    add_budget_arg(p)
     p.set_defaults(command=cmd_evaluate)
 
 

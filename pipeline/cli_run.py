@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.cli_args import add_lake_arg
+from pipeline.cli_args import add_budget_arg, add_lake_arg
 from pipeline.output import print_rows
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ def add_run_commands(sub: Sub) -> None:
 
 def _add_eval(sub: Sub) -> None:
     from pipeline.benchmark import DEFAULT_SEEDS, DEFAULT_SIZES, QUICK_SEEDS, QUICK_SIZES, SIZES
-    from pipeline.evaluate import DEFAULT_BUDGET
 
     e = sub.add_parser("eval", help="detection-quality benchmark on several synthetic orgs")
     e.add_argument("--out", type=Path, default=Path("trailguard-eval"), help="./trailguard-eval")
@@ -53,12 +52,7 @@ def _add_eval(sub: Sub) -> None:
         type=_names,
         help=f"comma-separated, of {', '.join(SIZES)} ({','.join(DEFAULT_SIZES)})",
     )
-    e.add_argument(
-        "--budget",
-        type=float,
-        default=DEFAULT_BUDGET,
-        help=f"alerts read per 100 principals per day ({DEFAULT_BUDGET:g})",
-    )
+    add_budget_arg(e)
     e.add_argument(
         "--quick",
         action="store_true",
