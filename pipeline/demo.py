@@ -65,7 +65,7 @@ def run_demo(settings: DemoSettings, *, budget: float = DEFAULT_BUDGET) -> DemoR
         evaluation = evaluate_lake(
             con, data / LABELS, learning_days=learning_days(settings.days), budget=budget
         )
-    report = write_report(lake, settings.out / REPORT, labels=data / LABELS)
+    report = write_report(lake, settings.out / REPORT, labels=data / LABELS, evaluation=evaluation)
     return DemoResult(data, lake, generated, result, evaluation, report)
 
 

@@ -31,7 +31,7 @@ from models.isolation_forest import (
 from pipeline import anomaly
 from pipeline.db import open_db
 from pipeline.enrich import IP_INFO_SCHEMA
-from pipeline.evaluate import Scenario, overlaps
+from pipeline.evaluate import Evaluation, Scenario, overlaps
 from pipeline.features import load_features
 from pipeline.finding_views import FindingFilter, list_findings
 from pipeline.findings import Finding
@@ -120,21 +120,27 @@ class ReportData:
     evaluation: str | None  # pipeline.evaluate.report's text, when labels were given
 
 
-def write_report(lake: Path, out: Path, *, labels: Path | None = None) -> Path:
-    """Write the HTML report of `lake` to `out`; with `labels`, findings are matched to them."""
-    html = to_html(read_report(lake, labels))
+def write_report(
+    lake: Path, out: Path, *, labels: Path | None = None, evaluation: Evaluation | None = None
+) -> Path:
+    """Write the HTML report of `lake` to `out`; with `labels`, findings are matched to them
+    (and evaluated against them, unless the caller already did: `evaluation`)."""
+    html = to_html(read_report(lake, labels, evaluation))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
     return out
 
 
-def read_report(lake: Path, labels: Path | None = None) -> ReportData:
+def read_report(
+    lake: Path, labels: Path | None = None, evaluation: Evaluation | None = None
+) -> ReportData:
     """Read everything the report shows from the lake (and the labels)."""
     with open_db(lake, read_only=True) as con:
         stored = list_findings(con, FindingFilter(status=None, limit=2**62))
         features = load_features(con) if _has_table(con, "features") else None
         ip_info = _ip_info(con) if _has_table(con, "ip_info") else IP_INFO_SCHEMA.empty_table()
-        evaluation = report(evaluate_lake(con, labels)) if labels else None
+        if labels and evaluation is None:
+            evaluation = evaluate_lake(con, labels)
     scenarios = read_labels(labels) if labels else None
     active = sorted(
         (f for f in stored if f.status == "active"),
@@ -160,7 +166,7 @@ def read_report(lake: Path, labels: Path | None = None) -> ReportData:
         findings=items,
         archived=len(stored) - len(active),
         scores=read_scores(lake, features),
-        evaluation=evaluation,
+        evaluation=report(evaluation) if evaluation is not None else None,
     )
 
 
