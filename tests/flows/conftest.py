@@ -108,6 +108,17 @@ def prefect_api(plain_lake: Path) -> Iterator[str]:
     _stop_server()
 
 
+@pytest.fixture
+def dask_scheduler() -> Iterator[str]:
+    """The address of a 2-worker Dask cluster (in-process workers, one thread each)."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
 @pytest.fixture(scope="session")
 def small_org(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic organisation with attacks: 2 days, 2 accounts, 2 regions (~1,000 files)."""

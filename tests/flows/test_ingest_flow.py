@@ -73,22 +73,18 @@ def test_the_dask_runner_on_a_two_worker_cluster_builds_the_same_lake(
     plain_lake: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    dask_scheduler: str,
 ) -> None:
-    from distributed import LocalCluster
-
     from flows.ingest import ingest
 
     monkeypatch.setattr("flows.ingest.READ_AHEAD", 2)  # fewer than the parts: reads wait on writes
 
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as cluster:
-        on_dask = ingest(
-            source=str(small_org),
-            lake=tmp_path / "dask",
-            task_runner="dask",
-            dask_address=cluster.scheduler_address,
-        )
+    on_dask = ingest(
+        source=str(small_org),
+        lake=tmp_path / "dask",
+        task_runner="dask",
+        dask_address=dask_scheduler,
+    )
 
     assert on_dask.written > 0
     assert lake_rows(tmp_path / "dask") == lake_rows(plain_lake)

@@ -51,22 +51,21 @@ def test_the_pipeline_flow_stores_the_findings_of_trailguard_run(
 
 
 def test_on_a_two_worker_dask_cluster_the_pipeline_flow_gives_the_same_features_and_findings(
-    prefect_api: str, small_org: Path, plain_run: tuple[Path, PipelineResult], tmp_path: Path
+    prefect_api: str,
+    small_org: Path,
+    plain_run: tuple[Path, PipelineResult],
+    tmp_path: Path,
+    dask_scheduler: str,
 ) -> None:
-    from distributed import LocalCluster
-
     from flows.pipeline import trailguard_pipeline
 
     plain_lake, _ = plain_run
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as cluster:
-        on_dask = trailguard_pipeline(
-            source=str(small_org),
-            lake=tmp_path / "dask",
-            task_runner="dask",
-            dask_address=cluster.scheduler_address,
-        )
+    on_dask = trailguard_pipeline(
+        source=str(small_org),
+        lake=tmp_path / "dask",
+        task_runner="dask",
+        dask_address=dask_scheduler,
+    )
 
     assert on_dask.features.shards == 2  # one per worker: the two accounts, one task each
     assert on_dask.features.windows == feature_table(plain_lake).num_rows > 0
