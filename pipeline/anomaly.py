@@ -93,13 +93,9 @@ def strong_signals(c: Mapping[str, Any]) -> Any:
     return (c["novel_peer_sensitive_apis"] > 0) & ((c["ctx_cold_start"] == 0) | new_contexts(c))
 
 
-def new_context(row: Mapping[str, Any]) -> bool:
-    """The window comes from somewhere new: a new network, country or agent family, or a tool."""
-    return bool(new_contexts(row))
-
-
 def new_contexts(c: Mapping[str, Any]) -> Any:
-    """`new_context` of one row or of many at once (numpy columns, element-wise)."""
+    """Windows from somewhere new (a new network, country or agent family, or a tool): of one
+    row, or of many at once (numpy columns, element-wise)."""
     return (
         (c["novel_networks"] > 0)
         | (c["novel_countries"] > 0)
