@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.demo import DemoSettings, run_demo, same_org
+from pipeline.demo import MARKER, DemoSettings, run_demo
 from pipeline.evaluate import DEFAULT_BUDGET, Evaluation, pool
 from pipeline.output import format_table
 from pipeline.scorecard import (
@@ -124,14 +124,13 @@ def run_one(settings: EvalSettings, size: str, seed: int) -> Run:
 
 
 def _clear(demo: DemoSettings) -> None:
-    """Remove the run's lake, and its data when it holds another organisation."""
+    """Remove the run's lake, so the figures are the current code's (`run_demo` reuses the data,
+    or replaces it when it holds another organisation)."""
     data, lake = demo.out / "data", demo.out / "lake"
-    if data.exists() and not (data / "demo.json").is_file():
+    if data.exists() and not (data / MARKER).is_file():
         raise ValueError(f"{data} exists and was not written by trailguard eval or demo")
     if lake.exists():
         shutil.rmtree(lake)
-    if data.exists() and not same_org(data, demo):
-        shutil.rmtree(data)
 
 
 def to_json(bench: Benchmark) -> dict[str, Any]:

@@ -72,7 +72,7 @@ def run_demo(settings: DemoSettings, *, budget: float = DEFAULT_BUDGET) -> DemoR
 def prepare_organisation(settings: DemoSettings) -> int | None:
     """Reuse the organisation in `<out>/data` (None), or generate it (its number of events)."""
     data, lake = settings.out / "data", settings.out / "lake"
-    return None if same_org(data, settings) else _start_over(data, lake, settings)
+    return None if _same_org(data, settings) else _start_over(data, lake, settings)
 
 
 def _start_over(data: Path, lake: Path, settings: DemoSettings) -> int:
@@ -101,7 +101,7 @@ def _start_over(data: Path, lake: Path, settings: DemoSettings) -> int:
     return summary.events
 
 
-def same_org(data: Path, settings: DemoSettings) -> bool:
+def _same_org(data: Path, settings: DemoSettings) -> bool:
     """True when `data` already holds the whole organisation these settings generate."""
     marker = data / MARKER
     if not marker.is_file():
