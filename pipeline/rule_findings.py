@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
@@ -30,8 +30,11 @@ def workloads(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
     )
 
 
-def candidate_ids(con: duckdb.DuckDBPyConnection, rule: Rule, context: RuleContext) -> list[str]:
-    """Ids of the events passing a rule's prefilter (needs `rule_index`)."""
+def candidates(
+    con: duckdb.DuckDBPyConnection, rule: Rule, context: RuleContext
+) -> list[tuple[str, date, str]]:
+    """(event_id, event_date, account_id) of the events passing a rule's prefilter (needs
+    `rule_index`)."""
     params = {
         "event_names": sorted(rule.event_names),
         "identity_types": sorted(rule.identity_types),
@@ -41,14 +44,23 @@ def candidate_ids(con: duckdb.DuckDBPyConnection, rule: Rule, context: RuleConte
         "workloads": sorted(context.workloads),
     }
     rows = con.execute(read_sql("detect/rule_candidates.sql"), params).fetchall()
-    return [str(row[0]) for row in rows]
+    return [(str(row[0]), row[1], str(row[2])) for row in rows]
 
 
-def events_by_id(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, Event]:
-    """Full lake rows of the events with these ids, as `Event`s by id."""
+def events_by_id(
+    con: duckdb.DuckDBPyConnection,
+    ids: list[str],
+    partitions: Iterable[tuple[date, str]] | None = None,
+) -> dict[str, Event]:
+    """Full lake rows of the events with these ids, as `Event`s by id; only the files of
+    `partitions` ((event_date, account_id) pairs the events lie in) are read, when given."""
     if not ids:
         return {}
-    cursor = con.execute(read_sql("detect/events_by_id.sql"), {"ids": ids})
+    wanted = None
+    if partitions is not None:
+        wanted = [{"event_date": d, "account_id": a} for d, a in sorted(set(partitions))]
+    params = {"ids": ids, "partitions": wanted}
+    cursor = con.execute(read_sql("detect/events_by_id.sql"), params)
     columns = [d[0] for d in cursor.description or []]
     rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     return {str(row["event_id"]): Event(row, row.pop("inside_aws")) for row in rows}
@@ -63,12 +75,14 @@ def run_rules(
         since = since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     con.execute(read_sql("detect/rule_index.sql"), {"since": since})
     rules = load_rules()
-    ids = {rule_id: candidate_ids(con, rule, context) for rule_id, rule in rules.items()}
-    events = events_by_id(con, sorted({i for found in ids.values() for i in found}))
+    found = {rule_id: candidates(con, rule, context) for rule_id, rule in rules.items()}
+    every = {row for rows in found.values() for row in rows}
+    events = events_by_id(con, sorted({r[0] for r in every}), {(r[1], r[2]) for r in every})
+    ids = {rule_id: [r[0] for r in rows] for rule_id, rows in found.items()}
     findings: list[Finding] = []
     for rule_id, rule in rules.items():
-        candidates = sorted((events[i] for i in set(ids[rule_id])), key=_order)
-        findings.extend(to_findings(rule, [e for e in candidates if rule.matches(e, context)]))
+        judged = sorted((events[i] for i in set(ids[rule_id])), key=_order)
+        findings.extend(to_findings(rule, [e for e in judged if rule.matches(e, context)]))
     return findings
 
 

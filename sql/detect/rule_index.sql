@@ -1,9 +1,13 @@
 -- rule_index: the few columns the rules' prefilters look at, one row per event at or after
 -- $since (all when NULL). Built once per detection run, so each rule's prefilter
 -- (rule_candidates.sql) runs on a slim in-memory table instead of rescanning the Parquet lake.
+-- Each row keeps its partition (event_date, account_id): fetching the candidates' full rows
+-- (events_by_id.sql) then reads only their partitions' files, not the whole lake.
 CREATE OR REPLACE TEMP TABLE rule_index AS
 SELECT
     e.event_id,
+    e.event_date,
+    e.account_id,
     e.event_name_base,
     e.identity_type,
     lower(coalesce(e.user_agent, '')) AS agent,
