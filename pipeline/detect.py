@@ -29,10 +29,11 @@ from models.rules.base import RuleContext
 from pipeline import anomaly
 from pipeline.db import open_db
 from pipeline.enrich import IP_INFO_SCHEMA, new_ips, register_reference
-from pipeline.explain import Baselines, explain, finding_type, history_start, severity
-from pipeline.features import feature_params, load_features
-from pipeline.findings import Finding, finding_id, upsert_findings
+from pipeline.explain import Baselines
+from pipeline.features import load_features
+from pipeline.findings import Finding, upsert_findings
 from pipeline.lock import holds_lake_lock
+from pipeline.ml_findings import model_findings
 from pipeline.rule_findings import run_rules, workloads
 from pipeline.shards import Each, Shard, account_weights, assign, in_turn, rows_of
 from pipeline.sqlfiles import read_sql
@@ -42,7 +43,6 @@ from pipeline.suppression import DEFAULT_FILE, SuppressionConfig, load_suppressi
 log = logging.getLogger(__name__)
 MIN_TRAINING_ROWS = 50
 EPISODE_LOOKBACK = timedelta(days=1)
-ML_DETECTOR = "isolation_forest"
 
 __all__ = ["DetectPlan", "DetectStats", "ModelInfo", "run_detection", "train_model"]
 
@@ -165,6 +165,15 @@ def finish_detection(plan: DetectPlan, windows: list[anomaly.Window]) -> DetectS
     return _store(plan, rule_findings + ml, len(ml), version, fresh)
 
 
+def _model_findings(
+    mem: duckdb.DuckDBPyConnection, plan: DetectPlan, windows: list[anomaly.Window]
+) -> list[Finding]:
+    if not windows or plan.model is None or plan.info is None or plan.features is None:
+        return []
+    baselines = Baselines(plan.features, plan.model.feature_names_)
+    return model_findings(mem, windows, baselines, plan.info)
+
+
 def _lake_start(con: duckdb.DuckDBPyConnection) -> datetime | None:
     value: datetime | None = con.execute("SELECT min(window_start) FROM features").fetchall()[0][0]
     return value
@@ -183,75 +192,6 @@ def _model(
         # The exact rules must not wait for a retrain: store theirs, refuse the model loudly.
         log.warning("anomaly detection skipped: %s", exc)
         return info, None, (f"anomaly detection skipped: {exc}",)
-
-
-def _model_findings(
-    mem: duckdb.DuckDBPyConnection, plan: DetectPlan, windows: list[anomaly.Window]
-) -> list[Finding]:
-    episodes = list(anomaly.episodes(windows))
-    if not episodes or plan.model is None or plan.info is None or plan.features is None:
-        return []
-    end = max(e.end for e in episodes)
-    params = feature_params(history_start(episodes), end)
-    mem.register("episode_principals", _principals(episodes))
-    mem.execute(read_sql("detect/episode_events.sql"))
-    sql = read_sql("detect/events_enriched.sql")
-    mem.execute(sql, {k: params[k] for k in ("history_start", "window_end")})
-    baselines = Baselines(plan.features, plan.model.feature_names_)
-    return [_ml_finding(mem, e, baselines, plan.info) for e in episodes]
-
-
-def _principals(episodes: list[anomaly.Episode]) -> pa.Table:
-    """The (principal_key, account_id) pairs with an episode."""
-    keys = sorted({(e.principal, e.account_id) for e in episodes})
-    return pa.table(
-        {"principal_key": [k[0] for k in keys], "account_id": [k[1] for k in keys]},
-        schema=pa.schema([("principal_key", pa.string()), ("account_id", pa.string())]),
-    )
-
-
-def _ml_finding(
-    mem: duckdb.DuckDBPyConnection, episode: anomaly.Episode, baselines: Baselines, info: ModelInfo
-) -> Finding:
-    evidence = explain(mem, episode, baselines)
-    evidence.update(_sources(mem, episode))
-    evidence["threshold"] = round(info.threshold, 4)
-    kind = finding_type(episode, evidence)
-    tactic = kind.split(":", 1)[0]
-    return Finding(
-        finding_id=finding_id(
-            ML_DETECTOR, episode.principal, f"{episode.account_id}/{episode.start:%Y-%m-%dT%H}"
-        ),
-        type=kind,
-        severity=severity(episode, info.threshold, evidence),
-        title=f"{tactic}: unusual behaviour of {episode.principal.rsplit('/', 1)[-1]}",
-        description=str(evidence["summary"]),
-        account_id=episode.account_id,
-        principal=episode.principal,
-        region=regions[0] if len(regions := evidence["regions"]) == 1 else None,
-        first_seen=episode.start,
-        last_seen=episode.end,
-        event_count=int(episode.total("n_events")),
-        detector=ML_DETECTOR,
-        evidence=evidence,
-        score=round(episode.score, 4),
-        model_version=info.version,
-    )
-
-
-def _sources(mem: duckdb.DuckDBPyConnection, episode: anomaly.Episode) -> dict[str, list[str]]:
-    params = {
-        "principal": episode.principal,
-        "account": episode.account_id,
-        "start": episode.start,
-        "end": episode.end,
-    }
-    rows = mem.execute(read_sql("detect/episode_sources.sql"), params).fetchall()
-    return {
-        "source_ips": sorted({str(r[0]) for r in rows if r[0]}),
-        "user_agents": sorted({str(r[1]) for r in rows if r[1]})[:10],
-        "regions": sorted({str(r[2]) for r in rows if r[2]}),
-    }
 
 
 def _store(

@@ -8,6 +8,7 @@ GuardDuty does. The finding type follows from what was unusual (discovery, persi
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +35,7 @@ TACTICS = (
     ("compute_launch", "Impact"),  # GuardDuty's resource hijacking (mining, unusual instances)
     ("discovery", "Discovery"),
 )
+Profile = dict[str, dict[str, Any]]  # dimension -> new / frequent / infrequent / rare values
 _DIMENSIONS = {
     "api": "apis",
     "network": "networks",
@@ -99,12 +101,9 @@ def _decode(code: int, dictionaries: list[list[Any]]) -> tuple[Any, ...]:
     return tuple(reversed(values))
 
 
-def explain(
-    con: duckdb.DuckDBPyConnection, episode: Episode, baselines: Baselines
-) -> dict[str, Any]:
-    """The evidence of an anomaly finding (JSON-serialisable)."""
+def explain(episode: Episode, baselines: Baselines, profile: Profile) -> dict[str, Any]:
+    """The evidence of an anomaly finding (JSON-serialisable), with its episode's profile."""
     first = episode.windows[0].row
-    profile = _profile(con, episode)
     own, peers = baselines.means(episode, str(first["peer_group"]))
     return {
         "summary": summary(episode, profile),
@@ -141,16 +140,18 @@ def _top_features(
     ]
 
 
-def _profile(con: duckdb.DuckDBPyConnection, episode: Episode) -> dict[str, dict[str, Any]]:
+def profiles(con: duckdb.DuckDBPyConnection, count: int) -> list[Profile]:
+    """The profile of each of `count` episodes registered as `episode_spans` (numbered from 0),
+    from one query over `enriched` (sql/detect/episode_profiles.sql)."""
+    rows: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for episode, *row in con.execute(read_sql("detect/episode_profiles.sql")).fetchall():
+        rows[episode].append(tuple(row))
+    return [_profile(rows.get(number, [])) for number in range(count)]
+
+
+def _profile(rows: list[tuple[Any, ...]]) -> Profile:
     """Per dimension: values new in the episode, and the profile classed by frequency."""
-    params = {
-        "principal": episode.principal,
-        "account": episode.account_id,
-        "start": episode.start,
-        "end": episode.end,
-    }
-    rows = con.execute(read_sql("detect/profile.sql"), params).fetchall()
-    out: dict[str, dict[str, Any]] = {
+    out: Profile = {
         name: {"new": [], "frequent": [], "infrequent": [], "rare": []}
         for name in _DIMENSIONS.values()
     }
@@ -200,7 +201,7 @@ def severity(episode: Episode, threshold: float, evidence: dict[str, Any]) -> fl
     return round(min(max(value, 2.0), 8.5), 1)
 
 
-def summary(episode: Episode, profile: dict[str, dict[str, Any]]) -> str:
+def summary(episode: Episode, profile: Profile) -> str:
     """One sentence: what was new for this principal."""
     parts = []
     for name in ("apis", "networks", "user_agents", "regions", "countries"):

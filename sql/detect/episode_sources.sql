@@ -1,8 +1,11 @@
--- Where one principal's calls in one episode came from: each (source_ip, user_agent, region)
--- in [$start, $end) with its event count. Feeds the evidence (and suppression by network/agent).
-SELECT source_ip, user_agent, region, count(*) AS events
-FROM enriched
-WHERE principal_key = $principal AND account_id = $account
-  AND window_start >= $start AND window_start < $end
-GROUP BY source_ip, user_agent, region
-ORDER BY events DESC, source_ip, user_agent, region;
+-- Where each episode's calls came from: the distinct (source_ip, user_agent, region) of its
+-- principal's events in [span_start, span_end), for every episode of `episode_spans` at once
+-- (see episode_profiles.sql). Feeds the evidence (and suppression by network/agent).
+SELECT DISTINCT s.episode, e.source_ip, e.user_agent, e.region
+FROM episode_spans AS s
+JOIN enriched AS e
+    ON e.principal_key = s.principal_key
+    AND e.account_id = s.account_id
+    AND e.window_start >= s.span_start
+    AND e.window_start < s.span_end
+ORDER BY ALL;
