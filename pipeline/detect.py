@@ -25,7 +25,6 @@ from models.isolation_forest import (
     load_model,
     save_model,
 )
-from models.rules.base import RuleContext
 from pipeline import anomaly
 from pipeline.db import open_db
 from pipeline.enrich import IP_INFO_SCHEMA, new_ips, register_reference
@@ -34,7 +33,7 @@ from pipeline.features import load_features
 from pipeline.findings import Finding, upsert_findings
 from pipeline.lock import holds_lake_lock
 from pipeline.ml_findings import model_findings
-from pipeline.rule_findings import run_rules, workloads
+from pipeline.rule_findings import run_rules
 from pipeline.shards import Each, Shard, account_weights, assign, in_turn, rows_of
 from pipeline.sqlfiles import read_sql
 from pipeline.state import create_views
@@ -156,8 +155,7 @@ def finish_detection(plan: DetectPlan, windows: list[anomaly.Window]) -> DetectS
             return DetectStats(0, 0, 0, 0, 0, 0, None, notes=["the lake is empty"])
         fresh = new_ips(mem, plan.ip_info)  # rules need every address looked up, features or not
         register_reference(mem, pa.concat_tables([plan.ip_info.cast(IP_INFO_SCHEMA), fresh]))
-        context = RuleContext(workloads(mem), plan.config.trusted_networks)
-        rule_findings = run_rules(mem, context, plan.since)
+        rule_findings = run_rules(mem, plan.config.trusted_networks, plan.since)
         ml = _model_findings(mem, plan, windows)
     finally:
         mem.close()

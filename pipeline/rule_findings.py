@@ -19,23 +19,26 @@ from models.registry import load_rules
 from models.rules.base import Event, Rule, RuleContext
 from pipeline.findings import Finding, finding_id
 from pipeline.sqlfiles import read_sql
+from pipeline.suppression import Network
 
 MAX_EVIDENCE_EVENTS = 20
 
 
 def workloads(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
-    """Principal keys and role ARNs of EC2/Lambda/ECS workloads (sql/detect/workloads.sql)."""
+    """Principal keys and role ARNs of EC2/Lambda/ECS workloads (sql/detect/workloads.sql;
+    needs `rule_index`)."""
     return frozenset(
         str(row[1]) for row in con.execute(read_sql("detect/workloads.sql")).fetchall()
     )
 
 
 def candidates(
-    con: duckdb.DuckDBPyConnection, rule: Rule, context: RuleContext
+    con: duckdb.DuckDBPyConnection, rule: Rule, context: RuleContext, since: datetime | None
 ) -> list[tuple[str, date, str]]:
-    """(event_id, event_date, account_id) of the events passing a rule's prefilter (needs
-    `rule_index`)."""
+    """(event_id, event_date, account_id) of the events from `since` on passing a rule's
+    prefilter (needs `rule_index`)."""
     params = {
+        "since": since,
         "event_names": sorted(rule.event_names),
         "identity_types": sorted(rule.identity_types),
         "outside_aws": rule.outside_aws,
@@ -67,15 +70,17 @@ def events_by_id(
 
 
 def run_rules(
-    con: duckdb.DuckDBPyConnection, context: RuleContext, since: datetime | None = None
+    con: duckdb.DuckDBPyConnection, trusted: tuple[Network, ...] = (), since: datetime | None = None
 ) -> list[Finding]:
-    """Findings of every registered rule over events from the UTC day of `since` on."""
+    """Findings of every registered rule over events from the UTC day of `since` on (every
+    address of the lake must be in `ip_info`; `trusted` networks are never outside AWS)."""
     if since is not None:
         # A rule finding is a day of matches: recount whole days, or a rerun would shrink it.
         since = since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    con.execute(read_sql("detect/rule_index.sql"), {"since": since})
+    con.execute(read_sql("detect/rule_index.sql"))
+    context = RuleContext(workloads(con), trusted)
     rules = load_rules()
-    found = {rule_id: candidates(con, rule, context) for rule_id, rule in rules.items()}
+    found = {rule_id: candidates(con, rule, context, since) for rule_id, rule in rules.items()}
     every = {row for rows in found.values() for row in rows}
     events = events_by_id(con, sorted({r[0] for r in every}), {(r[1], r[2]) for r in every})
     ids = {rule_id: [r[0] for r in rows] for rule_id, rows in found.items()}
