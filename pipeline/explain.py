@@ -50,7 +50,9 @@ class Baselines:
 
     def __init__(self, table: pa.Table, columns: list[str]) -> None:
         self.columns = columns
-        self.starts = np.asarray(table.column("window_start").to_pylist(), dtype=object)
+        # Hour starts as integers in the column's unit: a datetime object per row cost seconds.
+        self.unit = table.schema.field("window_start").type
+        self.starts = pc.cast(table.column("window_start"), pa.int64()).to_numpy()
         self.values = {c: table.column(c).to_numpy(zero_copy_only=False) for c in columns}
         # Row numbers (ascending) of each principal and each peer group, found once: comparing
         # every row's key per episode cost a scan of the table per finding.
@@ -65,7 +67,12 @@ class Baselines:
 
     def _before(self, rows: Any, episode: Episode) -> Any:
         starts = self.starts[rows]
-        return rows[(starts < episode.start) & (starts >= episode.start - BASELINE)]
+        end, start = self._moment(episode.start), self._moment(episode.start - BASELINE)
+        return rows[(starts < end) & (starts >= start)]
+
+    def _moment(self, value: datetime) -> int:
+        """`value` as an integer of `starts` (the same unit and epoch)."""
+        return int(pa.scalar(value, type=self.unit).cast(pa.int64()).as_py())
 
     def _mean(self, rows: Any) -> dict[str, float]:
         if not len(rows):
