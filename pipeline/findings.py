@@ -88,16 +88,19 @@ def has_findings_table(con: duckdb.DuckDBPyConnection) -> bool:
 def upsert_findings(
     con: duckdb.DuckDBPyConnection, findings: Sequence[Finding], now: datetime | None = None
 ) -> UpsertStats:
-    """Insert new findings, update changed ones, in one transaction (sql/findings/upsert.sql)."""
+    """Insert new findings, update changed ones, in one transaction (sql/findings/insert.sql,
+    upsert.sql)."""
     ensure_findings_table(con)
     now = now or datetime.now(UTC)
-    sql = read_sql("findings/upsert.sql")
+    insert, upsert = read_sql("findings/insert.sql"), read_sql("findings/upsert.sql")
     ids = sorted({f.finding_id for f in findings})
     con.execute("BEGIN TRANSACTION")
     try:
         before = _revisions(con, ids)
+        stored = set(before)  # one statement per finding, in order: revisions as they were
         for finding in findings:
-            con.execute(sql, _params(finding, now))
+            con.execute(upsert if finding.finding_id in stored else insert, _params(finding, now))
+            stored.add(finding.finding_id)
         after = _revisions(con, ids)
         con.execute("COMMIT")
     except BaseException:
