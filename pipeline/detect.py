@@ -27,13 +27,13 @@ from models.isolation_forest import (
 )
 from pipeline import anomaly
 from pipeline.db import open_db
-from pipeline.enrich import IP_INFO_SCHEMA, new_ips, register_reference
+from pipeline.enrich import IP_INFO_SCHEMA, register_reference
 from pipeline.explain import Baselines
 from pipeline.features import load_features
 from pipeline.findings import Finding, upsert_findings
 from pipeline.lock import holds_lake_lock
 from pipeline.ml_findings import model_findings
-from pipeline.rule_findings import run_rules
+from pipeline.rule_findings import index_lake, run_rules
 from pipeline.shards import Each, Shard, account_weights, assign, in_turn, rows_of
 from pipeline.sqlfiles import read_sql
 from pipeline.state import create_views
@@ -153,7 +153,8 @@ def finish_detection(plan: DetectPlan, windows: list[anomaly.Window]) -> DetectS
     try:
         if not create_views(mem, plan.lake):
             return DetectStats(0, 0, 0, 0, 0, 0, None, notes=["the lake is empty"])
-        fresh = new_ips(mem, plan.ip_info)  # rules need every address looked up, features or not
+        # Rules need every address looked up, features or not.
+        fresh = index_lake(mem, plan.ip_info)
         register_reference(mem, pa.concat_tables([plan.ip_info.cast(IP_INFO_SCHEMA), fresh]))
         rule_findings = run_rules(mem, plan.config.trusted_networks, plan.since)
         ml = _model_findings(mem, plan, windows)

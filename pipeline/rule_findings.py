@@ -14,14 +14,28 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from models.registry import load_rules
 from models.rules.base import Event, Rule, RuleContext
+from pipeline.enrich import to_ip_table
 from pipeline.findings import Finding, finding_id
 from pipeline.sqlfiles import read_sql
 from pipeline.suppression import Network
 
 MAX_EVIDENCE_EVENTS = 20
+
+
+def index_lake(con: duckdb.DuckDBPyConnection, known_ips: pa.Table) -> pa.Table:
+    """Build `rule_index` from one scan of the `events` view (sql/detect/rule_index.sql);
+    return the lake's addresses that `known_ips` (an `ip_info` table) does not hold, looked up."""
+    con.execute(read_sql("detect/rule_index.sql"))
+    con.register("known_ips", known_ips)
+    try:
+        rows = con.execute(read_sql("detect/new_addresses.sql")).fetchall()
+    finally:
+        con.unregister("known_ips")
+    return to_ip_table(sorted(str(row[0]) for row in rows))
 
 
 def workloads(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
@@ -72,12 +86,12 @@ def events_by_id(
 def run_rules(
     con: duckdb.DuckDBPyConnection, trusted: tuple[Network, ...] = (), since: datetime | None = None
 ) -> list[Finding]:
-    """Findings of every registered rule over events from the UTC day of `since` on (every
-    address of the lake must be in `ip_info`; `trusted` networks are never outside AWS)."""
+    """Findings of every registered rule over events from the UTC day of `since` on (needs
+    `rule_index` and every address of the lake in `ip_info`; `trusted` networks are never
+    outside AWS)."""
     if since is not None:
         # A rule finding is a day of matches: recount whole days, or a rerun would shrink it.
         since = since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    con.execute(read_sql("detect/rule_index.sql"))
     context = RuleContext(workloads(con), trusted)
     rules = load_rules()
     found = {rule_id: candidates(con, rule, context, since) for rule_id, rule in rules.items()}

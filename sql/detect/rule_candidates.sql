@@ -3,15 +3,23 @@
 -- must see. An empty list means "any".
 -- Parameters: $since (events at or after it; all when NULL), $event_names, $identity_types
 -- (lists of text), $outside_aws (only calls from addresses outside AWS), $agents (lower-case
--- user agent parts, any of which must occur), $workloads_only (only instance-id sessions and principals/roles listed in $workloads).
+-- user agent parts, any of which must occur), $workloads_only (only instance-id sessions and
+-- principals/roles listed in $workloads).
 -- $workloads is matched with IN (a hash join), not list_contains: a scan of the list per row made
--- this query grow with the square of the organisation (10 s of CPU at 10M events).
+-- this query grow with the square of the organisation (10 s of CPU at 10M events). An address
+-- is outside AWS unless ip_info says it is inside (every address of the lake is in ip_info).
 SELECT event_id, event_date, account_id
 FROM rule_index
 WHERE ($since IS NULL OR event_time >= $since)
   AND (len($event_names) = 0 OR list_contains($event_names, event_name_base))
   AND (len($identity_types) = 0 OR list_contains($identity_types, identity_type))
-  AND (NOT $outside_aws OR (source_is_ip AND NOT coalesce(inside_aws, false)))
+  AND (
+      NOT $outside_aws
+      OR (
+          coalesce(source_is_ip, false)
+          AND NOT coalesce(source_ip_address IN (SELECT ip FROM ip_info WHERE inside_aws), false)
+      )
+  )
   AND (len($agents) = 0 OR len(list_filter($agents, lambda a: contains(agent, a))) > 0)
   AND (
       NOT $workloads_only

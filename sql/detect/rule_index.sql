@@ -1,24 +1,29 @@
--- rule_index: the few columns the rules' prefilters look at, one row per event of the lake.
--- Built once per detection run, so each rule's prefilter (rule_candidates.sql, which keeps the
--- events from $since on) and the workload list (workloads.sql) run on a slim in-memory table
--- instead of rescanning the Parquet lake. Needs every address of the lake in `ip_info`.
+-- rule_index: the few columns the exact rules look at, one row per event of the lake, from one
+-- scan of the Parquet. Scans of this lake cost more per file than per column (about 0.5 s of
+-- CPU per scan of 1,155 small files at 2.5M events, 0.1 s per column), so everything the rules
+-- need from the whole lake is read here once: each rule's prefilter (rule_candidates.sql, which
+-- keeps the events from $since on), the workload list (workloads.sql) and the addresses not
+-- looked up yet (new_addresses.sql) then run on this in-memory table.
 -- Each row keeps its partition (event_date, account_id): fetching the candidates' full rows
 -- (events_by_id.sql) then reads only their partitions' files, not the whole lake.
--- from_aws: the call came from inside AWS (an AWS or private address, or a service name).
+-- assumed_role: the role an AssumeRole call by EC2, Lambda or ECS asked for (NULL otherwise).
 CREATE OR REPLACE TEMP TABLE rule_index AS
 SELECT
-    e.event_id,
-    e.event_date,
-    e.account_id,
-    e.event_time,
-    e.event_name_base,
-    e.identity_type,
-    lower(coalesce(e.user_agent, '')) AS agent,
-    coalesce(e.session_name, '') AS session_name,
-    e.principal_key,
-    e.session_issuer_arn,
-    coalesce(e.source_is_ip, false) AS source_is_ip,
-    i.inside_aws,
-    coalesce(NOT e.source_is_ip OR coalesce(i.inside_aws, false), false) AS from_aws
-FROM events AS e
-LEFT JOIN ip_info AS i ON i.ip = e.source_ip_address;
+    event_id,
+    event_date,
+    account_id,
+    event_time,
+    event_name_base,
+    identity_type,
+    lower(coalesce(user_agent, '')) AS agent,
+    coalesce(session_name, '') AS session_name,
+    principal_key,
+    session_issuer_arn,
+    source_is_ip,
+    source_ip_address,
+    CASE
+        WHEN event_name = 'AssumeRole'
+            AND identity_invoked_by IN ('ec2.amazonaws.com', 'lambda.amazonaws.com', 'ecs-tasks.amazonaws.com')
+            THEN json_extract_string(request_parameters, '$.roleArn')
+    END AS assumed_role
+FROM events;
