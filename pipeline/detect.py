@@ -32,7 +32,7 @@ from pipeline.explain import Baselines
 from pipeline.features import load_features
 from pipeline.findings import Finding, upsert_findings
 from pipeline.lock import holds_lake_lock
-from pipeline.ml_findings import model_findings
+from pipeline.ml_findings import model_findings, principals
 from pipeline.rule_findings import index_lake, run_rules
 from pipeline.shards import Each, Shard, account_weights, assign, in_turn, rows_of
 from pipeline.sqlfiles import read_sql
@@ -153,24 +153,32 @@ def finish_detection(plan: DetectPlan, windows: list[anomaly.Window]) -> DetectS
     try:
         if not create_views(mem, plan.lake):
             return DetectStats(0, 0, 0, 0, 0, 0, None, notes=["the lake is empty"])
+        found = _episodes(plan, windows)
+        mem.register("episode_principals", principals(found))  # rule_index keeps their events
         # Rules need every address looked up, features or not.
         fresh = index_lake(mem, plan.ip_info)
         register_reference(mem, pa.concat_tables([plan.ip_info.cast(IP_INFO_SCHEMA), fresh]))
         rule_findings = run_rules(mem, plan.config.trusted_networks, plan.since)
-        ml = _model_findings(mem, plan, windows)
+        ml = _model_findings(mem, plan, found)
     finally:
         mem.close()
     version = plan.info.version if plan.model and plan.info else None
     return _store(plan, rule_findings + ml, len(ml), version, fresh)
 
 
+def _episodes(plan: DetectPlan, windows: list[anomaly.Window]) -> list[anomaly.Episode]:
+    if plan.model is None or plan.info is None or plan.features is None:
+        return []
+    return list(anomaly.episodes(windows))
+
+
 def _model_findings(
-    mem: duckdb.DuckDBPyConnection, plan: DetectPlan, windows: list[anomaly.Window]
+    mem: duckdb.DuckDBPyConnection, plan: DetectPlan, found: list[anomaly.Episode]
 ) -> list[Finding]:
-    if not windows or plan.model is None or plan.info is None or plan.features is None:
+    if not found or plan.model is None or plan.info is None or plan.features is None:
         return []
     baselines = Baselines(plan.features, plan.model.feature_names_)
-    return model_findings(mem, windows, baselines, plan.info)
+    return model_findings(mem, found, baselines, plan.info)
 
 
 def _lake_start(con: duckdb.DuckDBPyConnection) -> datetime | None:

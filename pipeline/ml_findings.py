@@ -1,8 +1,8 @@
 """Anomaly findings: the model's flagged windows grouped in episodes, explained and typed.
 
 The explanations read the enriched events of the principals with an episode (built once per
-run, sql/detect/episode_events.sql) and profile every episode in one query: a query per finding
-rescanned the enriched events each time, which grew with findings times events.
+run from `rule_index`, sql/detect/episode_events.sql) and profile every episode in one query: a
+query per finding rescanned the enriched events each time, which grew with findings times events.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from models.isolation_forest import ModelInfo
-from pipeline.anomaly import Episode, Window, episodes
+from pipeline.anomaly import Episode
 from pipeline.explain import (
     Baselines,
     explain,
@@ -33,10 +33,10 @@ Sources = dict[str, list[str]]
 
 
 def model_findings(
-    mem: duckdb.DuckDBPyConnection, windows: list[Window], baselines: Baselines, info: ModelInfo
+    mem: duckdb.DuckDBPyConnection, found: list[Episode], baselines: Baselines, info: ModelInfo
 ) -> list[Finding]:
-    """One explained finding per episode of the flagged windows (needs the `events` view)."""
-    found = list(episodes(windows))
+    """One explained finding per episode (needs `rule_index`, built with the episodes'
+    `principals` registered as `episode_principals`)."""
     if not found:
         return []
     enrich_episode_events(mem, found)
@@ -55,7 +55,6 @@ def model_findings(
 def enrich_episode_events(mem: duckdb.DuckDBPyConnection, found: list[Episode]) -> None:
     """The `enriched` table of the episodes' principals, over their profiles' history."""
     params = feature_params(history_start(found), max(e.end for e in found))
-    mem.register("episode_principals", principals(found))
     mem.execute(read_sql("detect/episode_events.sql"))
     sql = read_sql("detect/events_enriched.sql")
     mem.execute(sql, {k: params[k] for k in ("history_start", "window_end")})

@@ -1,29 +1,44 @@
 -- rule_index: the few columns the exact rules look at, one row per event of the lake, from one
 -- scan of the Parquet. Scans of this lake cost more per file than per column (about 0.5 s of
--- CPU per scan of 1,155 small files at 2.5M events, 0.1 s per column), so everything the rules
--- need from the whole lake is read here once: each rule's prefilter (rule_candidates.sql, which
--- keeps the events from $since on), the workload list (workloads.sql) and the addresses not
--- looked up yet (new_addresses.sql) then run on this in-memory table.
+-- CPU per scan of 1,155 small files at 2.5M events, 0.1 s per column), so everything detection
+-- needs from the whole lake is read here once: each rule's prefilter (rule_candidates.sql, which
+-- keeps the events from $since on), the workload list (workloads.sql), the addresses not looked
+-- up yet (new_addresses.sql) and the events the explanations enrich (episode_events.sql) then
+-- come from this in-memory table.
 -- Each row keeps its partition (event_date, account_id): fetching the candidates' full rows
 -- (events_by_id.sql) then reads only their partitions' files, not the whole lake.
 -- assumed_role: the role an AssumeRole call by EC2, Lambda or ECS asked for (NULL otherwise).
+-- of_episode: the principal has an anomaly episode (registered table `episode_principals`:
+-- principal_key, account_id); the columns after it are the rest of what events_enriched.sql
+-- reads, kept for those principals' rows only (NULL for every other row).
 CREATE OR REPLACE TEMP TABLE rule_index AS
 SELECT
-    event_id,
-    event_date,
-    account_id,
-    event_time,
-    event_name_base,
-    identity_type,
-    lower(coalesce(user_agent, '')) AS agent,
-    coalesce(session_name, '') AS session_name,
-    principal_key,
-    session_issuer_arn,
-    source_is_ip,
-    source_ip_address,
+    e.event_id,
+    e.event_date,
+    e.account_id,
+    e.event_time,
+    e.event_name_base,
+    e.identity_type,
+    lower(coalesce(e.user_agent, '')) AS agent,
+    coalesce(e.session_name, '') AS session_name,
+    e.principal_key,
+    e.session_issuer_arn,
+    e.source_is_ip,
+    e.source_ip_address,
     CASE
-        WHEN event_name = 'AssumeRole'
-            AND identity_invoked_by IN ('ec2.amazonaws.com', 'lambda.amazonaws.com', 'ecs-tasks.amazonaws.com')
-            THEN json_extract_string(request_parameters, '$.roleArn')
-    END AS assumed_role
-FROM events;
+        WHEN e.event_name = 'AssumeRole'
+            AND e.identity_invoked_by IN ('ec2.amazonaws.com', 'lambda.amazonaws.com', 'ecs-tasks.amazonaws.com')
+            THEN json_extract_string(e.request_parameters, '$.roleArn')
+    END AS assumed_role,
+    p.principal_key IS NOT NULL AS of_episode,
+    CASE WHEN p.principal_key IS NOT NULL THEN e.event_type END AS event_type,
+    CASE WHEN p.principal_key IS NOT NULL THEN e.event_source END AS event_source,
+    CASE WHEN p.principal_key IS NOT NULL THEN e.aws_region END AS aws_region,
+    CASE WHEN p.principal_key IS NOT NULL THEN e.error_code END AS error_code,
+    CASE WHEN p.principal_key IS NOT NULL THEN e.read_only END AS read_only,
+    CASE WHEN p.principal_key IS NOT NULL THEN e.user_agent END AS user_agent,
+    CASE WHEN p.principal_key IS NOT NULL THEN e.principal_kind END AS principal_kind,
+    CASE WHEN p.principal_key IS NOT NULL THEN e.session_issuer_name END AS session_issuer_name
+FROM events AS e
+LEFT JOIN episode_principals AS p
+    ON p.principal_key = e.principal_key AND p.account_id = e.account_id;
