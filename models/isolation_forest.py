@@ -92,13 +92,16 @@ class IsolationForestDetector:
         score depends on the row alone, summed over the trees in their order, so the scores
         are exactly those of a single call.
         """
-        x = squash(features)
-        blocks = np.array_split(x, max(1, min(SCORE_THREADS, len(x) // MIN_BLOCK_ROWS)))
+        blocks = np.array_split(
+            features, max(1, min(SCORE_THREADS, len(features) // MIN_BLOCK_ROWS))
+        )
         if len(blocks) == 1:
-            return np.asarray(-self.forest_.score_samples(x), dtype=np.float64)
+            return self._score(features)
         with ThreadPoolExecutor(len(blocks)) as pool:
-            parts = list(pool.map(self.forest_.score_samples, blocks))
-        return np.asarray(-np.concatenate(parts), dtype=np.float64)
+            return np.concatenate(list(pool.map(self._score, blocks)))
+
+    def _score(self, features: Matrix) -> NDArray[np.float64]:
+        return np.asarray(-self.forest_.score_samples(squash(features)), dtype=np.float64)
 
     def deviations(self, features: Matrix) -> Matrix:
         """Robust z of each feature against the baseline (what made a row stand out)."""
