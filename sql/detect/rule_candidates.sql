@@ -5,11 +5,11 @@
 -- (lists of text), $outside_aws (only calls from addresses outside AWS), $agents (lower-case
 -- user agent parts, any of which must occur), $workloads_only (only instance-id sessions and
 -- principals/roles listed in $workloads).
--- $event_names too is matched with IN (a filter DuckDB applies in the scan: a quarter of the
--- time of list_contains for a list of several names). $workloads is matched with IN (a hash
--- join), not list_contains: a scan of the list per row made
--- this query grow with the square of the organisation (10 s of CPU at 10M events). An address
--- is outside AWS unless ip_info says it is inside (every address of the lake is in ip_info).
+-- $event_names and $workloads are matched with IN, not list_contains: the names in a filter
+-- DuckDB applies in the scan (a quarter of the time for a list of several names), the workloads
+-- in a hash join (a scan of the list per row made this query grow with the square of the
+-- organisation: 10 s of CPU at 10M events). An address is outside AWS unless ip_info says it is
+-- inside (every address of the lake is in ip_info).
 SELECT event_id, event_date, account_id
 FROM rule_index
 WHERE ($since IS NULL OR event_time >= $since)
