@@ -97,7 +97,7 @@ def upsert_findings(
     con.execute("BEGIN TRANSACTION")
     try:
         before = _revisions(con, ids)
-        stored = set(before)  # one statement per finding, in order: revisions as they were
+        stored = set(before)  # a finding twice in one batch: inserted, then upserted
         for finding in findings:
             con.execute(upsert if finding.finding_id in stored else insert, _params(finding, now))
             stored.add(finding.finding_id)
