@@ -348,11 +348,12 @@ def profile_features(lake: Path) -> None:
         ip_info = con.sql("SELECT * FROM ip_info").to_arrow_table()
     mem = duckdb.connect()
     mem.execute("SET TimeZone = 'UTC'")
+    mem.execute("SET parquet_metadata_cache = true")  # as pipeline.features.open_shard does
     create_views(mem, lake)
     register_reference(mem, ip_info)
     start, end, _ = mem.execute(read_sql("detect/feature_range.sql"), {"cursor": None}).fetchone()
     params = feature_params(start, end)
-    tables = ["detect/events_enriched.sql"]  # each creates a temp table, in the order they run
+    tables = []  # each creates a temp table, in the order they run
     for folder in ("shard", "gather", "peers"):
         tables += [f"features/{folder}/{p.name}" for p in sql_files(f"features/{folder}")]
     families = [f"features/{p.name}" for p in sql_files("features")]

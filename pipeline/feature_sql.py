@@ -2,13 +2,15 @@
 
 The folders of `sql/features/`, in the order they run (each file of the first three creates the
 temp table it is named after, without a leading `NN_`):
-- `shard/`: tables of a shard's own events that stay in the shard (`sightings`);
+- `shard/`: tables of a shard's own events that stay in the shard (`keys`, `enriched`, `hourly`,
+  `sightings`); `keys` numbers the shard's principals and the others carry that integer `pid`;
 - `gather/`: tables with one row per principal or less (`profiles`, `own_first`). A principal's
   events all live in its account, so a shard of whole accounts has its rows complete; the rows of
   every shard are gathered to compute `peers/`;
 - `peers/`: the organisation's tables (a peer group spans accounts and shards), computed once from
   the gathered rows and given to every shard;
-- `*.sql`: the feature families, each a SELECT keyed by principal, account and hour.
+- `*.sql`: the feature families, each a SELECT keyed by `pid` and hour (`FAMILY_KEYS`), joined in
+  DuckDB and given back their principal key and account (`KEY_COLUMNS`) from `keys`.
 """
 
 from __future__ import annotations
@@ -26,12 +28,12 @@ from pipeline.sqlfiles import read_sql, sql_files
 
 _COMMENT = re.compile(r"--[^\n]*")
 KEY_COLUMNS = ["principal_key", "account_id", "window_start"]
+FAMILY_KEYS = ["pid", "window_start"]  # what the families are keyed by inside a shard
 Tables = dict[str, pa.Table]  # temp table name -> its rows
 
 
 def prepare(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
-    """Build `enriched` (sql/detect/events_enriched.sql), then the shard/ and gather/ tables."""
-    _run(con, "detect/events_enriched.sql", params)
+    """Build the shard/ tables (`enriched` among them), then the gather/ tables."""
     for folder in ("shard", "gather"):
         for path in sql_files(f"features/{folder}"):
             _run(con, f"features/{folder}/{path.name}", params)
@@ -68,19 +70,21 @@ def reduce_peers(parts: Iterable[Tables], params: dict[str, Any]) -> Tables:
 def run_families(
     con: duckdb.DuckDBPyConnection, params: dict[str, Any], peers: Tables | None = None
 ) -> pa.Table:
-    """Every feature family for hours in [$window_start, $window_end), joined on the key
-    columns; `peers` (when the peers/ tables were built elsewhere) are registered first."""
+    """Every feature family for hours in [$window_start, $window_end), joined on `FAMILY_KEYS`
+    (in DuckDB), keyed by `KEY_COLUMNS`; `peers` (when the peers/ tables were built elsewhere)
+    are registered first."""
     for name, table in (peers or {}).items():
         con.register(name, table)
-    merged: pa.Table | None = None
+    merged: duckdb.DuckDBPyRelation | None = None
     for path in sql_files("features"):
-        sql = read_sql(f"features/{path.name}")
-        family = con.sql(sql, params=used(sql, params)).to_arrow_table()
-        merged = (
-            family if merged is None else merged.join(family, KEY_COLUMNS, join_type="left outer")
-        )
+        sql, name = read_sql(f"features/{path.name}"), f"family_{table_name(path)}"
+        con.sql(sql, params=used(sql, params)).create(name)  # a relation binds one set of params
+        family = con.table(name)
+        merged = family if merged is None else merged.join(family, FAMILY_KEYS, how="left")
     assert merged is not None, "no feature files in sql/features"
-    return _fill_nulls(merged)
+    keys = con.table("keys").select("pid", "principal_key", "account_id")
+    keyed = keys.join(merged, "pid").select(duckdb.StarExpression(exclude=["pid"]))
+    return _fill_nulls(keyed.to_arrow_table())
 
 
 def table_name(path: Path) -> str:
