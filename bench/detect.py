@@ -351,7 +351,7 @@ def profile_features(lake: Path) -> None:
     mem.execute("SET parquet_metadata_cache = true")  # as pipeline.features.open_shard does
     create_views(mem, lake)
     register_reference(mem, ip_info)
-    start, end, _ = mem.execute(read_sql("detect/feature_range.sql"), {"cursor": None}).fetchone()
+    start, end, *_ = mem.execute(read_sql("features/plan/range.sql"), {"cursor": None}).fetchone()
     params = feature_params(start, end)
     tables = []  # each creates a temp table, in the order they run
     for folder in ("shard", "gather", "peers"):

@@ -38,7 +38,7 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.db import open_db
-from pipeline.enrich import API_CATEGORIES_CSV, IP_INFO_SCHEMA, new_ips, register_reference
+from pipeline.enrich import API_CATEGORIES_CSV, IP_INFO_SCHEMA, register_reference, to_ip_table
 from pipeline.feature_sql import KEY_COLUMNS as KEY_COLUMNS
 from pipeline.feature_sql import (
     Tables,
@@ -123,15 +123,15 @@ def plan_features(lake: Path, *, full: bool = False, shards: int = 1) -> Feature
     mem = duckdb.connect()
     try:
         mem.execute("SET TimeZone = 'UTC'")
-        mem.execute("SET parquet_metadata_cache = true")  # two scans: footers read once
+        mem.execute("SET parquet_metadata_cache = true")  # footers read by the view, not again
         if not create_views(mem, lake):
             return None
-        start, end, ingested = _range(mem, cursor)
-        if start is None or end is None:
-            return None
-        fresh = new_ips(mem, known_ips)
+        start, end, ingested, addresses = _range(mem, cursor)
     finally:
         mem.close()
+    if start is None or end is None:
+        return None
+    fresh = to_ip_table(sorted(set(addresses) - set(known_ips.column("ip").to_pylist())))
     ip_info = pa.concat_tables([known_ips.cast(IP_INFO_SCHEMA), fresh])
     # Only accounts with files the run's history reaches can have rows: the rest sit out.
     weights = account_sizes(lake, (start - HISTORY).date())
@@ -232,12 +232,13 @@ def _cursor(con: duckdb.DuckDBPyConnection) -> tuple[datetime | None, str | None
 
 def _range(
     mem: duckdb.DuckDBPyConnection, cursor: datetime | None
-) -> tuple[datetime | None, datetime | None, datetime | None]:
-    """(first hour to recompute, end of the last hour, newest ingested_at) for this run."""
-    row = mem.execute(read_sql("detect/feature_range.sql"), {"cursor": cursor}).fetchall()[0]
+) -> tuple[datetime | None, datetime | None, datetime | None, list[str]]:
+    """(first hour to recompute, end of the last hour, newest ingested_at, every address) for
+    this run: one scan of the lake (sql/features/plan/range.sql)."""
+    row = mem.execute(read_sql("features/plan/range.sql"), {"cursor": cursor}).fetchall()[0]
     if row[0] is None:
-        return None, None, None
-    return row[0], row[1], row[2]
+        return None, None, None, []
+    return row[0], row[1], row[2], [str(address) for address in row[3] or []]
 
 
 def feature_params(start: datetime, end: datetime) -> dict[str, Any]:
