@@ -71,8 +71,8 @@ def run_families(
     con: duckdb.DuckDBPyConnection, params: dict[str, Any], peers: Tables | None = None
 ) -> pa.Table:
     """Every feature family for hours in [$window_start, $window_end), joined on `FAMILY_KEYS`
-    (in DuckDB), keyed by `KEY_COLUMNS`; `peers` (when the peers/ tables were built elsewhere)
-    are registered first."""
+    (in DuckDB), keyed and ordered by `KEY_COLUMNS`; `peers` (when the peers/ tables were built
+    elsewhere) are registered first."""
     for name, table in (peers or {}).items():
         con.register(name, table)
     merged: duckdb.DuckDBPyRelation | None = None
@@ -83,8 +83,8 @@ def run_families(
         merged = family if merged is None else merged.join(family, FAMILY_KEYS, how="left")
     assert merged is not None, "no feature files in sql/features"
     keys = con.table("keys").select("pid", "principal_key", "account_id")
-    keyed = keys.join(merged, "pid").select(duckdb.StarExpression(exclude=["pid"]))
-    return _fill_nulls(keyed.to_arrow_table())
+    keyed = keys.join(merged, "pid").order("pid, window_start")  # pids are numbered in key order
+    return _fill_nulls(keyed.select(duckdb.StarExpression(exclude=["pid"])).to_arrow_table())
 
 
 def table_name(path: Path) -> str:

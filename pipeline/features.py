@@ -36,6 +36,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.db import open_db
 from pipeline.enrich import API_CATEGORIES_CSV, IP_INFO_SCHEMA, register_reference, to_ip_table
@@ -197,12 +198,12 @@ def open_shard(plan: FeaturePlan, index: int) -> Iterator[duckdb.DuckDBPyConnect
 
 def write_features(plan: FeaturePlan, tables: list[pa.Table]) -> FeatureStats:
     """Every shard's rows into the lake and the cursor moved, in one transaction."""
-    table = pa.concat_tables(tables).sort_by([(name, "ascending") for name in KEY_COLUMNS])
+    table = tables[0] if len(tables) == 1 else _in_key_order(pa.concat_tables(tables))
     with open_db(plan.lake) as con:
         _write(con, table, plan)
     return FeatureStats(
         table.num_rows,
-        len(set(table.column("principal_key").to_pylist())),
+        pc.count_distinct(table.column("principal_key")).as_py(),
         plan.start,
         plan.end,
         plan.fresh_ips.num_rows,
@@ -210,6 +211,11 @@ def write_features(plan: FeaturePlan, tables: list[pa.Table]) -> FeatureStats:
         plan.full,
         len(plan.shards),
     )
+
+
+def _in_key_order(table: pa.Table) -> pa.Table:
+    """The rows of several shards in key order (each shard's are already, `run_families`)."""
+    return table.sort_by([(name, "ascending") for name in KEY_COLUMNS])
 
 
 def feature_signature() -> str:
