@@ -1,9 +1,12 @@
 """The feature SQL files, run in DuckDB connections over a shard's events. Knows no feature.
 
-The folders of `sql/features/`, in the order they run (each file of the first three creates the
-temp table it is named after, without a leading `NN_`):
-- `shard/`: tables of a shard's own events that stay in the shard (`keys`, `enriched`, `hourly`,
-  `sightings`); `keys` numbers the shard's principals and the others carry that integer `pid`;
+The folders of `sql/features/`, in the order they run (each file of `shard/`, `gather/` and
+`peers/` creates the temp table it is named after, without a leading `NN_`):
+- `plan/`: one scan of the whole lake before any shard (`scan_lake`): the run's hours, the
+  addresses to look up, and `keys`, the principals numbered with an integer `pid` (each shard is
+  given its accounts' rows of it);
+- `shard/`: tables of a shard's own events that stay in the shard (`enriched`, `hourly`,
+  `sightings`), keyed by `pid`;
 - `gather/`: tables with one row per principal or less (`profiles`, `own_first`). A principal's
   events all live in its account, so a shard of whole accounts has its rows complete; the rows of
   every shard are gathered to compute `peers/`;
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,28 @@ _COMMENT = re.compile(r"--[^\n]*")
 KEY_COLUMNS = ["principal_key", "account_id", "window_start"]
 FAMILY_KEYS = ["pid", "window_start"]  # what the families are keyed by inside a shard
 Tables = dict[str, pa.Table]  # temp table name -> its rows
+
+
+@dataclass(frozen=True)
+class LakeScan:
+    """What the one scan of the whole lake (sql/features/plan/) tells a feature run."""
+
+    start: datetime | None  # first hour to recompute (None: nothing new)
+    end: datetime | None  # end of the newest hour
+    ingested: datetime | None  # newest ingested_at: the next cursor
+    addresses: list[str]  # every distinct source IP address
+    keys: pa.Table  # every principal, numbered (plan/30_keys.sql)
+
+
+def scan_lake(con: duckdb.DuckDBPyConnection, cursor: datetime | None) -> LakeScan:
+    """Run sql/features/plan/ over the `events` of `con` (events ingested after `cursor` are new;
+    all are when it is None)."""
+    _run(con, "features/plan/10_seen.sql", {"cursor": cursor})
+    start, end, ingested, addresses = con.execute(
+        read_sql("features/plan/20_range.sql")
+    ).fetchall()[0]
+    keys = con.sql(read_sql("features/plan/30_keys.sql")).to_arrow_table()
+    return LakeScan(start, end, ingested, [str(a) for a in addresses or []], keys)
 
 
 def prepare(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:

@@ -48,10 +48,11 @@ from pipeline.feature_sql import (
     prepare,
     reduce_peers,
     run_families,
+    scan_lake,
 )
 from pipeline.lake import account_sizes
 from pipeline.lock import holds_lake_lock
-from pipeline.shards import Each, Shard, assign, in_turn
+from pipeline.shards import Each, Shard, assign, in_turn, rows_of
 from pipeline.sqlfiles import SQL_DIR, read_sql
 from pipeline.state import create_views
 
@@ -87,6 +88,9 @@ class FeaturePlan:
     signature: str
     ip_info: pa.Table  # every address looked up so far, this run's included
     fresh_ips: pa.Table  # this run's lookups (the write keeps them)
+    keys: (
+        pa.Table
+    )  # every principal of the lake with its integer id (sql/features/plan/30_keys.sql)
     shards: tuple[Shard, ...]
     started: float  # time.monotonic() when the run started
 
@@ -127,24 +131,24 @@ def plan_features(lake: Path, *, full: bool = False, shards: int = 1) -> Feature
         mem.execute("SET parquet_metadata_cache = true")  # footers read by the view, not again
         if not create_views(mem, lake):
             return None
-        start, end, ingested, addresses = _range(mem, cursor)
+        scan = scan_lake(mem, cursor)
     finally:
         mem.close()
-    if start is None or end is None:
+    if scan.start is None or scan.end is None:
         return None
-    fresh = to_ip_table(sorted(set(addresses) - set(known_ips.column("ip").to_pylist())))
-    ip_info = pa.concat_tables([known_ips.cast(IP_INFO_SCHEMA), fresh])
+    fresh = to_ip_table(sorted(set(scan.addresses) - set(known_ips.column("ip").to_pylist())))
     # Only accounts with files the run's history reaches can have rows: the rest sit out.
-    weights = account_sizes(lake, (start - HISTORY).date())
+    weights = account_sizes(lake, (scan.start - HISTORY).date())
     return FeaturePlan(
         lake=lake.resolve(),  # absolute: a shard may run in another working directory
-        start=start,
-        end=end,
-        ingested=ingested,
+        start=scan.start,
+        end=scan.end,
+        ingested=scan.ingested,
         full=cursor is None,
         signature=signature,
-        ip_info=ip_info,
+        ip_info=pa.concat_tables([known_ips.cast(IP_INFO_SCHEMA), fresh]),
         fresh_ips=fresh,
+        keys=scan.keys,
         shards=assign(weights, shards),
         started=started,
     )
@@ -190,6 +194,7 @@ def open_shard(plan: FeaturePlan, index: int) -> Iterator[duckdb.DuckDBPyConnect
         mem.execute("SET parquet_metadata_cache = true")
         create_views(mem, plan.lake, plan.shards[index])
         register_reference(mem, plan.ip_info)
+        mem.register("keys", rows_of(plan.keys, plan.shards[index]))
         prepare(mem, feature_params(plan.start, plan.end))
         yield mem
     finally:
@@ -234,17 +239,6 @@ def _cursor(con: duckdb.DuckDBPyConnection) -> tuple[datetime | None, str | None
         "SELECT ingested_through, columns FROM feature_state WHERE name = 'features'"
     ).fetchall()
     return (rows[0][0], rows[0][1]) if rows else (None, None)
-
-
-def _range(
-    mem: duckdb.DuckDBPyConnection, cursor: datetime | None
-) -> tuple[datetime | None, datetime | None, datetime | None, list[str]]:
-    """(first hour to recompute, end of the last hour, newest ingested_at, every address) for
-    this run: one scan of the lake (sql/features/plan/range.sql)."""
-    row = mem.execute(read_sql("features/plan/range.sql"), {"cursor": cursor}).fetchall()[0]
-    if row[0] is None:
-        return None, None, None, []
-    return row[0], row[1], row[2], [str(address) for address in row[3] or []]
 
 
 def feature_params(start: datetime, end: datetime) -> dict[str, Any]:

@@ -16,7 +16,7 @@
 -- `github-actions-deploy-348` and `-632`, when it has other members; else the same principal
 -- kind and dominant agent family) instead: what none of its peers ever did is novel. History is everything in
 -- [$history_start, window): the trailing history the run was given.
--- Inputs: the shard's `keys` and `sightings` (shard/) and `own_first` (gather/), and the
+-- Inputs: the shard's `keys` (plan/), `sightings` (shard/) and `own_first` (gather/), and the
 -- organisation's `principals`, `peers` and `peer_first` (peers/: one peer group spans accounts
 -- and shards).
 WITH members AS (

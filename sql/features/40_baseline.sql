@@ -8,7 +8,8 @@
 -- error rate is only anomalous against its own history, and so is a busy service's volume. A
 -- principal without a baseline gets 0 (no deviation) rather than an invented one.
 WITH source AS (
-    SELECT pid, window_start, n_events AS n, n_apis AS apis, error_rate AS err, denied_rate AS denied
+    SELECT
+        pid, window_start, n_events AS n, n_apis AS apis, error_rate AS err, denied_rate AS denied
     FROM hourly
 ),
 

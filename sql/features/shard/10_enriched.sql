@@ -1,10 +1,10 @@
 -- enriched: what the features compare on, one row per event of the shard's principals.
 -- Grain: one row per event with event_time in [$history_start, $window_end), CloudTrail-internal
 --   service events (AwsServiceEvent) excluded.
--- Columns: pid (keys.sql), window_start (the hour), api (service:EventName, Lambda version suffix
---   removed), service, category (from sql/reference/api_categories.csv), is_error, is_denied,
---   is_write, region, is_ip, network (ASN organisation, else /24, else the service name that
---   stands in sourceIPAddress), country, inside_aws, ua_family, hostile_ua.
+-- Columns: pid (plan/30_keys.sql), window_start (the hour), api (service:EventName, Lambda
+--   version suffix removed), service, category (from sql/reference/api_categories.csv), is_error,
+--   is_denied, is_write, region, is_ip, network (ASN organisation, else /24, else the service
+--   name that stands in sourceIPAddress), country, inside_aws, ua_family, hostile_ua.
 -- Why: every feature family compares these few columns; computing them once keeps each family a
 -- short aggregate. Only what the features read is kept (no address, no agent string, no ARN):
 -- this table holds every event of the history, and its width is most of its cost. The user
