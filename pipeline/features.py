@@ -192,6 +192,9 @@ def open_shard(plan: FeaturePlan, index: int) -> Iterator[duckdb.DuckDBPyConnect
         mem.execute("SET TimeZone = 'UTC'")
         # Every shard table scans the Parquet: its files' footers are read once, not per scan.
         mem.execute("SET parquet_metadata_cache = true")
+        # No feature SQL depends on the order of a table's rows (results are ordered explicitly),
+        # so DuckDB need not keep it when two threads fill `enriched` (~5 % of its CPU).
+        mem.execute("SET preserve_insertion_order = false")
         create_views(mem, plan.lake, plan.shards[index])
         register_reference(mem, plan.ip_info)
         mem.register("keys", rows_of(plan.keys, plan.shards[index]))
