@@ -76,7 +76,9 @@ apis AS (
 aggregated AS (
     SELECT
         k.pid,
-        date_trunc('hour', f.event_time) AS window_start,
+        -- The UTC hour, by arithmetic on microseconds: date_trunc on a TIMESTAMPTZ goes through the
+        -- session's time zone calendar for every event, a tenth of this table's CPU.
+        make_timestamptz(epoch_us(f.event_time) // 3600000000 * 3600000000) AS window_start,
         p.api,
         p.service,
         c.category,
