@@ -5,7 +5,7 @@ The folders of `sql/features/`, in the order they run (each file of `shard/`, `g
 - `plan/`: one scan of the whole lake before any shard (`scan_lake`): the run's hours, the
   addresses to look up, and `keys`, the principals numbered with an integer `pid` (each shard is
   given its accounts' rows of it);
-- `shard/`: tables of a shard's own events that stay in the shard (`enriched`, `hourly`,
+- `shard/`: tables of a shard's own events that stay in the shard (`calls`, `hourly`,
   `sightings`), keyed by `pid`;
 - `gather/`: tables with one row per principal or less (`profiles`, `own_first`). A principal's
   events all live in its account, so a shard of whole accounts has its rows complete; the rows of
@@ -60,7 +60,7 @@ def scan_lake(con: duckdb.DuckDBPyConnection, cursor: datetime | None) -> LakeSc
 
 
 def prepare(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
-    """Build the shard/ tables (`enriched` among them), then the gather/ tables."""
+    """Build the shard/ tables (`calls` among them), then the gather/ tables."""
     for folder in ("shard", "gather"):
         for path in sql_files(f"features/{folder}"):
             _run(con, f"features/{folder}/{path.name}", params)

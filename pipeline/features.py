@@ -14,12 +14,12 @@ in-memory DuckDBs over the Parquet; the lake's database file is only opened for 
 the cursor and the short write of the results, so other tools are not locked out.
 
 Sharded (map-reduce over whole accounts, `pipeline.shards`): `plan_features` decides the hours,
-looks up new addresses and groups the accounts into shards. Each shard builds its enriched events
-and the tables of sql/features/shard/ and gather/ from its own accounts' files; `reduce_peers`
+looks up new addresses and groups the accounts into shards. Each shard builds the tables of
+sql/features/shard/ (its `calls` first) and gather/ from its own accounts' files; `reduce_peers`
 computes the organisation's peer tables (sql/features/peers/: a peer group spans accounts) once
 from every shard's gathered rows; each shard then runs the families against them, and
 `write_features` writes every shard's rows and moves the cursor in one transaction. One shard is
-the same SQL in one connection (its enriched events built once). Shards only read Parquet files,
+the same SQL in one connection (its calls built once). Shards only read Parquet files,
 so they can run anywhere that sees the lake; the caller holds the lake lock from plan to write.
 """
 
@@ -100,7 +100,7 @@ def build_features(lake: Path, *, full: bool = False, shards: int = 1) -> Featur
     """Compute features for the hours with new events (all hours when `full`) into the lake.
 
     With `shards` > 1 the accounts are computed a shard at a time: memory holds one shard's
-    events, at the cost of building each shard's enriched events twice."""
+    events, at the cost of building each shard's calls twice."""
     started = time.monotonic()
     plan = plan_features(lake, full=full, shards=shards)
     if plan is None:
@@ -156,7 +156,7 @@ def plan_features(lake: Path, *, full: bool = False, shards: int = 1) -> Feature
 
 def compute_shards(plan: FeaturePlan, each: Each = in_turn) -> list[pa.Table]:
     """Every shard's feature rows; `each` runs the shard functions (a flow maps them as tasks)."""
-    if len(plan.shards) == 1:  # nothing to gather: one connection, enriched events built once
+    if len(plan.shards) == 1:  # nothing to gather: one connection, calls built once
         return each(whole_shard, [(plan,)])
     calls = [(plan, index) for index in range(len(plan.shards))]
     peers = reduce_peers(each(shard_gather, calls), feature_params(plan.start, plan.end))
@@ -193,7 +193,7 @@ def open_shard(plan: FeaturePlan, index: int) -> Iterator[duckdb.DuckDBPyConnect
         # Every shard table scans the Parquet: its files' footers are read once, not per scan.
         mem.execute("SET parquet_metadata_cache = true")
         # No feature SQL depends on the order of a table's rows (results are ordered explicitly),
-        # so DuckDB need not keep it when two threads fill `enriched` (~5 % of its CPU).
+        # so DuckDB need not keep it when two threads fill `calls` (~5 % of its CPU).
         mem.execute("SET preserve_insertion_order = false")
         create_views(mem, plan.lake, plan.shards[index])
         register_reference(mem, plan.ip_info)

@@ -7,17 +7,23 @@
 -- holds all of them and computes the same row as the whole lake would.
 CREATE OR REPLACE TEMP TABLE profiles AS
 WITH source AS (
-    SELECT * FROM enriched
+    SELECT * FROM calls
+),
+
+agents AS (
+    SELECT pid, ua_family, sum(n) AS events, min(window_start) AS since
+    FROM source
+    GROUP BY pid, ua_family
 ),
 
 aggregated AS (
     SELECT
         pid,
-        min(window_start) AS since,
-        -- On a tie, the first family by name: mode() alone takes whichever the scan met first,
-        -- so a rerun (or another shard) could put the principal in another peer group.
-        mode(ua_family ORDER BY ua_family) AS ua_family
-    FROM source
+        min(since) AS since,
+        -- The dominant family; on a tie, the first by name (the same principal must land in the
+        -- same peer group on a rerun, in another shard, whatever order the events were read in).
+        first(ua_family ORDER BY events DESC, ua_family) AS ua_family
+    FROM agents
     GROUP BY pid
 ),
 

@@ -6,7 +6,7 @@
 --   ingested_at), addresses (the distinct source addresses of its events that are IPs).
 -- Why: the run's hours (range.sql), the addresses it has to look up and the principals' ids
 -- (keys.sql) all come from here, not from three scans. Kind and issuer are properties of the
--- principal (its key is built from them): kept once here, not on every enriched event.
+-- principal (its key is built from them): kept once here, not on every event.
 CREATE OR REPLACE TEMP TABLE seen AS
 WITH source AS (
     SELECT

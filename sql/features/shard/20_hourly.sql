@@ -6,33 +6,34 @@
 --   count of calls in each sensitive category (n_discovery .. n_remote_execution),
 --   n_hostile_agent, n_outside_aws.
 -- Why: activity, sensitive and the baseline are all per-hour aggregates of the same events: one
--- pass over `enriched` instead of three.
+-- pass over `calls` instead of three. Rates are sums of counts over the hour's count: avg() of
+-- the per-event flags, without a row per event.
 CREATE OR REPLACE TEMP TABLE hourly AS
 WITH source AS (
-    SELECT * FROM enriched
+    SELECT * FROM calls
 ),
 
 aggregated AS (
     SELECT
         pid,
         window_start,
-        count(*) AS n_events,
+        sum(n)::BIGINT AS n_events,
         count(DISTINCT api) AS n_apis,
         count(DISTINCT service) AS n_services,
         count(DISTINCT region) AS n_regions,
-        avg(is_write::INTEGER) AS write_ratio,
-        avg(is_error::INTEGER) AS error_rate,
-        avg(is_denied::INTEGER) AS denied_rate,
-        count(*) FILTER (WHERE category = 'discovery') AS n_discovery,
-        count(*) FILTER (WHERE category = 'iam_mutation') AS n_iam_mutation,
-        count(*) FILTER (WHERE category = 'logging_tamper') AS n_logging_tamper,
-        count(*) FILTER (WHERE category = 'credential_access') AS n_credential_access,
-        count(*) FILTER (WHERE category = 'data_sharing') AS n_data_sharing,
-        count(*) FILTER (WHERE category = 'persistence') AS n_persistence,
-        count(*) FILTER (WHERE category = 'compute_launch') AS n_compute_launch,
-        count(*) FILTER (WHERE category = 'remote_execution') AS n_remote_execution,
-        count(*) FILTER (WHERE hostile_ua) AS n_hostile_agent,
-        count(*) FILTER (WHERE is_ip AND NOT inside_aws) AS n_outside_aws
+        coalesce(sum(n) FILTER (WHERE is_write), 0)::DOUBLE / sum(n)::DOUBLE AS write_ratio,
+        coalesce(sum(n) FILTER (WHERE is_error), 0)::DOUBLE / sum(n)::DOUBLE AS error_rate,
+        coalesce(sum(n) FILTER (WHERE is_denied), 0)::DOUBLE / sum(n)::DOUBLE AS denied_rate,
+        coalesce(sum(n) FILTER (WHERE category = 'discovery'), 0)::BIGINT AS n_discovery,
+        coalesce(sum(n) FILTER (WHERE category = 'iam_mutation'), 0)::BIGINT AS n_iam_mutation,
+        coalesce(sum(n) FILTER (WHERE category = 'logging_tamper'), 0)::BIGINT AS n_logging_tamper,
+        coalesce(sum(n) FILTER (WHERE category = 'credential_access'), 0)::BIGINT AS n_credential_access,
+        coalesce(sum(n) FILTER (WHERE category = 'data_sharing'), 0)::BIGINT AS n_data_sharing,
+        coalesce(sum(n) FILTER (WHERE category = 'persistence'), 0)::BIGINT AS n_persistence,
+        coalesce(sum(n) FILTER (WHERE category = 'compute_launch'), 0)::BIGINT AS n_compute_launch,
+        coalesce(sum(n) FILTER (WHERE category = 'remote_execution'), 0)::BIGINT AS n_remote_execution,
+        coalesce(sum(n) FILTER (WHERE hostile_ua), 0)::BIGINT AS n_hostile_agent,
+        coalesce(sum(n) FILTER (WHERE is_ip AND NOT inside_aws), 0)::BIGINT AS n_outside_aws
     FROM source
     GROUP BY pid, window_start
 ),

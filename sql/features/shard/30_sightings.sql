@@ -1,12 +1,12 @@
 -- sightings: what a principal showed in an hour, one row per dimension and value. A shard table:
--- built from the shard's own enriched events, read by novelty and by gather/own_first.sql.
+-- built from the shard's own `calls`, read by novelty and by gather/own_first.sql.
 -- Grain: one row per (pid, window_start, dim, value).
 -- Columns: dim (api, network, country, user_agent, region, hour), value, category (APIs only).
 -- Why: novelty is "the first sighting of a value", for the principal and for its peer group; both
 -- start from the same sightings. The hour of day is one per active hour: it comes from `hourly`.
 CREATE OR REPLACE TEMP TABLE sightings AS
 WITH source AS (
-    SELECT * FROM enriched
+    SELECT * FROM calls
 ),
 
 aggregated AS (

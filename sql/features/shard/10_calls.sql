@@ -1,18 +1,20 @@
--- enriched: what the features compare on, one row per event of the shard's principals.
--- Grain: one row per event with event_time in [$history_start, $window_end), CloudTrail-internal
---   service events (AwsServiceEvent) excluded.
+-- calls: what the features compare on, counted per principal, hour and combination of values.
+-- Grain: one row per (pid, window_start, api, category, region, network, country, ua_family and
+--   the flags below) with an event in [$history_start, $window_end), CloudTrail-internal service
+--   events (AwsServiceEvent) excluded.
 -- Columns: pid (plan/30_keys.sql), window_start (the hour), api (service:EventName, Lambda
 --   version suffix removed), service, category (from sql/reference/api_categories.csv), is_error,
 --   is_denied, is_write, region, is_ip, network (ASN organisation, else /24, else the service
---   name that stands in sourceIPAddress), country, inside_aws, ua_family, hostile_ua.
+--   name that stands in sourceIPAddress), country, inside_aws, ua_family, hostile_ua, n (events).
 -- Why: every feature family compares these few columns; computing them once keeps each family a
--- short aggregate. Only what the features read is kept (no address, no agent string, no ARN):
--- this table holds every event of the history, and its width is most of its cost. The user
--- agent is reduced to a family because the full string changes with every CLI/SDK release (and
--- attackers copy it), while a *new family* is meaningful. Agent families and API names are
--- worked out once per distinct value, not once per event.
--- The same columns for the explanations: sql/detect/events_enriched.sql.
-CREATE OR REPLACE TEMP TABLE enriched AS
+-- short aggregate. Only what the features read is kept (no address, no agent string, no ARN),
+-- and identical events of an hour are one row with a count: a busy workload repeats the same
+-- call, and this table holds the whole history, so its size is most of the cost of what reads
+-- it. The user agent is reduced to a family because the full string changes with every CLI/SDK
+-- release (and attackers copy it), while a *new family* is meaningful. Agent families and API
+-- names are worked out once per distinct value, not once per event.
+-- The same columns per event for the explanations: sql/detect/events_enriched.sql.
+CREATE OR REPLACE TEMP TABLE calls AS
 WITH filtered AS (
     SELECT
         principal_key,
@@ -109,7 +111,9 @@ aggregated AS (
 ),
 
 final AS (
-    SELECT *, starts_with(ua_family, 'tool:') AS hostile_ua FROM aggregated
+    SELECT *, starts_with(ua_family, 'tool:') AS hostile_ua, count(*) AS n
+    FROM aggregated
+    GROUP BY ALL
 )
 
 SELECT * FROM final;
