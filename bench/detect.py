@@ -340,7 +340,7 @@ def elapsed(started: float) -> str:
 def profile_features(lake: Path) -> None:
     """Wall and CPU seconds of each SQL file of a one-shard feature build, in this process."""
     from pipeline.enrich import register_reference
-    from pipeline.feature_sql import used
+    from pipeline.feature_sql import scan_lake, used
     from pipeline.features import feature_params
     from pipeline.sqlfiles import read_sql, sql_files
 
@@ -348,11 +348,14 @@ def profile_features(lake: Path) -> None:
         ip_info = con.sql("SELECT * FROM ip_info").to_arrow_table()
     mem = duckdb.connect()
     mem.execute("SET TimeZone = 'UTC'")
+    mem.execute("SET parquet_metadata_cache = true")  # as pipeline.features.open_shard does
     create_views(mem, lake)
     register_reference(mem, ip_info)
-    start, end, _ = mem.execute(read_sql("detect/feature_range.sql"), {"cursor": None}).fetchone()
-    params = feature_params(start, end)
-    tables = ["detect/events_enriched.sql"]  # each creates a temp table, in the order they run
+    scan = scan_lake(mem, None)
+    assert scan.start is not None and scan.end is not None, "an empty lake"
+    mem.register("keys", scan.keys)
+    params = feature_params(scan.start, scan.end)
+    tables = []  # each creates a temp table, in the order they run
     for folder in ("shard", "gather", "peers"):
         tables += [f"features/{folder}/{p.name}" for p in sql_files(f"features/{folder}")]
     families = [f"features/{p.name}" for p in sql_files("features")]

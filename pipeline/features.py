@@ -14,12 +14,12 @@ in-memory DuckDBs over the Parquet; the lake's database file is only opened for 
 the cursor and the short write of the results, so other tools are not locked out.
 
 Sharded (map-reduce over whole accounts, `pipeline.shards`): `plan_features` decides the hours,
-looks up new addresses and groups the accounts into shards. Each shard builds its enriched events
-and the tables of sql/features/shard/ and gather/ from its own accounts' files; `reduce_peers`
+looks up new addresses and groups the accounts into shards. Each shard builds the tables of
+sql/features/shard/ (its `calls` first) and gather/ from its own accounts' files; `reduce_peers`
 computes the organisation's peer tables (sql/features/peers/: a peer group spans accounts) once
 from every shard's gathered rows; each shard then runs the families against them, and
 `write_features` writes every shard's rows and moves the cursor in one transaction. One shard is
-the same SQL in one connection (its enriched events built once). Shards only read Parquet files,
+the same SQL in one connection (its calls built once). Shards only read Parquet files,
 so they can run anywhere that sees the lake; the caller holds the lake lock from plan to write.
 """
 
@@ -36,9 +36,10 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.db import open_db
-from pipeline.enrich import API_CATEGORIES_CSV, IP_INFO_SCHEMA, new_ips, register_reference
+from pipeline.enrich import API_CATEGORIES_CSV, IP_INFO_SCHEMA, register_reference, to_ip_table
 from pipeline.feature_sql import KEY_COLUMNS as KEY_COLUMNS
 from pipeline.feature_sql import (
     Tables,
@@ -47,10 +48,11 @@ from pipeline.feature_sql import (
     prepare,
     reduce_peers,
     run_families,
+    scan_lake,
 )
 from pipeline.lake import account_sizes
 from pipeline.lock import holds_lake_lock
-from pipeline.shards import Each, Shard, assign, in_turn
+from pipeline.shards import Each, Shard, assign, in_turn, rows_of
 from pipeline.sqlfiles import SQL_DIR, read_sql
 from pipeline.state import create_views
 
@@ -86,6 +88,9 @@ class FeaturePlan:
     signature: str
     ip_info: pa.Table  # every address looked up so far, this run's included
     fresh_ips: pa.Table  # this run's lookups (the write keeps them)
+    keys: (
+        pa.Table
+    )  # every principal of the lake with its integer id (sql/features/plan/30_keys.sql)
     shards: tuple[Shard, ...]
     started: float  # time.monotonic() when the run started
 
@@ -95,7 +100,7 @@ def build_features(lake: Path, *, full: bool = False, shards: int = 1) -> Featur
     """Compute features for the hours with new events (all hours when `full`) into the lake.
 
     With `shards` > 1 the accounts are computed a shard at a time: memory holds one shard's
-    events, at the cost of building each shard's enriched events twice."""
+    events, at the cost of building each shard's calls twice."""
     started = time.monotonic()
     plan = plan_features(lake, full=full, shards=shards)
     if plan is None:
@@ -123,26 +128,27 @@ def plan_features(lake: Path, *, full: bool = False, shards: int = 1) -> Feature
     mem = duckdb.connect()
     try:
         mem.execute("SET TimeZone = 'UTC'")
+        mem.execute("SET parquet_metadata_cache = true")  # footers read by the view, not again
         if not create_views(mem, lake):
             return None
-        start, end, ingested = _range(mem, cursor)
-        if start is None or end is None:
-            return None
-        fresh = new_ips(mem, known_ips)
+        scan = scan_lake(mem, cursor)
     finally:
         mem.close()
-    ip_info = pa.concat_tables([known_ips.cast(IP_INFO_SCHEMA), fresh])
+    if scan.start is None or scan.end is None:
+        return None
+    fresh = to_ip_table(sorted(set(scan.addresses) - set(known_ips.column("ip").to_pylist())))
     # Only accounts with files the run's history reaches can have rows: the rest sit out.
-    weights = account_sizes(lake, (start - HISTORY).date())
+    weights = account_sizes(lake, (scan.start - HISTORY).date())
     return FeaturePlan(
         lake=lake.resolve(),  # absolute: a shard may run in another working directory
-        start=start,
-        end=end,
-        ingested=ingested,
+        start=scan.start,
+        end=scan.end,
+        ingested=scan.ingested,
         full=cursor is None,
         signature=signature,
-        ip_info=ip_info,
+        ip_info=pa.concat_tables([known_ips.cast(IP_INFO_SCHEMA), fresh]),
         fresh_ips=fresh,
+        keys=scan.keys,
         shards=assign(weights, shards),
         started=started,
     )
@@ -150,7 +156,7 @@ def plan_features(lake: Path, *, full: bool = False, shards: int = 1) -> Feature
 
 def compute_shards(plan: FeaturePlan, each: Each = in_turn) -> list[pa.Table]:
     """Every shard's feature rows; `each` runs the shard functions (a flow maps them as tasks)."""
-    if len(plan.shards) == 1:  # nothing to gather: one connection, enriched events built once
+    if len(plan.shards) == 1:  # nothing to gather: one connection, calls built once
         return each(whole_shard, [(plan,)])
     calls = [(plan, index) for index in range(len(plan.shards))]
     peers = reduce_peers(each(shard_gather, calls), feature_params(plan.start, plan.end))
@@ -184,8 +190,14 @@ def open_shard(plan: FeaturePlan, index: int) -> Iterator[duckdb.DuckDBPyConnect
     mem = duckdb.connect()
     try:
         mem.execute("SET TimeZone = 'UTC'")
+        # Every shard table scans the Parquet: its files' footers are read once, not per scan.
+        mem.execute("SET parquet_metadata_cache = true")
+        # No feature SQL depends on the order of a table's rows (results are ordered explicitly),
+        # so DuckDB need not keep it when two threads fill `calls` (~5 % of its CPU).
+        mem.execute("SET preserve_insertion_order = false")
         create_views(mem, plan.lake, plan.shards[index])
         register_reference(mem, plan.ip_info)
+        mem.register("keys", rows_of(plan.keys, plan.shards[index]))
         prepare(mem, feature_params(plan.start, plan.end))
         yield mem
     finally:
@@ -194,12 +206,12 @@ def open_shard(plan: FeaturePlan, index: int) -> Iterator[duckdb.DuckDBPyConnect
 
 def write_features(plan: FeaturePlan, tables: list[pa.Table]) -> FeatureStats:
     """Every shard's rows into the lake and the cursor moved, in one transaction."""
-    table = pa.concat_tables(tables).sort_by([(name, "ascending") for name in KEY_COLUMNS])
+    table = tables[0] if len(tables) == 1 else _in_key_order(pa.concat_tables(tables))
     with open_db(plan.lake) as con:
         _write(con, table, plan)
     return FeatureStats(
         table.num_rows,
-        len(set(table.column("principal_key").to_pylist())),
+        pc.count_distinct(table.column("principal_key")).as_py(),
         plan.start,
         plan.end,
         plan.fresh_ips.num_rows,
@@ -209,11 +221,16 @@ def write_features(plan: FeaturePlan, tables: list[pa.Table]) -> FeatureStats:
     )
 
 
+def _in_key_order(table: pa.Table) -> pa.Table:
+    """The rows of several shards in key order (each shard's are already, `run_families`)."""
+    return table.sort_by([(name, "ascending") for name in KEY_COLUMNS])
+
+
 def feature_signature() -> str:
     """SHA-256 of every SQL file features depend on: a change means stored rows are stale."""
     digest = hashlib.sha256()
     features = sorted((SQL_DIR / "features").rglob("*.sql"))
-    for path in [SQL_DIR / "detect" / "events_enriched.sql", *features]:
+    for path in features:
         name = path.relative_to(SQL_DIR).as_posix()
         digest.update(name.encode() + b"\0" + path.read_bytes())
     digest.update(API_CATEGORIES_CSV.read_bytes())
@@ -225,16 +242,6 @@ def _cursor(con: duckdb.DuckDBPyConnection) -> tuple[datetime | None, str | None
         "SELECT ingested_through, columns FROM feature_state WHERE name = 'features'"
     ).fetchall()
     return (rows[0][0], rows[0][1]) if rows else (None, None)
-
-
-def _range(
-    mem: duckdb.DuckDBPyConnection, cursor: datetime | None
-) -> tuple[datetime | None, datetime | None, datetime | None]:
-    """(first hour to recompute, end of the last hour, newest ingested_at) for this run."""
-    row = mem.execute(read_sql("detect/feature_range.sql"), {"cursor": cursor}).fetchall()[0]
-    if row[0] is None:
-        return None, None, None
-    return row[0], row[1], row[2]
 
 
 def feature_params(start: datetime, end: datetime) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 -- Family: novelty. What a principal did in an hour that it had never done before: APIs, source
 -- networks (ASN organisation, else /24, else the service name), countries, user agent families,
 -- regions, and hours of the day.
--- Grain: one row per (principal_key, account_id, window_start) with events in the range.
+-- Grain: one row per (pid, window_start) with events in the range.
 -- Columns: peer_group (descriptive), novel_apis, novel_sensitive_apis (novel APIs in a sensitive
 --   category, i.e. any but discovery), novel_peer_apis and novel_peer_sensitive_apis (new for the
 --   peer group as a whole, not only for the principal), novel_networks, novel_countries, novel_user_agents,
@@ -16,28 +16,35 @@
 -- `github-actions-deploy-348` and `-632`, when it has other members; else the same principal
 -- kind and dominant agent family) instead: what none of its peers ever did is novel. History is everything in
 -- [$history_start, window): the trailing history the run was given.
--- Inputs: the shard's `sightings` (shard/) and `own_first` (gather/), and the organisation's
--- `principals`, `peers` and `peer_first` (peers/: one peer group spans accounts and shards).
-WITH filtered AS (
+-- Inputs: the shard's `keys` (plan/), `sightings` (shard/) and `own_first` (gather/), and the
+-- organisation's `principals`, `peers` and `peer_first` (peers/: one peer group spans accounts
+-- and shards).
+WITH members AS (
+    -- Each of the shard's principals with its peer group and both learning clocks.
+    SELECT k.pid, p.peer_group, p.since AS principal_since, g.since AS peer_since
+    FROM keys AS k
+    JOIN principals AS p USING (principal_key, account_id)
+    JOIN peers AS g ON g.peer_group = p.peer_group
+),
+
+filtered AS (
     SELECT
         s.*,
-        p.peer_group,
-        p.since AS principal_since,
-        g.since AS peer_since,
+        m.peer_group,
+        m.principal_since,
+        m.peer_since,
         o.first_window = s.window_start AS own_new,
         f.first_window = s.window_start AS peer_new
     FROM sightings AS s
-    JOIN principals AS p USING (principal_key, account_id)
-    JOIN peers AS g ON g.peer_group = p.peer_group
-    JOIN own_first AS o USING (principal_key, account_id, dim, value)
-    JOIN peer_first AS f ON f.peer_group = p.peer_group AND f.dim = s.dim AND f.value = s.value
+    JOIN members AS m USING (pid)
+    JOIN own_first AS o USING (pid, dim, value)
+    JOIN peer_first AS f ON f.peer_group = m.peer_group AND f.dim = s.dim AND f.value = s.value
     WHERE s.window_start >= $window_start AND s.window_start < $window_end
 ),
 
 aggregated AS (
     SELECT
-        principal_key,
-        account_id,
+        pid,
         window_start,
         any_value(peer_group) AS peer_group,
         any_value(principal_since) <= window_start - $learning AS mature,
@@ -57,15 +64,14 @@ aggregated AS (
         count(*) FILTER (WHERE dim = 'region' AND peer_new) AS peer_regions,
         count(*) FILTER (WHERE dim = 'hour' AND own_new) AS own_hour
     FROM filtered
-    GROUP BY principal_key, account_id, window_start
+    GROUP BY pid, window_start
 ),
 
 final AS (
     -- Mature principals against themselves; young ones against their peers; nothing while
     -- neither has history (the learning period).
     SELECT
-        principal_key,
-        account_id,
+        pid,
         window_start,
         peer_group,
         CASE WHEN mature THEN own_apis WHEN peer_mature THEN peer_apis ELSE 0 END AS novel_apis,

@@ -1,6 +1,6 @@
 -- Family: deviation from the principal's own baseline. This hour against the principal's active
 -- hours of the trailing $baseline_days (excluding this hour).
--- Grain: one row per (principal_key, account_id, window_start) with events in the range.
+-- Grain: one row per (pid, window_start) with events in the range (hours from shard/hourly.sql).
 -- Columns: events_vs_baseline (log ratio of events to the baseline mean), apis_vs_baseline
 --   (same for distinct APIs), error_rate_delta and denied_rate_delta (rate minus baseline rate),
 --   ctx_baseline_hours (active hours the baseline rests on).
@@ -8,20 +8,9 @@
 -- error rate is only anomalous against its own history, and so is a busy service's volume. A
 -- principal without a baseline gets 0 (no deviation) rather than an invented one.
 WITH source AS (
-    SELECT * FROM enriched
-),
-
-hourly AS (
     SELECT
-        principal_key,
-        account_id,
-        window_start,
-        count(*) AS n,
-        count(DISTINCT api) AS apis,
-        avg(is_error::INTEGER) AS err,
-        avg(is_denied::INTEGER) AS denied
-    FROM source
-    GROUP BY principal_key, account_id, window_start
+        pid, window_start, n_events AS n, n_apis AS apis, error_rate AS err, denied_rate AS denied
+    FROM hourly
 ),
 
 aggregated AS (
@@ -34,9 +23,9 @@ aggregated AS (
         -- share DuckDB's window partition (another shard, an incremental run); this does not.
         avg(err::DECIMAL(38, 30)) OVER history AS base_err,
         avg(denied::DECIMAL(38, 30)) OVER history AS base_denied
-    FROM hourly
+    FROM source
     WINDOW history AS (
-        PARTITION BY principal_key, account_id
+        PARTITION BY pid
         ORDER BY window_start
         RANGE BETWEEN $baseline PRECEDING AND INTERVAL 1 HOUR PRECEDING
     )
@@ -49,8 +38,7 @@ filtered AS (
 
 final AS (
     SELECT
-        principal_key,
-        account_id,
+        pid,
         window_start,
         coalesce(ln((n + 1) / (base_n + 1)), 0) AS events_vs_baseline,
         coalesce(ln((apis + 1) / (base_apis + 1)), 0) AS apis_vs_baseline,

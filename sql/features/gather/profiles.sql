@@ -7,21 +7,51 @@
 -- holds all of them and computes the same row as the whole lake would.
 CREATE OR REPLACE TEMP TABLE profiles AS
 WITH source AS (
-    SELECT * FROM enriched
+    SELECT * FROM calls
+),
+
+agents AS (
+    SELECT pid, ua_family, sum(n) AS events, min(window_start) AS since
+    FROM source
+    GROUP BY pid, ua_family
+),
+
+aggregated AS (
+    SELECT
+        pid,
+        min(since) AS since,
+        -- The dominant family; on a tie, the first by name (the same principal must land in the
+        -- same peer group on a rerun, in another shard, whatever order the events were read in).
+        first(ua_family ORDER BY events DESC, ua_family) AS ua_family
+    FROM agents
+    GROUP BY pid
 ),
 
 final AS (
     SELECT
-        principal_key,
-        account_id,
-        min(window_start) AS since,
-        any_value(peer_hint) AS peer_hint,
-        any_value(role_family) AS role_family,
-        -- On a tie, the first family by name: mode() alone takes whichever the scan met first,
-        -- so a rerun (or another shard) could put the principal in another peer group.
-        mode(ua_family ORDER BY ua_family) AS ua_family
-    FROM source
-    GROUP BY principal_key, account_id
+        k.principal_key,
+        k.account_id,
+        a.since,
+        CASE
+            WHEN k.principal_kind = 'role_session' AND k.session_issuer_name LIKE 'AWSReservedSSO_%'
+                THEN 'sso:' || regexp_replace(
+                    k.session_issuer_name, '^AWSReservedSSO_(.*)_[0-9a-f]+$', '\1'
+                )
+            ELSE k.principal_kind
+        END AS peer_hint,
+        -- The role's family: its name without a generated suffix (a number, a hash, a
+        -- CloudFormation id), so `github-actions-deploy-348` in one account and `-632` in another,
+        -- or the same StackSet role in every account, are one family.
+        CASE
+            WHEN k.principal_kind IN ('role', 'role_session')
+                AND NOT coalesce(k.session_issuer_name LIKE 'AWSReservedSSO_%', false)
+                THEN regexp_replace(
+                    k.session_issuer_name, '[-_]([0-9]+|[0-9a-f]{8,}|[A-Z0-9]{12,13})$', ''
+                )
+        END AS role_family,
+        a.ua_family
+    FROM aggregated AS a
+    JOIN keys AS k USING (pid)
 )
 
 SELECT * FROM final;

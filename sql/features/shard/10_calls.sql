@@ -1,0 +1,119 @@
+-- calls: what the features compare on, counted per principal, hour and combination of values.
+-- Grain: one row per (pid, window_start, api, category, region, network, country, ua_family and
+--   the flags below) with an event in [$history_start, $window_end), CloudTrail-internal service
+--   events (AwsServiceEvent) excluded.
+-- Columns: pid (plan/30_keys.sql), window_start (the hour), api (service:EventName, Lambda
+--   version suffix removed), service, category (from sql/reference/api_categories.csv), is_error,
+--   is_denied, is_write, region, is_ip, network (ASN organisation, else /24, else the service
+--   name that stands in sourceIPAddress), country, inside_aws, ua_family, hostile_ua, n (events).
+-- Why: every feature family compares these few columns; computing them once keeps each family a
+-- short aggregate. Only what the features read is kept (no address, no agent string, no ARN),
+-- and identical events of an hour are one row with a count: a busy workload repeats the same
+-- call, and this table holds the whole history, so its size is most of the cost of what reads
+-- it. The user agent is reduced to a family because the full string changes with every CLI/SDK
+-- release (and attackers copy it), while a *new family* is meaningful. Agent families and API
+-- names are worked out once per distinct value, not once per event.
+-- The same columns per event for the explanations: sql/detect/events_enriched.sql.
+CREATE OR REPLACE TEMP TABLE calls AS
+WITH filtered AS (
+    SELECT
+        principal_key,
+        account_id,
+        event_time,
+        event_source,
+        event_name_base,
+        error_code,
+        read_only,
+        aws_region,
+        source_is_ip,
+        source_ip_address,
+        lower(coalesce(user_agent, '')) AS ua
+    FROM events
+    WHERE event_time >= $history_start AND event_time < $window_end
+        -- CloudTrail-internal service events (AwsServiceEvent) are nobody's behaviour. (Filtered
+        -- here, not in a CTE of its own: DuckDB then builds this table twice as slowly.)
+        AND coalesce(event_type, 'AwsApiCall') <> 'AwsServiceEvent'
+),
+
+agents AS (
+    -- The family of each distinct agent, not of each event: a lake has a few hundred agents and
+    -- millions of events, and this CASE was a fifth of the CPU time of this file.
+    SELECT
+        ua,
+        CASE
+            WHEN regexp_matches(ua, 'kali|parrot|pentoo') THEN 'tool:pentest-os'
+            WHEN ua LIKE '%pacu%' THEN 'tool:pacu'
+            WHEN ua LIKE '%stratus-red-team%' THEN 'tool:stratus'
+            WHEN ua LIKE '%python-requests%' THEN 'tool:python-requests'
+            WHEN regexp_matches(ua, '^\[?curl/') THEN 'tool:curl'
+            WHEN ua LIKE '%exec-env/aws_lambda%' OR ua LIKE 'awslambda-worker%' THEN 'sdk:lambda'
+            WHEN ua LIKE '%exec-env/aws_ecs%' THEN 'sdk:ecs'
+            WHEN ua LIKE '%terraform%' THEN 'terraform'
+            WHEN ua LIKE '%cloudformation%' THEN 'cloudformation'
+            WHEN regexp_matches(ua, '^\[?aws-cli/1') THEN 'aws-cli/1'
+            WHEN regexp_matches(ua, '^\[?aws-cli/2') THEN 'aws-cli/2'
+            WHEN ua LIKE '%boto3%' OR ua LIKE '%botocore%' THEN 'boto3'
+            WHEN ua LIKE 'aws-sdk-js%' THEN 'sdk:js'
+            WHEN ua LIKE 'aws-sdk-java%' THEN 'sdk:java'
+            WHEN ua LIKE 'aws-sdk-go%' THEN 'sdk:go'
+            WHEN ua LIKE '%mozilla/%' OR ua = 'aws internal' OR ua LIKE '%console%' THEN 'console'
+            WHEN regexp_matches(ua, '\.amazonaws\.com$') THEN 'aws-service'
+            WHEN ua = '' THEN 'none'
+            ELSE 'other'
+        END AS ua_family
+    FROM (SELECT DISTINCT ua FROM filtered)
+),
+
+apis AS (
+    -- Each distinct API once: its name, service and whether its verb reads.
+    SELECT
+        event_source,
+        event_name_base,
+        split_part(event_source, '.', 1) || ':' || event_name_base AS api,
+        split_part(event_source, '.', 1) AS service,
+        regexp_matches(event_name_base, '^(Get|List|Describe|Head|Lookup)') AS read_verb
+    FROM (SELECT DISTINCT event_source, event_name_base FROM filtered)
+),
+
+aggregated AS (
+    SELECT
+        k.pid,
+        -- The UTC hour, by arithmetic on microseconds: date_trunc on a TIMESTAMPTZ goes through the
+        -- session's time zone calendar for every event, a tenth of this table's CPU.
+        make_timestamptz(epoch_us(f.event_time) // 3600000000 * 3600000000) AS window_start,
+        p.api,
+        p.service,
+        c.category,
+        f.error_code IS NOT NULL AS is_error,
+        coalesce(
+            regexp_matches(f.error_code, 'AccessDenied|UnauthorizedOperation|NotAuthorized|Forbidden'),
+            false
+        ) AS is_denied,
+        -- readOnly is missing on some records: fall back to the verb, as CloudTrail itself does.
+        NOT coalesce(f.read_only, p.read_verb) AS is_write,
+        coalesce(f.aws_region, 'unknown') AS region,
+        coalesce(f.source_is_ip, false) AS is_ip,
+        CASE
+            WHEN f.source_is_ip THEN coalesce(i.network, f.source_ip_address)
+            ELSE coalesce(f.source_ip_address, 'unknown')  -- a service name or "AWS Internal"
+        END AS network,
+        i.country,
+        coalesce(i.inside_aws, NOT coalesce(f.source_is_ip, false)) AS inside_aws,
+        a.ua_family
+    FROM filtered AS f
+    JOIN keys AS k ON k.principal_key = f.principal_key AND k.account_id = f.account_id
+    JOIN apis AS p
+        ON p.event_source IS NOT DISTINCT FROM f.event_source
+        AND p.event_name_base IS NOT DISTINCT FROM f.event_name_base
+    LEFT JOIN ip_info AS i ON i.ip = f.source_ip_address
+    LEFT JOIN api_categories AS c ON c.event_name = f.event_name_base
+    JOIN agents AS a ON a.ua = f.ua  -- ua is never NULL
+),
+
+final AS (
+    SELECT *, starts_with(ua_family, 'tool:') AS hostile_ua, count(*) AS n
+    FROM aggregated
+    GROUP BY ALL
+)
+
+SELECT * FROM final;
