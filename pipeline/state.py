@@ -164,13 +164,14 @@ def create_views(
     con: duckdb.DuckDBPyConnection, lake: Path, accounts: Iterable[str] | None = None
 ) -> bool:
     """(Re)create the `events` view over the lake's Parquet (only `accounts`' partitions when
-    given); False while the lake has no events."""
+    given) and the `ua_family` macro; False while the lake has no events."""
     events = lake.resolve() / EVENTS_DIR
     if not any(events.glob("event_date=*/account_id=*/*.parquet")):
         return False
     globs = [sql_literal(glob) for glob in events_globs(lake, accounts)]
     files = globs[0] if accounts is None else "[" + ", ".join(globs) + "]"
     con.execute(read_sql("views/events.sql").replace("{events_glob}", files))
+    con.execute(read_sql("views/ua_family.sql"))
     return True
 
 

@@ -1,4 +1,5 @@
--- enriched: the events the features need, one row per event, with what the features compare on.
+-- enriched: the episode principals' events, one row per event, with what the features compare on
+-- (the per-event form of sql/features/shard/10_calls.sql), for the explanations' profiles.
 -- Grain: one row per event with event_time in [$history_start, $window_end).
 -- Columns: principal_key, principal_kind, account_id, event_time, window_start (the hour),
 --   hour_of_day, api (service:EventName, Lambda version suffix removed), service, category (from
@@ -6,9 +7,8 @@
 --   organisation, else /24, else the service name that stands in sourceIPAddress), country,
 --   inside_aws, source_ip and user_agent (as delivered), ua_family, hostile_ua, peer_hint,
 --   role_family (a role's name without its generated suffix; NULL for other principals).
--- Why: every feature family compares these few columns; computing them once keeps each family a
--- short aggregate. The user agent is reduced to a family because the full string changes with
--- every CLI/SDK release (and attackers copy it), while a *new family* is meaningful.
+-- Why: an explanation sets a finding's values beside the principal's profile of the same columns,
+-- and names the addresses and agents as delivered, which the features' counts do not keep.
 CREATE OR REPLACE TEMP TABLE enriched AS
 WITH source AS (
     SELECT e.*, lower(coalesce(e.user_agent, '')) AS ua
@@ -24,30 +24,10 @@ filtered AS (
 
 agents AS (
     -- The family of each distinct agent, not of each event: a lake has a few hundred agents and
-    -- millions of events, and this CASE was a fifth of the CPU time of this file.
+    -- millions of events, and classifying every event was a fifth of the CPU time of this file.
     SELECT
         ua,
-        CASE
-            WHEN regexp_matches(ua, 'kali|parrot|pentoo') THEN 'tool:pentest-os'
-            WHEN ua LIKE '%pacu%' THEN 'tool:pacu'
-            WHEN ua LIKE '%stratus-red-team%' THEN 'tool:stratus'
-            WHEN ua LIKE '%python-requests%' THEN 'tool:python-requests'
-            WHEN regexp_matches(ua, '^\[?curl/') THEN 'tool:curl'
-            WHEN ua LIKE '%exec-env/aws_lambda%' OR ua LIKE 'awslambda-worker%' THEN 'sdk:lambda'
-            WHEN ua LIKE '%exec-env/aws_ecs%' THEN 'sdk:ecs'
-            WHEN ua LIKE '%terraform%' THEN 'terraform'
-            WHEN ua LIKE '%cloudformation%' THEN 'cloudformation'
-            WHEN regexp_matches(ua, '^\[?aws-cli/1') THEN 'aws-cli/1'
-            WHEN regexp_matches(ua, '^\[?aws-cli/2') THEN 'aws-cli/2'
-            WHEN ua LIKE '%boto3%' OR ua LIKE '%botocore%' THEN 'boto3'
-            WHEN ua LIKE 'aws-sdk-js%' THEN 'sdk:js'
-            WHEN ua LIKE 'aws-sdk-java%' THEN 'sdk:java'
-            WHEN ua LIKE 'aws-sdk-go%' THEN 'sdk:go'
-            WHEN ua LIKE '%mozilla/%' OR ua = 'aws internal' OR ua LIKE '%console%' THEN 'console'
-            WHEN regexp_matches(ua, '\.amazonaws\.com$') THEN 'aws-service'
-            WHEN ua = '' THEN 'none'
-            ELSE 'other'
-        END AS ua_family
+        ua_family(ua) AS ua_family  -- sql/views/ua_family.sql
     FROM (SELECT DISTINCT ua FROM filtered)
 ),
 

@@ -37,30 +37,10 @@ WITH filtered AS (
 
 agents AS (
     -- The family of each distinct agent, not of each event: a lake has a few hundred agents and
-    -- millions of events, and this CASE was a fifth of the CPU time of this file.
+    -- millions of events, and classifying every event was a fifth of the CPU time of this file.
     SELECT
         ua,
-        CASE
-            WHEN regexp_matches(ua, 'kali|parrot|pentoo') THEN 'tool:pentest-os'
-            WHEN ua LIKE '%pacu%' THEN 'tool:pacu'
-            WHEN ua LIKE '%stratus-red-team%' THEN 'tool:stratus'
-            WHEN ua LIKE '%python-requests%' THEN 'tool:python-requests'
-            WHEN regexp_matches(ua, '^\[?curl/') THEN 'tool:curl'
-            WHEN ua LIKE '%exec-env/aws_lambda%' OR ua LIKE 'awslambda-worker%' THEN 'sdk:lambda'
-            WHEN ua LIKE '%exec-env/aws_ecs%' THEN 'sdk:ecs'
-            WHEN ua LIKE '%terraform%' THEN 'terraform'
-            WHEN ua LIKE '%cloudformation%' THEN 'cloudformation'
-            WHEN regexp_matches(ua, '^\[?aws-cli/1') THEN 'aws-cli/1'
-            WHEN regexp_matches(ua, '^\[?aws-cli/2') THEN 'aws-cli/2'
-            WHEN ua LIKE '%boto3%' OR ua LIKE '%botocore%' THEN 'boto3'
-            WHEN ua LIKE 'aws-sdk-js%' THEN 'sdk:js'
-            WHEN ua LIKE 'aws-sdk-java%' THEN 'sdk:java'
-            WHEN ua LIKE 'aws-sdk-go%' THEN 'sdk:go'
-            WHEN ua LIKE '%mozilla/%' OR ua = 'aws internal' OR ua LIKE '%console%' THEN 'console'
-            WHEN regexp_matches(ua, '\.amazonaws\.com$') THEN 'aws-service'
-            WHEN ua = '' THEN 'none'
-            ELSE 'other'
-        END AS ua_family
+        ua_family(ua) AS ua_family  -- sql/views/ua_family.sql
     FROM (SELECT DISTINCT ua FROM filtered)
 ),
 
