@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -68,11 +68,11 @@ class BatchResult:
 def read_batch(source: Source, refs: list[ObjectRef], ingested_at: datetime) -> BatchResult:
     """Fetch, decode and normalize `refs`; a failed read is reported, never raised."""
     if not source.remote:  # local reads are fast: threads would only contend for the GIL
-        payloads = [_fetch(source, ref) for ref in refs]
-    else:
-        with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(refs)) or 1) as pool:
-            payloads = list(pool.map(lambda ref: _fetch(source, ref), refs))
-    return to_batch(source.name, list(zip(refs, payloads, strict=True)), ingested_at)
+        return to_batch(source.name, ((ref, _fetch(source, ref)) for ref in refs), ingested_at)
+    with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(refs)) or 1) as pool:
+        # Decoded in order as they arrive: decoding overlaps the fetches still in flight.
+        payloads = pool.map(lambda ref: _fetch(source, ref), refs)
+        return to_batch(source.name, zip(refs, payloads, strict=True), ingested_at)
 
 
 def _fetch(source: Source, ref: ObjectRef) -> bytes | Exception:
@@ -84,7 +84,7 @@ def _fetch(source: Source, ref: ObjectRef) -> bytes | Exception:
 
 
 def to_batch(
-    source_name: str, fetched: list[tuple[ObjectRef, bytes | Exception]], ingested_at: datetime
+    source_name: str, fetched: Iterable[tuple[ObjectRef, bytes | Exception]], ingested_at: datetime
 ) -> BatchResult:
     """Decode and normalize fetched objects into a `BatchResult` (pure)."""
     result = BatchResult(table=pa.table({}))

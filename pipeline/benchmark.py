@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.demo import MARKER, DemoSettings, run_demo
+from pipeline.eval_matrix import DEFAULT_SEEDS, DEFAULT_SIZES, SIZES
 from pipeline.evaluate import DEFAULT_BUDGET, Evaluation, pool
 from pipeline.output import format_table
 from pipeline.scorecard import (
@@ -30,27 +31,6 @@ from pipeline.scorecard import (
     techniques,
     to_dict,
 )
-
-
-@dataclass(frozen=True)
-class OrgSize:
-    """An organisation size of the matrix (`trailguard synth` knobs)."""
-
-    days: int
-    accounts: int
-    principals: int
-    intensity: float = 1.0
-
-
-SIZES = {
-    "tiny": OrgSize(days=10, accounts=1, principals=10, intensity=0.2),  # --quick, tests
-    "small": OrgSize(days=21, accounts=3, principals=60),
-    "default": OrgSize(days=21, accounts=6, principals=180),  # `trailguard demo`'s
-}
-DEFAULT_SEEDS = (7, 11, 23)
-DEFAULT_SIZES = ("small", "default")
-QUICK_SEEDS = (7,)
-QUICK_SIZES = ("tiny",)
 
 
 @dataclass(frozen=True)

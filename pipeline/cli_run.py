@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.cli_args import add_budget_arg, add_lake_arg
+from pipeline.eval_matrix import DEFAULT_SEEDS, DEFAULT_SIZES, QUICK_SEEDS, QUICK_SIZES, SIZES
 from pipeline.output import print_rows
 
 if TYPE_CHECKING:
@@ -40,8 +41,6 @@ def add_run_commands(sub: Sub) -> None:
 
 
 def _add_eval(sub: Sub) -> None:
-    from pipeline.benchmark import DEFAULT_SEEDS, DEFAULT_SIZES, QUICK_SEEDS, QUICK_SIZES, SIZES
-
     e = sub.add_parser("eval", help="detection-quality benchmark on several synthetic orgs")
     e.add_argument("--out", type=Path, default=Path("trailguard-eval"), help="./trailguard-eval")
     e.add_argument(
@@ -106,8 +105,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     settings = b.EvalSettings(
         args.out,
-        seeds=args.seeds or (b.QUICK_SEEDS if args.quick else b.DEFAULT_SEEDS),
-        sizes=args.sizes or (b.QUICK_SIZES if args.quick else b.DEFAULT_SIZES),
+        seeds=args.seeds or (QUICK_SEEDS if args.quick else DEFAULT_SEEDS),
+        sizes=args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES),
         budget=args.budget,
     )
     bench = b.run_benchmark(settings, lambda text: print(f"eval: {text}", file=sys.stderr))

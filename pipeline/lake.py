@@ -39,6 +39,10 @@ _SAFE_ACCOUNT = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 # Columns a batch carries to the writer but that are not stored in the lake files.
 INTERNAL_COLUMNS = ("_account", "_record_index", "_object_version")
 MAX_CACHED_PARTITIONS = 32  # partitions whose event ids a run keeps in memory
+# Columns whose values (nearly) never repeat: a dictionary there only costs a hash per value and
+# a page per file, for a larger file. Every other column is dictionary-encoded (Parquet's default).
+_UNIQUE_COLUMNS = frozenset(["event_id", "event_time", "request_id", "shared_event_id"])
+_DICTIONARY_COLUMNS = [name for name in SCHEMA.names if name not in _UNIQUE_COLUMNS]
 _EMPTY_IDS = pa.schema(
     [
         pa.field("event_id", pa.string()),
@@ -185,16 +189,19 @@ def write_encoded(lake: Path, events: EncodedEvents, seen: IdCache, window: IdWi
 
 
 def _by_partition(table: pa.Table) -> Iterator[tuple[Partition, pa.Table]]:
-    """Each partition's rows, sorted by time: one sort and one take, then zero-copy slices."""
+    """Each partition's rows, sorted by time: one sort, then a take per partition (so only one
+    partition's copy of the rows is held at a time, not a sorted copy of the whole batch)."""
     dates = pc.cast(pc.cast(table["event_time"], pa.date32()), pa.string())
     keys = pc.binary_join_element_wise(dates, table["_account"], "/")
-    table = table.append_column("_part", keys)
-    order = pc.sort_indices(table, sort_keys=[("_part", "ascending"), ("event_time", "ascending")])
-    table = table.take(order)
+    order = pc.sort_indices(
+        pa.table({"_part": keys, "event_time": table["event_time"]}),
+        sort_keys=[("_part", "ascending"), ("event_time", "ascending")],
+    )
     offset = 0
-    for entry in pc.value_counts(table["_part"]).to_pylist():  # runs, in sorted order
+    for entry in pc.value_counts(keys.take(order)).to_pylist():  # runs, in sorted order
         event_date, account_id = str(entry["values"]).split("/", 1)
-        yield Partition(event_date, account_id), table.slice(offset, entry["counts"])
+        rows = table.take(order.slice(offset, entry["counts"]))
+        yield Partition(event_date, account_id), rows
         offset += entry["counts"]
 
 
@@ -329,7 +336,13 @@ def _parquet(table: pa.Table) -> bytes:
     """Rows of the lake schema as the bytes of one zstd Parquet file."""
     sink = pa.BufferOutputStream()
     table = table if table.schema == SCHEMA else table.cast(SCHEMA)
-    pq.write_table(table, sink, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+    pq.write_table(
+        table,
+        sink,
+        compression="zstd",
+        row_group_size=ROW_GROUP_ROWS,
+        use_dictionary=_DICTIONARY_COLUMNS,
+    )
     return bytes(sink.getvalue())
 
 
@@ -369,7 +382,9 @@ def compact_partition(folder: Path) -> int:
         return 0
     name = f"part-{uuid.uuid4().hex}.parquet"
     tmp = folder / f".{name}.tmp"
-    with pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer:
+    with pq.ParquetWriter(
+        tmp, SCHEMA, compression="zstd", use_dictionary=_DICTIONARY_COLUMNS
+    ) as writer:
         for path in small:  # one file in memory at a time
             writer.write_table(pq.read_table(path).cast(SCHEMA), row_group_size=ROW_GROUP_ROWS)
     journal = folder / COMPACTION_JOURNAL
