@@ -171,7 +171,7 @@ def create_views(
     globs = [sql_literal(glob) for glob in events_globs(lake, accounts)]
     files = globs[0] if accounts is None else "[" + ", ".join(globs) + "]"
     con.execute(read_sql("views/events.sql").replace("{events_glob}", files))
-    con.execute(read_sql("views/ua_family.sql"))
+    con.execute(read_sql("views/macros.sql"))
     return True
 
 

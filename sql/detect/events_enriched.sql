@@ -27,7 +27,7 @@ agents AS (
     -- millions of events, and classifying every event was a fifth of the CPU time of this file.
     SELECT
         ua,
-        ua_family(ua) AS ua_family  -- sql/views/ua_family.sql
+        ua_family(ua) AS ua_family  -- sql/views/macros.sql
     FROM (SELECT DISTINCT ua FROM filtered)
 ),
 
@@ -43,12 +43,9 @@ aggregated AS (
         split_part(f.event_source, '.', 1) AS service,
         c.category,
         f.error_code IS NOT NULL AS is_error,
-        coalesce(
-            regexp_matches(f.error_code, 'AccessDenied|UnauthorizedOperation|NotAuthorized|Forbidden'),
-            false
-        ) AS is_denied,
+        is_denied(f.error_code) AS is_denied,
         -- readOnly is missing on some records: fall back to the verb, as CloudTrail itself does.
-        NOT coalesce(f.read_only, regexp_matches(f.event_name_base, '^(Get|List|Describe|Head|Lookup)')) AS is_write,
+        NOT coalesce(f.read_only, read_verb(f.event_name_base)) AS is_write,
         coalesce(f.aws_region, 'unknown') AS region,
         coalesce(f.source_is_ip, false) AS is_ip,
         f.source_ip_address AS source_ip,
@@ -60,21 +57,8 @@ aggregated AS (
         i.country,
         coalesce(i.inside_aws, NOT coalesce(f.source_is_ip, false)) AS inside_aws,
         a.ua_family,
-        CASE
-            WHEN f.principal_kind = 'role_session' AND f.session_issuer_name LIKE 'AWSReservedSSO_%'
-                THEN 'sso:' || regexp_replace(f.session_issuer_name, '^AWSReservedSSO_(.*)_[0-9a-f]+$', '\1')
-            ELSE f.principal_kind
-        END AS peer_hint,
-        -- The role's family: its name without a generated suffix (a number, a hash, a
-        -- CloudFormation id), so `github-actions-deploy-348` in one account and `-632` in another,
-        -- or the same StackSet role in every account, are one family.
-        CASE
-            WHEN f.principal_kind IN ('role', 'role_session')
-                AND NOT coalesce(f.session_issuer_name LIKE 'AWSReservedSSO_%', false)
-                THEN regexp_replace(
-                    f.session_issuer_name, '[-_]([0-9]+|[0-9a-f]{8,}|[A-Z0-9]{12,13})$', ''
-                )
-        END AS role_family
+        peer_hint(f.principal_kind, f.session_issuer_name) AS peer_hint,
+        role_family(f.principal_kind, f.session_issuer_name) AS role_family
     FROM filtered AS f
     LEFT JOIN ip_info AS i ON i.ip = f.source_ip_address
     LEFT JOIN api_categories AS c ON c.event_name = f.event_name_base

@@ -32,23 +32,8 @@ final AS (
         k.principal_key,
         k.account_id,
         a.since,
-        CASE
-            WHEN k.principal_kind = 'role_session' AND k.session_issuer_name LIKE 'AWSReservedSSO_%'
-                THEN 'sso:' || regexp_replace(
-                    k.session_issuer_name, '^AWSReservedSSO_(.*)_[0-9a-f]+$', '\1'
-                )
-            ELSE k.principal_kind
-        END AS peer_hint,
-        -- The role's family: its name without a generated suffix (a number, a hash, a
-        -- CloudFormation id), so `github-actions-deploy-348` in one account and `-632` in another,
-        -- or the same StackSet role in every account, are one family.
-        CASE
-            WHEN k.principal_kind IN ('role', 'role_session')
-                AND NOT coalesce(k.session_issuer_name LIKE 'AWSReservedSSO_%', false)
-                THEN regexp_replace(
-                    k.session_issuer_name, '[-_]([0-9]+|[0-9a-f]{8,}|[A-Z0-9]{12,13})$', ''
-                )
-        END AS role_family,
+        peer_hint(k.principal_kind, k.session_issuer_name) AS peer_hint,
+        role_family(k.principal_kind, k.session_issuer_name) AS role_family,
         a.ua_family
     FROM aggregated AS a
     JOIN keys AS k USING (pid)

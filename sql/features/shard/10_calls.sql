@@ -40,7 +40,7 @@ agents AS (
     -- millions of events, and classifying every event was a fifth of the CPU time of this file.
     SELECT
         ua,
-        ua_family(ua) AS ua_family  -- sql/views/ua_family.sql
+        ua_family(ua) AS ua_family  -- sql/views/macros.sql
     FROM (SELECT DISTINCT ua FROM filtered)
 ),
 
@@ -51,7 +51,7 @@ apis AS (
         event_name_base,
         split_part(event_source, '.', 1) || ':' || event_name_base AS api,
         split_part(event_source, '.', 1) AS service,
-        regexp_matches(event_name_base, '^(Get|List|Describe|Head|Lookup)') AS read_verb
+        read_verb(event_name_base) AS read_verb
     FROM (SELECT DISTINCT event_source, event_name_base FROM filtered)
 ),
 
@@ -65,10 +65,7 @@ aggregated AS (
         p.service,
         c.category,
         f.error_code IS NOT NULL AS is_error,
-        coalesce(
-            regexp_matches(f.error_code, 'AccessDenied|UnauthorizedOperation|NotAuthorized|Forbidden'),
-            false
-        ) AS is_denied,
+        is_denied(f.error_code) AS is_denied,
         -- readOnly is missing on some records: fall back to the verb, as CloudTrail itself does.
         NOT coalesce(f.read_only, p.read_verb) AS is_write,
         coalesce(f.aws_region, 'unknown') AS region,
