@@ -106,14 +106,3 @@ def register_reference(con: duckdb.DuckDBPyConnection, ip_info: pa.Table) -> Non
     """Make `ip_info` and `api_categories` queryable on `con` (as registered Arrow views)."""
     con.register("ip_info", ip_info)
     con.register("api_categories", read_api_categories())
-
-
-def new_ips(con: duckdb.DuckDBPyConnection, known: pa.Table) -> pa.Table:
-    """Look up the addresses of `events` that `known` (an `ip_info` table) does not hold yet."""
-    con.register("known_ips", known)
-    rows = con.execute(
-        "SELECT DISTINCT source_ip_address FROM events WHERE source_is_ip "
-        "AND source_ip_address NOT IN (SELECT ip FROM known_ips)"
-    ).fetchall()
-    con.unregister("known_ips")
-    return to_ip_table(sorted(str(row[0]) for row in rows))
