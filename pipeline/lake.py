@@ -35,7 +35,10 @@ COMPACTION_JOURNAL = "_compaction.json"
 ROW_GROUP_ROWS = 128_000
 COMPACT_MIN_FILES = 8  # compact a partition once it has this many files ...
 COMPACT_SMALL_BYTES = 64 << 20  # ... merging those smaller than this
+# A partition folder's account: 1 to 64 of [0-9A-Za-z_-], at least one a letter or digit (a name
+# of dashes alone, "-" say, reads as an option to shell tools).
 _SAFE_ACCOUNT = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+_HAS_ALNUM = r"[0-9A-Za-z]"
 # Columns a batch carries to the writer but that are not stored in the lake files.
 INTERNAL_COLUMNS = ("_account", "_record_index", "_object_version")
 MAX_CACHED_PARTITIONS = 32  # partitions whose event ids a run keeps in memory
@@ -97,7 +100,10 @@ def partition_accounts(table: pa.Table, fallback: pa.Array) -> pa.Array:
     account = pc.coalesce(
         table["recipient_account_id"], table["identity_account_id"], fallback, pa.scalar("unknown")
     )
-    safe = pc.match_substring_regex(account, _SAFE_ACCOUNT.pattern)
+    safe = pc.and_(
+        pc.match_substring_regex(account, _SAFE_ACCOUNT.pattern),
+        pc.match_substring_regex(account, _HAS_ALNUM),
+    )
     return pc.if_else(safe, account, pa.scalar("invalid"))
 
 
