@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -254,11 +254,26 @@ def matched_ids(finding: Finding) -> list[str]:
 def _read_matched_events(
     mem: duckdb.DuckDBPyConnection, items: list[FindingReport], ids: dict[str, list[str]]
 ) -> None:
-    found = events_by_id(mem, sorted({i for wanted in ids.values() for i in wanted}))
+    wanted = sorted({i for ids_of in ids.values() for i in ids_of})
+    found = events_by_id(mem, wanted, _partitions([item.finding for item in items]))
     for item in items:
         rows = [found[i].row for i in ids[item.finding.finding_id] if i in found]
         item.events = [_event_row(row) for row in rows[:MAX_EVENTS]]
         item.events_total = item.finding.event_count
+
+
+def _partitions(findings: list[Finding]) -> set[tuple[date, str]] | None:
+    """The lake partitions the rule findings' events lie in: each one's account on each UTC day of
+    its span (the lake is partitioned by the event's UTC date); None (every partition) when a
+    finding names no account."""
+    partitions: set[tuple[date, str]] = set()
+    for finding in findings:
+        if finding.account_id is None:
+            return None
+        first = finding.first_seen.astimezone(UTC).date()
+        days = (finding.last_seen.astimezone(UTC).date() - first).days
+        partitions.update((first + timedelta(n), finding.account_id) for n in range(days + 1))
+    return partitions
 
 
 def _event_row(row: Any) -> EventRow:
