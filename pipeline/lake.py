@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.faults import crash_point
+from pipeline.normalize import JSON_FIELDS
 from pipeline.schema import SCHEMA
 
 EVENTS_DIR = "events"
@@ -46,6 +47,12 @@ MAX_CACHED_PARTITIONS = 32  # partitions whose event ids a run keeps in memory
 # a page per file, for a larger file. Every other column is dictionary-encoded (Parquet's default).
 _UNIQUE_COLUMNS = frozenset(["event_id", "event_time", "request_id", "shared_event_id"])
 _DICTIONARY_COLUMNS = [name for name in SCHEMA.names if name not in _UNIQUE_COLUMNS]
+# Free text and JSON: no query prunes files by their min/max, and computing it costs a string
+# comparison per value. Every other column keeps its statistics.
+_FREE_TEXT_COLUMNS = frozenset(
+    ["user_identity", *JSON_FIELDS.values(), "extra", "error_message", "user_agent"]
+)
+_STATISTICS_COLUMNS = [name for name in SCHEMA.names if name not in _FREE_TEXT_COLUMNS]
 _EMPTY_IDS = pa.schema(
     [
         pa.field("event_id", pa.string()),
@@ -195,19 +202,19 @@ def write_encoded(lake: Path, events: EncodedEvents, seen: IdCache, window: IdWi
 
 
 def _by_partition(table: pa.Table) -> Iterator[tuple[Partition, pa.Table]]:
-    """Each partition's rows, sorted by time: one sort, then a take per partition (so only one
-    partition's copy of the rows is held at a time, not a sorted copy of the whole batch)."""
+    """Each partition's rows, sorted by time: one sort and one `take` of the whole batch, then
+    a zero-copy slice per partition (a `take` per partition costs as much again each time)."""
     dates = pc.cast(pc.cast(table["event_time"], pa.date32()), pa.string())
     keys = pc.binary_join_element_wise(dates, table["_account"], "/")
     order = pc.sort_indices(
         pa.table({"_part": keys, "event_time": table["event_time"]}),
         sort_keys=[("_part", "ascending"), ("event_time", "ascending")],
     )
+    table = table.take(order)
     offset = 0
     for entry in pc.value_counts(keys.take(order)).to_pylist():  # runs, in sorted order
         event_date, account_id = str(entry["values"]).split("/", 1)
-        rows = table.take(order.slice(offset, entry["counts"]))
-        yield Partition(event_date, account_id), rows
+        yield Partition(event_date, account_id), table.slice(offset, entry["counts"])
         offset += entry["counts"]
 
 
@@ -348,6 +355,7 @@ def _parquet(table: pa.Table) -> bytes:
         compression="zstd",
         row_group_size=ROW_GROUP_ROWS,
         use_dictionary=_DICTIONARY_COLUMNS,
+        write_statistics=_STATISTICS_COLUMNS,
     )
     return bytes(sink.getvalue())
 
@@ -389,7 +397,11 @@ def compact_partition(folder: Path) -> int:
     name = f"part-{uuid.uuid4().hex}.parquet"
     tmp = folder / f".{name}.tmp"
     with pq.ParquetWriter(
-        tmp, SCHEMA, compression="zstd", use_dictionary=_DICTIONARY_COLUMNS
+        tmp,
+        SCHEMA,
+        compression="zstd",
+        use_dictionary=_DICTIONARY_COLUMNS,
+        write_statistics=_STATISTICS_COLUMNS,
     ) as writer:
         for path in small:  # one file in memory at a time
             writer.write_table(pq.read_table(path).cast(SCHEMA), row_group_size=ROW_GROUP_ROWS)
