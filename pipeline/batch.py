@@ -94,7 +94,7 @@ def to_batch(
             if isinstance(payload, Exception):
                 result.failed.append((ref.uri, f"{type(payload).__name__}: {payload}"))
             else:
-                read.add(ref, decode_object(payload))
+                read.add(ref, decode_object(payload, plain=True))
         result.table = read.table()
     errors: dict[int, list[RecordFailure]] = {}
     for failure in read.rows.failures:
@@ -144,10 +144,14 @@ class _Read:
         self.owners: list[int] = []  # each record's object, as a number in `objects`
 
     def add(self, ref: ObjectRef, decoded: Decoded) -> None:
-        count = len(decoded.records)
+        plain = decoded.plain
+        count = len(decoded.records) if plain is None else len(plain)
         self.owners.extend(repeat(len(self.objects), count))
         self.objects.append((ref, decoded.rejected, count))
-        if count:
+        if plain:
+            self.indexes.extend(range(count))
+            self.rows.add_plain(plain, ref.uri, decoded.text)
+        elif count:
             indexes, records = zip(*decoded.records, strict=True)
             self.indexes.extend(indexes)
             self.rows.add(list(records), ref.uri)

@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 
+from pipeline.plain_records import decode_plain
+
 RAW_LIMIT = 1 << 20  # quarantined raw text kept per entry (the object itself stays in S3)
 WHOLE_OBJECT = -1  # record_index of a quarantine entry about the whole object
 
@@ -30,15 +32,25 @@ class Rejected:
 
 @dataclass
 class Decoded:
-    """What an object holds: (position, record) pairs, what was rejected, and if it is a digest."""
+    """What an object holds: (position, record) pairs, what was rejected, and if it is a digest.
+
+    Asked for (`decode_object(..., plain=True)`), a plain CloudTrail document comes back as
+    `plain` (`PlainRecord`s, in order) with `records` empty; `text` is its decompressed bytes.
+    """
 
     records: list[tuple[int, Any]] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     is_digest: bool = False
+    plain: list[Any] | None = None
+    text: bytes = b""
 
 
-def decode_object(data: bytes) -> Decoded:
-    """Records of one object (gzip detected by its magic bytes, not the file name)."""
+def decode_object(data: bytes, *, plain: bool = False) -> Decoded:
+    """Records of one object (gzip detected by its magic bytes, not the file name).
+
+    With `plain`, a plain CloudTrail document comes back as `PlainRecord`s in `Decoded.plain`
+    (`pipeline.plain_records`), not parsed into `records`: what ingest reads, much faster.
+    """
     out = Decoded()
     if data[:2] == b"\x1f\x8b":
         data, problem = _gunzip(data)
@@ -48,6 +60,11 @@ def decode_object(data: bytes) -> Decoded:
         if not out.rejected:
             out.rejected.append(Rejected(WHOLE_OBJECT, "empty object", ""))
         return out
+    if plain and not out.rejected:
+        out.plain = decode_plain(data)
+        if out.plain is not None:
+            out.text = data
+            return out
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError:

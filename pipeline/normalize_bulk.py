@@ -16,6 +16,7 @@ still in the CPU's cache, and so that a batch never holds all of its parsed JSON
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,9 +40,19 @@ from pipeline.normalize import (
     looks_like_ip,
     normalize_event,
 )
+from pipeline.plain_records import (
+    FLAT_FIELDS,
+    NESTED_FIELDS,
+    TEXT_FIELDS,
+    flat_values,
+    nested_column,
+)
 from pipeline.schema import SCHEMA, UTC_TS
 
 CHUNK_RECORDS = 512  # records converted at once: few enough to still be in the CPU's cache
+# `PlainRecord`s are small (their nested values are slices of their documents): converted in
+# larger chunks, for fewer Arrow calls per record.
+PLAIN_CHUNK_RECORDS = 8192
 # eventTime as CloudTrail writes it (UTC, `Z`). Arrow's cast reads such text exactly as
 # `parse_time` does, and refuses what it refuses (a 13th month, Feb 30, second 60, year 0): a
 # chunk whose cast fails has its times checked one by one.
@@ -54,8 +65,8 @@ _OBJECT: frozenset[type] = frozenset([dict, type(None)])
 # Text and boolean fields Arrow converts straight from the records, in one pass.
 _FLAT = pa.struct(
     [
-        *[(name, pa.string()) for name in ("eventID", "eventTime", *SCALAR_FIELDS)],
-        *[(name, pa.bool_()) for name in ("readOnly", "managementEvent")],
+        *[(name, pa.string()) for name in TEXT_FIELDS],
+        *[(name, pa.bool_()) for name in FLAT_FIELDS[len(TEXT_FIELDS) :]],
     ]
 )
 # Fields read in Python: objects kept as JSON text, and a boolean CloudTrail writes as text
@@ -86,6 +97,8 @@ class BulkRows:
         self.ingested_at = ingested_at
         self.records: list[Any] = []  # added, not converted yet
         self.keys: list[str] = []
+        # When `records` are `PlainRecord`s: (first record's index, document) of each object.
+        self.documents: list[tuple[int, bytes]] = []
         self.converted = 0
         self.parts: list[pa.Table] = []  # rows of plain records, with `_position`
         self.slow = _Rows()  # rows `normalize_event` made, and their positions
@@ -93,10 +106,22 @@ class BulkRows:
         self.failures: list[RecordFailure] = []
 
     def add(self, records: list[Any], source_key: str) -> None:
-        """Records read from `source_key` (converted once a chunk's worth is waiting)."""
+        """Parsed records read from `source_key` (converted once a chunk's worth is waiting)."""
+        if self.documents:
+            self._convert()  # a chunk holds one kind of record
+        self._add(records, source_key)
+
+    def add_plain(self, records: list[Any], source_key: str, text: bytes) -> None:
+        """`PlainRecord`s read from `source_key`, whose decompressed bytes are `text`."""
+        if self.records and not self.documents:
+            self._convert()
+        self.documents.append((len(self.records), text))
+        self._add(records, source_key)
+
+    def _add(self, records: list[Any], source_key: str) -> None:
         self.records.extend(records)
         self.keys.extend(repeat(source_key, len(records)))
-        if len(self.records) >= CHUNK_RECORDS:
+        if len(self.records) >= (PLAIN_CHUNK_RECORDS if self.documents else CHUNK_RECORDS):
             self._convert()
 
     def finish(self) -> tuple[pa.Table, pa.Array]:
@@ -122,8 +147,15 @@ class BulkRows:
         records, keys, start = self.records, self.keys, self.converted
         if not records:
             return
-        plain = [i for i, r in enumerate(records) if type(r) is dict and KNOWN_FIELDS.issuperset(r)]
-        chunk = _Chunk([records[i] for i in plain] if len(plain) < len(records) else records)
+        chunk: _Chunk
+        if self.documents:
+            plain = list(range(len(records)))
+            chunk = _PlainChunk(records)
+        else:
+            plain = [
+                i for i, r in enumerate(records) if type(r) is dict and KNOWN_FIELDS.issuperset(r)
+            ]
+            chunk = _Chunk([records[i] for i in plain] if len(plain) < len(records) else records)
         part = chunk.table()
         fine = chunk.fine()
         if fine is not None:
@@ -134,10 +166,12 @@ class BulkRows:
         self.parts.append(part.append_column("_position", positions))
         if len(plain) < len(records):
             done = set(plain)
+            parsed = _Parsed(self.documents) if self.documents else None
             for i in (i for i in range(len(records)) if i not in done):
-                self._one_by_one(records[i], keys[i], start + i)
+                record = parsed.record(i) if parsed else records[i]
+                self._one_by_one(record, keys[i], start + i)
         self.converted += len(records)
-        self.records, self.keys = [], []
+        self.records, self.keys, self.documents = [], [], []
 
     def _one_by_one(self, record: Any, source_key: str, position: int) -> None:
         try:
@@ -155,8 +189,8 @@ class BulkRows:
 class _Chunk:
     """The columns of plain records, and which of them turned out not to be plain after all."""
 
-    def __init__(self, records: list[dict[str, Any]]) -> None:
-        self.records = records
+    def __init__(self, records: list[Any]) -> None:
+        self.records = records  # dicts (`_PlainChunk`: `PlainRecord`s)
         self.flags: list[bool] | None = None  # rows found unfit one value at a time (rare)
         self.masks: list[pa.Array] = []  # rows found fit by vectorised checks
 
@@ -167,15 +201,17 @@ class _Chunk:
         for name in ("eventName", "eventSource"):  # required, and not empty
             self.masks.append(pc.greater(pc.binary_length(columns[name]), 0))
         columns["eventTime"] = self.event_time(columns["eventTime"])
-        nested = dict(zip(_NESTED, self.nested_values(), strict=True))
-        for name in JSON_FIELDS:
-            columns[name] = pa.array(self.json(nested[name]), pa.string())
-        identity = self.keep_types(nested["userIdentity"], _OBJECT)
-        columns["userIdentity"] = pa.array(self.json(identity), pa.string())
-        columns["sessionCredentialFromConsole"] = self.booleans(
-            nested["sessionCredentialFromConsole"]
-        )
+        texts, console = self.nested()
+        columns.update(texts)
+        columns["sessionCredentialFromConsole"] = self.booleans(console)
         return pa.table({_COLUMN[name]: values for name, values in columns.items()})
+
+    def nested(self) -> tuple[dict[str, pa.Array], list[Any]]:
+        """JSON text of each `NESTED_FIELDS` field, and sessionCredentialFromConsole's values."""
+        nested = dict(zip(_NESTED, self.nested_values(), strict=True))
+        nested["userIdentity"] = self.keep_types(nested["userIdentity"], _OBJECT)
+        texts = {name: pa.array(self.json(nested[name]), pa.string()) for name in NESTED_FIELDS}
+        return texts, nested["sessionCredentialFromConsole"]
 
     def fine(self) -> pa.Array | None:
         """Which rows are plain after all (None: every one)."""
@@ -275,6 +311,44 @@ class _Chunk:
                     values[i] = None
                     self.unfit(i)
             return pa.array(values, pa.string()).cast(UTC_TS)
+
+
+class _PlainChunk(_Chunk):
+    """`_Chunk` of `PlainRecord`s: their types are sure, nested values are JSON text already."""
+
+    def flat(self) -> dict[str, pa.Array]:
+        converted = pa.array(list(map(flat_values, self.records)), type=_FLAT)
+        return dict(zip(_FLAT.names, converted.flatten(), strict=True))
+
+    def nested(self) -> tuple[dict[str, pa.Array], list[Any]]:
+        texts = {}
+        for name in NESTED_FIELDS:
+            texts[name], failed = nested_column(self.records, name)
+            for i in failed:
+                self.unfit(i)
+        identity = texts["userIdentity"]
+        not_object = pc.invert(pc.fill_null(pc.starts_with(identity, "{"), True))
+        if pc.any(not_object).as_py():  # userIdentity must be an object
+            for i in pc.indices_nonzero(not_object).to_pylist():
+                self.unfit(i)
+            texts["userIdentity"] = pc.if_else(not_object, pa.scalar(None, pa.string()), identity)
+        return texts, [r.sessionCredentialFromConsole for r in self.records]
+
+
+class _Parsed:
+    """The records of a chunk of `PlainRecord`s as parsed JSON, for those `normalize_event`
+    must see after all (each object parsed again when first needed)."""
+
+    def __init__(self, documents: list[tuple[int, bytes]]) -> None:
+        self.documents = documents
+        self.starts = [start for start, _ in documents]
+        self.parsed: dict[int, list[Any]] = {}
+
+    def record(self, index: int) -> Any:
+        number = bisect_right(self.starts, index) - 1
+        if number not in self.parsed:
+            self.parsed[number] = orjson.loads(self.documents[number][1])["Records"]
+        return self.parsed[number][index - self.starts[number]]
 
 
 def _finish(part: pa.Table, ingested_at: datetime) -> pa.Table:

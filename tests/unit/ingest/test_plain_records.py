@@ -1,0 +1,86 @@
+"""The fast path: plain CloudTrail documents read straight into typed records, and only those."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from typing import Any
+
+import orjson
+import pytest
+
+from pipeline.decode import decode_object
+from pipeline.plain_records import decode_plain, nested_column
+from tests.factories import DELETE, assumed_role_identity, cloudtrail_event
+
+
+def document(*records: dict[str, Any]) -> bytes:
+    return orjson.dumps({"Records": list(records)})
+
+
+def test_a_cloudtrail_object_is_read_by_the_fast_path() -> None:
+    records = [cloudtrail_event(eventName=f"Call{i}") for i in range(3)]
+    decoded = decode_object(gzip.compress(document(*records)), plain=True)
+
+    assert decoded.plain is not None
+    assert [r.eventName for r in decoded.plain] == ["Call0", "Call1", "Call2"]
+    assert decoded.records == [] and not decoded.rejected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        orjson.dumps([cloudtrail_event()]),  # a bare array
+        orjson.dumps(cloudtrail_event()) + b"\n" + orjson.dumps(cloudtrail_event()),  # NDJSON
+        document(cloudtrail_event(odd="field")),  # a field the schema does not name
+        document(cloudtrail_event(eventTime=1_791_208_800)),  # a number where text belongs
+        document(cloudtrail_event(readOnly="true")),  # text where a boolean belongs
+        document(cloudtrail_event(eventTime=DELETE, **{"@timestamp": "2020-09-14T00:44:23Z"})),
+        b'{"Records":[{"eventName":"A","requestParameters":{"b":"\xff"}}]}',  # not UTF-8
+        b'{"Records":[{"eventName":"A","requestParameters":{"b":"\\ud800"}}]}',  # lone surrogate
+        b'{"Records":[{"eventName":"A","requestParameters":' + b"[" * 2000 + b"]" * 2000 + b"}]}",
+        b'{"Records":[{"eventName":"A"}],"Other":1}',
+        b'{"Records":[{"eventName":"A"}]} trailing',
+        b'{"digestStartTime":"2026-10-05T14:00:00Z"}',
+    ],
+)
+def test_anything_but_a_plain_document_is_left_to_the_general_path(data: bytes) -> None:
+    assert decode_plain(data) is None
+    general = decode_object(data)
+    assert decode_object(data, plain=True) == general
+
+
+def nested_texts(*values: Any, raw: bytes | None = None) -> list[str | None]:
+    records = [cloudtrail_event(requestParameters=v) for v in values]
+    plain = decode_plain(raw if raw is not None else document(*records))
+    assert plain is not None
+    texts, failed = nested_column(plain, "requestParameters")
+    assert failed == []
+    return texts.to_pylist()
+
+
+def test_nested_values_are_kept_as_their_json_text_and_null_as_null() -> None:
+    value = {"bucketName": "logs", "key": "a b/é", "n": [1, 2.5, True, None]}
+    assert nested_texts(value, None, DELETE) == [orjson.dumps(value).decode(), None, None]
+
+
+def test_pretty_printed_and_escaped_values_are_written_as_normalize_writes_them() -> None:
+    value = {"sessionToken": "FQo=", "path": "/a/b", "name": "café", "list": [1, 2]}
+    expected = orjson.dumps(value).decode()  # what `normalize.to_json_text` writes
+    for style in (
+        json.dumps({"Records": [cloudtrail_event(requestParameters=value)]}, indent=2),
+        json.dumps({"Records": [cloudtrail_event(requestParameters=value)]}),  # \u00e9, ": "
+        orjson.dumps({"Records": [cloudtrail_event(requestParameters=value)]})
+        .decode()
+        .replace("FQo=", "FQo\\u003d")  # as older CloudTrail writes `=`
+        .replace("/a/b", "\\/a\\/b"),
+    ):
+        assert nested_texts(raw=style.encode()) == [expected]
+
+
+def test_a_user_identity_that_is_not_an_object_is_left_to_normalize_record() -> None:
+    plain = decode_plain(document(cloudtrail_event(userIdentity="not an object")))
+    good = decode_plain(document(cloudtrail_event(userIdentity=assumed_role_identity())))
+    assert plain is not None and good is not None
+    assert bytes(plain[0].userIdentity) == b'"not an object"'  # read; `_PlainChunk` refuses it
+    assert orjson.loads(bytes(good[0].userIdentity)) == assumed_role_identity()
