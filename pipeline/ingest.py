@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 import uuid
 from collections import deque
@@ -18,7 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
@@ -34,7 +35,6 @@ from pipeline.db import open_db
 from pipeline.lock import holds_lake_lock
 from pipeline.sources.layout import ObjectRef
 from pipeline.sources.local import LocalSource
-from pipeline.sources.s3 import S3Source, s3_client
 from pipeline.state import (
     ObjectState,
     QuarantineEntry,
@@ -55,7 +55,9 @@ BATCH_OBJECTS = 1024
 # ids are what the writer holds (~100 bytes a row), so this, not the run, bounds its memory.
 FLUSH_BYTES = 256 << 20
 Progress = Callable[[int, int, int], None]  # (objects done, objects to read, rows read)
-STATE_CHUNK = 16384  # listed objects looked up in the state table at once
+# Listed objects looked up in the state table at once: few at first, so that reading starts
+# as soon as the listing does, then more.
+STATE_CHUNKS = (1024, 4096, 16384)
 
 
 class StrictModeError(RuntimeError):
@@ -85,6 +87,8 @@ class IngestSummary:
 def open_source(source: str, endpoint_url: str | None = None) -> Source:
     """A source for `s3://bucket/prefix` or a local folder (or a single export file)."""
     if source.startswith("s3://"):
+        from pipeline.sources.s3 import S3Source, s3_client  # boto3: only for S3 (0.1 s)
+
         return S3Source(source, s3_client(endpoint_url))
     return LocalSource(source)
 
@@ -137,7 +141,8 @@ class NewObjects:
 
     def __iter__(self) -> Iterator[ObjectRef]:
         listing = faults.passing("list", self.source.list_objects())
-        while chunk := list(islice(listing, STATE_CHUNK)):
+        sizes = chain(STATE_CHUNKS, repeat(STATE_CHUNKS[-1]))
+        while chunk := list(islice(listing, next(sizes))):
             with open_db(self.lake) as con:
                 done = ingested_versions(con, self.source.name, [ref.key for ref in chunk])
             for ref in chunk:
@@ -259,10 +264,15 @@ def _read_all(
 
 
 def _worker_context() -> BaseContext:
-    """Where worker processes come from: forked from a server process that imported this module
-    once, so each starts in milliseconds rather than the half second a spawned one spends on
-    imports. Never a fork of the caller itself: callers (Prefect, boto3) run threads."""
-    if "forkserver" not in get_all_start_methods():
+    """Where worker processes come from: a fork of this process when it runs no other Python
+    thread (the CLI: workers start at once, with everything imported); else forks of a server
+    process that imported this module once (Prefect and boto3 run threads, and a fork copies
+    whatever lock another thread holds). Either way no worker spends half a second on imports
+    as a spawned one would."""
+    methods = get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return get_context("fork")
+    if "forkserver" not in methods:
         return get_context("spawn")
     context = get_context("forkserver")
     # A worker still runs the caller's main module again, as a spawned one would (a script's is

@@ -44,8 +44,8 @@ PlainRecord = msgspec.defstruct(
 )
 _Document = msgspec.defstruct(
     "Document",
-    [("Records", list[PlainRecord])],
-    forbid_unknown_fields=True,  # type: ignore[valid-type]
+    [("Records", list[PlainRecord])],  # type: ignore[valid-type]
+    forbid_unknown_fields=True,
 )
 _DECODER = msgspec.json.Decoder(_Document)
 flat_values = attrgetter(*FLAT_FIELDS)  # a record's text and boolean fields, as one tuple
