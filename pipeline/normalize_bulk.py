@@ -321,11 +321,7 @@ class _PlainChunk(_Chunk):
         return dict(zip(_FLAT.names, converted.flatten(), strict=True))
 
     def nested(self) -> tuple[dict[str, pa.Array], list[Any]]:
-        texts = {}
-        for name in NESTED_FIELDS:
-            texts[name], failed = nested_column(self.records, name)
-            for i in failed:
-                self.unfit(i)
+        texts = {name: nested_column(self.records, name) for name in NESTED_FIELDS}
         identity = texts["userIdentity"]
         not_object = pc.invert(pc.fill_null(pc.starts_with(identity, "{"), True))
         if pc.any(not_object).as_py():  # userIdentity must be an object
