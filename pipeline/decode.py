@@ -9,16 +9,17 @@ kept; each damaged part becomes a `Rejected` entry naming the object and record.
 from __future__ import annotations
 
 import json
-import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import orjson
+from zlib_ng import zlib_ng  # zlib's API, inflating ~1.5x faster
 
 from pipeline.plain_records import decode_plain
 
 RAW_LIMIT = 1 << 20  # quarantined raw text kept per entry (the object itself stays in S3)
 WHOLE_OBJECT = -1  # record_index of a quarantine entry about the whole object
+_INFLATE_ERROR = cast(type[Exception], zlib_ng.error)  # its stub calls it an instance
 
 
 @dataclass(frozen=True)
@@ -76,15 +77,15 @@ def decode_object(data: bytes, *, plain: bool = False) -> Decoded:
 
 def _gunzip(data: bytes) -> tuple[bytes, str | None]:
     """Decompressed bytes, and a problem when the stream is truncated or corrupt."""
-    inflater = zlib.decompressobj(wbits=47)  # gzip or zlib header, auto-detected
+    inflater = zlib_ng.decompressobj(wbits=47)  # gzip or zlib header, auto-detected
     chunks: list[bytes] = []
     try:
         chunks.append(inflater.decompress(data))
         while inflater.unused_data.startswith(b"\x1f\x8b"):  # concatenated gzip members
             rest = inflater.unused_data
-            inflater = zlib.decompressobj(wbits=47)
+            inflater = zlib_ng.decompressobj(wbits=47)
             chunks.append(inflater.decompress(rest))
-    except zlib.error as exc:
+    except _INFLATE_ERROR as exc:
         return b"".join(chunks), f"corrupt gzip stream: {exc}"
     if not inflater.eof:
         return b"".join(chunks), "truncated gzip stream (object ends before the gzip trailer)"
