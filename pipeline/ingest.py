@@ -8,8 +8,11 @@ two is harmless: the objects are read again next run and their events are droppe
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import signal
+import sys
 import threading
 import time
 import uuid
@@ -58,6 +61,7 @@ Progress = Callable[[int, int, int], None]  # (objects done, objects to read, ro
 # Listed objects looked up in the state table at once: few at first, so that reading starts
 # as soon as the listing does, then more.
 STATE_CHUNKS = (1024, 4096, 16384)
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 
 class StrictModeError(RuntimeError):
@@ -247,12 +251,13 @@ def _read_all(
         for batch in ahead:
             yield _read_in_worker(source, endpoint_url, batch, started)
         return
-    environment = dict(os.environ)
+    context = _worker_context()
+    parent = os.getpid() if context.get_start_method() == "fork" else None
     with ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=_worker_context(),
-        initializer=_adopt_environment,
-        initargs=(environment,),
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(dict(os.environ), parent),
     ) as pool:
         pending: deque[Future[BatchResult]] = deque()
         for batch in chain(ahead, batches):
@@ -264,13 +269,13 @@ def _read_all(
 
 
 def _worker_context() -> BaseContext:
-    """Where worker processes come from: a fork of this process when it runs no other Python
-    thread (the CLI: workers start at once, with everything imported); else forks of a server
-    process that imported this module once (Prefect and boto3 run threads, and a fork copies
-    whatever lock another thread holds). Either way no worker spends half a second on imports
-    as a spawned one would."""
+    """Where worker processes come from: on Linux, a fork of this process when it runs no
+    other Python thread (the CLI: workers start at once, with everything imported); else forks
+    of a server process that imported this module once (Prefect and boto3 run threads, and a
+    fork copies whatever lock another thread holds). Either way no worker spends half a second
+    on imports as a spawned one would."""
     methods = get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
+    if sys.platform == "linux" and "fork" in methods and threading.active_count() == 1:
         return get_context("fork")
     if "forkserver" not in methods:
         return get_context("spawn")
@@ -281,9 +286,21 @@ def _worker_context() -> BaseContext:
     return context
 
 
-def _adopt_environment(environment: dict[str, str]) -> None:
-    """Give a worker the caller's environment as it is now (AWS settings, crash points): the
-    fork server keeps the one it started with, possibly in an earlier run of this process."""
+def _start_worker(environment: dict[str, str], parent: int | None) -> None:
+    """A worker's set-up: end with `parent` when forked from it, and take the caller's
+    environment as it is now (AWS settings, crash points: a fork server keeps the one it started
+    with, possibly in an earlier run of this process).
+
+    A fork of the caller inherits the write end of its own task queue, so it would wait on that
+    queue forever once the caller is killed (the OOM killer takes one process, not its group):
+    Linux ends it with its parent instead. Fork-server workers end with their server, which
+    ends with the caller.
+    """
+    if parent is not None:  # forked: Linux only (`_worker_context`)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the line above
+            os._exit(1)
     os.environ.clear()
     os.environ.update(environment)
 

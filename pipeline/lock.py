@@ -4,9 +4,9 @@ Writers (ingest, features, detection, export) change Parquet files and the DuckD
 together; two overlapping runs (a scheduled run still going when the next starts, or a CLI run
 beside a served flow) would each deduplicate against files the other is still writing. The lock
 is `<lake>/.trailguard.lock`, taken with `flock`: the kernel releases it when its holder dies,
-so a crashed run never leaves a stale lock. Within one process it is re-entrant for the thread
-that holds it (a flow that holds it can call a writer that takes it again) and exclusive between
-threads (tasks run in threads).
+so a crashed run never leaves a stale lock (a forked child keeps no copy of it). Within one
+process it is re-entrant for the thread that holds it (a flow that holds it can call a writer
+that takes it again) and exclusive between threads (tasks run in threads).
 """
 
 from __future__ import annotations
@@ -47,6 +47,19 @@ class _Held:
 
 _HELD: dict[Path, _Held] = {}
 _HELD_GUARD = threading.Lock()
+
+
+def _forget_in_child() -> None:
+    """A forked child (an ingest worker) does not hold its parent's locks: it closes its copies
+    of their files, never unlocking them (that would end the parent's hold), so the kernel frees
+    a lock as soon as its holder dies, whatever children it left."""
+    for held in _HELD.values():
+        if held.fd is not None:
+            os.close(held.fd)
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def lock_path(lake: str | Path, scope: str = "lake") -> Path:
