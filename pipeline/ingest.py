@@ -301,6 +301,7 @@ def _start_worker(environment: dict[str, str], parent: int | None) -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent:  # the parent died before the line above
             os._exit(1)
+        _worker_source.cache_clear()  # an S3 client of an earlier run: its sockets are shared
     os.environ.clear()
     os.environ.update(environment)
 

@@ -138,3 +138,18 @@ def test_an_s3_ingest_killed_and_rerun_keeps_every_event_once(
     assert sorted(got.event_ids) == sorted(corpus.ids)
     assert len(got.quarantine) == corpus.quarantined_records
     assert leftovers(lake) == []
+
+
+def test_an_s3_ingest_read_by_forked_workers_keeps_every_event_once(
+    s3_corpus: str, s3_server: str, corpus: Corpus, tmp_path: Path
+) -> None:
+    # `trailguard` alone in its process forks its workers: each must open its own S3 client.
+    lake = tmp_path / "lake"
+    args = ingest_args(s3_corpus, lake, "--endpoint-url", s3_server, workers="2")
+
+    outcome = run_trailguard(args)
+
+    assert outcome.returncode == 0, outcome.stderr[-2000:]
+    got = snapshot(lake)
+    assert sorted(got.event_ids) == sorted(corpus.ids)
+    assert len(got.quarantine) == corpus.quarantined_records
