@@ -8,23 +8,13 @@ two is harmless: the objects are read again next run and their events are droppe
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import os
-import signal
-import sys
-import threading
 import time
 import uuid
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from itertools import chain, islice, repeat
-from multiprocessing import get_all_start_methods, get_context
-from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +23,12 @@ import pyarrow as pa
 
 from pipeline import faults
 from pipeline import lake as lake_files
-from pipeline.batch import BatchResult, Source, read_batch
+from pipeline.batch import BatchResult, Source
 from pipeline.db import open_db
+from pipeline.ingest_workers import read_all
 from pipeline.lock import holds_lake_lock
+from pipeline.sources import open_source
 from pipeline.sources.layout import ObjectRef
-from pipeline.sources.local import LocalSource
 from pipeline.state import (
     ObjectState,
     QuarantineEntry,
@@ -51,8 +42,6 @@ from pipeline.state import (
 
 log = logging.getLogger(__name__)
 
-BATCH_BYTES = 8 << 20  # compressed bytes of objects per worker task
-BATCH_OBJECTS = 1024
 # Rows written between two commits of the state table, in Arrow bytes (a CloudTrail row is
 # 1-5 KB). Within them a repeated eventID is caught whatever its partition (`IdWindow`); their
 # ids are what the writer holds (~100 bytes a row), so this, not the run, bounds its memory.
@@ -61,7 +50,6 @@ Progress = Callable[[int, int, int], None]  # (objects done, objects to read, ro
 # Listed objects looked up in the state table at once: few at first, so that reading starts
 # as soon as the listing does, then more.
 STATE_CHUNKS = (1024, 4096, 16384)
-_PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 
 class StrictModeError(RuntimeError):
@@ -88,15 +76,6 @@ class IngestSummary:
         return self.records / self.seconds if self.seconds else 0.0
 
 
-def open_source(source: str, endpoint_url: str | None = None) -> Source:
-    """A source for `s3://bucket/prefix` or a local folder (or a single export file)."""
-    if source.startswith("s3://"):
-        from pipeline.sources.s3 import S3Source, s3_client  # boto3: only for S3 (0.1 s)
-
-        return S3Source(source, s3_client(endpoint_url))
-    return LocalSource(source)
-
-
 @holds_lake_lock  # overlapping runs must not write the lake at once
 def ingest(
     source: str,
@@ -116,7 +95,7 @@ def ingest(
     summary = IngestSummary()
     todo = NewObjects(lake, src, summary)
     writer = LakeWriter(lake, summary)
-    for result in _read_all(source, endpoint_url, todo, started, workers):
+    for result in read_all(source, endpoint_url, todo, started, workers):
         writer.add(result)
         if progress:  # the listing goes on meanwhile: "to read" is what it has found so far
             progress(summary.objects + len(writer.pending_objects), todo.found, summary.records)
@@ -228,107 +207,6 @@ def collision_entries(collisions: list[pa.Table]) -> list[QuarantineEntry]:
                 )
             )
     return entries
-
-
-def _read_all(
-    source: str,
-    endpoint_url: str | None,
-    refs: Iterable[ObjectRef],
-    started: datetime,
-    workers: int | None,
-) -> Iterator[BatchResult]:
-    """Batch results in listing order; worker processes when there is enough work for them.
-
-    The listing runs a few batches ahead of the reading (`2 * workers` with workers).
-    """
-    batches = _batches(refs)
-    ahead = deque(islice(batches, 2))
-    workers = workers or os.cpu_count() or 1
-    if workers <= 1 or len(ahead) <= 1:
-        for batch in batches:
-            ahead.append(batch)
-            yield _read_in_worker(source, endpoint_url, ahead.popleft(), started)
-        for batch in ahead:
-            yield _read_in_worker(source, endpoint_url, batch, started)
-        return
-    context = _worker_context()
-    parent = os.getpid() if context.get_start_method() == "fork" else None
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(dict(os.environ), parent),
-    ) as pool:
-        pending: deque[Future[BatchResult]] = deque()
-        for batch in chain(ahead, batches):
-            pending.append(pool.submit(_read_in_worker, source, endpoint_url, batch, started))
-            if len(pending) >= 2 * workers:  # bounded: memory does not grow with the run
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-
-
-def _worker_context() -> BaseContext:
-    """Where worker processes come from: on Linux, a fork of this process when it runs no
-    other Python thread (the CLI: workers start at once, with everything imported); else forks
-    of a server process that imported this module once (Prefect and boto3 run threads, and a
-    fork copies whatever lock another thread holds). Either way no worker spends half a second
-    on imports as a spawned one would."""
-    methods = get_all_start_methods()
-    if sys.platform == "linux" and "fork" in methods and threading.active_count() == 1:
-        return get_context("fork")
-    if "forkserver" not in methods:
-        return get_context("spawn")
-    context = get_context("forkserver")
-    # A worker still runs the caller's main module again, as a spawned one would (a script's is
-    # preloaded too; `python -m pipeline.cli` adds little once this module is loaded).
-    context.set_forkserver_preload(["__main__", __name__])
-    return context
-
-
-def _start_worker(environment: dict[str, str], parent: int | None) -> None:
-    """A worker's set-up: end with `parent` when forked from it, and take the caller's
-    environment as it is now (AWS settings, crash points: a fork server keeps the one it started
-    with, possibly in an earlier run of this process).
-
-    A fork of the caller inherits the write end of its own task queue, so it would wait on that
-    queue forever once the caller is killed (the OOM killer takes one process, not its group):
-    Linux ends it with its parent instead. Fork-server workers end with their server, which
-    ends with the caller.
-    """
-    if parent is not None:  # forked: Linux only (`_worker_context`)
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the parent died before the line above
-            os._exit(1)
-        _worker_source.cache_clear()  # an S3 client of an earlier run: its sockets are shared
-    os.environ.clear()
-    os.environ.update(environment)
-
-
-def _batches(refs: Iterable[ObjectRef]) -> Iterator[list[ObjectRef]]:
-    batch: list[ObjectRef] = []
-    size = 0
-    for ref in refs:
-        batch.append(ref)
-        size += ref.size
-        if size >= BATCH_BYTES or len(batch) >= BATCH_OBJECTS:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
-
-
-def _read_in_worker(
-    source: str, endpoint_url: str | None, refs: list[ObjectRef], started: datetime
-) -> BatchResult:
-    return read_batch(_worker_source(source, endpoint_url), refs, started).encode()
-
-
-@cache
-def _worker_source(source: str, endpoint_url: str | None) -> Source:
-    """One source (and S3 client) per worker process."""
-    return open_source(source, endpoint_url)
 
 
 def run_row(source: str, started: datetime, s: IngestSummary) -> RunSummary:

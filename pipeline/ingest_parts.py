@@ -22,8 +22,9 @@ from pathlib import Path
 from pipeline import lake as lake_files
 from pipeline.batch import BatchResult, read_batch
 from pipeline.db import open_db
-from pipeline.ingest import IngestSummary, LakeWriter, open_source, run_row
+from pipeline.ingest import IngestSummary, LakeWriter, run_row
 from pipeline.lock import lake_lock
+from pipeline.sources import open_source
 from pipeline.sources.layout import ObjectRef
 from pipeline.state import create_views, ensure_tables, ingested_versions, record_run
 

@@ -10,8 +10,14 @@ belongs, a Logstash `@timestamp`, no `eventID`, nesting past orjson's limit, ...
 `normalize_event`, which stays the one definition of a row, and its row is put back in place.
 Both give equal rows (tests/unit/ingest/test_normalize_bulk.py).
 
-Records are converted a chunk at a time, as their objects are decoded: while the parsed JSON is
-still in the CPU's cache, and so that a batch never holds all of its parsed JSON at once.
+Records come either parsed (dicts, `add`) or as `PlainRecord`s from the fast path of decoding
+(`add_plain`, `pipeline.plain_records`): typed already, their nested values JSON text already,
+so their chunk (`_PlainChunk`) skips the type checks and the orjson calls; a record of theirs
+that still proves unfit (an `eventTime` in another format, no `eventID`) is parsed again from
+its document and goes through `normalize_event` like any other.
+
+Parsed records are converted a chunk at a time, as their objects are decoded: while the parsed
+JSON is still in the CPU's cache, and so that a batch never holds all of its parsed JSON at once.
 """
 
 from __future__ import annotations

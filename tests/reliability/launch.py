@@ -77,12 +77,13 @@ def _ours(value: Any) -> bool:
 
 def main() -> int:
     import pipeline.ingest
+    import pipeline.ingest_workers
     import pipeline.lake
     from pipeline.cli import main as trailguard
 
     batch_objects, flush_bytes, compact_min, *args = sys.argv[1:]
     for module, name, value in (
-        (pipeline.ingest, "BATCH_OBJECTS", batch_objects),
+        (pipeline.ingest_workers, "BATCH_OBJECTS", batch_objects),
         (pipeline.ingest, "FLUSH_BYTES", flush_bytes),
         (pipeline.lake, "COMPACT_MIN_FILES", compact_min),
     ):
