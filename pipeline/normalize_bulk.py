@@ -212,7 +212,7 @@ class _Chunk:
         columns["sessionCredentialFromConsole"] = self.booleans(console)
         return pa.table({_COLUMN[name]: values for name, values in columns.items()})
 
-    def nested(self) -> tuple[dict[str, pa.Array], list[Any]]:
+    def nested(self) -> tuple[dict[str, pa.Array | pa.ChunkedArray], list[Any]]:
         """JSON text of each `NESTED_FIELDS` field, and sessionCredentialFromConsole's values."""
         nested = dict(zip(_NESTED, self.nested_values(), strict=True))
         nested["userIdentity"] = self.keep_types(nested["userIdentity"], _OBJECT)
@@ -326,7 +326,7 @@ class _PlainChunk(_Chunk):
         converted = pa.array(list(map(flat_values, self.records)), type=_FLAT)
         return dict(zip(_FLAT.names, converted.flatten(), strict=True))
 
-    def nested(self) -> tuple[dict[str, pa.Array], list[Any]]:
+    def nested(self) -> tuple[dict[str, pa.Array | pa.ChunkedArray], list[Any]]:
         texts = {name: nested_column(self.records, name) for name in NESTED_FIELDS}
         identity = texts["userIdentity"]
         not_object = pc.invert(pc.fill_null(pc.starts_with(identity, "{"), True))

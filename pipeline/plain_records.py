@@ -53,6 +53,7 @@ _Document = msgspec.defstruct(
 _DECODER = msgspec.json.Decoder(_Document)
 flat_values = attrgetter(*FLAT_FIELDS)  # a record's text and boolean fields, as one tuple
 _COMPACT_START = b'{"Records":['
+MAX_ARRAY_TEXT = 2**31 - 1  # bytes of text one Arrow string array holds
 
 
 def decode_plain(text: bytes) -> list[Any] | None:
@@ -87,15 +88,20 @@ def _written_compactly(text: bytes) -> bool:
     return b"\\" not in text or not (b"\\u" in text or b"\\/" in text)
 
 
-def nested_column(records: list[Any], name: str) -> pa.Array:
+def nested_column(records: list[Any], name: str) -> pa.Array | pa.ChunkedArray:
     """Each record's nested field `name` as JSON text (null where absent or JSON null): the
     value's own slice of its document, gathered into one Arrow array without a Python object
     per value."""
     raws = list(map(attrgetter(name), records))
-    lengths = np.fromiter(map(len, raws), np.int32, len(raws))
-    offsets = np.zeros(len(raws) + 1, np.int32)
+    lengths = np.fromiter(map(len, raws), np.int64, len(raws))
+    offsets = np.zeros(len(raws) + 1, np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    data = pa.py_buffer(b"".join(raws))  # valid UTF-8: `decode_plain` checked the document
-    texts = pa.StringArray.from_buffers(len(raws), pa.py_buffer(offsets), data)
+    texts: pa.Array | pa.ChunkedArray
+    if offsets[-1] <= MAX_ARRAY_TEXT:  # valid UTF-8: `decode_plain` checked the document
+        data = pa.py_buffer(b"".join(raws))
+        offsets32 = pa.py_buffer(offsets.astype(np.int32))
+        texts = pa.StringArray.from_buffers(len(raws), offsets32, data)
+    else:  # past a string array's 2 GiB (thousands of values near CloudTrail's 256 KB limit)
+        texts = pa.array([bytes(raw) for raw in raws], pa.string())  # chunked by Arrow
     absent = pc.or_(pc.equal(pa.array(lengths), 0), pc.equal(texts, "null"))
     return pc.if_else(absent, pa.scalar(None, pa.string()), texts)

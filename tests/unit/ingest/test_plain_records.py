@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
+from pipeline import plain_records
 from pipeline.decode import decode_object
 from pipeline.plain_records import decode_plain, nested_column
 from tests.factories import DELETE, assumed_role_identity, cloudtrail_event
@@ -60,6 +61,15 @@ def nested_texts(*values: Any, raw: bytes | None = None) -> list[str | None]:
 def test_nested_values_are_kept_as_their_json_text_and_null_as_null() -> None:
     value = {"bucketName": "logs", "key": "a b/é", "n": [1, 2.5, True, None]}
     assert nested_texts(value, None, DELETE) == [orjson.dumps(value).decode(), None, None]
+
+
+def test_more_text_than_one_arrow_array_holds_comes_back_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    values = [{"n": i} for i in range(5)]
+    expected = nested_texts(*values)
+    monkeypatch.setattr(plain_records, "MAX_ARRAY_TEXT", 10)  # as if 2 GiB
+    assert nested_texts(*values) == expected
 
 
 VALUE = {"sessionToken": "FQo=", "path": "/a/b", "name": "café", "list": [1, 2]}
