@@ -33,7 +33,7 @@ class LocalSource:
             if not self.root.is_symlink() and is_event_object(self.root.name):
                 yield _ref(str(self.root), self.root.name, self.root.stat())
             return
-        yield from _walk(str(self.root))
+        yield from _walk(str(self.root), "")
 
     def read_object(self, ref: ObjectRef) -> bytes:
         """The object's bytes."""
@@ -41,32 +41,22 @@ class LocalSource:
             return file.read()
 
 
-def _walk(root: str) -> Iterator[ObjectRef]:
-    """Files under `root` depth first, each folder's entries by name: the order of their paths'
-    parts, which `sorted(Path.rglob(...))` gave, without a `Path` per file. One loop over a stack
-    of folders, not a generator per folder level (each object would pass through all of them).
-    """
-    stack = [_entries(root, "")]
-    while stack:
-        for entry, key in stack[-1]:
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(_entries(entry.path, key + "/"))
-                break  # the subfolder first; this folder's iterator resumes after it
-            if entry.is_file(follow_symlinks=False) and is_event_object(key):
-                yield _ref(entry.path, key, entry.stat(follow_symlinks=False))
-        else:
-            stack.pop()
-
-
-def _entries(folder: str, prefix: str) -> Iterator[tuple[os.DirEntry[str], str]]:
-    """A folder's entries by name with their keys, links left out (they could point outside the
-    source; never followed), nothing for an unreadable folder (as `Path.rglob`)."""
+def _walk(folder: str, prefix: str) -> Iterator[ObjectRef]:
+    """Files under `folder` depth first, each folder's entries by name: the order of their
+    paths' parts, which `sorted(Path.rglob(...))` gave, without a `Path` per file."""
     try:
         with os.scandir(folder) as scan:
             entries = sorted(scan, key=lambda entry: entry.name)
     except PermissionError:
-        return iter(())
-    return iter([(entry, prefix + entry.name) for entry in entries if not entry.is_symlink()])
+        return  # as `Path.rglob`: an unreadable folder is skipped
+    for entry in entries:
+        if entry.is_symlink():
+            continue  # links could point outside the source; never follow them
+        key = prefix + entry.name
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(entry.path, key + "/")
+        elif entry.is_file(follow_symlinks=False) and is_event_object(key):
+            yield _ref(entry.path, key, entry.stat(follow_symlinks=False))
 
 
 def _ref(path: str, key: str, stat: os.stat_result) -> ObjectRef:
