@@ -34,6 +34,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.decode import decode_object
 from pipeline.normalize import (
     BOOL_FIELDS,
     IDENTITY_COLUMNS,
@@ -47,7 +48,7 @@ from pipeline.normalize import (
     normalize_event,
 )
 from pipeline.plain_records import (
-    FLAT_FIELDS,
+    FLAG_FIELDS,
     NESTED_FIELDS,
     TEXT_FIELDS,
     flat_values,
@@ -72,7 +73,7 @@ _OBJECT: frozenset[type] = frozenset([dict, type(None)])
 _FLAT = pa.struct(
     [
         *[(name, pa.string()) for name in TEXT_FIELDS],
-        *[(name, pa.bool_()) for name in FLAT_FIELDS[len(TEXT_FIELDS) :]],
+        *[(name, pa.bool_()) for name in FLAG_FIELDS],
     ]
 )
 # Fields read in Python: objects kept as JSON text, and a boolean CloudTrail writes as text
@@ -339,18 +340,18 @@ class _PlainChunk(_Chunk):
 
 class _Parsed:
     """The records of a chunk of `PlainRecord`s as parsed JSON, for those `normalize_event`
-    must see after all (each object parsed again when first needed)."""
+    must see after all (each object decoded again, the general way, when first needed)."""
 
     def __init__(self, documents: list[tuple[int, bytes]]) -> None:
         self.documents = documents
         self.starts = [start for start, _ in documents]
-        self.parsed: dict[int, list[Any]] = {}
+        self.parsed: dict[int, dict[int, Any]] = {}
 
     def record(self, index: int) -> Any:
         number = bisect_right(self.starts, index) - 1
         if number not in self.parsed:
-            self.parsed[number] = orjson.loads(self.documents[number][1])["Records"]
-        return self.parsed[number][index - self.starts[number]]
+            self.parsed[number] = dict(decode_object(self.documents[number][1]).records)
+        return self.parsed[number].get(index - self.starts[number])
 
 
 def _finish(part: pa.Table, ingested_at: datetime) -> pa.Table:

@@ -32,13 +32,14 @@ from pipeline.normalize import JSON_FIELDS, SCALAR_FIELDS
 _ABSENT = msgspec.Raw()  # a nested field the record does not have
 # Text and boolean fields, in the order of the Arrow struct `normalize_bulk` converts them to.
 TEXT_FIELDS = ("eventID", "eventTime", *SCALAR_FIELDS)
-FLAT_FIELDS = (*TEXT_FIELDS, "readOnly", "managementEvent")
+FLAG_FIELDS = ("readOnly", "managementEvent")
+FLAT_FIELDS = (*TEXT_FIELDS, *FLAG_FIELDS)
 NESTED_FIELDS = (*JSON_FIELDS, "userIdentity")
 PlainRecord = msgspec.defstruct(
     "PlainRecord",
     [
         *[(name, str | None, None) for name in TEXT_FIELDS],
-        *[(name, bool | None, None) for name in ("readOnly", "managementEvent")],
+        *[(name, bool | None, None) for name in FLAG_FIELDS],
         ("sessionCredentialFromConsole", str | bool | None, None),  # CloudTrail writes "true"
         *[(name, msgspec.Raw, _ABSENT) for name in NESTED_FIELDS],
     ],

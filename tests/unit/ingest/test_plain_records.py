@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pytest
 
 from pipeline import plain_records
+from pipeline.batch import to_batch
 from pipeline.decode import decode_object
+from pipeline.normalize import normalize_record
 from pipeline.plain_records import decode_plain, nested_column
+from pipeline.schema import SCHEMA
+from pipeline.sources.layout import ObjectRef
 from tests.factories import DELETE, assumed_role_identity, cloudtrail_event
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def document(*records: dict[str, Any]) -> bytes:
@@ -102,8 +109,14 @@ def test_backslashes_json_requires_keep_a_document_on_the_fast_path() -> None:
 
 
 def test_a_user_identity_that_is_not_an_object_is_left_to_normalize_record() -> None:
-    plain = decode_plain(document(cloudtrail_event(userIdentity="not an object")))
+    odd = cloudtrail_event(userIdentity="not an object")
+    plain = decode_plain(document(odd))
     good = decode_plain(document(cloudtrail_event(userIdentity=assumed_role_identity())))
     assert plain is not None and good is not None
     assert bytes(plain[0].userIdentity) == b'"not an object"'  # read; `_PlainChunk` refuses it
     assert orjson.loads(bytes(good[0].userIdentity)) == assumed_role_identity()
+
+    ref = ObjectRef(uri="x.json", key="x.json", size=1, version="v1")
+    batch = to_batch("source", [(ref, document(odd))], NOW)
+    row = normalize_record(odd, "x.json", NOW)  # the string is kept in `extra`, not guessed at
+    assert batch.table.select(SCHEMA.names).to_pylist() == [row]
