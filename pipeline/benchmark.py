@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.demo import MARKER, DemoSettings, run_demo
-from pipeline.eval_matrix import DEFAULT_SEEDS, DEFAULT_SIZES, SIZES
-from pipeline.evaluate import DEFAULT_BUDGET, Evaluation, pool
+from pipeline.eval_matrix import DEFAULT_BUDGET, DEFAULT_SEEDS, DEFAULT_SIZES, SIZES
+from pipeline.evaluate import Evaluation, pool
 from pipeline.output import format_table
 from pipeline.scorecard import (
     NOT_CAUGHT,

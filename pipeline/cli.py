@@ -8,8 +8,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from pipeline.cli_args import add_lake_arg
 from pipeline.cli_detect import add_detect_commands
 from pipeline.cli_flows import add_flow_commands
@@ -41,12 +39,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StrictModeError, FileNotFoundError, ValueError) as exc:
         print(f"trailguard: {exc}", file=sys.stderr)
         return 2
-    except (BotoCoreError, ClientError) as exc:  # S3 unreachable or refusing, after retries
+    except _aws_errors() as exc:  # S3 unreachable or refusing, after retries
         print(f"trailguard: AWS request failed: {exc}; nothing was marked as read", file=sys.stderr)
         return 1
     except (DatabaseBusy, LakeLocked) as exc:  # another run holds the lake: try again later
         print(f"trailguard: {exc}", file=sys.stderr)
         return 75  # EX_TEMPFAIL
+
+
+def _aws_errors() -> tuple[type[Exception], ...]:
+    """botocore's request errors, once botocore is loaded: until then no exception can be one
+    (and a command that never speaks to AWS does not import it)."""
+    exceptions = sys.modules.get("botocore.exceptions")
+    return (exceptions.BotoCoreError, exceptions.ClientError) if exceptions else ()
 
 
 def build_parser() -> argparse.ArgumentParser:

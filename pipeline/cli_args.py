@@ -19,8 +19,8 @@ def add_lake_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def add_budget_arg(parser: argparse.ArgumentParser) -> None:
-    """`--budget`: alerts an analyst reads per 100 principals per day (`pipeline.evaluate`)."""
-    from pipeline.evaluate import DEFAULT_BUDGET
+    """`--budget`: alerts an analyst reads per 100 principals per day (`pipeline.eval_matrix`)."""
+    from pipeline.eval_matrix import DEFAULT_BUDGET
 
     parser.add_argument(
         "--budget",

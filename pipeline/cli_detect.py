@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.cli_args import add_budget_arg, add_lake_arg, utc_time
 from pipeline.db import open_db
-from pipeline.evaluate import LEARNING_DAYS
+from pipeline.eval_matrix import LEARNING_DAYS
 from pipeline.output import print_rows
 
 if TYPE_CHECKING:

@@ -15,11 +15,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from pipeline.db import open_db
-from pipeline.evaluate import DEFAULT_BUDGET, Evaluation
+from pipeline.eval_matrix import DEFAULT_BUDGET
+from pipeline.evaluate import Evaluation
 from pipeline.labels import evaluate_lake
 from pipeline.report import REPORT, write_report
 from pipeline.run import PipelineResult, run_pipeline
-from pipeline.synth.generate import DEFAULT_START, generate_organisation
+from pipeline.synth.defaults import DEFAULT_START
+from pipeline.synth.generate import generate_organisation
 from pipeline.synth.schedule import learning_days
 
 LABELS = "labels.json"

@@ -1,4 +1,5 @@
-"""The organisations `trailguard eval` runs on: sizes and seeds (no heavy imports).
+"""The organisations `trailguard eval` runs on (sizes and seeds), the alert budget and the
+learning period it counts with: constants the command line shows, without heavy imports.
 
 Kept apart from `pipeline.benchmark` so that building the command line (`--help` texts) does not
 import the detection stack: every `trailguard` command builds the whole parser.
@@ -28,3 +29,5 @@ DEFAULT_SEEDS = (7, 11, 23)
 DEFAULT_SIZES = ("small", "default")
 QUICK_SEEDS = (7,)
 QUICK_SIZES = ("tiny",)
+DEFAULT_BUDGET = 2.0  # findings read per 100 principals per day (docs/detection.md: why 2)
+LEARNING_DAYS = 7  # a detector's false positives are counted after this many days of a lake

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
+from pipeline.eval_matrix import DEFAULT_BUDGET
 from pipeline.findings import Finding
 from pipeline.ranking import Budget, Ranked, at_budget, pooled_items
 
@@ -41,8 +42,6 @@ CAUGHT_SEVERITY = 4.0  # Medium and above
 MAX_DURATION = timedelta(hours=48)
 SLACK = timedelta(hours=1)
 WINDOW = timedelta(hours=1)  # the anomaly model's grain
-LEARNING_DAYS = 7
-DEFAULT_BUDGET = 2.0  # findings read per 100 principals per day (docs/detection.md: why 2)
 
 
 @dataclass(frozen=True)

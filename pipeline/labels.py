@@ -16,9 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.eval_matrix import DEFAULT_BUDGET, LEARNING_DAYS
 from pipeline.evaluate import (
-    DEFAULT_BUDGET,
-    LEARNING_DAYS,
     Evaluation,
     Population,
     Scenario,

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from pipeline.synth.generate import (
-    DEFAULT_ACCOUNTS,
-    DEFAULT_DAYS,
-    DEFAULT_PRINCIPALS,
-    DEFAULT_SEED,
-    SynthSummary,
-    generate_organisation,
-)
+from pipeline.synth.defaults import DEFAULT_ACCOUNTS, DEFAULT_DAYS, DEFAULT_PRINCIPALS, DEFAULT_SEED
+
+if TYPE_CHECKING:
+    from pipeline.synth.generate import SynthSummary
 
 
 def add_synth_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,6 +51,8 @@ def add_synth_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def cmd_synth(args: argparse.Namespace) -> int:
     """Run the generator with the command line's options and print a summary."""
     from datetime import UTC, datetime
+
+    from pipeline.synth.generate import generate_organisation
 
     client = None
     if args.out.startswith("s3://"):

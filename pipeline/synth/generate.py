@@ -19,18 +19,19 @@ from typing import Any
 
 import orjson
 
+from pipeline.synth.defaults import (
+    DEFAULT_ACCOUNTS,
+    DEFAULT_DAYS,
+    DEFAULT_PRINCIPALS,
+    DEFAULT_SEED,
+    DEFAULT_START,
+)
 from pipeline.synth.delivery import Deliverer, LocalSink, S3Sink, Sink, Timed
 from pipeline.synth.labels import to_labels
 from pipeline.synth.org import Org, build_org, plan_account, rng_for
 from pipeline.synth.profiles import day_calls
 from pipeline.synth.records import RecordFactory
 from pipeline.synth.schedule import Slot, run_slot, schedule, select
-
-DEFAULT_START = datetime(2026, 10, 1, tzinfo=UTC)
-DEFAULT_DAYS = 21
-DEFAULT_ACCOUNTS = 6
-DEFAULT_PRINCIPALS = 180
-DEFAULT_SEED = 7
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from pipeline.synth.generate import DEFAULT_START
+from pipeline.synth.defaults import DEFAULT_START
 from pipeline.synth.org import build_org, plan_account
 from pipeline.synth.scenario import load
 from pipeline.synth.schedule import Slot, learning_days, run_slot, schedule, select

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pipeline.synth import network as net
-from pipeline.synth.generate import DEFAULT_START
+from pipeline.synth.defaults import DEFAULT_START
 from pipeline.synth.org import AccountPlan, Org, build_org, plan_account
 from pipeline.synth.scenario import REGISTRY, WORKLOADS, Ctx, load, technique
 from pipeline.synth.schedule import Slot, run_slot
