@@ -18,6 +18,7 @@ from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
 import pyarrow as pa
 
@@ -33,11 +34,11 @@ from pipeline.state import (
     ObjectState,
     QuarantineEntry,
     RunSummary,
-    create_views,
     ensure_tables,
     ingested_versions,
     record_objects,
     record_run,
+    refresh_views,
 )
 
 log = logging.getLogger(__name__)
@@ -99,11 +100,11 @@ def ingest(
         writer.add(result)
         if progress:  # the listing goes on meanwhile: "to read" is what it has found so far
             progress(summary.objects + len(writer.pending_objects), todo.found, summary.records)
-    writer.flush()
     lake_files.compact(lake, writer.touched)
-    summary.seconds = time.monotonic() - clock
-    with open_db(lake) as con:
-        create_views(con, lake)
+    with open_db(lake) as con:  # once, for the last three things a run does
+        writer.flush(con)
+        refresh_views(con, lake)
+        summary.seconds = time.monotonic() - clock
         record_run(con, run_row(src.name, started, summary))
     if strict and (summary.quarantined or summary.quarantined_objects or summary.failed):
         raise StrictModeError(_strict_message(summary))
@@ -173,10 +174,13 @@ class LakeWriter:
         self.touched.update(stats.partitions)
         self.written += events.nbytes
 
-    def flush(self) -> None:
-        """Commit the state of the objects whose rows are written."""
+    def flush(self, con: duckdb.DuckDBPyConnection | None = None) -> None:
+        """Commit the state of the objects whose rows are written (through `con`, if open)."""
         faults.crash_point("state_update")
-        with open_db(self.lake) as con:
+        if con is None:
+            with open_db(self.lake) as own:
+                record_objects(own, self.pending_objects, self.pending_quarantine)
+        else:
             record_objects(con, self.pending_objects, self.pending_quarantine)
         quarantined = self.pending_quarantine
         self.summary.quarantined += sum(q.record_index >= 0 for q in quarantined)

@@ -26,7 +26,7 @@ from pipeline.ingest import IngestSummary, LakeWriter, run_row
 from pipeline.lock import lake_lock
 from pipeline.sources import open_source
 from pipeline.sources.layout import ObjectRef
-from pipeline.state import create_views, ensure_tables, ingested_versions, record_run
+from pipeline.state import ensure_tables, ingested_versions, record_run, refresh_views
 
 # The delivery folder of an object: its account, region and day (after any prefix, `AWSLogs/`
 # or an organisation's `o-.../`).
@@ -129,6 +129,6 @@ def finish_ingest(lake: Path, plan: IngestPlan, parts: list[PartSummary]) -> Ing
         total.failed.extend(s.failed)
     total.seconds = (datetime.now(UTC) - plan.started).total_seconds()
     with lake_lock(lake, purpose="finish ingest"), open_db(lake) as con:
-        create_views(con, lake)
+        refresh_views(con, lake)
         record_run(con, run_row(plan.source_name, plan.started, total))
     return total

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime
+from hashlib import sha256
 from operator import attrgetter
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pyarrow as pa
 
 from pipeline.faults import crash_point
 from pipeline.lake import EVENTS_DIR, events_globs
+from pipeline.schema import SCHEMA
 from pipeline.sqlfiles import read_sql
 
 
@@ -168,11 +170,44 @@ def create_views(
     events = lake.resolve() / EVENTS_DIR
     if not any(events.glob("event_date=*/account_id=*/*.parquet")):
         return False
+    for statement in _view_statements(lake, accounts):
+        con.execute(statement)
+    return True
+
+
+def refresh_views(con: duckdb.DuckDBPyConnection, lake: Path) -> bool:
+    """`create_views` in the lake's own database, unless it holds them already as they would be
+    created now; False while the lake has no events.
+
+    Creating the view binds it, which reads the schema of every Parquet file of the lake: a run
+    every few minutes over a lake of many files need not pay that each time. The view's
+    comment is a digest of its definition (its statements, the lake's path and schema).
+    """
+    digest = _views_digest(lake)
+    current = con.execute(
+        "SELECT comment FROM duckdb_views() WHERE view_name = 'events' AND schema_name = 'main'"
+        " AND database_name = current_database()"
+    ).fetchone()
+    if current is not None and current[0] == digest:
+        return True
+    if not create_views(con, lake):
+        return False
+    con.execute(f"COMMENT ON VIEW events IS {sql_literal(digest)}")
+    return True
+
+
+def _view_statements(lake: Path, accounts: Iterable[str] | None) -> list[str]:
     globs = [sql_literal(glob) for glob in events_globs(lake, accounts)]
     files = globs[0] if accounts is None else "[" + ", ".join(globs) + "]"
-    con.execute(read_sql("views/events.sql").replace("{events_glob}", files))
-    con.execute(read_sql("views/macros.sql"))
-    return True
+    return [
+        read_sql("views/events.sql").replace("{events_glob}", files),
+        read_sql("views/macros.sql"),
+    ]
+
+
+def _views_digest(lake: Path) -> str:
+    definition = "\n".join([*_view_statements(lake, None), SCHEMA.to_string()])
+    return sha256(definition.encode()).hexdigest()
 
 
 def sql_literal(text: str) -> str:

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pipeline import lake as lake_files
+from pipeline.batch import to_batch
 from pipeline.db import open_db
-from pipeline.state import ObjectState, ensure_tables, ingested_versions, record_objects
+from pipeline.sources.layout import ObjectRef
+from pipeline.state import (
+    ObjectState,
+    ensure_tables,
+    ingested_versions,
+    record_objects,
+    refresh_views,
+)
+from tests.factories import cloudtrail_event
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 RECORDED = [  # (source, key, version): the bucket, one account's prefix, another bucket
@@ -35,3 +47,54 @@ def test_versions_looked_up_by_key_are_those_of_the_whole_state(tmp_path: Path) 
     }
     assert looked_up == {"1/x.json.gz": "prefix-x", "1/z.json.gz": "prefix-z"}
     assert from_prefix == {"x.json.gz": "prefix-x"}  # its own row wins over the bucket's
+
+
+def _lake_with_events(lake: Path, count: int) -> None:
+    records = [cloudtrail_event(eventTime=f"2026-10-05T1{i}:00:00Z") for i in range(count)]
+    ref = ObjectRef(uri="o", key="o", size=1, version="v1")
+    table = to_batch("src", [(ref, json.dumps({"Records": records}).encode())], NOW).table
+    lake_files.init_lake(lake)
+    lake_files.write_events(lake, table, lake_files.IdCache())
+
+
+def _events_view(lake: Path) -> tuple[str, int]:
+    with open_db(lake) as con:
+        (comment,) = con.execute(
+            "SELECT comment FROM duckdb_views() WHERE view_name = 'events'"
+        ).fetchone() or (None,)
+        (rows,) = con.execute("SELECT count(*) FROM events").fetchone() or (0,)
+    return comment, rows
+
+
+def test_views_are_created_once_events_exist_and_then_left_as_they_are(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    lake_files.init_lake(lake)
+    with open_db(lake) as con:
+        assert refresh_views(con, lake) is False  # no events yet: no view over nothing
+    _lake_with_events(lake, 3)
+    with open_db(lake) as con:
+        assert refresh_views(con, lake) is True
+        assert con.execute("SELECT ua_family('aws-cli/2.15.0 python/3.11')").fetchone()
+    comment, rows = _events_view(lake)
+    assert rows == 3
+
+    with open_db(lake) as con:  # a view of the same definition is not bound again
+        con.execute("CREATE OR REPLACE VIEW events AS SELECT 42 AS marker")
+        con.execute(f"COMMENT ON VIEW events IS '{comment}'")
+        refresh_views(con, lake)
+        assert con.execute("SELECT marker FROM events").fetchone() == (42,)
+
+
+def test_views_of_another_definition_are_created_again(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    _lake_with_events(lake, 2)
+    with open_db(lake) as con:
+        con.execute("CREATE VIEW events AS SELECT 42 AS marker")  # as an older trailguard left it
+        refresh_views(con, lake)
+    assert _events_view(lake)[1] == 2
+
+    moved = tmp_path / "moved"
+    shutil.move(lake, moved)  # the view names the lake's absolute path, gone now
+    with open_db(moved) as con:
+        refresh_views(con, moved)
+    assert _events_view(moved)[1] == 2
