@@ -35,6 +35,7 @@ from pipeline.state import (
     QuarantineEntry,
     RunSummary,
     ensure_tables,
+    has_objects_of,
     ingested_versions,
     record_objects,
     record_run,
@@ -93,8 +94,9 @@ def ingest(
     src = open_source(source, endpoint_url)
     with open_db(lake) as con:
         ensure_tables(con)
+        seen_before = has_objects_of(con, src.name)
     summary = IngestSummary()
-    todo = NewObjects(lake, src, summary)
+    todo = NewObjects(lake, src, summary, look_up=seen_before)
     writer = LakeWriter(lake, summary)
     for result in read_all(source, endpoint_url, todo, started, workers):
         writer.add(result)
@@ -116,25 +118,34 @@ class NewObjects:
 
     Listed and looked up in the state a chunk at a time: neither the listing nor the state of
     a source is ever held whole, so memory does not grow with the objects a run reads (and
-    reading starts while the listing goes on).
+    reading starts while the listing goes on). A source the state knows nothing of (its first
+    run, a backfill) is not looked up at all.
     """
 
-    def __init__(self, lake: Path, source: Source, summary: IngestSummary) -> None:
+    def __init__(
+        self, lake: Path, source: Source, summary: IngestSummary, *, look_up: bool = True
+    ) -> None:
         self.lake, self.source, self.summary = lake, source, summary
+        self.look_up = look_up  # False: the state holds nothing of the source (its first run)
         self.found = 0  # objects to read, so far
 
     def __iter__(self) -> Iterator[ObjectRef]:
         listing = faults.passing("list", self.source.list_objects())
         sizes = chain(STATE_CHUNKS, repeat(STATE_CHUNKS[-1]))
         while chunk := list(islice(listing, next(sizes))):
-            with open_db(self.lake) as con:
-                done = ingested_versions(con, self.source.name, [ref.key for ref in chunk])
+            done = self._ingested_versions(chunk)
             for ref in chunk:
                 if done.get(ref.key) == ref.version:
                     self.summary.skipped_objects += 1
                 else:
                     self.found += 1
                     yield ref
+
+    def _ingested_versions(self, chunk: list[ObjectRef]) -> dict[str, str]:
+        if not self.look_up:
+            return {}
+        with open_db(self.lake) as con:
+            return ingested_versions(con, self.source.name, [ref.key for ref in chunk])
 
 
 class LakeWriter:

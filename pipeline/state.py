@@ -84,6 +84,12 @@ def ingested_versions(
     return versions
 
 
+def has_objects_of(con: duckdb.DuckDBPyConnection, source: str) -> bool:
+    """True when the state holds objects `source` reaches (read through it or an overlapping
+    source): False means none of its objects needs looking up."""
+    return bool(_related_sources(con, source))
+
+
 def _related_sources(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
     """Sources in the state whose objects `source` also reaches (or reach it), its own last."""
     base = _as_folder(source)

@@ -14,6 +14,7 @@ from pipeline.sources.layout import ObjectRef
 from pipeline.state import (
     ObjectState,
     ensure_tables,
+    has_objects_of,
     ingested_versions,
     record_objects,
     refresh_views,
@@ -47,6 +48,21 @@ def test_versions_looked_up_by_key_are_those_of_the_whole_state(tmp_path: Path) 
     }
     assert looked_up == {"1/x.json.gz": "prefix-x", "1/z.json.gz": "prefix-z"}
     assert from_prefix == {"x.json.gz": "prefix-x"}  # its own row wins over the bucket's
+
+
+def test_a_source_has_objects_in_the_state_when_it_or_an_overlapping_source_read_them(
+    tmp_path: Path,
+) -> None:
+    with open_db(tmp_path) as con:
+        ensure_tables(con)
+        assert not has_objects_of(con, "s3://b/")
+        record_objects(con, [ObjectState(s, k, v, 1, 1, 0, NOW) for s, k, v in RECORDED], [])
+
+        assert has_objects_of(con, "s3://b/")  # itself
+        assert has_objects_of(con, "s3://b/AWSLogs/2/")  # under the bucket's objects
+        assert has_objects_of(con, "s3://")  # over them
+        assert not has_objects_of(con, "s3://d/")
+        assert not has_objects_of(con, "s3://cc/")  # a bucket whose name starts as c's
 
 
 def _lake_with_events(lake: Path, count: int) -> None:
