@@ -103,9 +103,8 @@ def ingest(
         if progress:  # the listing goes on meanwhile: "to read" is what it has found so far
             progress(summary.objects + len(writer.pending_objects), todo.found, summary.records)
     lake_files.compact(lake, writer.touched)
-    with open_db(lake) as con:  # once, for the last three things a run does
+    with open_db(lake) as con:  # once, for the last things a run does
         writer.flush(con)
-        refresh_views(con, lake)
         summary.seconds = time.monotonic() - clock
         record_run(con, run_row(src.name, started, summary))
     if strict and (summary.quarantined or summary.quarantined_objects or summary.failed):
@@ -186,19 +185,25 @@ class LakeWriter:
         self.written += events.nbytes
 
     def flush(self, con: duckdb.DuckDBPyConnection | None = None) -> None:
-        """Commit the state of the objects whose rows are written (through `con`, if open)."""
+        """Commit the state of the objects whose rows are written, and see that the `events`
+        view is there (the first rows of a lake are queryable as soon as they are committed,
+        and the run's end has one thing less to do). Through `con`, if open."""
         faults.crash_point("state_update")
         if con is None:
             with open_db(self.lake) as own:
-                record_objects(own, self.pending_objects, self.pending_quarantine)
+                self._commit(own)
         else:
-            record_objects(con, self.pending_objects, self.pending_quarantine)
+            self._commit(con)
         quarantined = self.pending_quarantine
         self.summary.quarantined += sum(q.record_index >= 0 for q in quarantined)
         self.summary.quarantined_objects += sum(q.record_index < 0 for q in quarantined)
         self.summary.objects += len(self.pending_objects)
         self.pending_objects, self.pending_quarantine = [], []
         self.window, self.written = lake_files.IdWindow(), 0
+
+    def _commit(self, con: duckdb.DuckDBPyConnection) -> None:
+        record_objects(con, self.pending_objects, self.pending_quarantine)
+        refresh_views(con, self.lake)
 
 
 def collision_entries(collisions: list[pa.Table]) -> list[QuarantineEntry]:

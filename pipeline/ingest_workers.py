@@ -28,6 +28,9 @@ from pipeline.sources.layout import ObjectRef
 
 BATCH_BYTES = 8 << 20  # compressed bytes of objects per worker task
 BATCH_OBJECTS = 1024
+# The end of a long listing goes in batches this many times smaller, so that the workers finish
+# together: a whole batch left to one worker at the end keeps the other cores idle meanwhile.
+TAIL_SPLIT = 4
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 
@@ -108,16 +111,36 @@ def _start_worker(environment: dict[str, str], parent: int | None) -> None:
 
 
 def _batches(refs: Iterable[ObjectRef]) -> Iterator[list[ObjectRef]]:
-    batch: list[ObjectRef] = []
-    size = 0
+    """`refs` in order, in batches of `BATCH_OBJECTS` objects or `BATCH_BYTES` bytes.
+
+    Half a batch more than the next one is held back, so that when the listing ends, what is
+    left (half a batch to one and a half) goes in batches `TAIL_SPLIT` times smaller. A listing
+    shorter than that is one batch, read in the caller's process (`read_all`).
+    """
+    held: deque[ObjectRef] = deque()
+    held_bytes = 0
+    full = 0  # batches yielded whole
     for ref in refs:
-        batch.append(ref)
-        size += ref.size
-        if size >= BATCH_BYTES or len(batch) >= BATCH_OBJECTS:
+        held.append(ref)
+        held_bytes += ref.size
+        if len(held) >= BATCH_OBJECTS * 3 // 2 or held_bytes >= BATCH_BYTES * 3 // 2:
+            batch = _take(held, BATCH_OBJECTS, BATCH_BYTES)
+            held_bytes -= sum(ref.size for ref in batch)
+            full += 1
             yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
+    split = TAIL_SPLIT if full else 1
+    while held:
+        yield _take(held, max(1, BATCH_OBJECTS // split), max(1, BATCH_BYTES // split))
+
+
+def _take(held: deque[ObjectRef], objects: int, size: int) -> list[ObjectRef]:
+    """The first refs of `held`, up to `objects` of them or the one that reaches `size` bytes."""
+    batch: list[ObjectRef] = []
+    taken = 0
+    while held and len(batch) < objects and taken < size:
+        batch.append(held.popleft())
+        taken += batch[-1].size
+    return batch
 
 
 def _read_in_worker(

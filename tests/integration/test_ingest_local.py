@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
+import pipeline.ingest
+import pipeline.ingest_workers
 from pipeline import lake as lake_files
 from pipeline.ingest import ingest
 from tests.integration.ingest_helpers import event_ids, lake_query, parquet_rows, read_records
@@ -94,6 +97,23 @@ def test_many_small_writes_are_compacted_and_nothing_changes(samples: Path, tmp_
     assert len(lake_files.partition_files(part)) == 1
     assert event_ids(lake) == sorted([*before, *event_ids_of(paths[-1])])
     assert summary.written == len(event_ids_of(paths[-1]))
+
+
+def test_a_first_run_s_events_are_queryable_from_its_first_state_commit(
+    samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline.ingest, "FLUSH_BYTES", 1)  # commit after every batch
+    monkeypatch.setattr(pipeline.ingest_workers, "BATCH_OBJECTS", 2)
+    lake = tmp_path / "lake"
+    during: list[int] = []
+
+    def progress(done: int, to_read: int, records: int) -> None:  # between two batches
+        during.append(lake_query(lake, "SELECT count(*) FROM events")[0][0])
+
+    summary = ingest(str(samples / "flaws2-cloud-defender"), lake, workers=1, progress=progress)
+
+    assert 0 < during[0] < summary.written
+    assert during == sorted(during) and during[-1] == summary.written
 
 
 def event_ids_of(path: Path) -> list[str]:
