@@ -88,3 +88,32 @@ def test_a_later_batch_repeating_ids_keeps_only_its_new_rows(tmp_path: Path) -> 
     assert collided["_object_version"].to_pylist() == ["v1"]
     ids = sorted(pq.read_table(tmp_path / "events").column("event_id").to_pylist())
     assert ids == sorted(["1", kept["eventID"], new["eventID"]])
+
+
+def _codecs(path: Path) -> dict[str, str]:
+    meta = pq.ParquetFile(path).metadata
+    group = meta.row_group(0)
+    return {
+        group.column(i).path_in_schema: group.column(i).compression for i in range(meta.num_columns)
+    }
+
+
+def test_batch_files_leave_only_flags_and_short_codes_uncompressed_and_compaction_none(
+    tmp_path: Path,
+) -> None:
+    lake_files.init_lake(tmp_path)
+    seen = lake_files.IdCache()
+    for n in range(lake_files.COMPACT_MIN_FILES):
+        events = [cloudtrail_event(eventTime=f"2026-10-05T1{n}:0{i}:00Z") for i in range(3)]
+        lake_files.write_events(tmp_path, batch_of(events, f"o{n}"), seen)
+    (folder,) = lake_files.touched_partitions(tmp_path)
+    batch_file = _codecs(lake_files.partition_files(folder)[0])
+
+    plain = {name for name, codec in batch_file.items() if codec == "UNCOMPRESSED"}
+    assert {"read_only", "aws_region", "recipient_account_id"} <= plain
+    assert not plain & {"event_id", "event_time", "request_parameters", "user_identity"}
+    assert set(batch_file.values()) == {"UNCOMPRESSED", "ZSTD"}
+
+    assert lake_files.compact_partition(folder) == lake_files.COMPACT_MIN_FILES
+    (merged,) = lake_files.partition_files(folder)
+    assert set(_codecs(merged).values()) == {"ZSTD"}
