@@ -24,7 +24,7 @@ from pipeline.decode import WHOLE_OBJECT, Decoded, Rejected, decode_object
 from pipeline.lake import EncodedEvents, encode_events, partition_accounts
 from pipeline.normalize_bulk import BulkRows, RecordFailure
 from pipeline.sources.layout import ObjectRef, parse_key
-from pipeline.state import ObjectState, QuarantineEntry
+from pipeline.state import OBJECT_STATE, ObjectState, QuarantineEntry, object_states
 
 log = logging.getLogger(__name__)
 FETCH_THREADS = 16
@@ -53,7 +53,7 @@ class BatchResult:
 
     table: pa.Table
     quarantined: list[QuarantineEntry] = field(default_factory=list)
-    objects: list[ObjectState] = field(default_factory=list)
+    objects: pa.Table = field(default_factory=OBJECT_STATE.empty_table)  # `object_states`
     failed: list[tuple[str, str]] = field(default_factory=list)  # (uri, error)
     records: int = 0
     encoded: EncodedEvents | None = None
@@ -96,6 +96,7 @@ def to_batch(
             else:
                 read.add(ref, decode_object(payload, plain=True))
         result.table = read.table()
+    states: list[ObjectState] = []
     errors: dict[int, list[RecordFailure]] = {}
     for failure in read.rows.failures:
         errors.setdefault(read.owners[failure.position], []).append(failure)
@@ -117,7 +118,8 @@ def to_batch(
         state = ObjectState(
             source_name, ref.key, ref.version, ref.size, records, len(entries), ingested_at
         )
-        result.objects.append(state)
+        states.append(state)
+    result.objects = object_states(states)
     return result
 
 

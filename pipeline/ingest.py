@@ -31,7 +31,7 @@ from pipeline.lock import holds_lake_lock
 from pipeline.sources import open_source
 from pipeline.sources.layout import ObjectRef
 from pipeline.state import (
-    ObjectState,
+    OBJECT_STATE,
     QuarantineEntry,
     RunSummary,
     ensure_tables,
@@ -101,7 +101,7 @@ def ingest(
     for result in read_all(source, endpoint_url, todo, started, workers):
         writer.add(result)
         if progress:  # the listing goes on meanwhile: "to read" is what it has found so far
-            progress(summary.objects + len(writer.pending_objects), todo.found, summary.records)
+            progress(summary.objects + writer.pending_count, todo.found, summary.records)
     lake_files.compact(lake, writer.touched)
     with open_db(lake) as con:  # once, for the last things a run does
         writer.flush(con)
@@ -157,7 +157,8 @@ class LakeWriter:
         self.seen = lake_files.IdCache()
         self.window = lake_files.IdWindow()  # ids met since the last commit
         self.written = 0  # Arrow bytes of the rows written since the last commit
-        self.pending_objects: list[ObjectState] = []
+        self.pending_objects: list[pa.Table] = []  # `object_states`
+        self.pending_count = 0  # their rows
         self.pending_quarantine: list[QuarantineEntry] = []
         self.touched: set[Path] = set()
 
@@ -171,7 +172,8 @@ class LakeWriter:
             events = result.encode().encoded
         if events is not None and events.ids.num_rows:
             self._write(events)
-        self.pending_objects.extend(result.objects)
+        self.pending_objects.append(result.objects)
+        self.pending_count += result.objects.num_rows
         self.pending_quarantine.extend(result.quarantined)
         if self.written >= FLUSH_BYTES:
             self.flush()
@@ -197,12 +199,13 @@ class LakeWriter:
         quarantined = self.pending_quarantine
         self.summary.quarantined += sum(q.record_index >= 0 for q in quarantined)
         self.summary.quarantined_objects += sum(q.record_index < 0 for q in quarantined)
-        self.summary.objects += len(self.pending_objects)
-        self.pending_objects, self.pending_quarantine = [], []
+        self.summary.objects += self.pending_count
+        self.pending_objects, self.pending_quarantine, self.pending_count = [], [], 0
         self.window, self.written = lake_files.IdWindow(), 0
 
     def _commit(self, con: duckdb.DuckDBPyConnection) -> None:
-        record_objects(con, self.pending_objects, self.pending_quarantine)
+        objects = pa.concat_tables([OBJECT_STATE.empty_table(), *self.pending_objects])
+        record_objects(con, objects, self.pending_quarantine)
         refresh_views(con, self.lake)
 
 

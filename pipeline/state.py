@@ -34,6 +34,20 @@ class ObjectState:
     ingested_at: datetime
 
 
+OBJECT_STATE = pa.schema(
+    [
+        ("source", pa.string()),
+        ("key", pa.string()),
+        ("version", pa.string()),
+        ("size", pa.int64()),
+        ("records", pa.int64()),
+        ("quarantined", pa.int64()),
+        ("ingested_at", pa.timestamp("us", "UTC")),
+    ]
+)
+_OBJECT_FIELDS = attrgetter(*OBJECT_STATE.names)
+
+
 @dataclass(frozen=True)
 class QuarantineEntry:
     """A record (record_index >= 0) or an object (-1) that could not be ingested."""
@@ -133,12 +147,23 @@ def _as_folder(source: str) -> str:
     return source if source.endswith("/") else source + "/"
 
 
+def object_states(objects: Sequence[ObjectState]) -> pa.Table:
+    """Object states as a table of `ingest_state`'s columns, made where the objects were read:
+    a table crosses to the writer's process, and into DuckDB, at once rather than row by row."""
+    if not objects:
+        return OBJECT_STATE.empty_table()
+    values = zip(*map(_OBJECT_FIELDS, objects), strict=True)
+    arrays = [pa.array(v, t) for v, t in zip(values, OBJECT_STATE.types, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=OBJECT_STATE)
+
+
 def record_objects(
     con: duckdb.DuckDBPyConnection,
-    objects: Sequence[ObjectState],
+    objects: pa.Table,
     quarantined: Sequence[QuarantineEntry],
 ) -> None:
-    """Commit a batch of ingested objects and their quarantined records in one transaction."""
+    """Commit ingested objects (`object_states`) and their quarantined records in one
+    transaction."""
     # Thousands of objects per batch: insert them as one Arrow table, not row by row.
     con.execute("BEGIN TRANSACTION")
     try:
@@ -146,8 +171,8 @@ def record_objects(
             con.register("new_quarantine", _as_arrow(quarantined))
             con.execute("INSERT OR REPLACE INTO quarantine SELECT * FROM new_quarantine")
             con.unregister("new_quarantine")
-        if objects:
-            con.register("new_objects", _as_arrow(objects))
+        if objects.num_rows:
+            con.register("new_objects", objects)
             con.execute("INSERT OR REPLACE INTO ingest_state SELECT * FROM new_objects")
             con.unregister("new_objects")
         crash_point("state_commit")  # rows inserted, transaction not committed
@@ -157,7 +182,7 @@ def record_objects(
         raise
 
 
-def _as_arrow(rows: Sequence[ObjectState] | Sequence[QuarantineEntry]) -> pa.Table:
+def _as_arrow(rows: Sequence[QuarantineEntry]) -> pa.Table:
     names = [f.name for f in fields(rows[0])]
     columns = zip(*map(attrgetter(*names), rows), strict=True)  # one pass over the rows
     return pa.table({name: list(values) for name, values in zip(names, columns, strict=True)})

@@ -37,5 +37,5 @@ def test_an_unreadable_object_is_reported_and_the_others_kept(samples: Path) -> 
     batch = to_batch("source", [(bad, OSError("connection reset")), (good, path.read_bytes())], NOW)
 
     assert batch.failed == [("s3://b/gone.json.gz", "OSError: connection reset")]
-    assert [o.key for o in batch.objects] == [path.name]  # the failed one is not marked as read
+    assert batch.objects["key"].to_pylist() == [path.name]  # the failed one is not marked as read
     assert batch.table.num_rows == len(read_records(path))

@@ -16,6 +16,7 @@ from pipeline.state import (
     ensure_tables,
     has_objects_of,
     ingested_versions,
+    object_states,
     record_objects,
     refresh_views,
 )
@@ -35,7 +36,7 @@ def test_versions_looked_up_by_key_are_those_of_the_whole_state(tmp_path: Path) 
     with open_db(tmp_path) as con:
         ensure_tables(con)
         states = [ObjectState(s, k, v, 1, 1, 0, NOW) for s, k, v in RECORDED]
-        record_objects(con, states, [])
+        record_objects(con, object_states(states), [])
 
         whole = ingested_versions(con, "s3://b/AWSLogs/")
         looked_up = ingested_versions(con, "s3://b/AWSLogs/", ["1/x.json.gz", "1/z.json.gz", "3/n"])
@@ -56,7 +57,8 @@ def test_a_source_has_objects_in_the_state_when_it_or_an_overlapping_source_read
     with open_db(tmp_path) as con:
         ensure_tables(con)
         assert not has_objects_of(con, "s3://b/")
-        record_objects(con, [ObjectState(s, k, v, 1, 1, 0, NOW) for s, k, v in RECORDED], [])
+        states = [ObjectState(s, k, v, 1, 1, 0, NOW) for s, k, v in RECORDED]
+        record_objects(con, object_states(states), [])
 
         assert has_objects_of(con, "s3://b/")  # itself
         assert has_objects_of(con, "s3://b/AWSLogs/2/")  # under the bucket's objects
