@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+import duckdb
 
 from pipeline.cli_args import add_lake_arg
 from pipeline.cli_detect import add_detect_commands
@@ -154,7 +158,10 @@ def cmd_query(args: argparse.Namespace) -> int:
     """`trailguard query`: values reach SQL only as bind parameters."""
     params = dict(_split_param(p) for p in args.param)
     with open_db(args.lake, read_only=True) as con:
-        cursor = con.execute(args.sql, params or None)
+        try:
+            cursor = con.execute(args.sql, params or None)
+        except duckdb.Error as exc:  # the user's SQL: its message, not a traceback
+            raise ValueError(f"query failed: {exc}") from exc
         columns = [d[0] for d in cursor.description or []]
         print_rows(columns, cursor.fetchall(), args.format)
     return 0
@@ -222,5 +229,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 75 if stats.retryable else 1
 
 
+def run() -> NoReturn:
+    """The console script: `main`, then an exit that leaves what is left in memory to the OS.
+
+    Python's teardown would otherwise walk and free, object by object, every module and cache
+    of the run (~0.05-0.1 s after an ingest, a tenth of a small scheduled run). Freezing them
+    skips only that: `atexit` handlers and the flush of stdout and stderr still run, and every
+    file and database connection of a command is closed by the command itself.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

@@ -1,10 +1,15 @@
-"""Every `trailguard` command builds the whole parser: doing so must not load what only other
-commands use (an ingest every five minutes should not pay for the generator or the detectors)."""
+"""The `trailguard` process: every command builds the whole parser, which must not load what
+only other commands use (an ingest every five minutes should not pay for the generator or the
+detectors), and ends with its code and all of its output."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+from pipeline.db import open_db
+from pipeline.state import ensure_tables
 
 ONLY_FOR_OTHER_COMMANDS = (
     "pipeline.synth.generate",  # synth, demo
@@ -25,3 +30,23 @@ def test_building_the_parser_loads_none_of_the_other_commands_stacks() -> None:
     )
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert run.stdout.split() == []
+
+
+def test_the_command_exits_with_its_code_and_all_of_its_output(tmp_path: Path) -> None:
+    with open_db(tmp_path) as con:
+        ensure_tables(con)
+    command = [sys.executable, "-m", "pipeline.cli", "query", "--lake", str(tmp_path)]
+    rows = "select range as n from range(5000)"  # more than one buffer of output
+    wrong = "select nonsense"  # a mistake of the user's: a one-line error, exit 2
+
+    answered = subprocess.run([*command, rows, "--format", "csv"], capture_output=True, text=True)
+    refused = subprocess.run([*command, wrong], capture_output=True, text=True)
+
+    assert answered.returncode == 0
+    assert answered.stdout.splitlines() == ["n", *map(str, range(5000))]
+    assert refused.returncode == 2
+    assert (
+        refused.stderr.startswith("trailguard: query failed: Binder Error")
+        and "nonsense" in refused.stderr
+    )
+    assert "Traceback" not in refused.stderr
