@@ -180,12 +180,15 @@ def test_query_filters_reach_sql_as_values_never_as_sql(
     assert "1" in capsys.readouterr().out  # the table is still there
 
 
-def test_trailguard_query_opens_the_lake_read_only(tmp_path: Path) -> None:
+def test_trailguard_query_opens_the_lake_read_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     lake = tmp_path / "lake"
     ingest(str(REPO.parent / "shared/data/cloudtrail/flaws2-cloud-defender"), lake, workers=1)
 
-    with pytest.raises(Exception, match="read-only"):
-        main(["query", "DROP TABLE ingest_state", "--lake", str(lake)])
+    assert main(["query", "DROP TABLE ingest_state", "--lake", str(lake)]) == 2
+    assert "read-only" in capsys.readouterr().err
+    assert main(["query", "SELECT count(*) FROM ingest_state", "--lake", str(lake)]) == 0
 
 
 def test_the_library_builds_no_sql_from_strings() -> None:

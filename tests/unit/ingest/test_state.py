@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -116,3 +117,15 @@ def test_views_of_another_definition_are_created_again(tmp_path: Path) -> None:
     with open_db(moved) as con:
         refresh_views(con, moved)
     assert _events_view(moved)[1] == 2
+
+
+def test_object_states_have_the_state_table_s_columns_in_its_order(tmp_path: Path) -> None:
+    states = [ObjectState("s3://b/", "k", "v", 10, 8, 1, NOW)]
+    with open_db(tmp_path) as con:
+        ensure_tables(con)
+        record_objects(con, object_states(states), [])
+        columns = [row[0] for row in con.execute("DESCRIBE ingest_state").fetchall()]
+        stored = con.execute("SELECT * FROM ingest_state").fetchall()
+    assert object_states(states).column_names == columns == [f.name for f in fields(ObjectState)]
+    assert stored == [("s3://b/", "k", "v", 10, 8, 1, NOW)]
+    assert object_states([]).schema == object_states(states).schema
