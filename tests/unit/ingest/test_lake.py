@@ -117,3 +117,19 @@ def test_batch_files_leave_only_flags_and_short_codes_uncompressed_and_compactio
     assert lake_files.compact_partition(folder) == lake_files.COMPACT_MIN_FILES
     (merged,) = lake_files.partition_files(folder)
     assert set(_codecs(merged).values()) == {"ZSTD"}
+
+
+def test_within_a_batch_the_first_record_of_an_id_is_kept_whatever_its_partition(
+    tmp_path: Path,
+) -> None:
+    first = cloudtrail_event(eventID="1", eventTime="2026-10-06T10:00:00Z", eventName="ListUsers")
+    later = cloudtrail_event(eventID="1", eventTime="2026-10-05T10:00:00Z", eventName="StopLogging")
+    lake_files.init_lake(tmp_path)
+
+    stats = lake_files.write_events(tmp_path, batch_of([first, later], "a"), lake_files.IdCache())
+
+    (collided,) = stats.collisions  # the later record, though its day's partition comes first
+    assert collided["event_name"].to_pylist() == ["StopLogging"]
+    (folder,) = lake_files.touched_partitions(tmp_path)
+    assert "2026-10-06" in str(folder)
+    assert stats.written == 1
