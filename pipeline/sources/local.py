@@ -8,6 +8,10 @@ from pathlib import Path
 
 from pipeline.sources.layout import ObjectRef, is_event_object
 
+# Bytes one `read` is trusted to return in full from a regular file (Linux returns at most
+# ~2 GiB at a time): a read short of a request up to this size means the end of the file.
+_ONE_READ = 1 << 30
+
 
 class LocalSource:
     """Objects under a local folder; keys are paths relative to it, with `/` separators."""
@@ -41,11 +45,12 @@ class LocalSource:
         # own set-up, which cost more than reading the few KB of a CloudTrail object.
         fd = os.open(ref.uri, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            data = os.read(fd, ref.size + 1)  # a regular file's read falls short only at its end
-            if len(data) <= ref.size:
+            asked = ref.size + 1
+            data = os.read(fd, asked)
+            if len(data) < asked <= _ONE_READ:  # short of what was asked: the end of the file
                 return data
             parts = [data]
-            while chunk := os.read(fd, 1 << 20):
+            while chunk := os.read(fd, _ONE_READ):
                 parts.append(chunk)
             return b"".join(parts)
         finally:

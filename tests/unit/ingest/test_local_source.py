@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from pipeline.sources import local
 from pipeline.sources.local import LocalSource
 
 KEY = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/05/01/111122223333_CloudTrail_x.json.gz"
@@ -57,3 +60,14 @@ def test_listing_skips_digests_and_symlinks_and_goes_in_key_order(tmp_path: Path
     (tmp_path / "AWSLogs" / "link.json.gz").symlink_to(tmp_path / KEY)
     keys = [ref.key for ref in LocalSource(tmp_path).list_objects()]
     assert keys == [KEY, later]
+
+
+def test_a_file_larger_than_one_read_returns_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local, "_ONE_READ", 16)  # as a file past Linux's ~2 GiB per read
+    data = bytes(range(100))
+    _put(tmp_path, KEY, data)
+    source = LocalSource(tmp_path)
+    (ref,) = source.list_objects()
+    assert source.read_object(ref) == data
