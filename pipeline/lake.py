@@ -154,9 +154,8 @@ class EncodedSlice:
 class EncodedEvents:
     """A batch's rows made ready for the lake by `encode_events` (in a worker process).
 
-    `ids` holds what `write_encoded` decides with, slice after slice: event_id, `_fp`, the
-    row's place in the batch (`_row`), its slice and position in it (`_slice`, `_pos`), and the
-    `INTERNAL_COLUMNS`.
+    `ids` holds, in the batch's row order, what `write_encoded` decides with: event_id, `_fp`,
+    the row's slice and position in it (`_slice`, `_pos`), and the `INTERNAL_COLUMNS`.
     """
 
     slices: list[EncodedSlice]
@@ -179,6 +178,7 @@ def encode_events(table: pa.Table) -> EncodedEvents:
         thin = thin.append_column("_slice", pa.array([number] * rows.num_rows, pa.int32()))
         ids.append(thin.append_column("_pos", pa.array(range(rows.num_rows), pa.int32())))
     thin = pa.concat_tables(ids) if ids else _EMPTY_IDS
+    thin = thin.take(pc.sort_indices(thin["_row"])).drop_columns(["_row"])
     return EncodedEvents(slices, thin, table.nbytes)
 
 
@@ -192,9 +192,10 @@ def write_encoded(lake: Path, events: EncodedEvents, seen: IdCache, window: IdWi
     ids = window.drop_repeats(events.ids, stats)
     ids = _first_of_each_id(ids, stats)
     window.add(ids)
-    for piece, rows in zip(events.slices, _per_slice(ids, events.slices), strict=True):
+    for number, piece in enumerate(events.slices):
         folder = piece.partition.path(lake)
         stats.partitions.add(folder)
+        rows = ids.filter(pc.equal(ids["_slice"], number))
         known = seen.ids(lake, piece.partition)
         taken = pc.is_in(rows["event_id"], known.column("event_id"))
         fresh = rows
@@ -214,18 +215,6 @@ def write_encoded(lake: Path, events: EncodedEvents, seen: IdCache, window: IdWi
             stats.files += 1
     stats.collisions = [_full_rows(events, c) for c in stats.collisions]
     return stats
-
-
-def _per_slice(ids: pa.Table, slices: list[EncodedSlice]) -> Iterator[pa.Table]:
-    """Each slice's rows of `ids` (slice after slice): zero-copy when none was dropped."""
-    if ids.num_rows == sum(piece.rows for piece in slices):
-        offset = 0
-        for piece in slices:
-            yield ids.slice(offset, piece.rows)
-            offset += piece.rows
-    else:
-        for number in range(len(slices)):
-            yield ids.filter(pc.equal(ids["_slice"], number))
 
 
 def _by_partition(table: pa.Table) -> Iterator[tuple[Partition, pa.Table]]:
@@ -254,12 +243,12 @@ def fingerprints(table: pa.Table) -> pa.ChunkedArray:
 
 
 def _first_of_each_id(table: pa.Table, stats: WriteStats) -> pa.Table:
-    """The first row (in the batch: `_row`) of each event_id; the later ones sorted into
-    duplicates and collisions."""
+    """The first row of each event_id; the later ones sorted into duplicates and collisions."""
     if pc.count_distinct(table["event_id"]).as_py() == table.num_rows:
         return table  # the common case: nothing repeats within the batch
-    firsts = table.group_by("event_id", use_threads=False).aggregate([("_row", "min")])
-    is_first = pc.is_in(table["_row"], firsts["_row_min"])
+    indexed = table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
+    firsts = indexed.group_by("event_id", use_threads=False).aggregate([("_row", "min")])
+    is_first = pc.is_in(indexed["_row"], firsts["_row_min"])
     first_rows = table.filter(is_first)
     _split_repeats(table.filter(pc.invert(is_first)), first_rows.select(["event_id", "_fp"]), stats)
     return first_rows
