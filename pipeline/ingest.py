@@ -158,7 +158,6 @@ class LakeWriter:
         self.window = lake_files.IdWindow()  # ids met since the last commit
         self.written = 0  # Arrow bytes of the rows written since the last commit
         self.pending_objects: list[pa.Table] = []  # `object_states`
-        self.pending_count = 0  # their rows
         self.pending_quarantine: list[QuarantineEntry] = []
         self.touched: set[Path] = set()
 
@@ -173,10 +172,14 @@ class LakeWriter:
         if events is not None and events.ids.num_rows:
             self._write(events)
         self.pending_objects.append(result.objects)
-        self.pending_count += result.objects.num_rows
         self.pending_quarantine.extend(result.quarantined)
         if self.written >= FLUSH_BYTES:
             self.flush()
+
+    @property
+    def pending_count(self) -> int:
+        """Objects read whose state is not committed yet."""
+        return sum(table.num_rows for table in self.pending_objects)
 
     def _write(self, events: lake_files.EncodedEvents) -> None:
         stats = lake_files.write_encoded(self.lake, events, self.seen, self.window)
@@ -200,7 +203,7 @@ class LakeWriter:
         self.summary.quarantined += sum(q.record_index >= 0 for q in quarantined)
         self.summary.quarantined_objects += sum(q.record_index < 0 for q in quarantined)
         self.summary.objects += self.pending_count
-        self.pending_objects, self.pending_quarantine, self.pending_count = [], [], 0
+        self.pending_objects, self.pending_quarantine = [], []
         self.window, self.written = lake_files.IdWindow(), 0
 
     def _commit(self, con: duckdb.DuckDBPyConnection) -> None:
