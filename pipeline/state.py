@@ -45,7 +45,6 @@ OBJECT_STATE = pa.schema(
         ("ingested_at", pa.timestamp("us", "UTC")),
     ]
 )
-_OBJECT_FIELDS = attrgetter(*OBJECT_STATE.names)
 
 
 @dataclass(frozen=True)
@@ -150,11 +149,7 @@ def _as_folder(source: str) -> str:
 def object_states(objects: Sequence[ObjectState]) -> pa.Table:
     """Object states as a table of `ingest_state`'s columns, made where the objects were read:
     a table crosses to the writer's process, and into DuckDB, at once rather than row by row."""
-    if not objects:
-        return OBJECT_STATE.empty_table()
-    values = zip(*map(_OBJECT_FIELDS, objects), strict=True)
-    arrays = [pa.array(v, t) for v, t in zip(values, OBJECT_STATE.types, strict=True)]
-    return pa.Table.from_arrays(arrays, schema=OBJECT_STATE)
+    return _as_arrow(objects, OBJECT_STATE)
 
 
 def record_objects(
@@ -182,10 +177,17 @@ def record_objects(
         raise
 
 
-def _as_arrow(rows: Sequence[QuarantineEntry]) -> pa.Table:
-    names = [f.name for f in fields(rows[0])]
+def _as_arrow(
+    rows: Sequence[ObjectState] | Sequence[QuarantineEntry], schema: pa.Schema | None = None
+) -> pa.Table:
+    """Dataclass rows as a table: of `schema` when given (its names are the fields), else of
+    the fields' inferred types."""
+    if schema is not None and not rows:
+        return schema.empty_table()
+    names = schema.names if schema is not None else [f.name for f in fields(rows[0])]
     columns = zip(*map(attrgetter(*names), rows), strict=True)  # one pass over the rows
-    return pa.table({name: list(values) for name, values in zip(names, columns, strict=True)})
+    table = pa.table({name: list(values) for name, values in zip(names, columns, strict=True)})
+    return table if schema is None else table.cast(schema)
 
 
 def record_run(con: duckdb.DuckDBPyConnection, run: RunSummary) -> None:
