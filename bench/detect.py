@@ -16,7 +16,7 @@ leaves. Behaviour per principal is the seed's: the feature table grows with the 
 principals, as it would in a bigger organisation.
 
 For each size (a quarter of `--events`, then `--events`) it prints the lake's shape and, for every
-stage run as its own `python -m pipeline.cli` process, wall-clock and CPU seconds, events/s and
+stage run as its own `python -m pipeline.cli.main` process, wall-clock and CPU seconds, events/s and
 peak RSS, against a baseline measured in the same run: a plain DuckDB aggregate over the same
 Parquet (per principal, account and hour: count and distinct event names), so the ratios mean the
 same on any machine. On a shared machine trust CPU seconds and cpu/base more than wall-clock (the
@@ -47,10 +47,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.db import open_db
-from pipeline.lake import EVENTS_DIR, ROW_GROUP_ROWS
-from pipeline.schema import SCHEMA
-from pipeline.state import create_views, ensure_tables
+from trailguard.pipeline.ingest.state import create_views, ensure_tables
+from trailguard.pipeline.lake.db import open_db
+from trailguard.pipeline.lake.files import EVENTS_DIR, ROW_GROUP_ROWS
+from trailguard.pipeline.lake.schema import SCHEMA
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 120.0  # issue 4: features + scoring for 10M events in under 2 minutes
@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="keep seed and lakes here (default: temp)")
     parser.add_argument("--profile", action="store_true", help="time each feature family")
     args = parser.parse_args(argv)
-    import pipeline
+    import trailguard.pipeline as pipeline
 
     print(f"code under test: {Path(pipeline.__file__).parent}")
     work = args.work or Path(tempfile.mkdtemp(prefix="tg-bench-detect-"))
@@ -91,8 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def seed_lake(folder: Path) -> Path:
     """The seed organisation, generated and ingested (reused when `folder` already has it)."""
-    from pipeline.ingest import ingest
-    from pipeline.synth.generate import generate_organisation
+    from trailguard.pipeline.ingest.ingest import ingest
+    from trailguard.pipeline.synth.generate import generate_organisation
 
     data, lake = folder / "data", folder / "lake"
     if (lake / BUILT).exists():
@@ -249,7 +249,7 @@ class Stage:
 BASELINE = """
 import sys, duckdb
 from pathlib import Path
-from pipeline.state import create_views
+from trailguard.pipeline.ingest.state import create_views
 con = duckdb.connect()
 create_views(con, Path(sys.argv[1]))
 con.sql(
@@ -292,7 +292,7 @@ def run_size(seed: Path, lake: Path, events: int) -> None:
         f" {shape.days} days, {shape.files:,} files (lake built in {elapsed(started)})"
     )
     print("   load average before: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
-    cli = [sys.executable, "-m", "pipeline.cli"]
+    cli = [sys.executable, "-m", "trailguard.pipeline.cli.main"]
     train_days = min(7, max(1, shape.days // 2))  # the demo's benign learning period
     train_end = datetime.combine(shape.first_day, datetime.min.time()) + timedelta(days=train_days)
     train = ["--baseline-days", str(train_days), "--now", f"{train_end:%Y-%m-%dT%H:%M:%SZ}"]
@@ -339,16 +339,18 @@ def elapsed(started: float) -> str:
 
 def profile_features(lake: Path) -> None:
     """Wall and CPU seconds of each SQL file of a one-shard feature build, in this process."""
-    from pipeline.enrich import register_reference
-    from pipeline.feature_sql import scan_lake, used
-    from pipeline.features import feature_params
-    from pipeline.sqlfiles import read_sql, sql_files
+    from trailguard.pipeline.features.build import feature_params
+    from trailguard.pipeline.features.enrich import register_reference
+    from trailguard.pipeline.features.queries import scan_lake, used
+    from trailguard.pipeline.sqlfiles import read_sql, sql_files
 
     with open_db(lake, read_only=True) as con:
         ip_info = con.sql("SELECT * FROM ip_info").to_arrow_table()
     mem = duckdb.connect()
     mem.execute("SET TimeZone = 'UTC'")
-    mem.execute("SET parquet_metadata_cache = true")  # as pipeline.features.open_shard does
+    mem.execute(
+        "SET parquet_metadata_cache = true"
+    )  # as trailguard.pipeline.features.build.open_shard does
     create_views(mem, lake)
     register_reference(mem, ip_info)
     scan = scan_lake(mem, None)

@@ -13,7 +13,7 @@ time, much less CPU time. The floor and trailguard run `--rounds` times alternat
 to the floor is the median of the rounds' ratios (all of them printed).
 With `--s3` the same tree is served by a local S3 server (moto, over HTTP) and ingest is timed
 against a boto3 GET + gzip + orjson floor with the same concurrency. trailguard runs as
-`python -m pipeline.cli` with this interpreter, so it measures the checked-out code.
+`python -m trailguard.pipeline.cli.main` with this interpreter, so it measures the checked-out code.
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ from statistics import median
 
 import orjson
 
-from pipeline.synth.generate import generate_organisation
+from trailguard.pipeline.synth.generate import generate_organisation
 
 # The checked-out code (this interpreter's `pipeline`), not what the `trailguard` script imports.
-TRAILGUARD = [sys.executable, "-m", "pipeline.cli"]
+TRAILGUARD = [sys.executable, "-m", "trailguard.pipeline.cli.main"]
 # Events a day of the benchmark organisation produces, to size its tree.
 EVENTS_PER_DAY_GUESS = 27_000  # 6 accounts, 120 principals
 

@@ -150,7 +150,7 @@ def _count_crash(tally: Tally, label: str, ok: bool) -> None:
 
 
 def crash_stages(root: Path, tally: Tally) -> None:
-    from pipeline.ingest import ingest
+    from trailguard.pipeline.ingest.ingest import ingest
 
     root.mkdir(parents=True)
     ingested = root / "ingested"
@@ -212,8 +212,8 @@ def s3_servers(root: Path, seaweedfs: bool) -> Iterator[list[tuple[str, str]]]:
 
 
 def inject_faults(name: str, endpoint: str, tally: Tally) -> None:
-    from pipeline.ingest import ingest
-    from pipeline.sources.s3 import s3_client
+    from trailguard.pipeline.ingest.ingest import ingest
+    from trailguard.pipeline.ingest.sources.s3 import s3_client
 
     if name == "seaweedfs":
         from tests.reliability.seaweed import ACCESS_KEY, SECRET_KEY

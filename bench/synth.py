@@ -14,10 +14,14 @@ import tempfile
 import time
 from collections.abc import Sequence
 
-from pipeline.synth.delivery import MemorySink
-from pipeline.synth.generate import DEFAULT_START, generate_account, generate_organisation
-from pipeline.synth.org import build_org
-from pipeline.synth.schedule import schedule, select
+from trailguard.pipeline.synth.delivery import MemorySink
+from trailguard.pipeline.synth.generate import (
+    DEFAULT_START,
+    generate_account,
+    generate_organisation,
+)
+from trailguard.pipeline.synth.org import build_org
+from trailguard.pipeline.synth.schedule import schedule, select
 
 
 def one_account(principals: int, days: int, accounts: int) -> float:

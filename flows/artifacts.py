@@ -8,8 +8,8 @@ from typing import Any
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from pipeline.db import open_db
-from pipeline.findings import Finding, load_findings
+from trailguard.pipeline.findings.store import Finding, load_findings
+from trailguard.pipeline.lake.db import open_db
 
 WHY_CHARS = 240  # a table cell, not the whole evidence: `trailguard explain <id>` has that
 

@@ -10,13 +10,26 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.task_runners import TaskRunner
 
-from flows.artifacts import changed_findings, finding_revisions, publish_findings
-from flows.params import DaskAddress, DaskWorkers, Lake, Shards, TaskRunnerKind, TopFindings
-from flows.retries import io_task
-from flows.runners import default_shards, make_task_runner, on_runner
-from pipeline.anomaly import Window
-from pipeline.detect import DetectPlan, DetectStats, finish_detection, flag_shards, plan_detection
-from pipeline.lock import lake_lock
+from trailguard.flows.artifacts import changed_findings, finding_revisions, publish_findings
+from trailguard.flows.params import (
+    DaskAddress,
+    DaskWorkers,
+    Lake,
+    Shards,
+    TaskRunnerKind,
+    TopFindings,
+)
+from trailguard.flows.retries import io_task
+from trailguard.flows.runners import default_shards, make_task_runner, on_runner
+from trailguard.pipeline.detect.anomaly import Window
+from trailguard.pipeline.detect.detect import (
+    DetectPlan,
+    DetectStats,
+    finish_detection,
+    flag_shards,
+    plan_detection,
+)
+from trailguard.pipeline.lake.lock import lake_lock
 
 
 @io_task

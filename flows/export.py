@@ -6,9 +6,9 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from flows.params import BatchSize, Destination, EndpointUrl, Lake, MaxRetries, Timeout
-from flows.retries import io_task
-from pipeline.export import ExportStats, export_findings
+from trailguard.flows.params import BatchSize, Destination, EndpointUrl, Lake, MaxRetries, Timeout
+from trailguard.flows.retries import io_task
+from trailguard.pipeline.export.deliver import ExportStats, export_findings
 
 
 class ExportIncomplete(RuntimeError):

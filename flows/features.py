@@ -1,5 +1,5 @@
 """The `build_features` flow: hourly per-principal features for the hours with new events, a
-shard of accounts per mapped task (`pipeline.features` does the work)."""
+shard of accounts per mapped task (`trailguard.pipeline.features.build` does the work)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pyarrow as pa
 from prefect import flow, get_run_logger
 from prefect.task_runners import TaskRunner
 
-from flows.params import DaskAddress, DaskWorkers, Lake, Shards, TaskRunnerKind
-from flows.retries import io_task
-from flows.runners import default_shards, make_task_runner, on_runner
-from pipeline.features import (
+from trailguard.flows.params import DaskAddress, DaskWorkers, Lake, Shards, TaskRunnerKind
+from trailguard.flows.retries import io_task
+from trailguard.flows.runners import default_shards, make_task_runner, on_runner
+from trailguard.pipeline.features.build import (
     FeaturePlan,
     FeatureStats,
     compute_shards,
@@ -22,7 +22,7 @@ from pipeline.features import (
     plan_features,
     write_features,
 )
-from pipeline.lock import lake_lock
+from trailguard.pipeline.lake.lock import lake_lock
 
 
 @io_task

@@ -1,5 +1,5 @@
 """The `ingest` flow: plan in the flow, read each account x region x day part as a mapped task,
-write parts to the lake one at a time in key order (`pipeline.ingest_parts` does the work)."""
+write parts to the lake one at a time in key order (`pipeline.ingest.parts` does the work)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,19 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import task_run
 from prefect.task_runners import TaskRunner
 
-from flows.params import DaskAddress, DaskWorkers, EndpointUrl, Lake, Source, TaskRunnerKind
-from flows.retries import BACKOFF, JITTER, io_task
-from flows.runners import make_task_runner
-from pipeline.batch import BatchResult
-from pipeline.ingest import IngestSummary
-from pipeline.ingest_parts import (
+from trailguard.flows.params import (
+    DaskAddress,
+    DaskWorkers,
+    EndpointUrl,
+    Lake,
+    Source,
+    TaskRunnerKind,
+)
+from trailguard.flows.retries import BACKOFF, JITTER, io_task
+from trailguard.flows.runners import make_task_runner
+from trailguard.pipeline.ingest.batch import BatchResult
+from trailguard.pipeline.ingest.ingest import IngestSummary
+from trailguard.pipeline.ingest.parts import (
     IngestPart,
     IngestPlan,
     PartSummary,
@@ -28,7 +35,7 @@ from pipeline.ingest_parts import (
     read_part,
     write_part,
 )
-from pipeline.lock import lake_lock
+from trailguard.pipeline.lake.lock import lake_lock
 
 READ_RETRIES = 3
 READ_AHEAD = 16  # parts read but not yet written, at most

@@ -2,7 +2,7 @@
 
 Each stage is the stage's own flow, run as a subflow (its logs, retries and artifacts stay
 together); training is a task here, because "not enough history for a model yet" is a normal
-state of a young lake, not a failed run: the rules still run, as in `pipeline.run`.
+state of a young lake, not a failed run: the rules still run, as in `trailguard.pipeline.run`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from flows.detect import detect
-from flows.features import build_features
-from flows.ingest import ingest
-from flows.params import (
+from trailguard.flows.detect import detect
+from trailguard.flows.features import build_features
+from trailguard.flows.ingest import ingest
+from trailguard.flows.params import (
     BaselineDays,
     DaskAddress,
     DaskWorkers,
@@ -27,13 +27,13 @@ from flows.params import (
     TaskRunnerKind,
     TopFindings,
 )
-from flows.retries import io_task
-from flows.runners import shared_cluster
-from models.isolation_forest import ModelInfo
-from pipeline import run
-from pipeline.detect import DetectStats
-from pipeline.features import FeatureStats
-from pipeline.ingest import IngestSummary
+from trailguard.flows.retries import io_task
+from trailguard.flows.runners import shared_cluster
+from trailguard.models.isolation_forest import ModelInfo
+from trailguard.pipeline import run
+from trailguard.pipeline.detect.detect import DetectStats
+from trailguard.pipeline.features.build import FeatureStats
+from trailguard.pipeline.ingest.ingest import IngestSummary
 
 
 @dataclass

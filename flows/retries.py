@@ -10,8 +10,8 @@ from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
-from pipeline.db import DatabaseBusy
-from pipeline.lock import LakeLocked
+from trailguard.pipeline.lake.db import DatabaseBusy
+from trailguard.pipeline.lake.lock import LakeLocked
 
 P = ParamSpec("P")
 R = TypeVar("R")

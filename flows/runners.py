@@ -13,7 +13,7 @@ from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from pipeline.shards import Each
+from trailguard.pipeline.lake.shards import Each
 
 R = TypeVar("R")
 

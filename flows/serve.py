@@ -16,12 +16,12 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.deployments.runner import RunnerDeployment
 from prefect.types.entrypoint import EntrypointType
 
-from flows.detect import detect
-from flows.export import export
-from flows.features import build_features
-from flows.ingest import ingest
-from flows.pipeline import trailguard_pipeline
-from flows.train import train
+from trailguard.flows.detect import detect
+from trailguard.flows.export import export
+from trailguard.flows.features import build_features
+from trailguard.flows.ingest import ingest
+from trailguard.flows.pipeline import trailguard_pipeline
+from trailguard.flows.train import train
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from flows.params import BaselineDays, Lake
-from flows.retries import io_task
-from pipeline.detect import ModelInfo, train_model
+from trailguard.flows.params import BaselineDays, Lake
+from trailguard.flows.retries import io_task
+from trailguard.pipeline.detect.detect import ModelInfo, train_model
 
 
 @io_task

@@ -78,7 +78,7 @@ class IsolationForestDetector:
         scores = -self.forest_.score_samples(x)
         # The threshold is the baseline's own (1 - contamination) quantile: calibrated on data.
         self.threshold_ = float(np.quantile(scores, 1 - self.contamination))
-        # A lower bar for windows with a strong signal (see pipeline.anomaly.strong_signal).
+        # A lower bar for windows with a strong signal (see pipeline.detect.anomaly.strong_signal).
         self.strong_threshold_ = float(np.quantile(scores, 1 - self.strong_contamination))
         self.center_ = np.median(x, axis=0)
         spread = np.quantile(x, 0.75, axis=0) - np.quantile(x, 0.25, axis=0)

@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 
-from models.rules.base import Event, Rule, RuleContext
+from trailguard.models.rules.base import Event, Rule, RuleContext
 
 Predicate = Callable[[Event, RuleContext], bool]
 RULES: dict[str, Rule] = {}
@@ -56,9 +56,9 @@ def rule(
 
 def load_rules() -> dict[str, Rule]:
     """Import every module of `models.rules` (each registers its rule) and return the registry."""
-    import models.rules as package
+    import trailguard.models.rules as package
 
     for module in pkgutil.iter_modules(package.__path__):
         if module.name != "base":
-            importlib.import_module(f"models.rules.{module.name}")
+            importlib.import_module(f"trailguard.models.rules.{module.name}")
     return dict(sorted(RULES.items()))

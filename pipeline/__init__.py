@@ -1,1 +1,2 @@
-"""trailguard library: ingest, normalize, lake, features, findings, exporters (no Prefect here)."""
+"""trailguard library: one sub-package per stage (ingest, lake, features, detect, findings, export,
+evaluation, report, cli) and the synthetic organisation. No Prefect here."""

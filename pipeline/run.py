@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from models.isolation_forest import ModelInfo, latest_model
-from pipeline.detect import DetectStats, run_detection, train_model
-from pipeline.features import FeatureStats, build_features
-from pipeline.ingest import IngestSummary, ingest
+from trailguard.models.isolation_forest import ModelInfo, latest_model
+from trailguard.pipeline.detect.detect import DetectStats, run_detection, train_model
+from trailguard.pipeline.features.build import FeatureStats, build_features
+from trailguard.pipeline.ingest.ingest import IngestSummary, ingest
 
 log = logging.getLogger(__name__)
 

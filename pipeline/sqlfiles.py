@@ -1,11 +1,14 @@
-"""Locate and read the project's `.sql` files (top-level `sql/` folder)."""
+"""Locate and read the project's `.sql` files: the `trailguard.sql` package data (`sql/` in a
+checkout)."""
 
 from __future__ import annotations
 
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+# A wheel installs the SQL as files beside the code (setuptools never zips it), so a Path works.
+SQL_DIR = Path(str(resources.files("trailguard.sql")))
 
 
 @cache

@@ -49,7 +49,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def s3_bucket(s3_server: str, aws_env: None, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh, empty bucket on the local S3 server; yields (client, bucket name)."""
-    from pipeline.sources.s3 import s3_client
+    from trailguard.pipeline.ingest.sources.s3 import s3_client
 
     client = s3_client(s3_server)
     name = "trail-" + request.node.name.lower().replace("_", "-")[:40].strip("-[]")

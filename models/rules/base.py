@@ -12,8 +12,8 @@ from typing import Any
 
 import orjson
 
-from pipeline.enrich import lookup_ip
-from pipeline.normalize import normalize_record
+from trailguard.pipeline.features.enrich import lookup_ip
+from trailguard.pipeline.ingest.normalize import normalize_record
 
 # EC2 instance-profile sessions are named after the instance.
 INSTANCE_SESSION = re.compile(r"^i-[0-9a-f]{8,17}$")

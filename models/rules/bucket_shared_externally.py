@@ -7,8 +7,8 @@ from typing import Any
 
 import orjson
 
-from models.registry import rule
-from models.rules.base import Event, RuleContext
+from trailguard.models.registry import rule
+from trailguard.models.rules.base import Event, RuleContext
 
 _PUBLIC_GROUPS = ("AllUsers", "AuthenticatedUsers")
 _ACCOUNT = re.compile(r"(?:arn:aws:iam::)?(\d{12})")

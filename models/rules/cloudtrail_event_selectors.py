@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.registry import rule
-from models.rules.base import Event, RuleContext
+from trailguard.models.registry import rule
+from trailguard.models.rules.base import Event, RuleContext
 
 
 @rule(

@@ -7,8 +7,8 @@ lifted (from the metadata service, the environment, a leaked log) and replayed e
 
 from __future__ import annotations
 
-from models.registry import rule
-from models.rules.base import INSTANCE_SESSION, Event, RuleContext
+from trailguard.models.registry import rule
+from trailguard.models.rules.base import INSTANCE_SESSION, Event, RuleContext
 
 # Services that legitimately relay an instance's calls from their own addresses.
 _RELAYS = ("ssm.amazonaws.com", "ssmmessages.amazonaws.com", "ec2messages.amazonaws.com")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from models.registry import rule
-from models.rules.base import Event, RuleContext
+from trailguard.models.registry import rule
+from trailguard.models.rules.base import Event, RuleContext
 
 
 @rule(

@@ -12,12 +12,12 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from pipeline.synth import identities as ids
-from pipeline.synth import mixes
-from pipeline.synth import network as net
-from pipeline.synth.params import Resources
-from pipeline.synth.people import Person
-from pipeline.synth.profiles import Profile
+from trailguard.pipeline.synth import identities as ids
+from trailguard.pipeline.synth import mixes
+from trailguard.pipeline.synth import network as net
+from trailguard.pipeline.synth.params import Resources
+from trailguard.pipeline.synth.people import Person
+from trailguard.pipeline.synth.profiles import Profile
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ ARCHETYPES: dict[str, tuple[Builder, float]] = {}
 
 def registered() -> dict[str, tuple[Builder, float]]:
     """Every archetype, after importing the modules that register them."""
-    importlib.import_module("pipeline.synth.workloads")
+    importlib.import_module("trailguard.pipeline.synth.workloads")
     return ARCHETYPES
 
 

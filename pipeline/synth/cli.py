@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from pipeline.synth.defaults import DEFAULT_ACCOUNTS, DEFAULT_DAYS, DEFAULT_PRINCIPALS, DEFAULT_SEED
+from trailguard.pipeline.synth.defaults import (
+    DEFAULT_ACCOUNTS,
+    DEFAULT_DAYS,
+    DEFAULT_PRINCIPALS,
+    DEFAULT_SEED,
+)
 
 if TYPE_CHECKING:
-    from pipeline.synth.generate import SynthSummary
+    from trailguard.pipeline.synth.generate import SynthSummary
 
 
 def add_synth_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,11 +57,11 @@ def cmd_synth(args: argparse.Namespace) -> int:
     """Run the generator with the command line's options and print a summary."""
     from datetime import UTC, datetime
 
-    from pipeline.synth.generate import generate_organisation
+    from trailguard.pipeline.synth.generate import generate_organisation
 
     client = None
     if args.out.startswith("s3://"):
-        from pipeline.sources.s3 import s3_client
+        from trailguard.pipeline.ingest.sources.s3 import s3_client
 
         client = s3_client(args.endpoint_url)
     start = datetime.strptime(args.start, "%Y-%m-%d").replace(tzinfo=UTC) if args.start else None

@@ -20,8 +20,8 @@ from typing import Any, Protocol
 
 import orjson
 
-from pipeline.synth.catalog import GLOBAL_SOURCES
-from pipeline.synth.records import Record
+from trailguard.pipeline.synth.catalog import GLOBAL_SOURCES
+from trailguard.pipeline.synth.records import Record
 
 WINDOW_SECONDS = 300
 LATE_RATE = 0.02

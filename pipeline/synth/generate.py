@@ -19,19 +19,19 @@ from typing import Any
 
 import orjson
 
-from pipeline.synth.defaults import (
+from trailguard.pipeline.synth.defaults import (
     DEFAULT_ACCOUNTS,
     DEFAULT_DAYS,
     DEFAULT_PRINCIPALS,
     DEFAULT_SEED,
     DEFAULT_START,
 )
-from pipeline.synth.delivery import Deliverer, LocalSink, S3Sink, Sink, Timed
-from pipeline.synth.labels import to_labels
-from pipeline.synth.org import Org, build_org, plan_account, rng_for
-from pipeline.synth.profiles import day_calls
-from pipeline.synth.records import RecordFactory
-from pipeline.synth.schedule import Slot, run_slot, schedule, select
+from trailguard.pipeline.synth.delivery import Deliverer, LocalSink, S3Sink, Sink, Timed
+from trailguard.pipeline.synth.labels import to_labels
+from trailguard.pipeline.synth.org import Org, build_org, plan_account, rng_for
+from trailguard.pipeline.synth.profiles import day_calls
+from trailguard.pipeline.synth.records import RecordFactory
+from trailguard.pipeline.synth.schedule import Slot, run_slot, schedule, select
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,9 @@ class AccountResult:
 def _sink(out: str, s3_client: object | None) -> Sink:
     if out.startswith("s3://"):
         if s3_client is None:
-            raise ValueError("an s3:// output needs an S3 client (pipeline.sources.s3.s3_client)")
+            raise ValueError(
+                "an s3:// output needs an S3 client (pipeline.ingest.sources.s3.s3_client)"
+            )
         bucket, _, prefix = out[len("s3://") :].partition("/")
         return S3Sink(s3_client, bucket, prefix)
     return LocalSink(out)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from pipeline.synth import network as net
-from pipeline.synth.archetypes import ci_role, human
-from pipeline.synth.identities import root
-from pipeline.synth.people import new_person
-from pipeline.synth.profiles import Profile, day_calls
-from pipeline.synth.scenario import Ctx, technique
+from trailguard.pipeline.synth import network as net
+from trailguard.pipeline.synth.archetypes import ci_role, human
+from trailguard.pipeline.synth.identities import root
+from trailguard.pipeline.synth.people import new_person
+from trailguard.pipeline.synth.profiles import Profile, day_calls
+from trailguard.pipeline.synth.scenario import Ctx, technique
 
 _NEW_REGIONS = ("ap-southeast-1", "ca-central-1")
 

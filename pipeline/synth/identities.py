@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.principals import principal_of
+from trailguard.pipeline.ingest.principals import principal_of
 
 _ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _SESSION_SECONDS = 3600

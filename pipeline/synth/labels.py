@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.normalize import normalize_record
-from pipeline.synth.records import Record
+from trailguard.pipeline.ingest.normalize import normalize_record
+from trailguard.pipeline.synth.records import Record
 
 _LABELLED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 

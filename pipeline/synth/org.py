@@ -10,10 +10,10 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pipeline.synth.archetypes import Place, registered
-from pipeline.synth.params import Resources, make_resources
-from pipeline.synth.people import Person, new_person
-from pipeline.synth.profiles import Profile
+from trailguard.pipeline.synth.archetypes import Place, registered
+from trailguard.pipeline.synth.params import Resources, make_resources
+from trailguard.pipeline.synth.people import Person, new_person
+from trailguard.pipeline.synth.profiles import Profile
 
 HOME_REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "eu-central-1")
 UNUSED_REGIONS = ("ap-southeast-1", "ap-northeast-1", "sa-east-1", "ca-central-1")

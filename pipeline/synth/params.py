@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pipeline.synth.identities import aws_id
+from trailguard.pipeline.synth.identities import aws_id
 
 T = TypeVar("T")
 JSON = dict[str, Any]

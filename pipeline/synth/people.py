@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from pipeline.synth import network as net
+from trailguard.pipeline.synth import network as net
 
 
 @dataclass(frozen=True)

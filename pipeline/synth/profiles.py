@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-from pipeline.synth.catalog import api
-from pipeline.synth.delivery import Timed
-from pipeline.synth.identities import Identity
-from pipeline.synth.params import Resources, build, pick
-from pipeline.synth.records import Error, RecordFactory, denied
+from trailguard.pipeline.synth.catalog import api
+from trailguard.pipeline.synth.delivery import Timed
+from trailguard.pipeline.synth.identities import Identity
+from trailguard.pipeline.synth.params import Resources, build, pick
+from trailguard.pipeline.synth.records import Error, RecordFactory, denied
 
 DAY = 86400
 

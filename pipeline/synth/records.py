@@ -6,8 +6,8 @@ import random
 import time
 from typing import Any
 
-from pipeline.synth.catalog import Api, api, host_header, iam_action
-from pipeline.synth.identities import Identity
+from trailguard.pipeline.synth.catalog import Api, api, host_header, iam_action
+from trailguard.pipeline.synth.identities import Identity
 
 Record = dict[str, Any]
 Error = tuple[str, str]

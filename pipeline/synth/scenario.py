@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.synth import network as net
-from pipeline.synth.archetypes import Place
-from pipeline.synth.delivery import Timed
-from pipeline.synth.identities import Identity
-from pipeline.synth.params import Resources
-from pipeline.synth.profiles import Profile
-from pipeline.synth.records import Error, Record, RecordFactory, denied
+from trailguard.pipeline.synth import network as net
+from trailguard.pipeline.synth.archetypes import Place
+from trailguard.pipeline.synth.delivery import Timed
+from trailguard.pipeline.synth.identities import Identity
+from trailguard.pipeline.synth.params import Resources
+from trailguard.pipeline.synth.profiles import Profile
+from trailguard.pipeline.synth.records import Error, Record, RecordFactory, denied
 
 PEOPLE_AND_PIPELINES = ("human", "legacy_user", "ci_role")
 WORKLOADS = ("ec2_role", "lambda_role", "ecs_role")
@@ -149,7 +149,7 @@ class Technique:
 
 
 REGISTRY: dict[str, Technique] = {}
-_PACKAGES = ("pipeline.synth.attacks", "pipeline.synth.hard_negatives")
+_PACKAGES = ("trailguard.pipeline.synth.attacks", "trailguard.pipeline.synth.hard_negatives")
 
 
 def technique(

@@ -10,13 +10,13 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.principals import principal_of
-from pipeline.synth.delivery import Timed
-from pipeline.synth.labels import label_principal_key
-from pipeline.synth.org import AccountPlan, Org, rng_for
-from pipeline.synth.profiles import Profile
-from pipeline.synth.records import RecordFactory
-from pipeline.synth.scenario import Technique, load, start_ctx
+from trailguard.pipeline.ingest.principals import principal_of
+from trailguard.pipeline.synth.delivery import Timed
+from trailguard.pipeline.synth.labels import label_principal_key
+from trailguard.pipeline.synth.org import AccountPlan, Org, rng_for
+from trailguard.pipeline.synth.profiles import Profile
+from trailguard.pipeline.synth.records import RecordFactory
+from trailguard.pipeline.synth.scenario import Technique, load, start_ctx
 
 LEARNING_DAYS = 7
 

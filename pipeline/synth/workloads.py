@@ -5,13 +5,13 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 
-from pipeline.synth import identities as ids
-from pipeline.synth import mixes
-from pipeline.synth import network as net
-from pipeline.synth.archetypes import Place, archetype, mix
-from pipeline.synth.people import Person
-from pipeline.synth.profiles import Profile
-from pipeline.synth.records import denied
+from trailguard.pipeline.synth import identities as ids
+from trailguard.pipeline.synth import mixes
+from trailguard.pipeline.synth import network as net
+from trailguard.pipeline.synth.archetypes import Place, archetype, mix
+from trailguard.pipeline.synth.people import Person
+from trailguard.pipeline.synth.profiles import Profile
+from trailguard.pipeline.synth.records import denied
 
 
 def _workload(

@@ -122,7 +122,7 @@ def dask_scheduler() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def small_org(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic organisation with attacks: 2 days, 2 accounts, 2 regions (~1,000 files)."""
-    from pipeline.synth.generate import generate_organisation
+    from trailguard.pipeline.synth.generate import generate_organisation
 
     full = tmp_path_factory.mktemp("org-full")
     generate_organisation(str(full), days=2, accounts=2, principals=6, seed=7, workers=1)
@@ -136,7 +136,7 @@ def small_org(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def plain_lake(small_org: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`small_org` ingested by `trailguard ingest` (the reference the flows are held to)."""
-    from pipeline.ingest import ingest
+    from trailguard.pipeline.ingest.ingest import ingest
 
     lake = tmp_path_factory.mktemp("plain") / "lake"
     ingest(str(small_org), lake, workers=1)

@@ -8,9 +8,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.db import open_db
-from pipeline.features import load_features
-from pipeline.findings import load_findings
+from trailguard.pipeline.features.build import load_features
+from trailguard.pipeline.findings.store import load_findings
+from trailguard.pipeline.lake.db import open_db
 
 # Run-specific values: when a row or object was ingested differs between any two runs.
 _RUN_COLUMNS = ("ingested_at",)

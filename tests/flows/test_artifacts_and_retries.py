@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from flows.artifacts import WHY_CHARS, findings_markdown, findings_table, why
-from flows.retries import is_transient
-from pipeline.db import DatabaseBusy
-from pipeline.findings import Finding
-from pipeline.lock import LakeLocked
+from trailguard.flows.artifacts import WHY_CHARS, findings_markdown, findings_table, why
+from trailguard.flows.retries import is_transient
+from trailguard.pipeline.findings.store import Finding
+from trailguard.pipeline.lake.db import DatabaseBusy
+from trailguard.pipeline.lake.lock import LakeLocked
 
 NOON = datetime(2026, 10, 2, 12, tzinfo=UTC)
 

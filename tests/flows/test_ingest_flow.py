@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest import ingest as plain_ingest
-from pipeline.sources.local import LocalSource
 from tests.flows.lake_contents import duplicate_event_ids, lake_rows, state_rows
+from trailguard.pipeline.ingest.ingest import ingest as plain_ingest
+from trailguard.pipeline.ingest.sources.local import LocalSource
 
 pytestmark = pytest.mark.prefect
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.prefect
 def test_ingest_flow_builds_the_same_lake_as_plain_ingest(
     prefect_api: str, small_org: Path, plain_lake: Path, tmp_path: Path
 ) -> None:
-    from flows.ingest import ingest
+    from trailguard.flows.ingest import ingest
 
     summary = ingest(source=str(small_org), lake=tmp_path / "flow")
 
@@ -28,7 +28,7 @@ def test_ingest_flow_builds_the_same_lake_as_plain_ingest(
 def test_a_rerun_reads_nothing_and_a_plain_ingest_skips_what_the_flow_read(
     prefect_api: str, small_org: Path, tmp_path: Path
 ) -> None:
-    from flows.ingest import ingest
+    from trailguard.flows.ingest import ingest
 
     first = ingest(source=str(small_org), lake=tmp_path / "lake")
     again = ingest(source=str(small_org), lake=tmp_path / "lake")
@@ -46,7 +46,7 @@ def test_a_part_whose_read_fails_once_is_retried_and_nothing_is_lost(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from flows.ingest import ingest
+    from trailguard.flows.ingest import ingest
 
     flaky = sorted(small_org.rglob("*.json.gz"))[0]
     failures: list[str] = []
@@ -59,7 +59,7 @@ def test_a_part_whose_read_fails_once_is_retried_and_nothing_is_lost(
         return read_object(self, ref)  # type: ignore[arg-type]
 
     monkeypatch.setattr(LocalSource, "read_object", fail_once)
-    monkeypatch.setattr("flows.ingest.read.retry_delay_seconds", [0.1])
+    monkeypatch.setattr("trailguard.flows.ingest.read.retry_delay_seconds", [0.1])
     summary = ingest(source=str(small_org), lake=tmp_path / "flow")
 
     assert failures == [str(flaky)]
@@ -75,9 +75,11 @@ def test_the_dask_runner_on_a_two_worker_cluster_builds_the_same_lake(
     monkeypatch: pytest.MonkeyPatch,
     dask_scheduler: str,
 ) -> None:
-    from flows.ingest import ingest
+    from trailguard.flows.ingest import ingest
 
-    monkeypatch.setattr("flows.ingest.READ_AHEAD", 2)  # fewer than the parts: reads wait on writes
+    monkeypatch.setattr(
+        "trailguard.flows.ingest.READ_AHEAD", 2
+    )  # fewer than the parts: reads wait on writes
 
     on_dask = ingest(
         source=str(small_org),
@@ -109,7 +111,7 @@ def test_invalid_parameters_are_refused_before_anything_runs(
 ) -> None:
     from prefect.exceptions import ParameterTypeError
 
-    from flows.ingest import ingest
+    from trailguard.flows.ingest import ingest
 
     parameters: dict[str, object] = {"source": str(small_org), "lake": tmp_path / "lake", **bad}
     with pytest.raises(ParameterTypeError):

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.lock import LakeLocked, holds_lake_lock, lake_lock
+from trailguard.pipeline.lake.lock import LakeLocked, holds_lake_lock, lake_lock
 
 _HOLD = """
 import sys, time
-from pipeline.lock import lake_lock
+from trailguard.pipeline.lake.lock import lake_lock
 with lake_lock(sys.argv[1], purpose="test holder"):
     print("held", flush=True)
     time.sleep(60)
@@ -24,7 +24,7 @@ with lake_lock(sys.argv[1], purpose="test holder"):
 
 _PROBE = """
 import sys
-from pipeline.lock import LakeLocked, lake_lock
+from trailguard.pipeline.lake.lock import LakeLocked, lake_lock
 try:
     with lake_lock(sys.argv[1], timeout=0.2):
         sys.exit(0)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.lock import lake_lock
 from tests.flows.lake_contents import duplicate_event_ids, ingest_runs, lake_rows, state_rows
+from trailguard.pipeline.lake.lock import lake_lock
 
 pytestmark = pytest.mark.prefect
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.prefect
 _RUN = """
 import sys, time
 from pathlib import Path
-from flows.ingest import ingest
+from trailguard.flows.ingest import ingest
 go = Path(sys.argv[3])
 Path(sys.argv[4]).touch()
 while not go.exists():

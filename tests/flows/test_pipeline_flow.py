@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.run import PipelineResult, run_pipeline
 from tests.flows.lake_contents import feature_table, stored_findings
+from trailguard.pipeline.run import PipelineResult, run_pipeline
 
 pytestmark = pytest.mark.prefect
 
@@ -28,7 +28,7 @@ def test_the_pipeline_flow_stores_the_findings_of_trailguard_run(
 ) -> None:
     from prefect.artifacts import Artifact
 
-    from flows.pipeline import trailguard_pipeline
+    from trailguard.flows.pipeline import trailguard_pipeline
 
     flow_run = trailguard_pipeline(source=str(small_org), lake=tmp_path / "flow", top_findings=5)
     plain_lake, plain = plain_run
@@ -57,7 +57,7 @@ def test_on_a_two_worker_dask_cluster_the_pipeline_flow_gives_the_same_features_
     tmp_path: Path,
     dask_scheduler: str,
 ) -> None:
-    from flows.pipeline import trailguard_pipeline
+    from trailguard.flows.pipeline import trailguard_pipeline
 
     plain_lake, _ = plain_run
     on_dask = trailguard_pipeline(
@@ -76,7 +76,7 @@ def test_on_a_two_worker_dask_cluster_the_pipeline_flow_gives_the_same_features_
 def test_the_features_flow_maps_shards_on_threads_too(
     prefect_api: str, plain_run: tuple[Path, PipelineResult], tmp_path: Path
 ) -> None:
-    from flows.features import build_features
+    from trailguard.flows.features import build_features
 
     plain_lake, _ = plain_run
     lake = tmp_path / "lake"

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from pipeline.ingest import ingest as plain_ingest
 from tests.flows.conftest import free_port
 from tests.flows.lake_contents import lake_rows
+from trailguard.pipeline.ingest.ingest import ingest as plain_ingest
 
 pytestmark = pytest.mark.prefect
 
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_served_deployments_have_the_schedules_of_prefect_yaml() -> None:
-    from flows.serve import SCHEDULES
+    from trailguard.flows.serve import SCHEDULES
 
     config = yaml.safe_load((REPO / "prefect.yaml").read_text())
     in_yaml = {
@@ -39,7 +39,7 @@ def test_served_deployments_have_the_schedules_of_prefect_yaml() -> None:
 def test_serve_leaves_out_ingest_without_a_source_and_export_without_a_destination(
     tmp_path: Path,
 ) -> None:
-    from flows.serve import ServeSettings, deployments
+    from trailguard.flows.serve import ServeSettings, deployments
 
     lake_only = {d.flow_name for d in deployments(ServeSettings(lake=tmp_path))}
     everything = ServeSettings(lake=tmp_path, source="s3://trail-bucket", destination="ndjson:x")
@@ -151,14 +151,14 @@ def test_trailguard_serve_runs_the_schedules_runs_and_runs_on_demand(
 
 
 def test_the_serve_command_imports_prefect_only_when_it_runs() -> None:
-    probe = "import sys, pipeline.cli; sys.exit('prefect' in sys.modules)"
+    probe = "import sys, trailguard.pipeline.cli.main; sys.exit('prefect' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", probe], check=False).returncode == 0
 
 
 def test_trailguard_flow_refuses_bad_parameters_with_a_message_and_runs_good_ones(
     prefect_api: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from pipeline.cli import main
+    from trailguard.pipeline.cli.main import main
 
     lake = str(tmp_path / "lake")
     refused = main(["flow", "ingest", "--lake", lake, "--source", "ftp://example.com/trail"])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.ingest import ingest
-from pipeline.ingest_parts import plan_ingest
 from tests.flows.lake_contents import lake_rows
+from trailguard.pipeline.ingest.ingest import ingest
+from trailguard.pipeline.ingest.parts import plan_ingest
 
 
 def _one_day(org: Path) -> tuple[Path, int]:

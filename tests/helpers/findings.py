@@ -9,7 +9,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeline.findings import Finding, finding_id
+from trailguard.pipeline.findings.store import Finding, finding_id
 
 T0 = datetime(2026, 10, 5, 14, 3, 27, tzinfo=UTC)
 
@@ -31,7 +31,7 @@ def rule_finding(**changes: Any) -> Finding:
         last_seen=T0,
         event_count=1,
         detector=detector,
-        evidence={  # as pipeline/rule_findings.py writes it
+        evidence={  # as pipeline/detect/rule_findings.py writes it
             "rule": "cloudtrail_logging_disabled",
             "why": "CloudTrail logging was stopped: whatever happens next goes unrecorded.",
             "regions": ["us-east-1"],
@@ -77,7 +77,7 @@ def ml_finding(**changes: Any) -> Finding:
         last_seen=T0 + timedelta(minutes=42),
         event_count=187,
         detector=detector,
-        evidence={  # as pipeline/explain.py writes it
+        evidence={  # as pipeline/detect/explain.py writes it
             "summary": "ci-deployer behaved unusually 2026-10-05 14:00-15:00 UTC; new apis: "
             "iam:ListUsers, iam:ListRoles, iam:GetAccountAuthorizationDetails",
             "score": 0.71,

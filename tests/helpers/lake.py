@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.db import open_db
-from pipeline.findings import Finding, load_findings, upsert_findings
+from trailguard.pipeline.findings.store import Finding, load_findings, upsert_findings
+from trailguard.pipeline.lake.db import open_db
 
 
 def store(lake: Path, findings: Sequence[Finding]) -> list[Finding]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.db import open_db
+from trailguard.pipeline.lake.db import open_db
 
 
 def upload_tree(client: Any, bucket: str, root: Path, prefix: str = "") -> list[str]:

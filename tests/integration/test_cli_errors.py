@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
+from trailguard.pipeline.cli.main import main
 
 
 def free_port() -> int:

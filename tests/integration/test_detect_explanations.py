@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.detect import run_detection, train_model
-from pipeline.features import build_features
 from tests.factories import cloudtrail_event
 from tests.unit.features.lakes import FOREIGN_IP, OFFICE_IP, START, at, make_lake, routine
+from trailguard.pipeline.detect.detect import run_detection, train_model
+from trailguard.pipeline.features.build import build_features
 
 ALICE = "arn:aws:iam::111122223333:user/alice"
 S3_WORK = [("s3.amazonaws.com", "ListBuckets"), ("s3.amazonaws.com", "GetObject")]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.detect import run_detection
-from pipeline.features import build_features
-from pipeline.ingest import ingest
+from trailguard.pipeline.detect.detect import run_detection
+from trailguard.pipeline.features.build import build_features
+from trailguard.pipeline.ingest.ingest import ingest
 
 OUTSIDE_AWS = "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS"
 LEVEL1 = "arn:aws:sts::653711331788:assumed-role/level1/level1"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pipeline.detect import run_detection
 from tests.factories import cloudtrail_event
 from tests.unit.features.lakes import START, at, make_lake
+from trailguard.pipeline.detect.detect import run_detection
 
 
 def _stop_logging(day: int, hour: int) -> dict[str, object]:

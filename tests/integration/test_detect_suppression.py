@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from models.isolation_forest import IsolationForestDetector, save_model
-from pipeline.db import open_db
-from pipeline.detect import run_detection
-from pipeline.features import build_features
-from pipeline.finding_views import FindingFilter, list_findings
 from tests.factories import cloudtrail_event
 from tests.unit.features.lakes import START, at, make_lake
+from trailguard.models.isolation_forest import IsolationForestDetector, save_model
+from trailguard.pipeline.detect.detect import run_detection
+from trailguard.pipeline.features.build import build_features
+from trailguard.pipeline.findings.views import FindingFilter, list_findings
+from trailguard.pipeline.lake.db import open_db
 
 
 def _lake(tmp_path: Path) -> Path:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
-from pipeline.synth.generate import generate_organisation
+from trailguard.pipeline.cli.main import main
+from trailguard.pipeline.synth.generate import generate_organisation
 
 ATTACKS = [
     "aws.credential-access.ec2-steal-instance-credentials",

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from pipeline.cli import main
-from pipeline.export import ExportStats, export_findings
-from pipeline.findings import Finding
 from tests.helpers.findings import many_findings
 from tests.helpers.hec_server import HecState, hec_server
 from tests.helpers.lake import cursor_row, expected_versions, store, versions
 from tests.helpers.ocsf import validate_event
 from tests.helpers.tls import make_pki
+from trailguard.pipeline.cli.main import main
+from trailguard.pipeline.export.deliver import ExportStats, export_findings
+from trailguard.pipeline.findings.store import Finding
 
 TOKEN = "6f1e2d3c-aaaa-bbbb-cccc-tg-hec-token-0001"
 

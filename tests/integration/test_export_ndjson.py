@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from pipeline.cli import main
-from pipeline.db import open_db
-from pipeline.export import export_findings
 from tests.helpers.findings import many_findings, ml_finding, rule_finding
 from tests.helpers.lake import expected_versions, store, versions
 from tests.helpers.ocsf import validate_event
+from trailguard.pipeline.cli.main import main
+from trailguard.pipeline.export.deliver import export_findings
+from trailguard.pipeline.lake.db import open_db
 
 
 def read_lines(root: Path) -> list[dict[str, Any]]:

@@ -12,10 +12,10 @@ from typing import Any
 import boto3
 import pytest
 
-from pipeline.export import export_findings
-from pipeline.exporters.securityhub import send_batch, to_payload
 from tests.helpers.findings import many_findings, ml_finding, rule_finding
 from tests.helpers.lake import store
+from trailguard.pipeline.export.deliver import export_findings
+from trailguard.pipeline.export.securityhub import send_batch, to_payload
 
 
 @pytest.fixture(scope="module")

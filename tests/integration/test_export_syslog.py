@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.export import ExportStats, export_findings
 from tests.helpers.findings import many_findings, ml_finding, rule_finding
 from tests.helpers.lake import expected_versions, store, versions
 from tests.helpers.ocsf import validate_event
 from tests.helpers.syslog_server import SyslogState, syslog_server
 from tests.helpers.tls import make_pki
+from trailguard.pipeline.export.deliver import ExportStats, export_findings
 
 
 def export(lake: Path, destination: str, **options: Any) -> ExportStats:

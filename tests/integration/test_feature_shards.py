@@ -8,11 +8,11 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from pipeline.db import open_db
-from pipeline.detect import run_detection, train_model
-from pipeline.features import build_features, load_features
-from pipeline.ingest import ingest
-from pipeline.synth.generate import generate_organisation
+from trailguard.pipeline.detect.detect import run_detection, train_model
+from trailguard.pipeline.features.build import build_features, load_features
+from trailguard.pipeline.ingest.ingest import ingest
+from trailguard.pipeline.lake.db import open_db
+from trailguard.pipeline.synth.generate import generate_organisation
 
 ATTACKS = [
     "aws.persistence.iam-create-admin-user",

@@ -10,11 +10,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import pipeline.ingest
-import pipeline.ingest_workers
-from pipeline import lake as lake_files
-from pipeline.ingest import ingest
+import trailguard.pipeline.ingest.ingest
+import trailguard.pipeline.ingest.workers
 from tests.integration.ingest_helpers import event_ids, lake_query, parquet_rows, read_records
+from trailguard.pipeline.ingest.ingest import ingest
+from trailguard.pipeline.lake import files as lake_files
 
 
 def test_every_sample_shape_ingests_and_every_record_lands_in_exactly_one_place(
@@ -102,8 +102,10 @@ def test_many_small_writes_are_compacted_and_nothing_changes(samples: Path, tmp_
 def test_a_first_run_s_events_are_queryable_from_its_first_state_commit(
     samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pipeline.ingest, "FLUSH_BYTES", 1)  # commit after every batch
-    monkeypatch.setattr(pipeline.ingest_workers, "BATCH_OBJECTS", 2)
+    monkeypatch.setattr(
+        trailguard.pipeline.ingest.ingest, "FLUSH_BYTES", 1
+    )  # commit after every batch
+    monkeypatch.setattr(trailguard.pipeline.ingest.workers, "BATCH_OBJECTS", 2)
     lake = tmp_path / "lake"
     during: list[int] = []
 

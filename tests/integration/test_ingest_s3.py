@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from pipeline.cli import main
-from pipeline.ingest import StrictModeError, ingest
 from tests.factories import cloudtrail_event
 from tests.integration.ingest_helpers import event_ids, lake_query, read_records, upload_tree
+from trailguard.pipeline.cli.main import main
+from trailguard.pipeline.ingest.ingest import StrictModeError, ingest
 
 TRAIL_SETS = ("flaws2-cloud-defender", "flaws-subset-umccr", "otrf-ec2-proxy-s3-exfil")
 

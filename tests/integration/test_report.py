@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from models.isolation_forest import latest_model
-from pipeline.cli import main
-from pipeline.db import open_db
-from pipeline.detect import run_detection, train_model
-from pipeline.features import build_features
-from pipeline.findings import Finding, load_findings
 from tests.factories import cloudtrail_event
 from tests.unit.features.lakes import FOREIGN_IP, OFFICE_IP, START, at, make_lake, routine
+from trailguard.models.isolation_forest import latest_model
+from trailguard.pipeline.cli.main import main
+from trailguard.pipeline.detect.detect import run_detection, train_model
+from trailguard.pipeline.features.build import build_features
+from trailguard.pipeline.findings.store import Finding, load_findings
+from trailguard.pipeline.lake.db import open_db
 
 ALICE = "arn:aws:iam::111122223333:user/alice"
 HOSTILE_AGENT = '<script>alert("agent")</script> kali python-requests/2.31.0'

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
-from pipeline.db import open_db
-from pipeline.demo import DemoSettings, prepare_organisation, run_demo
-from pipeline.findings import load_findings
-from pipeline.run import run_pipeline
+from trailguard.pipeline.cli.main import main
+from trailguard.pipeline.evaluation.demo import DemoSettings, prepare_organisation, run_demo
+from trailguard.pipeline.findings.store import load_findings
+from trailguard.pipeline.lake.db import open_db
+from trailguard.pipeline.run import run_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_running_the_demo_again_reuses_its_data_and_changes_no_finding(
 def test_a_demo_of_another_organisation_starts_over_instead_of_mixing_two(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pipeline.demo as demo
+    import trailguard.pipeline.evaluation.demo as demo
 
     def fake_generate(out: str, **settings: int) -> object:
         (Path(out) / f"org-{settings['seed']}.json").write_text("{}")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.db import open_db
-from pipeline.ingest import ingest
-from pipeline.synth.generate import generate_organisation
+from trailguard.pipeline.ingest.ingest import ingest
+from trailguard.pipeline.lake.db import open_db
+from trailguard.pipeline.synth.generate import generate_organisation
 
 ATTACKS = [
     "aws.persistence.iam-create-admin-user",

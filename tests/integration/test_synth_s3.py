@@ -6,7 +6,7 @@ import gzip
 import json
 from typing import Any
 
-from pipeline.synth.generate import generate_organisation
+from trailguard.pipeline.synth.generate import generate_organisation
 
 
 def test_synth_to_s3_writes_the_cloudtrail_layout_under_the_prefix(s3_bucket: Any) -> None:

@@ -102,7 +102,7 @@ def _event(rng: random.Random, account: str, region: str, day: int, **over: Any)
 
 
 def _derived_id(record: dict[str, Any]) -> str:
-    from pipeline.normalize import normalize_record
+    from trailguard.pipeline.ingest.normalize import normalize_record
 
     return str(normalize_record(record, "x", _EPOCH)["event_id"])
 

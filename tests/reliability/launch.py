@@ -25,14 +25,19 @@ from typing import Any
 CRASH_CALL = "TRAILGUARD_CRASH_CALL"
 
 
-STAGE_MODULES = ("pipeline.cli", "pipeline.detect", "pipeline.export", "pipeline.exporters.ndjson")
+STAGE_MODULES = (
+    "trailguard.pipeline.cli.main",
+    "trailguard.pipeline.detect.detect",
+    "trailguard.pipeline.export.deliver",
+    "trailguard.pipeline.export.ndjson",
+)
 
 
 def crash_on_call(spec: str) -> int:
     """Wrap every `pipeline` function or method named as in `spec`; returns how many were found."""
     import importlib
 
-    from pipeline import faults
+    from trailguard.pipeline import faults
 
     name, _, count = spec.rpartition(":")
     os.environ.setdefault(faults.CRASH_ROOT, str(os.getpid()))
@@ -76,16 +81,16 @@ def _ours(value: Any) -> bool:
 
 
 def main() -> int:
-    import pipeline.ingest
-    import pipeline.ingest_workers
-    import pipeline.lake
-    from pipeline.cli import main as trailguard
+    import trailguard.pipeline.ingest.ingest
+    import trailguard.pipeline.ingest.workers
+    import trailguard.pipeline.lake.files
+    from trailguard.pipeline.cli.main import main as trailguard
 
     batch_objects, flush_bytes, compact_min, *args = sys.argv[1:]
     for module, name, value in (
-        (pipeline.ingest_workers, "BATCH_OBJECTS", batch_objects),
-        (pipeline.ingest, "FLUSH_BYTES", flush_bytes),
-        (pipeline.lake, "COMPACT_MIN_FILES", compact_min),
+        (trailguard.pipeline.ingest.workers, "BATCH_OBJECTS", batch_objects),
+        (trailguard.pipeline.ingest.ingest, "FLUSH_BYTES", flush_bytes),
+        (trailguard.pipeline.lake.files, "COMPACT_MIN_FILES", compact_min),
     ):
         if not hasattr(module, name):  # renamed: fail loudly rather than test a large run
             raise SystemExit(f"launch.py: {module.__name__}.{name} no longer exists")

@@ -16,8 +16,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipeline.ingest import ingest
 from tests.reliability.harness import run_trailguard
+from trailguard.pipeline.ingest.ingest import ingest
 
 pytestmark = pytest.mark.slow
 

@@ -24,11 +24,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.batch import BatchResult, to_batch
-from pipeline.decode import WHOLE_OBJECT, decode_object
-from pipeline.schema import SCHEMA
-from pipeline.sources.layout import ObjectRef
 from tests.factories import cloudtrail_event
+from trailguard.pipeline.ingest.batch import BatchResult, to_batch
+from trailguard.pipeline.ingest.decode import WHOLE_OBJECT, decode_object
+from trailguard.pipeline.ingest.sources.layout import ObjectRef
+from trailguard.pipeline.lake.schema import SCHEMA
 
 FUZZ = settings(
     max_examples=int(os.environ.get("TRAILGUARD_FUZZ_EXAMPLES", "100")),  # bench/ runs more

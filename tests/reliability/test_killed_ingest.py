@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.lock import lake_lock
-from pipeline.synth.generate import generate_organisation
+from trailguard.pipeline.lake.lock import lake_lock
+from trailguard.pipeline.synth.generate import generate_organisation
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,14 @@ def test_killing_the_ingest_process_alone_ends_its_workers_and_frees_the_lake(
 ) -> None:
     tree, lake = tmp_path / "trail", tmp_path / "lake"
     generate_organisation(str(tree), days=4, accounts=3, principals=30, seed=3, attacks=[])
-    command = [sys.executable, "-m", "pipeline.cli", "ingest", "--source", str(tree)]
+    command = [
+        sys.executable,
+        "-m",
+        "trailguard.pipeline.cli.main",
+        "ingest",
+        "--source",
+        str(tree),
+    ]
     run = subprocess.Popen(
         [*command, "--lake", str(lake), "--workers", "2"],
         stdout=subprocess.DEVNULL,

@@ -17,11 +17,6 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from pipeline.batch import read_batch
-from pipeline.cli import main
-from pipeline.db import open_db
-from pipeline.ingest import ingest
-from pipeline.sources.s3 import S3Source
 from tests.reliability.faultproxy import (
     DENIED,
     ERROR,
@@ -33,6 +28,11 @@ from tests.reliability.faultproxy import (
     FaultProxy,
 )
 from tests.reliability.harness import Corpus, build_corpus, snapshot
+from trailguard.pipeline.cli.main import main
+from trailguard.pipeline.ingest.batch import read_batch
+from trailguard.pipeline.ingest.ingest import ingest
+from trailguard.pipeline.ingest.sources.s3 import S3Source
+from trailguard.pipeline.lake.db import open_db
 
 pytestmark = pytest.mark.slow
 

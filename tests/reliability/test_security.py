@@ -29,15 +29,15 @@ from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.batch import to_batch
-from pipeline.cli import main
-from pipeline.db import db_path
-from pipeline.ingest import ingest
-from pipeline.lake import IdCache, write_events
-from pipeline.sources.layout import ObjectRef
 from tests.factories import cloudtrail_event
 from tests.reliability.harness import build_corpus
 from tests.reliability.seaweed import free_ports
+from trailguard.pipeline.cli.main import main
+from trailguard.pipeline.ingest.batch import to_batch
+from trailguard.pipeline.ingest.ingest import ingest
+from trailguard.pipeline.ingest.sources.layout import ObjectRef
+from trailguard.pipeline.lake.db import db_path
+from trailguard.pipeline.lake.files import IdCache, write_events
 
 REPO = Path(__file__).resolve().parents[2]
 POLICY = REPO / "security" / "iam-policy.json"

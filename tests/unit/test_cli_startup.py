@@ -8,13 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline.db import open_db
-from pipeline.state import ensure_tables
+from trailguard.pipeline.ingest.state import ensure_tables
+from trailguard.pipeline.lake.db import open_db
 
 ONLY_FOR_OTHER_COMMANDS = (
-    "pipeline.synth.generate",  # synth, demo
-    "pipeline.evaluate",  # eval, demo
-    "pipeline.detect",  # train, detect
+    "trailguard.pipeline.synth.generate",  # synth, demo
+    "trailguard.pipeline.evaluation.evaluate",  # eval, demo
+    "trailguard.pipeline.detect.detect",  # train, detect
     "sklearn",
     "prefect",  # flow, serve
     "boto3",  # S3 sources and exports, loaded when one is used
@@ -24,8 +24,8 @@ ONLY_FOR_OTHER_COMMANDS = (
 
 def test_building_the_parser_loads_none_of_the_other_commands_stacks() -> None:
     probe = (
-        "import sys, pipeline.cli\n"
-        "pipeline.cli.build_parser()\n"
+        "import sys, trailguard.pipeline.cli.main\n"
+        "trailguard.pipeline.cli.main.build_parser()\n"
         f"print(' '.join(m for m in {ONLY_FOR_OTHER_COMMANDS!r} if m in sys.modules))"
     )
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
@@ -35,7 +35,14 @@ def test_building_the_parser_loads_none_of_the_other_commands_stacks() -> None:
 def test_the_command_exits_with_its_code_and_all_of_its_output(tmp_path: Path) -> None:
     with open_db(tmp_path) as con:
         ensure_tables(con)
-    command = [sys.executable, "-m", "pipeline.cli", "query", "--lake", str(tmp_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "trailguard.pipeline.cli.main",
+        "query",
+        "--lake",
+        str(tmp_path),
+    ]
     rows = "select range as n from range(5000)"  # more than one buffer of output
     wrong = "select nonsense"  # a mistake of the user's: a one-line error, exit 2
 

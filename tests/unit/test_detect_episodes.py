@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeline.anomaly import Episode, Window, episodes, has_signal, strong_signal
-from pipeline.explain import finding_type
+from trailguard.pipeline.detect.anomaly import Episode, Window, episodes, has_signal, strong_signal
+from trailguard.pipeline.detect.explain import finding_type
 
 T0 = datetime(2026, 10, 10, 9, tzinfo=UTC)
 QUIET = {

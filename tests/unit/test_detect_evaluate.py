@@ -8,9 +8,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipeline.evaluate import Evaluation, Population, Scenario, evaluate, pool
-from pipeline.findings import Finding
-from pipeline.labels import population, with_actors
+from trailguard.pipeline.evaluation.evaluate import Evaluation, Population, Scenario, evaluate, pool
+from trailguard.pipeline.evaluation.labels import population, with_actors
+from trailguard.pipeline.findings.store import Finding
 
 T = datetime(2026, 10, 12, 10, 20, tzinfo=UTC)
 ALICE = "arn:aws:iam::111122223333:user/alice"

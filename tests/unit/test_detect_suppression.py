@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.findings import Finding
-from pipeline.suppression import to_config
+from trailguard.pipeline.findings.store import Finding
+from trailguard.pipeline.findings.suppression import to_config
 
 T = datetime(2026, 10, 10, tzinfo=UTC)
 

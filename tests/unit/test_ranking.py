@@ -6,7 +6,13 @@ from datetime import date
 
 import pytest
 
-from pipeline.ranking import Ranked, at_budget, ordered, pooled_items, pr_curve
+from trailguard.pipeline.evaluation.ranking import (
+    Ranked,
+    at_budget,
+    ordered,
+    pooled_items,
+    pr_curve,
+)
 
 MON, TUE = date(2026, 10, 12), date(2026, 10, 13)
 

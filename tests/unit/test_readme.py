@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.schema import COLUMNS
+from trailguard.pipeline.lake.schema import COLUMNS
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 

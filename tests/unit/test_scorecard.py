@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from pipeline.evaluate import Evaluation, Outcome, Scenario
-from pipeline.scorecard import mark, report, targets, to_dict
+from trailguard.pipeline.evaluation.evaluate import Evaluation, Outcome, Scenario
+from trailguard.pipeline.evaluation.scorecard import mark, report, targets, to_dict
 
 T = datetime(2026, 10, 12, 10, tzinfo=UTC)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.synth import network as net
-from pipeline.synth.scenario import Ctx, technique
+from trailguard.pipeline.synth import network as net
+from trailguard.pipeline.synth.scenario import Ctx, technique
 
 CONSOLE = "UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B"
 

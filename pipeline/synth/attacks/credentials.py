@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from pipeline.synth.scenario import CREDENTIAL_HOLDERS, OUTSIDE_AWS, WORKLOADS, Ctx, technique
+from trailguard.pipeline.synth.scenario import (
+    CREDENTIAL_HOLDERS,
+    OUTSIDE_AWS,
+    WORKLOADS,
+    Ctx,
+    technique,
+)
 
 CREDENTIALS = "CredentialAccess:IAMUser/AnomalousBehavior"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.synth.scenario import Ctx, technique
+from trailguard.pipeline.synth.scenario import Ctx, technique
 
 LOGGING_OFF = "Stealth:IAMUser/CloudTrailLoggingDisabled"
 EVASION = "DefenseEvasion:IAMUser/AnomalousBehavior"

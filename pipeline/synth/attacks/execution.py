@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.synth.org import UNUSED_REGIONS
-from pipeline.synth.scenario import Ctx, technique
+from trailguard.pipeline.synth.org import UNUSED_REGIONS
+from trailguard.pipeline.synth.scenario import Ctx, technique
 
 EXECUTION = "Execution:IAMUser/AnomalousBehavior"
 IMPACT = "Impact:IAMUser/AnomalousBehavior"

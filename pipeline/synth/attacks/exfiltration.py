@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.synth.scenario import CREDENTIAL_HOLDERS, Ctx, technique
+from trailguard.pipeline.synth.scenario import CREDENTIAL_HOLDERS, Ctx, technique
 
 EXFILTRATION = "Exfiltration:IAMUser/AnomalousBehavior"
 PUBLIC_BUCKET = "Policy:S3/BucketAnonymousAccessGranted"

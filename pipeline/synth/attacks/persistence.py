@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from pipeline.synth.identities import aws_id, federated, iam_user
-from pipeline.synth.scenario import Ctx, technique
+from trailguard.pipeline.synth.identities import aws_id, federated, iam_user
+from trailguard.pipeline.synth.scenario import Ctx, technique
 
 PERSISTENCE = "Persistence:IAMUser/AnomalousBehavior"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.exporters.attack import attack_url, technique_for
-from pipeline.exporters.ocsf import to_payload
 from tests.helpers.findings import rule_finding
+from trailguard.pipeline.export.attack import attack_url, technique_for
+from trailguard.pipeline.export.ocsf import to_payload
 
 
 @pytest.mark.parametrize(

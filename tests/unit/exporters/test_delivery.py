@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.db import open_db
-from pipeline.export import export_findings, read_cursor
-from pipeline.exporters import base
-from pipeline.exporters.base import (
+from tests.helpers.findings import many_findings
+from tests.helpers.lake import store
+from trailguard.pipeline.export import base
+from trailguard.pipeline.export.base import (
     DestinationRejected,
     DestinationUnavailable,
     Rejection,
 )
-from pipeline.findings import Finding, upsert_findings
-from tests.helpers.findings import many_findings
-from tests.helpers.lake import store
+from trailguard.pipeline.export.deliver import export_findings, read_cursor
+from trailguard.pipeline.findings.store import Finding, upsert_findings
+from trailguard.pipeline.lake.db import open_db
 
 
 class MemorySink:

@@ -8,17 +8,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.exporters import base
-from pipeline.exporters.base import DestinationRejected, DestinationUnavailable
-from pipeline.exporters.hec import check_answer, encode_batch
-from pipeline.exporters.hec import to_payload as hec_payload
-from pipeline.exporters.ndjson import object_key
-from pipeline.exporters.ndjson import to_payload as ndjson_line
-from pipeline.findings import Finding
 from tests.helpers.findings import ml_finding, rule_finding
 from tests.helpers.golden import assert_golden
 from tests.helpers.hec_server import split_events
 from tests.helpers.ocsf import validate_event
+from trailguard.pipeline.export import base
+from trailguard.pipeline.export.base import DestinationRejected, DestinationUnavailable
+from trailguard.pipeline.export.hec import check_answer, encode_batch
+from trailguard.pipeline.export.hec import to_payload as hec_payload
+from trailguard.pipeline.export.ndjson import object_key
+from trailguard.pipeline.export.ndjson import to_payload as ndjson_line
+from trailguard.pipeline.findings.store import Finding
 
 
 def test_hec_envelope_matches_its_golden_file() -> None:

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from pipeline.exporters.ocsf import severity_id, to_payload
-from pipeline.findings import Finding
 from tests.helpers.findings import T0, ml_finding, rule_finding
 from tests.helpers.golden import assert_golden
 from tests.helpers.ocsf import requirement, validate_event
+from trailguard.pipeline.export.ocsf import severity_id, to_payload
+from trailguard.pipeline.findings.store import Finding
 
 STANDARD = {"rule": rule_finding, "ml": ml_finding}
 

@@ -9,14 +9,14 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.exporters.ocsf import to_payload
-from pipeline.exporters.securityhub import to_payload as asff
-from pipeline.exporters.syslog import to_cef
-from pipeline.exporters.syslog import to_payload as syslog_message
-from pipeline.findings import Finding
 from tests.helpers.findings import rule_finding
 from tests.helpers.ocsf import validate_event
 from tests.helpers.syslog_server import parse_rfc5424
+from trailguard.pipeline.export.ocsf import to_payload
+from trailguard.pipeline.export.securityhub import to_payload as asff
+from trailguard.pipeline.export.syslog import to_cef
+from trailguard.pipeline.export.syslog import to_payload as syslog_message
+from trailguard.pipeline.findings.store import Finding
 
 text = st.text(min_size=1, max_size=40)
 scalar = st.none() | st.booleans() | st.integers(-(2**31), 2**31) | text

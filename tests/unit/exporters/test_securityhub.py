@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from pipeline.exporters.securityhub import asff_types, to_payload
-from pipeline.findings import Finding
 from tests.helpers.findings import ml_finding, rule_finding
 from tests.helpers.golden import assert_golden
+from trailguard.pipeline.export.securityhub import asff_types, to_payload
+from trailguard.pipeline.findings.store import Finding
 
 ARN = "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default"
 

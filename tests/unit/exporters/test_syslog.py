@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from pipeline.exporters.syslog import frame, to_cef, to_payload
 from tests.helpers.findings import ml_finding, rule_finding
 from tests.helpers.golden import assert_golden
 from tests.helpers.ocsf import validate_event
 from tests.helpers.syslog_server import parse_frames, parse_rfc5424
+from trailguard.pipeline.export.syslog import frame, to_cef, to_payload
 
 
 @pytest.mark.parametrize("fmt", ["json", "cef"])

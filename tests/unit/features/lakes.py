@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipeline.db import open_db
-from pipeline.ingest import ingest
 from tests.factories import cloudtrail_event
+from trailguard.pipeline.ingest.ingest import ingest
+from trailguard.pipeline.lake.db import open_db
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 OFFICE_IP = "73.252.10.20"  # a US consumer ISP

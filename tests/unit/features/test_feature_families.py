@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.features import build_features
 from tests.factories import assumed_role_identity, cloudtrail_event
 from tests.unit.features.lakes import (
     FOREIGN_IP,
@@ -15,6 +14,7 @@ from tests.unit.features.lakes import (
     routine,
     window,
 )
+from trailguard.pipeline.features.build import build_features
 
 ALICE = "arn:aws:iam::111122223333:user/alice"
 S3_WORK = [("s3.amazonaws.com", "ListBuckets"), ("s3.amazonaws.com", "GetObject")]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pipeline.features import build_features
 from tests.factories import cloudtrail_event
 from tests.unit.features.lakes import START, at, feature_rows, make_lake, routine
+from trailguard.pipeline.features.build import build_features
 
 S3_WORK = [("s3.amazonaws.com", "ListBuckets"), ("s3.amazonaws.com", "GetObject")]
 

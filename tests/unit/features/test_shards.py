@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from pipeline.features import build_features
-from pipeline.shards import assign
 from tests.factories import assumed_role_identity, cloudtrail_event
 from tests.unit.features.lakes import at, feature_rows, make_lake, routine, window
+from trailguard.pipeline.features.build import build_features
+from trailguard.pipeline.lake.shards import assign
 
 ALICE_ACCOUNT, BOB_ACCOUNT, QUIET_ACCOUNT = "111122223333", "444455556666", "777788889999"
 BOB = f"arn:aws:iam::{BOB_ACCOUNT}:user/bob"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from pipeline.findings import Finding, finding_id, load_findings, upsert_findings
+from trailguard.pipeline.findings.store import Finding, finding_id, load_findings, upsert_findings
 
 T0 = datetime(2026, 10, 5, 14, tzinfo=UTC)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.batch import to_batch
-from pipeline.normalize import normalize_record
-from pipeline.schema import SCHEMA
-from pipeline.sources.layout import ObjectRef
 from tests.integration.ingest_helpers import read_records
+from trailguard.pipeline.ingest.batch import to_batch
+from trailguard.pipeline.ingest.normalize import normalize_record
+from trailguard.pipeline.ingest.sources.layout import ObjectRef
+from trailguard.pipeline.lake.schema import SCHEMA
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 

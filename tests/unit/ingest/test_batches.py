@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import ingest_workers
-from pipeline.ingest_workers import _batches
-from pipeline.sources.layout import ObjectRef
+from trailguard.pipeline.ingest import workers as ingest_workers
+from trailguard.pipeline.ingest.sources.layout import ObjectRef
+from trailguard.pipeline.ingest.workers import _batches
 
 
 def refs(count: int, size: int = 100) -> list[ObjectRef]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.db import DatabaseBusy, db_path, open_db
+from trailguard.pipeline.lake.db import DatabaseBusy, db_path, open_db
 
 HOLD = """
 import sys, time, duckdb

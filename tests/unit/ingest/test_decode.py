@@ -5,8 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 
-from pipeline.decode import WHOLE_OBJECT, decode_object
 from tests.factories import cloudtrail_event
+from trailguard.pipeline.ingest.decode import WHOLE_OBJECT, decode_object
 
 
 def records_doc(n: int) -> tuple[list[dict[str, object]], bytes]:

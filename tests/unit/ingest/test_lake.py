@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipeline import lake as lake_files
-from pipeline.batch import to_batch
-from pipeline.sources.layout import ObjectRef
 from tests.factories import cloudtrail_event
+from trailguard.pipeline.ingest.batch import to_batch
+from trailguard.pipeline.ingest.sources.layout import ObjectRef
+from trailguard.pipeline.lake import files as lake_files
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.sources.layout import is_event_object, parse_key
+from trailguard.pipeline.ingest.sources.layout import is_event_object, parse_key
 
 
 def test_a_standard_trail_key_names_account_and_region() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.sources import local
-from pipeline.sources.local import LocalSource
+from trailguard.pipeline.ingest.sources import local
+from trailguard.pipeline.ingest.sources.local import LocalSource
 
 KEY = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/05/01/111122223333_CloudTrail_x.json.gz"
 

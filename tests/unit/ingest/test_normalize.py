@@ -7,9 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.normalize import RecordError, base_event_name, looks_like_ip, normalize_record
-from pipeline.schema import COLUMN_NAMES
 from tests.factories import DELETE, assumed_role_identity, cloudtrail_event
+from trailguard.pipeline.ingest.normalize import (
+    RecordError,
+    base_event_name,
+    looks_like_ip,
+    normalize_record,
+)
+from trailguard.pipeline.lake.schema import COLUMN_NAMES
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -10,13 +10,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.batch import to_batch
-from pipeline.decode import _json_int, decode_object
-from pipeline.normalize import JSON_FIELDS, RecordError, normalize_record
-from pipeline.normalize_bulk import BulkRows
-from pipeline.schema import SCHEMA
-from pipeline.sources.layout import ObjectRef
 from tests.factories import DELETE, assumed_role_identity, cloudtrail_event
+from trailguard.pipeline.ingest.batch import to_batch
+from trailguard.pipeline.ingest.decode import _json_int, decode_object
+from trailguard.pipeline.ingest.normalize import JSON_FIELDS, RecordError, normalize_record
+from trailguard.pipeline.ingest.normalize_bulk import BulkRows
+from trailguard.pipeline.ingest.sources.layout import ObjectRef
+from trailguard.pipeline.lake.schema import SCHEMA
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 KEY = "s3://trail/AWSLogs/111122223333/CloudTrail/us-east-1/2026/10/05/x.json.gz"

@@ -10,14 +10,14 @@ from typing import Any
 import orjson
 import pytest
 
-from pipeline import plain_records
-from pipeline.batch import to_batch
-from pipeline.decode import decode_object
-from pipeline.normalize import normalize_record
-from pipeline.plain_records import decode_plain, nested_column
-from pipeline.schema import SCHEMA
-from pipeline.sources.layout import ObjectRef
 from tests.factories import DELETE, assumed_role_identity, cloudtrail_event
+from trailguard.pipeline.ingest import plain_records
+from trailguard.pipeline.ingest.batch import to_batch
+from trailguard.pipeline.ingest.decode import decode_object
+from trailguard.pipeline.ingest.normalize import normalize_record
+from trailguard.pipeline.ingest.plain_records import decode_plain, nested_column
+from trailguard.pipeline.ingest.sources.layout import ObjectRef
+from trailguard.pipeline.lake.schema import SCHEMA
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 

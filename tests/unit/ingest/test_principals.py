@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.principals import is_random_session, principal_of
 from tests.factories import assumed_role_identity
+from trailguard.pipeline.ingest.principals import is_random_session, principal_of
 
 ACCOUNT = "111122223333"
 

@@ -8,11 +8,10 @@ from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline import lake as lake_files
-from pipeline.batch import to_batch
-from pipeline.db import open_db
-from pipeline.sources.layout import ObjectRef
-from pipeline.state import (
+from tests.factories import cloudtrail_event
+from trailguard.pipeline.ingest.batch import to_batch
+from trailguard.pipeline.ingest.sources.layout import ObjectRef
+from trailguard.pipeline.ingest.state import (
     ObjectState,
     ensure_tables,
     has_objects_of,
@@ -21,7 +20,8 @@ from pipeline.state import (
     record_objects,
     refresh_views,
 )
-from tests.factories import cloudtrail_event
+from trailguard.pipeline.lake import files as lake_files
+from trailguard.pipeline.lake.db import open_db
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 RECORDED = [  # (source, key, version): the bucket, one account's prefix, another bucket

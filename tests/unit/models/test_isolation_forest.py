@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.isolation_forest import (
+from trailguard.models.isolation_forest import (
     IsolationForestDetector,
     ModelMismatch,
     UntrustedModel,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from models.registry import load_rules
-from models.rules.base import Event, RuleContext
 from tests.factories import assumed_role_identity, cloudtrail_event
+from trailguard.models.registry import load_rules
+from trailguard.models.rules.base import Event, RuleContext
 
 RULES = load_rules()
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from models.registry import load_rules
-from models.rules.base import Event
+from trailguard.models.registry import load_rules
+from trailguard.models.rules.base import Event
 
 PANTHER = Path(__file__).resolve().parents[4] / "shared/data/cloudtrail/panther-rule-tests"
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.report_svg import (
+from trailguard.pipeline.report.svg import (
     LEFT,
     RIGHT,
     WIDTH,

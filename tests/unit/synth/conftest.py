@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.synth.delivery import MemorySink
-from pipeline.synth.generate import SynthSummary, generate_organisation
+from trailguard.pipeline.synth.delivery import MemorySink
+from trailguard.pipeline.synth.generate import SynthSummary, generate_organisation
 
 SMALL = {"days": 9, "accounts": 3, "principals": 30, "seed": 11, "intensity": 0.2}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
+from trailguard.pipeline.cli.main import main
 
 ARGS = ["--days", "2", "--accounts", "1", "--principals", "6", "--intensity", "0.02"]
 

@@ -10,8 +10,8 @@ import random
 import re
 from datetime import UTC, datetime
 
-from pipeline.synth.delivery import Deliverer, MemorySink, log_key
 from tests.unit.synth.conftest import Generated
+from trailguard.pipeline.synth.delivery import Deliverer, MemorySink, log_key
 
 LOG_KEY = re.compile(
     r"^AWSLogs/(?P<acct>\d{12})/CloudTrail/(?P<region>[a-z]{2}-[a-z]+-\d)/"

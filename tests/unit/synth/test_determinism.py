@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.synth.delivery import MemorySink
-from pipeline.synth.generate import generate_organisation
+from trailguard.pipeline.synth.delivery import MemorySink
+from trailguard.pipeline.synth.generate import generate_organisation
 
 TINY: dict[str, Any] = {
     "days": 3,
@@ -55,7 +55,7 @@ def test_same_seed_same_bytes_under_another_hash_seed(
     first: dict[str, str], tmp_path: Path
 ) -> None:
     code = (
-        "import json, sys; from pipeline.synth.generate import generate_organisation; "
+        "import json, sys; from trailguard.pipeline.synth.generate import generate_organisation; "
         "generate_organisation(sys.argv[1], seed=3, workers=1, **json.loads(sys.argv[2]))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from pipeline.normalize import normalize_record
-from pipeline.synth.scenario import load
-from pipeline.synth.schedule import learning_days
 from tests.unit.synth.conftest import SMALL, Generated
+from trailguard.pipeline.ingest.normalize import normalize_record
+from trailguard.pipeline.synth.scenario import load
+from trailguard.pipeline.synth.schedule import learning_days
 
 INGESTED = datetime(2026, 11, 1, tzinfo=UTC)
 KEYS = {

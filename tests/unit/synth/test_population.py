@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from pipeline.synth import network as net
-from pipeline.synth.generate import DEFAULT_START
-from pipeline.synth.org import AccountPlan, Org, build_org, plan_account
-from pipeline.synth.profiles import Profile, day_calls
-from pipeline.synth.records import RecordFactory
+from trailguard.pipeline.synth import network as net
+from trailguard.pipeline.synth.generate import DEFAULT_START
+from trailguard.pipeline.synth.org import AccountPlan, Org, build_org, plan_account
+from trailguard.pipeline.synth.profiles import Profile, day_calls
+from trailguard.pipeline.synth.records import RecordFactory
 
 DAYS = 14
 

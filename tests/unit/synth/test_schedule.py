@@ -6,10 +6,10 @@ from collections import Counter
 
 import pytest
 
-from pipeline.synth.defaults import DEFAULT_START
-from pipeline.synth.org import build_org, plan_account
-from pipeline.synth.scenario import load
-from pipeline.synth.schedule import Slot, learning_days, run_slot, schedule, select
+from trailguard.pipeline.synth.defaults import DEFAULT_START
+from trailguard.pipeline.synth.org import build_org, plan_account
+from trailguard.pipeline.synth.scenario import load
+from trailguard.pipeline.synth.schedule import Slot, learning_days, run_slot, schedule, select
 
 TECHNIQUES = load()
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from pipeline.synth import network as net
-from pipeline.synth.defaults import DEFAULT_START
-from pipeline.synth.org import AccountPlan, Org, build_org, plan_account
-from pipeline.synth.scenario import REGISTRY, WORKLOADS, Ctx, load, technique
-from pipeline.synth.schedule import Slot, run_slot
+from trailguard.pipeline.synth import network as net
+from trailguard.pipeline.synth.defaults import DEFAULT_START
+from trailguard.pipeline.synth.org import AccountPlan, Org, build_org, plan_account
+from trailguard.pipeline.synth.scenario import REGISTRY, WORKLOADS, Ctx, load, technique
+from trailguard.pipeline.synth.schedule import Slot, run_slot
 
 TECHNIQUES = load()
 ATTACKS = sorted(t for t, tech in TECHNIQUES.items() if tech.kind == "attack")
@@ -150,6 +150,6 @@ def test_a_new_technique_registers_itself_without_a_central_list() -> None:
 
 
 def _key(record: dict[str, Any]) -> str:
-    from pipeline.principals import principal_of
+    from trailguard.pipeline.ingest.principals import principal_of
 
     return principal_of(record["userIdentity"]).key

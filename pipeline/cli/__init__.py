@@ -1,0 +1,1 @@
+"""The `trailguard` command: argument parsing and printing over the library's stage functions."""

@@ -1,0 +1,118 @@
+"""One typed Settings object: trailguard's defaults and the environment variables that change them.
+
+Every entry point (the CLI, the Prefect flows, `trailguard serve`) takes its defaults from here;
+no other module reads a `TRAILGUARD_*` variable. `settings()` reads the environment once per
+process; `load_settings(environ)` is the pure form the tests use.
+
+| variable                   | field          | default  |
+|----------------------------|----------------|----------|
+| TRAILGUARD_LAKE            | lake           | ./lake   |
+| TRAILGUARD_SOURCE          | source         | none     |
+| TRAILGUARD_DESTINATION     | destination    | none     |
+| AWS_ENDPOINT_URL_S3        | endpoint_url   | none     |
+| TRAILGUARD_BASELINE_DAYS   | baseline_days  | 14       |
+| TRAILGUARD_LEARNING_DAYS   | learning_days  | 7        |
+| TRAILGUARD_LOCK_TIMEOUT    | lock_timeout   | 1800 s   |
+| TRAILGUARD_TASK_RUNNER     | task_runner    | thread   |
+| TRAILGUARD_DASK_ADDRESS    | dask_address   | none     |
+| AWS_MAX_ATTEMPTS           | s3_attempts    | 8        |
+| AWS_RETRY_MODE             | s3_retry_mode  | adaptive |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value its setting cannot take."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """trailguard's defaults; each field's environment variable is in the module's table."""
+
+    lake: Path = Path("lake")
+    source: str | None = None
+    destination: str | None = None
+    endpoint_url: str | None = None
+    # Days of feature windows the anomaly model learns normal behaviour from.
+    baseline_days: int = 14
+    # A lake's first days, in which false positives are not counted (`trailguard eval`).
+    learning_days: int = 7
+    # Seconds a writer waits for another process's lock on the lake before giving up.
+    lock_timeout: float = 1800.0
+    task_runner: str = "thread"
+    dask_address: str | None = None
+    # S3 requests: attempts and botocore's retry mode (the standard AWS variables).
+    s3_attempts: int = 8
+    s3_retry_mode: str = "adaptive"
+
+
+DEFAULTS = Settings()
+
+_VARIABLES: dict[str, str] = {
+    "lake": "TRAILGUARD_LAKE",
+    "source": "TRAILGUARD_SOURCE",
+    "destination": "TRAILGUARD_DESTINATION",
+    "endpoint_url": "AWS_ENDPOINT_URL_S3",
+    "baseline_days": "TRAILGUARD_BASELINE_DAYS",
+    "learning_days": "TRAILGUARD_LEARNING_DAYS",
+    "lock_timeout": "TRAILGUARD_LOCK_TIMEOUT",
+    "task_runner": "TRAILGUARD_TASK_RUNNER",
+    "dask_address": "TRAILGUARD_DASK_ADDRESS",
+    "s3_attempts": "AWS_MAX_ATTEMPTS",
+    "s3_retry_mode": "AWS_RETRY_MODE",
+}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "task_runner": ("thread", "dask"),
+    "s3_retry_mode": ("adaptive", "standard", "legacy"),
+}
+
+
+def variable(name: str) -> str:
+    """The environment variable of the setting `name` (for help texts and messages)."""
+    return _VARIABLES[name]
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `environ` (default: this process's), each unset or empty variable a default."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for spec in fields(Settings):
+        text = env.get(_VARIABLES[spec.name], "").strip()
+        if text:
+            values[spec.name] = _parse(spec.name, text, getattr(DEFAULTS, spec.name))
+    return Settings(**values)
+
+
+@cache
+def settings() -> Settings:
+    """This process's settings, read from its environment once."""
+    return load_settings()
+
+
+def _parse(name: str, text: str, default: object) -> object:
+    """`text` as the type of the setting's default, checked against its choices."""
+    parser: Callable[[str], object] = str
+    if isinstance(default, Path):
+        parser = Path
+    elif isinstance(default, bool | int):
+        parser = int
+    elif isinstance(default, float):
+        parser = float
+    try:
+        value = parser(text)
+    except ValueError:
+        raise SettingsError(f"{_VARIABLES[name]}={text!r} is not a valid {name}") from None
+    if isinstance(value, int | float) and value <= 0:
+        raise SettingsError(f"{_VARIABLES[name]}={text!r}: {name} must be positive")
+    if name in _CHOICES and value not in _CHOICES[name]:
+        allowed = ", ".join(_CHOICES[name])
+        raise SettingsError(f"{_VARIABLES[name]}={text!r}: {name} is one of {allowed}")
+    return value

@@ -1,0 +1,1 @@
+"""Detection: the rules and the anomaly model over features and events, their findings explained."""

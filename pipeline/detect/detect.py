@@ -1,0 +1,232 @@
+"""Detection: train the anomaly model, run rules and model, and store findings.
+
+`train_model` and `run_detection` are what the CLI and the Prefect flows call. Both compute in an
+in-memory DuckDB over the Parquet lake and open the lake's database file only for short reads and
+one short write, so other processes are not locked out. Everything is deterministic: the forest
+has a fixed random_state and findings are keyed by detector, principal and episode, so two runs
+over the same lake store identical findings.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from trailguard.models.isolation_forest import (
+    IsolationForestDetector,
+    ModelInfo,
+    ModelMismatch,
+    latest_model,
+    load_model,
+    save_model,
+)
+from trailguard.pipeline.detect import anomaly
+from trailguard.pipeline.detect.anomaly_findings import model_findings, principals
+from trailguard.pipeline.detect.explain import Baselines
+from trailguard.pipeline.detect.rule_findings import index_lake, run_rules
+from trailguard.pipeline.features.build import load_features
+from trailguard.pipeline.features.enrich import IP_INFO_SCHEMA, register_reference
+from trailguard.pipeline.findings.store import Finding, upsert_findings
+from trailguard.pipeline.findings.suppression import (
+    DEFAULT_FILE,
+    SuppressionConfig,
+    load_suppression,
+)
+from trailguard.pipeline.ingest.state import create_views
+from trailguard.pipeline.lake.db import open_db
+from trailguard.pipeline.lake.lock import holds_lake_lock
+from trailguard.pipeline.lake.shards import Each, Shard, account_weights, assign, in_turn, rows_of
+from trailguard.pipeline.sqlfiles import read_sql
+
+log = logging.getLogger(__name__)
+MIN_TRAINING_ROWS = 50
+EPISODE_LOOKBACK = timedelta(days=1)
+
+__all__ = ["DetectPlan", "DetectStats", "ModelInfo", "run_detection", "train_model"]
+
+
+@dataclass(frozen=True)
+class DetectStats:
+    """What a detection run did, with the findings it created or changed."""
+
+    rule_findings: int
+    ml_findings: int
+    created: int
+    updated: int
+    unchanged: int
+    archived: int
+    model_version: str | None
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@holds_lake_lock  # one writer of the lake at a time
+def train_model(lake: Path, *, baseline_days: int = 14, now: datetime | None = None) -> ModelInfo:
+    """Fit the isolation forest on the trailing `baseline_days` of feature windows and save it."""
+    with open_db(lake, read_only=True) as con:
+        end = now or _features_end(con)
+        start = end - timedelta(days=baseline_days)
+        table = load_features(con, start, end)
+    if table.num_rows < MIN_TRAINING_ROWS:
+        raise ValueError(
+            f"only {table.num_rows} feature windows in [{start:%Y-%m-%d %H:%M}, "
+            f"{end:%Y-%m-%d %H:%M}): need {MIN_TRAINING_ROWS}; run `trailguard features` first"
+        )
+    model = anomaly.fit(table)
+    principals = len(set(table.column("principal_key").to_pylist()))
+    return save_model(model, lake, window=(start, end), rows=table.num_rows, principals=principals)
+
+
+def _features_end(con: duckdb.DuckDBPyConnection) -> datetime:
+    rows = con.execute("SELECT max(window_start) + INTERVAL 1 HOUR FROM features").fetchall()
+    if not rows or rows[0][0] is None:
+        raise ValueError("the feature table is empty: run `trailguard features` first")
+    value: datetime = rows[0][0]
+    return value
+
+
+@dataclass(frozen=True)
+class DetectPlan:
+    """What a detection run works on, read from the lake under its lock."""
+
+    lake: Path
+    since: datetime | None
+    config: SuppressionConfig
+    ip_info: pa.Table
+    features: pa.Table | None  # rows from a day before `since` on (None: no table yet)
+    lake_start: datetime | None  # the first feature hour: the learning period's start
+    model: IsolationForestDetector | None  # None: anomaly detection skipped (see notes)
+    info: ModelInfo | None
+    notes: tuple[str, ...]
+    shards: tuple[Shard, ...]  # accounts whose feature rows one scoring task scores
+
+
+@holds_lake_lock  # one writer of the lake at a time
+def run_detection(
+    lake: Path, *, since: datetime | None = None, suppression: Path | None = None, shards: int = 1
+) -> DetectStats:
+    """Run every rule and the latest model over the lake (from `since`), upsert the findings."""
+    plan = plan_detection(lake, since=since, suppression=suppression, shards=shards)
+    return finish_detection(plan, flag_shards(plan))
+
+
+def plan_detection(
+    lake: Path, *, since: datetime | None = None, suppression: Path | None = None, shards: int = 1
+) -> DetectPlan:
+    """Read the feature rows, address lookups and model a run needs; split the rows in shards."""
+    config = load_suppression(suppression or lake / DEFAULT_FILE)
+    with open_db(lake) as con:
+        con.execute(read_sql("detect/state.sql"))
+        ip_info = con.sql("SELECT * FROM ip_info").to_arrow_table()
+        has_features = bool(
+            con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'features'"
+            ).fetchall()[0][0]
+        )
+        # Look back a day so that an episode running across `since` keeps its first hour (its id).
+        lookback = since - EPISODE_LOOKBACK if since else None
+        features = load_features(con, lookback) if has_features else None
+        lake_start = _lake_start(con) if has_features else None
+    info, model, notes = _model(lake, features, lake_start)
+    scored = model is not None and features is not None
+    parts = assign(account_weights(features), shards) if scored else ()
+    return DetectPlan(lake, since, config, ip_info, features, lake_start, model, info, notes, parts)
+
+
+def flag_shards(plan: DetectPlan, each: Each = in_turn) -> list[anomaly.Window]:
+    """The model's flagged windows, a shard of accounts per `anomaly.flag` call (a flow maps
+    them as tasks): scoring a row needs only the row and the model."""
+    if plan.model is None or plan.features is None or plan.lake_start is None:
+        return []
+    calls = [(plan.model, rows_of(plan.features, s), plan.lake_start) for s in plan.shards]
+    return [window for part in each(anomaly.flag, calls) for window in part]
+
+
+def finish_detection(plan: DetectPlan, windows: list[anomaly.Window]) -> DetectStats:
+    """Run the rules, turn flagged windows into explained findings, upsert them all."""
+    mem = duckdb.connect()
+    mem.execute("SET TimeZone = 'UTC'")
+    # Every query over the `events` view binds it, reading each Parquet footer (thousands of
+    # files at 10M events) again unless they are cached; the run never sees the files change.
+    mem.execute("SET parquet_metadata_cache = true")
+    try:
+        if not create_views(mem, plan.lake):
+            return DetectStats(0, 0, 0, 0, 0, 0, None, notes=["the lake is empty"])
+        found = _episodes(plan, windows)
+        mem.register("episode_principals", principals(found))  # rule_index keeps their events
+        # Rules need every address looked up, features or not.
+        fresh = index_lake(mem, plan.ip_info)
+        register_reference(mem, pa.concat_tables([plan.ip_info.cast(IP_INFO_SCHEMA), fresh]))
+        rule_findings = run_rules(mem, plan.config.trusted_networks, plan.since)
+        ml = _model_findings(mem, plan, found)
+    finally:
+        mem.close()
+    version = plan.info.version if plan.model and plan.info else None
+    return _store(plan, rule_findings + ml, len(ml), version, fresh)
+
+
+def _episodes(plan: DetectPlan, windows: list[anomaly.Window]) -> list[anomaly.Episode]:
+    if plan.model is None or plan.info is None or plan.features is None:
+        return []
+    return list(anomaly.episodes(windows))
+
+
+def _model_findings(
+    mem: duckdb.DuckDBPyConnection, plan: DetectPlan, found: list[anomaly.Episode]
+) -> list[Finding]:
+    if not found or plan.model is None or plan.info is None or plan.features is None:
+        return []
+    baselines = Baselines(plan.features, plan.model.feature_names_)
+    return model_findings(mem, found, baselines, plan.info)
+
+
+def _lake_start(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    value: datetime | None = con.execute("SELECT min(window_start) FROM features").fetchall()[0][0]
+    return value
+
+
+def _model(
+    lake: Path, features: pa.Table | None, lake_start: datetime | None
+) -> tuple[ModelInfo | None, IsolationForestDetector | None, tuple[str, ...]]:
+    """The latest model, if it can score these features; else why not."""
+    info = latest_model(lake)
+    if info is None or features is None or lake_start is None:
+        return info, None, ("no model or no features yet: anomaly detection skipped (run train)",)
+    try:
+        return info, load_model(info, anomaly.model_columns(features)), ()
+    except ModelMismatch as exc:
+        # The exact rules must not wait for a retrain: store theirs, refuse the model loudly.
+        log.warning("anomaly detection skipped: %s", exc)
+        return info, None, (f"anomaly detection skipped: {exc}",)
+
+
+def _store(
+    plan: DetectPlan,
+    findings: list[Finding],
+    ml: int,
+    version: str | None,
+    fresh_ips: pa.Table,
+) -> DetectStats:
+    archived = {f.finding_id: r for f in findings if (r := plan.config.reason(f)) is not None}
+    with open_db(plan.lake) as con:
+        con.register("new_ips", fresh_ips)
+        con.execute("INSERT OR IGNORE INTO ip_info SELECT * FROM new_ips")
+        stats = upsert_findings(con, findings)
+        for fid, reason in sorted(archived.items()):
+            con.execute(read_sql("detect/archive.sql"), {"finding_id": fid, "reason": reason})
+    return DetectStats(
+        rule_findings=len(findings) - ml,
+        ml_findings=ml,
+        created=stats.created,
+        updated=stats.updated,
+        unchanged=stats.unchanged,
+        archived=len(archived),
+        model_version=version,
+        findings=findings,
+        notes=list(plan.notes),
+    )

@@ -1,0 +1,225 @@
+"""Explanations of anomaly findings: why the score, what was unusual, what the profile is.
+
+Every ML finding's evidence names the features that drove it (value against the principal's own
+baseline and its peer group's), and lists the unusual APIs, networks, user agents, regions and
+countries next to the principal's profiled ones, classed frequent / infrequent / rare as
+GuardDuty does. The finding type follows from what was unusual (discovery, persistence, ...).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from trailguard.pipeline.detect.anomaly import Episode
+from trailguard.pipeline.features.build import BASELINE, HISTORY
+from trailguard.pipeline.sqlfiles import read_sql
+
+TOP_FEATURES = 5
+FREQUENT = 0.2  # share of the principal's active hours a value appears in
+INFREQUENT = 0.02
+# Most telling first: the tactic named in the finding type when its APIs were new.
+TACTICS = (
+    ("logging_tamper", "DefenseEvasion"),
+    ("data_sharing", "Exfiltration"),
+    ("iam_mutation", "Persistence"),
+    ("persistence", "Persistence"),
+    ("credential_access", "CredentialAccess"),
+    ("remote_execution", "Execution"),
+    ("compute_launch", "Impact"),  # GuardDuty's resource hijacking (mining, unusual instances)
+    ("discovery", "Discovery"),
+)
+Profile = dict[str, dict[str, Any]]  # dimension -> new / frequent / infrequent / rare values
+_DIMENSIONS = {
+    "api": "apis",
+    "network": "networks",
+    "user_agent": "user_agents",
+    "region": "regions",
+    "country": "countries",
+}
+
+
+class Baselines:
+    """Per-principal and per-peer-group means of each feature before a time, from the table."""
+
+    def __init__(self, table: pa.Table, columns: list[str]) -> None:
+        self.columns = columns
+        # Hour starts as integers in the column's unit: a datetime object per row cost seconds.
+        self.unit = table.schema.field("window_start").type
+        self.starts = pc.cast(table.column("window_start"), pa.int64()).to_numpy()
+        self.values = {c: table.column(c).to_numpy(zero_copy_only=False) for c in columns}
+        # Row numbers (ascending) of each principal and each peer group, found once: comparing
+        # every row's key per episode cost a scan of the table per finding.
+        self.own_rows = _row_numbers([table.column("principal_key"), table.column("account_id")])
+        self.peer_rows = _row_numbers([table.column("peer_group")])
+
+    def means(self, episode: Episode, peer_group: str) -> tuple[dict[str, float], dict[str, float]]:
+        """(principal's, peer group's) mean per feature over the trailing baseline."""
+        own = self.own_rows.get((episode.principal, episode.account_id), _NO_ROWS)
+        peers = self.peer_rows.get((peer_group,), _NO_ROWS)
+        return self._mean(self._before(own, episode)), self._mean(self._before(peers, episode))
+
+    def _before(self, rows: Any, episode: Episode) -> Any:
+        starts = self.starts[rows]
+        end, start = self._moment(episode.start), self._moment(episode.start - BASELINE)
+        return rows[(starts < end) & (starts >= start)]
+
+    def _moment(self, value: datetime) -> int:
+        """`value` as an integer of `starts` (the same unit and epoch)."""
+        return int(pa.scalar(value, type=self.unit).cast(pa.int64()).as_py())
+
+    def _mean(self, rows: Any) -> dict[str, float]:
+        if not len(rows):
+            return {}
+        return {c: round(float(self.values[c][rows].mean()), 3) for c in self.columns}
+
+
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+
+
+def _row_numbers(columns: list[pa.ChunkedArray]) -> dict[tuple[Any, ...], Any]:
+    """Row numbers (ascending) of each distinct combination of the columns' values (nulls too)."""
+    codes = np.zeros(len(columns[0]), dtype=np.int64)
+    dictionaries: list[list[Any]] = []
+    for column in columns:
+        encoded = pc.dictionary_encode(column, null_encoding="encode").combine_chunks()
+        dictionaries.append(encoded.dictionary.to_pylist())
+        codes = codes * len(dictionaries[-1]) + encoded.indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(codes, kind="stable")  # stable: each group's rows stay ascending
+    found: dict[tuple[Any, ...], Any] = {}
+    for rows in np.split(order, np.flatnonzero(np.diff(codes[order])) + 1):
+        if len(rows):
+            found[_decode(int(codes[rows[0]]), dictionaries)] = rows
+    return found
+
+
+def _decode(code: int, dictionaries: list[list[Any]]) -> tuple[Any, ...]:
+    """The values a combined code stands for (see `_row_numbers`)."""
+    values = []
+    for dictionary in reversed(dictionaries):
+        code, index = divmod(code, len(dictionary))
+        values.append(dictionary[index])
+    return tuple(reversed(values))
+
+
+def explain(episode: Episode, baselines: Baselines, profile: Profile) -> dict[str, Any]:
+    """The evidence of an anomaly finding (JSON-serialisable), with its episode's profile."""
+    first = episode.windows[0].row
+    own, peers = baselines.means(episode, str(first["peer_group"]))
+    return {
+        "summary": summary(episode, profile),
+        "score": round(episode.score, 4),
+        "windows": [w.row["window_start"].isoformat() for w in episode.windows],
+        "cold_start": bool(first.get("ctx_cold_start")),
+        "peer_group": first["peer_group"],
+        "history_days": round(float(first.get("ctx_history_days") or 0), 1),
+        "top_features": _top_features(episode, own, peers),
+        "unusual": {name: profile[name]["new"] for name in _DIMENSIONS.values()},
+        "profile": {
+            name: {k: v for k, v in profile[name].items() if k != "new"}
+            for name in _DIMENSIONS.values()
+        },
+        "sensitive_calls": _sensitive(episode),
+    }
+
+
+def _top_features(
+    episode: Episode, own: dict[str, float], peers: dict[str, float]
+) -> list[dict[str, Any]]:
+    """The features that stood out most (largest deviation in the highest-scoring window)."""
+    window = max(episode.windows, key=lambda w: w.score)
+    ranked = sorted(window.deviations.items(), key=lambda item: -abs(item[1]))[:TOP_FEATURES]
+    return [
+        {
+            "feature": name,
+            "value": round(float(window.row[name]), 3),
+            "principal_baseline": own.get(name),
+            "peer_baseline": peers.get(name),
+            "deviation": round(deviation, 2),
+        }
+        for name, deviation in ranked
+    ]
+
+
+def profiles(con: duckdb.DuckDBPyConnection, count: int) -> list[Profile]:
+    """The profile of each of `count` episodes registered as `episode_spans` (numbered from 0),
+    from one query over `enriched` (sql/detect/episode_profiles.sql)."""
+    rows: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for episode, *row in con.execute(read_sql("detect/episode_profiles.sql")).fetchall():
+        rows[episode].append(tuple(row))
+    return [_profile(rows.get(number, [])) for number in range(count)]
+
+
+def _profile(rows: list[tuple[Any, ...]]) -> Profile:
+    """Per dimension: values new in the episode, and the profile classed by frequency."""
+    out: Profile = {
+        name: {"new": [], "frequent": [], "infrequent": [], "rare": []}
+        for name in _DIMENSIONS.values()
+    }
+    for dim, value, category, hours, events, active in rows:
+        bucket = out[_DIMENSIONS[dim]]
+        if hours == 0:
+            entry: dict[str, Any] = {"value": value, "events": events}
+            if category:
+                entry["category"] = category
+            bucket["new"].append(entry)
+        else:
+            share = hours / max(active, 1)
+            label = (
+                "frequent" if share >= FREQUENT else "infrequent" if share >= INFREQUENT else "rare"
+            )
+            bucket[label].append(value)
+    return out
+
+
+def _sensitive(episode: Episode) -> dict[str, int]:
+    names = [c for c in episode.windows[0].row if c.startswith("n_") and c not in _VOLUME]
+    return {name[2:]: int(episode.total(name)) for name in names if episode.total(name) > 0}
+
+
+_VOLUME = frozenset(["n_events", "n_apis", "n_services", "n_regions"])
+
+
+def finding_type(episode: Episode, evidence: dict[str, Any]) -> str:
+    """GuardDuty-style type from what was unusual: the tactic of the most telling new APIs."""
+    new_categories = {a.get("category") for a in evidence["unusual"]["apis"]}
+    for category, tactic in TACTICS:
+        if category in new_categories:
+            return f"{tactic}:IAMUser/AnomalousBehavior"
+    for category, tactic in TACTICS:
+        if evidence["sensitive_calls"].get(category):
+            return f"{tactic}:IAMUser/AnomalousBehavior"
+    return "InitialAccess:IAMUser/AnomalousBehavior"
+
+
+def severity(episode: Episode, threshold: float, evidence: dict[str, Any]) -> float:
+    """Medium by default, higher with the score margin and sensitive novelty (2.0-8.5)."""
+    value = 4.0 + 15 * max(episode.score - threshold, 0.0)
+    if any(a.get("category") not in (None, "discovery") for a in evidence["unusual"]["apis"]):
+        value += 1.5
+    if episode.total("n_hostile_agent") > 0:
+        value += 1.0
+    return round(min(max(value, 2.0), 8.5), 1)
+
+
+def summary(episode: Episode, profile: Profile) -> str:
+    """One sentence: what was new for this principal."""
+    parts = []
+    for name in ("apis", "networks", "user_agents", "regions", "countries"):
+        new = [str(v["value"]) for v in profile[name]["new"]]
+        if new:
+            shown = ", ".join(new[:5]) + (f" (+{len(new) - 5} more)" if len(new) > 5 else "")
+            parts.append(f"new {name.replace('_', ' ')}: {shown}")
+    span = f"{episode.start:%Y-%m-%d %H:%M}-{episode.end:%H:%M} UTC"
+    return f"{episode.principal} behaved unusually {span}; " + ("; ".join(parts) or "no new values")
+
+
+def history_start(episodes: list[Episode]) -> datetime:
+    """Where the profile query must start to cover every episode's trailing history."""
+    return min(e.start for e in episodes) - HISTORY

@@ -1,0 +1,164 @@
+"""Run the exact rules of `models/rules/` over the lake and turn their matches into findings.
+
+Each rule's prefilter runs in DuckDB (sql/detect/rule_candidates.sql), so the Python predicate
+only judges the few candidate events. Matches of one rule, principal and account on one UTC day
+form one finding (its episode), so a rerun, or more matches later that day, update the finding
+rather than repeat it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from trailguard.models.registry import load_rules
+from trailguard.models.rules.base import Event, Rule, RuleContext
+from trailguard.pipeline.features.enrich import to_ip_table
+from trailguard.pipeline.findings.store import Finding, finding_id
+from trailguard.pipeline.findings.suppression import Network
+from trailguard.pipeline.sqlfiles import read_sql
+
+MAX_EVIDENCE_EVENTS = 20
+
+
+def index_lake(con: duckdb.DuckDBPyConnection, known_ips: pa.Table) -> pa.Table:
+    """Build `rule_index` from one scan of the `events` view (sql/detect/rule_index.sql);
+    return the lake's addresses that `known_ips` (an `ip_info` table) does not hold, looked up."""
+    con.execute(read_sql("detect/rule_index.sql"))
+    con.register("known_ips", known_ips)
+    try:
+        rows = con.execute(read_sql("detect/new_addresses.sql")).fetchall()
+    finally:
+        con.unregister("known_ips")
+    return to_ip_table(sorted(str(row[0]) for row in rows))
+
+
+def workloads(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """Principal keys and role ARNs of EC2/Lambda/ECS workloads (sql/detect/workloads.sql;
+    needs `rule_index`)."""
+    return frozenset(
+        str(row[1]) for row in con.execute(read_sql("detect/workloads.sql")).fetchall()
+    )
+
+
+def candidates(
+    con: duckdb.DuckDBPyConnection, rule: Rule, context: RuleContext, since: datetime | None
+) -> list[tuple[str, date, str]]:
+    """(event_id, event_date, account_id) of the events from `since` on passing a rule's
+    prefilter (needs `rule_index`)."""
+    params = {
+        "since": since,
+        "event_names": sorted(rule.event_names),
+        "identity_types": sorted(rule.identity_types),
+        "outside_aws": rule.outside_aws,
+        "agents": list(rule.agents),
+        "workloads_only": rule.workloads_only,
+        "workloads": sorted(context.workloads),
+    }
+    rows = con.execute(read_sql("detect/rule_candidates.sql"), params).fetchall()
+    return [(str(row[0]), row[1], str(row[2])) for row in rows]
+
+
+def events_by_id(
+    con: duckdb.DuckDBPyConnection,
+    ids: list[str],
+    partitions: Iterable[tuple[date, str]] | None = None,
+) -> dict[str, Event]:
+    """Full lake rows of the events with these ids, as `Event`s by id; only the files of
+    `partitions` ((event_date, account_id) pairs the events lie in) are read, when given."""
+    if not ids:
+        return {}
+    wanted = None
+    if partitions is not None:
+        wanted = [{"event_date": d, "account_id": a} for d, a in sorted(set(partitions))]
+    params = {"ids": ids, "partitions": wanted}
+    cursor = con.execute(read_sql("detect/events_by_id.sql"), params)
+    columns = [d[0] for d in cursor.description or []]
+    rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return {str(row["event_id"]): Event(row, row.pop("inside_aws")) for row in rows}
+
+
+def run_rules(
+    con: duckdb.DuckDBPyConnection, trusted: tuple[Network, ...] = (), since: datetime | None = None
+) -> list[Finding]:
+    """Findings of every registered rule over events from the UTC day of `since` on (needs
+    `rule_index` and every address of the lake in `ip_info`; `trusted` networks are never
+    outside AWS)."""
+    if since is not None:
+        # A rule finding is a day of matches: recount whole days, or a rerun would shrink it.
+        since = since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    context = RuleContext(workloads(con), trusted)
+    rules = load_rules()
+    found = {rule_id: candidates(con, rule, context, since) for rule_id, rule in rules.items()}
+    every = {row for rows in found.values() for row in rows}
+    events = events_by_id(con, sorted({r[0] for r in every}), {(r[1], r[2]) for r in every})
+    ids = {rule_id: [r[0] for r in rows] for rule_id, rows in found.items()}
+    findings: list[Finding] = []
+    for rule_id, rule in rules.items():
+        judged = sorted((events[i] for i in set(ids[rule_id])), key=_order)
+        findings.extend(to_findings(rule, [e for e in judged if rule.matches(e, context)]))
+    return findings
+
+
+def _order(event: Event) -> tuple[object, str]:
+    return event.get("event_time"), str(event.get("event_id"))
+
+
+def to_findings(rule: Rule, events: Iterable[Event]) -> list[Finding]:
+    """One finding per (principal, account, UTC day) of a rule's matching events."""
+    groups: dict[tuple[str, str, str], list[Event]] = defaultdict(list)
+    for event in events:
+        day = f"{event.get('event_time'):%Y-%m-%d}"
+        groups[(str(event.get("principal_key")), str(event.account_id), day)].append(event)
+    return [_finding(rule, key, group) for key, group in sorted(groups.items())]
+
+
+def _finding(rule: Rule, key: tuple[str, str, str], events: list[Event]) -> Finding:
+    principal, account, day = key
+    times = [e.get("event_time") for e in events]
+    regions = sorted({str(e.get("aws_region")) for e in events if e.get("aws_region")})
+    detector = f"rules.{rule.rule_id}"
+    return Finding(
+        finding_id=finding_id(detector, principal, f"{account}/{day}"),
+        type=rule.finding_type,
+        severity=rule.severity,
+        title=rule.title,
+        description=f"{rule.description} ({len(events)} event(s) by {principal} on {day})",
+        account_id=account,
+        principal=principal,
+        region=regions[0] if len(regions) == 1 else None,
+        first_seen=min(times),
+        last_seen=max(times),
+        event_count=len(events),
+        detector=detector,
+        evidence=_evidence(rule, events, regions),
+    )
+
+
+def _evidence(rule: Rule, events: list[Event], regions: list[str]) -> dict[str, Any]:
+    shown = events[:MAX_EVIDENCE_EVENTS]
+    return {
+        "rule": rule.rule_id,
+        "why": rule.description,
+        "regions": regions,
+        "source_ips": sorted({str(e.get("source_ip_address")) for e in events}),
+        "user_agents": sorted({str(e.get("user_agent")) for e in events})[:10],
+        "events": [
+            {
+                "event_id": e.get("event_id"),
+                "event_time": e.get("event_time"),
+                "event_name": e.get("event_name"),
+                "event_source": e.get("event_source"),
+                "source_ip_address": e.get("source_ip_address"),
+                "error_code": e.get("error_code"),
+                "request_parameters": e.request or None,
+            }
+            for e in shown
+        ],
+        "events_omitted": max(len(events) - len(shown), 0),
+    }

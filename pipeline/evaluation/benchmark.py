@@ -1,0 +1,260 @@
+"""`trailguard eval`: the detection-quality benchmark over several organisations.
+
+Each (size, seed) of the matrix is one `trailguard demo` run in `<out>/<size>-seed<seed>/`: the
+organisation is generated once and reused while its settings stay the same; the lake is rebuilt
+every time (a kept lake would still hold findings stored by earlier detection code). The
+evaluations are printed per run and pooled (counts added: never tune on one seed), with issue 4's
+targets marked, and written to `<out>/eval.json` and `<out>/pr_curve.png`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from trailguard.pipeline.evaluation.demo import MARKER, DemoSettings, run_demo
+from trailguard.pipeline.evaluation.evaluate import Evaluation, pool
+from trailguard.pipeline.evaluation.matrix import (
+    DEFAULT_BUDGET,
+    DEFAULT_SEEDS,
+    DEFAULT_SIZES,
+    SIZES,
+)
+from trailguard.pipeline.evaluation.scorecard import (
+    NOT_CAUGHT,
+    budget_recall,
+    curve,
+    mark,
+    minutes_to_detect,
+    targets,
+    techniques,
+    to_dict,
+)
+from trailguard.pipeline.report.output import format_table
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """The matrix (every size with every seed), where to keep it, and the alert budget."""
+
+    out: Path
+    seeds: tuple[int, ...] = DEFAULT_SEEDS
+    sizes: tuple[str, ...] = DEFAULT_SIZES
+    budget: float = DEFAULT_BUDGET
+
+
+@dataclass(frozen=True)
+class Run:
+    """One organisation of the matrix, evaluated."""
+
+    name: str
+    size: str
+    seed: int
+    events: int
+    generated: bool  # False when the organisation on disk was reused
+    seconds: float
+    evaluation: Evaluation
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """Every run and their pooled evaluation."""
+
+    settings: EvalSettings
+    runs: list[Run]
+    pooled: Evaluation
+    seconds: float
+
+
+def run_benchmark(
+    settings: EvalSettings, progress: Callable[[str], None] | None = None
+) -> Benchmark:
+    """Run the demo pipeline on every organisation of the matrix and pool the evaluations."""
+    unknown = [s for s in settings.sizes if s not in SIZES]
+    if unknown:
+        raise ValueError(f"unknown sizes {unknown}: known are {', '.join(SIZES)}")
+    if not settings.sizes or not settings.seeds:
+        raise ValueError("eval needs at least one seed and one size")
+    began = time.monotonic()
+    runs = []
+    for size in settings.sizes:
+        for seed in settings.seeds:
+            if progress:
+                progress(f"{size}-seed{seed} ...")
+            runs.append(run_one(settings, size, seed))
+            if progress:
+                progress(f"{runs[-1].name}: {runs[-1].seconds:.0f}s")
+    pooled = pool({r.name: r.evaluation for r in runs})
+    return Benchmark(settings, runs, pooled, time.monotonic() - began)
+
+
+def run_one(settings: EvalSettings, size: str, seed: int) -> Run:
+    """One organisation: reuse or generate it, rebuild its lake, run the pipeline, evaluate."""
+    began = time.monotonic()
+    org = SIZES[size]
+    name = f"{size}-seed{seed}"
+    demo = DemoSettings(
+        settings.out / name, org.days, org.accounts, org.principals, seed, org.intensity
+    )
+    _clear(demo)
+    result = run_demo(demo, budget=settings.budget)
+    events = result.pipeline.ingest.written if result.pipeline.ingest else 0
+    generated = result.generated_events is not None
+    return Run(name, size, seed, events, generated, time.monotonic() - began, result.evaluation)
+
+
+def _clear(demo: DemoSettings) -> None:
+    """Remove the run's lake, so the figures are the current code's (`run_demo` reuses the data,
+    or replaces it when it holds another organisation)."""
+    data, lake = demo.out / "data", demo.out / "lake"
+    if data.exists() and not (data / MARKER).is_file():
+        raise ValueError(f"{data} exists and was not written by trailguard eval or demo")
+    if lake.exists():
+        shutil.rmtree(lake)
+
+
+def to_json(bench: Benchmark) -> dict[str, Any]:
+    """Every number of the benchmark: settings, each run, and the pooled evaluation."""
+    s = bench.settings
+    return {
+        "settings": {
+            "seeds": list(s.seeds),
+            "sizes": {name: asdict(SIZES[name]) for name in s.sizes},
+            "budget_per_100_principals_per_day": s.budget,
+        },
+        "seconds": round(bench.seconds, 1),
+        "runs": [
+            {
+                "name": r.name,
+                "size": r.size,
+                "seed": r.seed,
+                "events": r.events,
+                "generated": r.generated,
+                "seconds": round(r.seconds, 1),
+                **to_dict(r.evaluation),
+            }
+            for r in bench.runs
+        ],
+        "pooled": to_dict(bench.pooled),
+    }
+
+
+def write_results(bench: Benchmark) -> tuple[Path, Path]:
+    """`<out>/eval.json` and `<out>/pr_curve.png`; returns their paths."""
+    from trailguard.pipeline.evaluation.pr_plot import write_pr_curve
+
+    out = bench.settings.out
+    out.mkdir(parents=True, exist_ok=True)
+    data = out / "eval.json"
+    data.write_text(json.dumps(to_json(bench), indent=2) + "\n", encoding="utf-8")
+    png = out / "pr_curve.png"
+    write_pr_curve(png, {r.name: curve(r.evaluation) for r in bench.runs}, curve(bench.pooled))
+    return data, png
+
+
+RUN_COLUMNS = [
+    "run",
+    "events",
+    "caught",
+    "recall",
+    "loud",
+    "quiet",
+    "Low/long/missed",
+    "HN Medium+",
+    "HN any",
+    "FP/100p/day",
+    "(Medium+)",
+    "P@budget",
+    "R@budget",
+    "median min",
+]
+
+
+def format_benchmark(bench: Benchmark) -> str:
+    """Per run and pooled, then issue 4's targets marked met or missed, then per technique."""
+    names = [r.name for r in bench.runs] + ["pooled"]
+    evals = [r.evaluation for r in bench.runs] + [bench.pooled]
+    events = [r.events for r in bench.runs] + [sum(r.events for r in bench.runs)]
+    rows = [_row(*args) for args in zip(names, events, evals, strict=True)]
+    goals = [
+        [t.name, t.goal, *(mark(targets(e)[i]) for e in evals)]
+        for i, t in enumerate(targets(bench.pooled))
+    ]
+    return "\n\n".join(
+        [
+            _table(RUN_COLUMNS, rows),
+            "Targets (issue 4):\n" + _table(["target", "goal", *names], goals),
+            _techniques(bench.pooled),
+            _noise(bench.pooled),
+        ]
+    )
+
+
+def _row(name: str, events: int, e: Evaluation) -> list[object]:
+    negatives = e.hard_negatives
+    return [
+        name,
+        f"{events:,}",
+        f"{e.count('caught')}/{len(e.attacks())}",
+        _num(e.recall()),
+        f"{e.count('caught', 'loud')}/{len(e.attacks('loud'))}",
+        f"{e.count('caught', 'quiet')}/{len(e.attacks('quiet'))}",
+        "/".join(str(e.count(v)) for v in NOT_CAUGHT),
+        f"{sum(o.verdict == 'flagged' for o in negatives)}/{len(negatives)}",
+        sum(o.verdict != "quiet" for o in negatives),
+        _num(e.fp_per_100),
+        _num(e.fp_medium_plus_per_100),
+        _num(e.budget.precision),
+        _num(budget_recall(e)),
+        _median(e),
+    ]
+
+
+def _table(columns: list[str], rows: Sequence[Sequence[object]]) -> str:
+    """`format_table` without its row count."""
+    return format_table(columns, rows).rsplit("\n", 1)[0]
+
+
+def _techniques(e: Evaluation) -> str:
+    attacks = []
+    for name, t in techniques(e.attacks()).items():
+        caught = t.get("caught", 0)
+        other = ", ".join(f"{t[v]} {v}" for v in NOT_CAUGHT if t.get(v)) or "-"
+        attacks.append([name, t["scenarios"], caught, f"{caught / t['scenarios']:.2f}", other])
+    negatives = [
+        [name, t["scenarios"], t.get("flagged", 0), t.get("low", 0), t.get("quiet", 0)]
+        for name, t in techniques(e.hard_negatives).items()
+    ]
+    return "\n\n".join(
+        [
+            "Per technique, pooled (not caught: seen only at Low, only by findings > 48 h, "
+            "missed):\n"
+            + _table(["technique", "attacks", "caught", "recall", "not caught"], attacks),
+            "Hard negatives, pooled:\n"
+            + _table(["hard negative", "runs", "Medium+", "Low only", "quiet"], negatives),
+        ]
+    )
+
+
+def _noise(e: Evaluation) -> str:
+    return (
+        f"Pooled false positives after learning: {e.false_findings} in {e.principal_days:,} "
+        f"benign principal-days ({e.false_medium_plus} Medium+), by detector {e.by_detector}; "
+        f"{e.false_in_learning} more in the learning periods (not counted).\n"
+        f"Alert budget: {e.budget.per_100:g} findings per 100 principals per day, "
+        f"{e.budget.true_alerts}/{e.budget.alerts} read were attacks."
+    )
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _median(e: Evaluation) -> str:
+    median, _ = minutes_to_detect(e)
+    return "-" if median is None else f"{median:.1f}"

@@ -1,0 +1,131 @@
+"""`trailguard demo`: a synthetic organisation, end to end, scored against its own labels.
+
+Generates the organisation (unless DIR already holds it), runs the same pipeline as `trailguard
+run` with the model trained on the benign learning period before the first scenario, and prints
+what was found next to what was planted: the yardstick of `trailguard evaluate`. Ends by writing
+`DIR/report.html` (`trailguard report` with the labels).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from trailguard.pipeline.evaluation.evaluate import Evaluation
+from trailguard.pipeline.evaluation.labels import evaluate_lake
+from trailguard.pipeline.evaluation.matrix import DEFAULT_BUDGET
+from trailguard.pipeline.lake.db import open_db
+from trailguard.pipeline.report.build import REPORT, write_report
+from trailguard.pipeline.run import PipelineResult, run_pipeline
+from trailguard.pipeline.synth.defaults import DEFAULT_START
+from trailguard.pipeline.synth.generate import generate_organisation
+from trailguard.pipeline.synth.schedule import learning_days
+
+LABELS = "labels.json"
+MARKER = "demo.json"  # what a demo generated, written before and after generating
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    """The organisation to generate (see `trailguard synth`) and where to keep it."""
+
+    out: Path
+    days: int = 21
+    accounts: int = 6
+    principals: int = 180
+    seed: int = 7
+    intensity: float = 1.0  # benign call rate (`trailguard synth --intensity`)
+
+
+@dataclass
+class DemoResult:
+    """The pipeline's result and its evaluation against the labels."""
+
+    data: Path
+    lake: Path
+    generated_events: int | None  # None when the data was already there
+    pipeline: PipelineResult
+    evaluation: Evaluation
+    report: Path
+
+
+def run_demo(settings: DemoSettings, *, budget: float = DEFAULT_BUDGET) -> DemoResult:
+    """Generate (or reuse) the organisation, run the pipeline, evaluate against the labels
+    (false positives counted after the same learning period the model trains on)."""
+    data, lake = settings.out / "data", settings.out / "lake"
+    generated = prepare_organisation(settings)
+    result = run_pipeline(
+        lake,
+        source=str(data / "AWSLogs"),  # labels.json beside it is not CloudTrail
+        train_until=training_end(settings),
+        baseline_days=learning_days(settings.days),
+    )
+    with open_db(lake, read_only=True) as con:
+        evaluation = evaluate_lake(
+            con, data / LABELS, learning_days=learning_days(settings.days), budget=budget
+        )
+    report = write_report(lake, settings.out / REPORT, labels=data / LABELS, evaluation=evaluation)
+    return DemoResult(data, lake, generated, result, evaluation, report)
+
+
+def prepare_organisation(settings: DemoSettings) -> int | None:
+    """Reuse the organisation in `<out>/data` (None), or generate it (its number of events)."""
+    data, lake = settings.out / "data", settings.out / "lake"
+    return None if _same_org(data, settings) else _start_over(data, lake, settings)
+
+
+def _start_over(data: Path, lake: Path, settings: DemoSettings) -> int:
+    """Generate the organisation into an empty `data`, after removing an earlier demo's data
+    and lake (another seed or size: mixing two organisations would make the labels wrong).
+    Refuses to touch a folder a demo did not make."""
+    if (data / MARKER).is_file():
+        shutil.rmtree(data)
+        shutil.rmtree(lake, ignore_errors=True)
+    for folder in (data, lake):
+        if folder.exists() and any(folder.iterdir()):
+            raise ValueError(
+                f"{folder} is not empty and was not made by `trailguard demo`; choose another --out"
+            )
+    data.mkdir(parents=True, exist_ok=True)
+    (data / MARKER).write_text(json.dumps({**_fingerprint(settings), "complete": False}))
+    summary = generate_organisation(
+        str(data),
+        days=settings.days,
+        accounts=settings.accounts,
+        principals=settings.principals,
+        seed=settings.seed,
+        intensity=settings.intensity,
+    )
+    (data / MARKER).write_text(json.dumps({**_fingerprint(settings), "complete": True}))
+    return summary.events
+
+
+def _same_org(data: Path, settings: DemoSettings) -> bool:
+    """True when `data` already holds the whole organisation these settings generate."""
+    marker = data / MARKER
+    if not marker.is_file():
+        return False
+    written = json.loads(marker.read_text())
+    complete = written.pop("complete", True)  # demos before 0.1 wrote it only when done
+    return bool(complete) and written == _fingerprint(settings)
+
+
+def _fingerprint(settings: DemoSettings) -> dict[str, float | str]:
+    fingerprint: dict[str, float | str] = {
+        "days": settings.days,
+        "accounts": settings.accounts,
+        "principals": settings.principals,
+        "seed": settings.seed,
+        "start": DEFAULT_START.isoformat(),
+    }
+    if settings.intensity != 1.0:  # only then: folders of earlier demos stay valid
+        fingerprint["intensity"] = settings.intensity
+    return fingerprint
+
+
+def training_end(settings: DemoSettings) -> datetime:
+    """The end of the benign learning period the demo trains on."""
+    return DEFAULT_START + timedelta(days=learning_days(settings.days))

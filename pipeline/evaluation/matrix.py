@@ -1,0 +1,33 @@
+"""The organisations `trailguard eval` runs on (sizes and seeds), the alert budget and the
+learning period it counts with: constants the command line shows, without heavy imports.
+
+Kept apart from `pipeline.evaluation.benchmark` so that building the command line (`--help` texts)
+does not import the detection stack: every `trailguard` command builds the whole parser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OrgSize:
+    """An organisation size of the matrix (`trailguard synth` knobs)."""
+
+    days: int
+    accounts: int
+    principals: int
+    intensity: float = 1.0
+
+
+SIZES = {
+    "tiny": OrgSize(days=10, accounts=1, principals=10, intensity=0.2),  # --quick, tests
+    "small": OrgSize(days=21, accounts=3, principals=60),
+    "default": OrgSize(days=21, accounts=6, principals=180),  # `trailguard demo`'s
+}
+DEFAULT_SEEDS = (7, 11, 23)
+DEFAULT_SIZES = ("small", "default")
+QUICK_SEEDS = (7,)
+QUICK_SIZES = ("tiny",)
+DEFAULT_BUDGET = 2.0  # findings read per 100 principals per day (docs/detection.md: why 2)
+LEARNING_DAYS = 7  # a detector's false positives are counted after this many days of a lake

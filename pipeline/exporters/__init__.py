@@ -1,1 +1,0 @@
-"""Exporters: one module per output format or SIEM."""

@@ -1,0 +1,164 @@
+"""The Finding type (what every detector produces, every exporter consumes) and its store."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import orjson
+
+from trailguard.pipeline.sqlfiles import read_sql
+
+SEVERITY_LOW_MAX = 3.9
+SEVERITY_MEDIUM_MAX = 6.9
+
+
+def severity_label(severity: float) -> str:
+    """GuardDuty's label for a 1.0-8.9 severity: Low, Medium or High."""
+    if severity <= SEVERITY_LOW_MAX:
+        return "Low"
+    if severity <= SEVERITY_MEDIUM_MAX:
+        return "Medium"
+    return "High"
+
+
+def finding_id(detector: str, principal: str, episode: str) -> str:
+    """Stable id of a finding: the same detector, principal and episode always hash the same."""
+    digest = hashlib.sha256(f"{detector}\x1f{principal}\x1f{episode}".encode()).hexdigest()
+    return digest[:32]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding, GuardDuty-like. `evidence` is JSON-serialisable and explains the finding."""
+
+    finding_id: str
+    type: str
+    severity: float
+    title: str
+    description: str
+    account_id: str | None
+    principal: str
+    region: str | None
+    first_seen: datetime
+    last_seen: datetime
+    event_count: int
+    detector: str
+    evidence: dict[str, Any]
+    score: float | None = None
+    model_version: str | None = None
+    status: str = "active"
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    version: int = 1
+    revision: int = 0  # global change counter, set by the store (exporters' cursor)
+
+    @property
+    def severity_label(self) -> str:
+        """Low, Medium or High."""
+        return severity_label(self.severity)
+
+
+@dataclass(frozen=True)
+class UpsertStats:
+    """What an upsert did: new findings, updated ones, and ones that had not changed."""
+
+    created: int
+    updated: int
+    unchanged: int
+
+
+def ensure_findings_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the findings table (and its revision sequence) if missing."""
+    con.execute(read_sql("findings/schema.sql"))
+
+
+def has_findings_table(con: duckdb.DuckDBPyConnection) -> bool:
+    """True once a detection run has created the findings table."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'findings'"
+    ).fetchall()
+    return bool(found[0][0])
+
+
+def upsert_findings(
+    con: duckdb.DuckDBPyConnection, findings: Sequence[Finding], now: datetime | None = None
+) -> UpsertStats:
+    """Insert new findings, update changed ones, in one transaction (sql/findings/insert.sql,
+    upsert.sql)."""
+    ensure_findings_table(con)
+    now = now or datetime.now(UTC)
+    insert, upsert = read_sql("findings/insert.sql"), read_sql("findings/upsert.sql")
+    ids = sorted({f.finding_id for f in findings})
+    con.execute("BEGIN TRANSACTION")
+    try:
+        before = _revisions(con, ids)
+        stored = set(before)  # a finding twice in one batch: inserted, then upserted
+        for finding in findings:
+            con.execute(upsert if finding.finding_id in stored else insert, _params(finding, now))
+            stored.add(finding.finding_id)
+        after = _revisions(con, ids)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    created = sum(1 for i in ids if i not in before)
+    updated = sum(1 for i in ids if i in before and after[i] != before[i])
+    return UpsertStats(created, updated, len(findings) - created - updated)
+
+
+def _revisions(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, int]:
+    """finding_id -> revision of those of `ids` already stored (one query for the batch)."""
+    rows = con.execute(
+        "SELECT finding_id, revision FROM findings WHERE list_contains($ids, finding_id)",
+        {"ids": ids},
+    ).fetchall()
+    return {finding: revision for finding, revision in rows}
+
+
+def _params(finding: Finding, now: datetime) -> dict[str, Any]:
+    values = {name: getattr(finding, name) for name in _UPSERT_FIELDS}
+    values["evidence"] = orjson.dumps(finding.evidence, default=str).decode()
+    values["now"] = now
+    return values
+
+
+_UPSERT_FIELDS = (
+    "finding_id",
+    "type",
+    "severity",
+    "title",
+    "description",
+    "account_id",
+    "principal",
+    "region",
+    "first_seen",
+    "last_seen",
+    "event_count",
+    "score",
+    "detector",
+    "model_version",
+)
+
+
+def load_findings(
+    con: duckdb.DuckDBPyConnection, *, after_revision: int = 0, limit: int | None = None
+) -> list[Finding]:
+    """Findings whose revision is above `after_revision`, oldest change first."""
+    if not has_findings_table(con):  # works on read-only connections to a fresh lake too
+        return []
+    cursor = con.execute(
+        "SELECT * FROM findings WHERE revision > $after ORDER BY revision LIMIT $limit",
+        {"after": after_revision, "limit": limit if limit is not None else 2**62},
+    )
+    columns = [d[0] for d in cursor.description or []]
+    return [_finding_from_row(dict(zip(columns, row, strict=True))) for row in cursor.fetchall()]
+
+
+def _finding_from_row(row: dict[str, Any]) -> Finding:
+    row["evidence"] = orjson.loads(row["evidence"]) if row["evidence"] else {}
+    return Finding(**row)

@@ -1,0 +1,115 @@
+"""Suppression rules and trusted networks: a small TOML file that auto-archives known noise.
+
+`<lake>/suppression.toml` (or a path given to the CLI):
+
+    trusted_networks = ["203.0.113.0/24"]   # never "outside AWS"; findings only from here archive
+
+    [[suppress]]
+    name = "nightly audit scanner"           # shown in the archived finding's evidence
+    principal = "arn:aws:iam::*:role/SecurityAuditScanner"   # glob on the principal key
+    type = "Discovery:*"                     # glob on the finding type
+    network = "52.94.0.0/16"                 # every source address of the finding lies in it
+    user_agent = "*prowler*"                 # glob on every user agent of the finding
+
+A suppression rule matches when every field it sets matches; a matching finding is still stored
+(an audit trail of what was suppressed) but with status `archived`, as GuardDuty does.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from trailguard.pipeline.findings.store import Finding
+
+DEFAULT_FILE = "suppression.toml"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """One suppression rule; None fields match anything."""
+
+    name: str
+    principal: str | None = None
+    type: str | None = None
+    network: Network | None = None
+    user_agent: str | None = None
+
+    def matches(self, finding: Finding) -> bool:
+        """True when every field this rule sets matches the finding."""
+        if self.principal and not fnmatchcase(finding.principal, self.principal):
+            return False
+        if self.type and not fnmatchcase(finding.type, self.type):
+            return False
+        if self.network and not _all_in(source_ips(finding), (self.network,)):
+            return False
+        agents = [str(a) for a in finding.evidence.get("user_agents") or []]
+        return not self.user_agent or (
+            bool(agents) and all(fnmatchcase(a, self.user_agent) for a in agents)
+        )
+
+
+@dataclass(frozen=True)
+class SuppressionConfig:
+    """The suppression file: rules and trusted networks."""
+
+    rules: tuple[Suppression, ...] = ()
+    trusted_networks: tuple[Network, ...] = field(default_factory=tuple)
+
+    def reason(self, finding: Finding) -> str | None:
+        """Why a finding is archived (a rule's name, or trusted networks), or None."""
+        for rule in self.rules:
+            if rule.matches(finding):
+                return f"suppression rule: {rule.name}"
+        if self.trusted_networks and _all_in(source_ips(finding), self.trusted_networks):
+            return "all sources in trusted networks"
+        return None
+
+
+def load_suppression(path: Path | None) -> SuppressionConfig:
+    """Read a suppression file; an absent file means no suppression."""
+    if path is None or not path.is_file():
+        return SuppressionConfig()
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return to_config(data)
+
+
+def to_config(data: dict[str, Any]) -> SuppressionConfig:
+    """Validate parsed TOML into a config (raises ValueError on unknown keys or bad networks)."""
+    rules = []
+    for index, entry in enumerate(data.get("suppress") or []):
+        unknown = set(entry) - {"name", "principal", "type", "network", "user_agent"}
+        if unknown:
+            raise ValueError(f"suppress[{index}]: unknown keys {sorted(unknown)}")
+        network = ipaddress.ip_network(entry["network"]) if entry.get("network") else None
+        rules.append(
+            Suppression(
+                name=str(entry.get("name") or f"rule {index + 1}"),
+                principal=entry.get("principal"),
+                type=entry.get("type"),
+                network=network,
+                user_agent=entry.get("user_agent"),
+            )
+        )
+    trusted = tuple(ipaddress.ip_network(n) for n in data.get("trusted_networks") or [])
+    return SuppressionConfig(tuple(rules), trusted)
+
+
+def source_ips(finding: Finding) -> list[str]:
+    """The source addresses a finding's evidence names."""
+    return [str(ip) for ip in finding.evidence.get("source_ips") or []]
+
+
+def _all_in(ips: list[str], networks: tuple[Network, ...]) -> bool:
+    addresses = []
+    for ip in ips:
+        try:
+            addresses.append(ipaddress.ip_address(ip))
+        except ValueError:
+            return False  # a service name is not in any network
+    return bool(addresses) and all(any(a in n for n in networks) for a in addresses)

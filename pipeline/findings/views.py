@@ -1,0 +1,123 @@
+"""Reading findings for people: filtered lists and a readable rendering of one finding."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import orjson
+
+from trailguard.pipeline.findings.store import Finding
+from trailguard.pipeline.sqlfiles import read_sql
+
+SEVERITY_FLOOR = {"low": 1.0, "medium": 4.0, "high": 7.0}
+
+
+@dataclass(frozen=True)
+class FindingFilter:
+    """Filters of `trailguard findings`; None means any."""
+
+    min_severity: float | None = None
+    type: str | None = None  # glob
+    principal: str | None = None  # glob
+    since: datetime | None = None
+    status: str | None = "active"
+    limit: int = 100
+
+
+def list_findings(con: duckdb.DuckDBPyConnection, where: FindingFilter) -> list[Finding]:
+    """Findings matching `where`, most recent activity first."""
+    if not _has_findings(con):
+        return []
+    params = {
+        "min_severity": where.min_severity,
+        "type": where.type,
+        "principal": where.principal,
+        "since": where.since,
+        "status": where.status,
+        "limit": where.limit,
+    }
+    cursor = con.execute(read_sql("detect/list_findings.sql"), params)
+    columns = [d[0] for d in cursor.description or []]
+    return [_finding(dict(zip(columns, row, strict=True))) for row in cursor.fetchall()]
+
+
+def get_finding(con: duckdb.DuckDBPyConnection, finding_id: str) -> Finding | None:
+    """One finding by id (or unique id prefix), or None."""
+    if not _has_findings(con):
+        return None
+    cursor = con.execute(
+        "SELECT * FROM findings WHERE starts_with(finding_id, $id) ORDER BY finding_id LIMIT 2",
+        {"id": finding_id},
+    )
+    columns = [d[0] for d in cursor.description or []]
+    rows = cursor.fetchall()
+    return _finding(dict(zip(columns, rows[0], strict=True))) if len(rows) == 1 else None
+
+
+def _has_findings(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the findings table exists (a read-only connection cannot create it)."""
+    rows = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'findings'"
+    ).fetchall()
+    return bool(rows[0][0])
+
+
+def _finding(row: dict[str, Any]) -> Finding:
+    row["evidence"] = orjson.loads(row["evidence"]) if row["evidence"] else {}
+    return Finding(**row)
+
+
+def render(finding: Finding) -> str:
+    """A finding as text an analyst reads top to bottom: what, who, when, why."""
+    lines = [
+        f"{finding.title}",
+        f"  id          {finding.finding_id}",
+        f"  type        {finding.type}",
+        f"  severity    {finding.severity} ({finding.severity_label})   status {finding.status}",
+        f"  principal   {finding.principal}   account {finding.account_id}",
+        f"  seen        {finding.first_seen} .. {finding.last_seen}   events {finding.event_count}",
+        f"  detector    {finding.detector}"
+        + (f"   model {finding.model_version}   score {finding.score}" if finding.score else ""),
+        "",
+        finding.description,
+    ]
+    lines += render_evidence(finding.evidence)
+    return "\n".join(lines)
+
+
+def render_evidence(evidence: dict[str, Any]) -> list[str]:
+    """The evidence's lines of `render`: features against baselines, unusual against profiled."""
+    lines: list[str] = []
+    if evidence.get("top_features"):
+        lines += ["", "What drove the score (value | principal baseline | peer baseline):"]
+        for item in evidence["top_features"]:
+            lines.append(
+                f"  {item['feature']:<24} {item['value']:>10} | {_num(item['principal_baseline'])}"
+                f" | {_num(item['peer_baseline'])}   (deviation {item['deviation']:+})"
+            )
+    for name, new in (evidence.get("unusual") or {}).items():
+        profile = (evidence.get("profile") or {}).get(name) or {}
+        if not new and not any(profile.values()):
+            continue
+        lines += ["", f"{name.replace('_', ' ').capitalize()}:"]
+        shown = ", ".join(f"{v['value']} ({v['events']})" for v in new[:15]) or "-"
+        lines.append(f"  unusual     {shown}")
+        for label in ("frequent", "infrequent", "rare"):
+            values = profile.get(label) or []
+            if values:
+                lines.append(f"  {label:<11} {', '.join(map(str, values[:12]))}")
+    rest = {k: v for k, v in evidence.items() if k not in _SHOWN}
+    if rest:
+        lines += ["", "Details:", json.dumps(rest, indent=2, default=str)]
+    return lines
+
+
+_SHOWN = frozenset(["top_features", "unusual", "profile", "summary"])
+
+
+def _num(value: object) -> str:
+    return "-" if value is None else f"{value:>8}"

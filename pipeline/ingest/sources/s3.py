@@ -1,0 +1,118 @@
+"""CloudTrail objects in S3 (or an S3-compatible store): list + read, nothing else."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.config import Config
+from botocore.exceptions import HTTPClientError, IncompleteReadError
+
+from trailguard.pipeline.ingest.sources.layout import ObjectRef, is_event_object
+
+# Adaptive retries back off on throttling (503 SlowDown) and resets; a pool sized for many
+# concurrent GETs of small objects, since GET latency, not bandwidth, is the bottleneck.
+DEFAULT_MAX_ATTEMPTS = 8
+
+
+def _config() -> Config:
+    """Retries and pool; the standard AWS_MAX_ATTEMPTS / AWS_RETRY_MODE variables still win."""
+    mode = os.environ.get("AWS_RETRY_MODE")
+    return Config(
+        retries={
+            "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS),
+            "mode": "standard"
+            if mode == "standard"
+            else "legacy"
+            if mode == "legacy"
+            else "adaptive",
+        },
+        max_pool_connections=64,
+        connect_timeout=10,
+        read_timeout=60,
+    )
+
+
+# A GET whose body breaks off (reset, read timeout, fewer bytes than Content-Length) after the
+# headers arrived is outside botocore's retries: read_object fetches it again this many times.
+BODY_ATTEMPTS = 4
+_BODY_ERRORS = (HTTPClientError, IncompleteReadError, OSError)
+log = logging.getLogger(__name__)
+
+
+def s3_client(endpoint_url: str | None = None) -> Any:
+    """A boto3 S3 client on the standard credential chain; `AWS_ENDPOINT_URL` is honoured."""
+    import boto3  # here, not at the top: a run over a local folder never needs it (0.1 s)
+
+    endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or None
+    return boto3.session.Session().client("s3", endpoint_url=endpoint, config=_config())
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """('bucket', 'prefix/') of `s3://bucket/prefix`; the prefix may be empty."""
+    if not uri.startswith("s3://"):
+        raise ValueError(f"not an s3:// URI: {uri}")
+    bucket, _, prefix = uri[5:].partition("/")
+    if not bucket:
+        raise ValueError(f"no bucket in {uri}")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return bucket, prefix
+
+
+class S3Source:
+    """Objects under `s3://bucket/prefix`, listed with pagination."""
+
+    def __init__(self, uri: str, client: Any) -> None:
+        self.bucket, self.prefix = split_s3_uri(uri)
+        self.client = client
+
+    @property
+    def remote(self) -> bool:
+        """S3 GETs: fetched concurrently, since latency dominates."""
+        return True
+
+    @property
+    def name(self) -> str:
+        """The source's identity in the state table."""
+        return f"s3://{self.bucket}/{self.prefix}"
+
+    def list_objects(self) -> Iterator[ObjectRef]:
+        """Every event-bearing object under the prefix, in key order."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for item in page.get("Contents", []):
+                key = item["Key"][len(self.prefix) :]
+                if not is_event_object(key):
+                    continue
+                yield ObjectRef(
+                    uri=f"s3://{self.bucket}/{item['Key']}",
+                    key=key,
+                    size=int(item.get("Size", 0)),
+                    version=str(item.get("ETag", "")).strip('"'),
+                )
+
+    def read_object(self, ref: ObjectRef) -> bytes:
+        """The object's bytes; a body cut short is fetched again, never taken as the object."""
+        for attempt in range(1, BODY_ATTEMPTS + 1):
+            response = self.client.get_object(Bucket=self.bucket, Key=self.prefix + ref.key)
+            try:
+                return _read_body(response, ref.uri)
+            except _BODY_ERRORS as exc:  # botocore retries requests, never the body's read
+                if attempt == BODY_ATTEMPTS:
+                    raise OSError(f"{ref.uri}: body read failed {attempt} times: {exc}") from exc
+                log.warning("%s: body read failed (%s); fetching it again", ref.uri, exc)
+                time.sleep(random.random() * min(0.1 * 2**attempt, 2.0))
+        raise AssertionError("unreachable")
+
+
+def _read_body(response: dict[str, Any], uri: str) -> bytes:
+    body: bytes = response["Body"].read()
+    expected = response.get("ContentLength")
+    if expected is not None and len(body) != int(expected):
+        raise OSError(f"short read of {uri}: {len(body)} of {expected} bytes")
+    return body

@@ -1,0 +1,1 @@
+"""The Parquet lake and its DuckDB file: layout, schema, connections, the writer's lock, shards."""

@@ -1,0 +1,1 @@
+"""Reports for people: the self-contained HTML page, its charts, and printed tables."""

@@ -1,0 +1,1 @@
+"""The SQL of trailguard: views, features, detection, findings and exporters (package data)."""
