@@ -12,6 +12,7 @@ from prefect.task_runners import TaskRunner
 
 from trailguard.flows.artifacts import changed_findings, finding_revisions, publish_findings
 from trailguard.flows.params import (
+    SETTINGS,
     DaskAddress,
     DaskWorkers,
     Lake,
@@ -75,7 +76,7 @@ def detect_on(
 
 @flow(name="detect")
 def detect(
-    lake: Lake = Path("lake"),
+    lake: Lake = SETTINGS.lake,
     since: datetime | None = None,
     suppression: Path | None = None,
     top_findings: TopFindings = 20,

@@ -6,7 +6,15 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from trailguard.flows.params import BatchSize, Destination, EndpointUrl, Lake, MaxRetries, Timeout
+from trailguard.flows.params import (
+    SETTINGS,
+    BatchSize,
+    Destination,
+    EndpointUrl,
+    Lake,
+    MaxRetries,
+    Timeout,
+)
 from trailguard.flows.retries import io_task
 from trailguard.pipeline.export.deliver import ExportStats, export_findings
 
@@ -42,7 +50,7 @@ def deliver(
 @flow(name="export")
 def export(
     destination: Destination,
-    lake: Lake = Path("lake"),
+    lake: Lake = SETTINGS.lake,
     batch_size: BatchSize = 100,
     max_retries: MaxRetries = 5,
     timeout: Timeout = 10.0,

@@ -11,7 +11,7 @@ import pyarrow as pa
 from prefect import flow, get_run_logger
 from prefect.task_runners import TaskRunner
 
-from trailguard.flows.params import DaskAddress, DaskWorkers, Lake, Shards, TaskRunnerKind
+from trailguard.flows.params import SETTINGS, DaskAddress, DaskWorkers, Lake, Shards, TaskRunnerKind
 from trailguard.flows.retries import io_task
 from trailguard.flows.runners import default_shards, make_task_runner, on_runner
 from trailguard.pipeline.features.build import (
@@ -56,7 +56,7 @@ def features_on(
 
 @flow(name="build_features")
 def build_features(
-    lake: Lake = Path("lake"),
+    lake: Lake = SETTINGS.lake,
     full: bool = False,
     shards: Shards = None,
     task_runner: TaskRunnerKind = "thread",

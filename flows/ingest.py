@@ -15,6 +15,7 @@ from prefect.runtime import task_run
 from prefect.task_runners import TaskRunner
 
 from trailguard.flows.params import (
+    SETTINGS,
     DaskAddress,
     DaskWorkers,
     EndpointUrl,
@@ -137,7 +138,7 @@ def _read_params(plan: IngestPlan, part: IngestPart, endpoint_url: str | None) -
 @flow(name="ingest")
 def ingest(
     source: Source,
-    lake: Lake = Path("lake"),
+    lake: Lake = SETTINGS.lake,
     endpoint_url: EndpointUrl = None,
     task_runner: TaskRunnerKind = "thread",
     dask_address: DaskAddress = None,

@@ -7,6 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from trailguard.pipeline.config import settings
+
+# The defaults of every flow's parameters: this process's settings (TRAILGUARD_LAKE, ...).
+SETTINGS = settings()
+
 # s3://bucket[/prefix] (bucket naming rules) or a local path; no other URL schemes.
 Source = Annotated[
     str,

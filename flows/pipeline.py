@@ -17,6 +17,7 @@ from trailguard.flows.detect import detect
 from trailguard.flows.features import build_features
 from trailguard.flows.ingest import ingest
 from trailguard.flows.params import (
+    SETTINGS,
     BaselineDays,
     DaskAddress,
     DaskWorkers,
@@ -58,10 +59,10 @@ def ensure_model(
 @flow(name="trailguard_pipeline")
 def trailguard_pipeline(
     source: Source | None = None,
-    lake: Lake = Path("lake"),
+    lake: Lake = SETTINGS.lake,
     endpoint_url: EndpointUrl = None,
     retrain: bool = False,
-    baseline_days: BaselineDays = 14,
+    baseline_days: BaselineDays = SETTINGS.baseline_days,
     train_until: datetime | None = None,
     top_findings: TopFindings = 20,
     task_runner: TaskRunnerKind = "thread",

@@ -22,6 +22,7 @@ from trailguard.flows.features import build_features
 from trailguard.flows.ingest import ingest
 from trailguard.flows.pipeline import trailguard_pipeline
 from trailguard.flows.train import train
+from trailguard.pipeline.config import DEFAULTS
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class ServeSettings:
     dask_address: str | None = None
     dask_workers: int | None = None
     shards: int | None = None  # features and scoring; None: one per Dask worker, 1 on threads
-    baseline_days: int = 14
+    baseline_days: int = DEFAULTS.baseline_days
     top_findings: int = 20
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from trailguard.flows.params import BaselineDays, Lake
+from trailguard.flows.params import SETTINGS, BaselineDays, Lake
 from trailguard.flows.retries import io_task
 from trailguard.pipeline.detect.detect import ModelInfo, train_model
 
@@ -20,7 +20,9 @@ def fit_model(lake: Path, baseline_days: int, now: datetime | None) -> ModelInfo
 
 @flow(name="train")
 def train(
-    lake: Lake = Path("lake"), baseline_days: BaselineDays = 14, now: datetime | None = None
+    lake: Lake = SETTINGS.lake,
+    baseline_days: BaselineDays = SETTINGS.baseline_days,
+    now: datetime | None = None,
 ) -> ModelInfo:
     """Train on the `baseline_days` before `now` (default: the newest feature window)."""
     info = fit_model(lake, baseline_days, now)

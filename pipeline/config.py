@@ -1,8 +1,8 @@
 """One typed Settings object: trailguard's defaults and the environment variables that change them.
 
 Every entry point (the CLI, the Prefect flows, `trailguard serve`) takes its defaults from here;
-no other module reads a `TRAILGUARD_*` variable. `settings()` reads the environment once per
-process; `load_settings(environ)` is the pure form the tests use.
+no other module reads a `TRAILGUARD_*` variable. `settings()` reads this process's environment;
+`load_settings(environ)` is the pure form the tests use.
 
 | variable                   | field          | default  |
 |----------------------------|----------------|----------|
@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -91,9 +90,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(**values)
 
 
-@cache
 def settings() -> Settings:
-    """This process's settings, read from its environment once."""
+    """This process's settings, from its environment as it is now (a few lookups: not cached, so
+    a variable set by a test or a parent process is always seen)."""
     return load_settings()
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from trailguard.models.isolation_forest import ModelInfo, latest_model
+from trailguard.pipeline.config import DEFAULTS
 from trailguard.pipeline.detect.detect import DetectStats, run_detection, train_model
 from trailguard.pipeline.features.build import FeatureStats, build_features
 from trailguard.pipeline.ingest.ingest import IngestSummary, ingest
@@ -37,7 +38,7 @@ def run_pipeline(
     source: str | None = None,
     endpoint_url: str | None = None,
     retrain: bool = False,
-    baseline_days: int = 14,
+    baseline_days: int = DEFAULTS.baseline_days,
     train_until: datetime | None = None,
     workers: int | None = None,
 ) -> PipelineResult:

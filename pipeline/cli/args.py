@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import argparse
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-LAKE_ENV = "TRAILGUARD_LAKE"
+from trailguard.pipeline.config import DEFAULTS, settings, variable
 
 
 def add_lake_arg(parser: argparse.ArgumentParser) -> None:
     """`--lake DIR`, defaulting to $TRAILGUARD_LAKE, else ./lake (as the flows and Docker do)."""
-    default = Path(os.environ.get(LAKE_ENV) or "lake")
     parser.add_argument(
-        "--lake", type=Path, default=default, help=f"lake folder (${LAKE_ENV}, else ./lake)"
+        "--lake",
+        type=Path,
+        default=settings().lake,
+        help=f"lake folder (${variable('lake')}, else ./{DEFAULTS.lake})",
+    )
+
+
+def add_baseline_arg(parser: argparse.ArgumentParser) -> None:
+    """`--baseline-days`: the days of feature windows the model learns normal behaviour from."""
+    days = settings().baseline_days
+    parser.add_argument(
+        "--baseline-days",
+        type=int,
+        default=days,
+        help=f"days of history the model learns from (${variable('baseline_days')}, else {days})",
     )
 
 

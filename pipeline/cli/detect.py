@@ -11,7 +11,12 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trailguard.pipeline.cli.args import add_budget_arg, add_lake_arg, utc_time
+from trailguard.pipeline.cli.args import (
+    add_baseline_arg,
+    add_budget_arg,
+    add_lake_arg,
+    utc_time,
+)
 from trailguard.pipeline.evaluation.matrix import LEARNING_DAYS
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.report.output import print_rows
@@ -56,7 +61,7 @@ def cmd_features(args: argparse.Namespace) -> int:
 def _train(sub: Sub) -> None:
     p = sub.add_parser("train", help="train the isolation forest on a trailing baseline")
     add_lake_arg(p)
-    p.add_argument("--baseline-days", type=int, default=14)
+    add_baseline_arg(p)
     p.add_argument("--now", type=utc_time, help="end of the baseline (default: newest window)")
     p.set_defaults(command=cmd_train)
 

@@ -12,6 +12,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from trailguard.pipeline.cli.args import add_lake_arg
+from trailguard.pipeline.config import settings
 
 if TYPE_CHECKING:
     Sub = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -34,20 +35,20 @@ def add_flow_commands(sub: Sub) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    env = os.environ.get
+    env = settings()
     add_lake_arg(p)
-    p.add_argument("--source", default=env("TRAILGUARD_SOURCE"), help="s3://bucket[/prefix]")
-    p.add_argument("--destination", default=env("TRAILGUARD_DESTINATION"), help="SIEM or file")
-    p.add_argument("--endpoint-url", default=env("AWS_ENDPOINT_URL_S3"), help="S3-compatible")
+    p.add_argument("--source", default=env.source, help="s3://bucket[/prefix]")
+    p.add_argument("--destination", default=env.destination, help="SIEM or file")
+    p.add_argument("--endpoint-url", default=env.endpoint_url, help="S3-compatible")
     p.add_argument(
         "--task-runner",
         choices=["thread", "dask"],
-        default=env("TRAILGUARD_TASK_RUNNER", "thread"),
+        default=env.task_runner,
         help="where mapped tasks run (dask: --dask-address, or a local cluster)",
     )
     p.add_argument(
         "--dask-address",
-        default=env("TRAILGUARD_DASK_ADDRESS"),
+        default=env.dask_address,
         help="scheduler of an existing Dask cluster, tcp://host:8786",
     )
     p.add_argument("--dask-workers", type=int, help="workers of a local Dask cluster (CPUs)")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trailguard.pipeline.cli.args import add_budget_arg, add_lake_arg
+from trailguard.pipeline.cli.args import add_baseline_arg, add_budget_arg, add_lake_arg
 from trailguard.pipeline.evaluation.matrix import (
     DEFAULT_SEEDS,
     DEFAULT_SIZES,
@@ -33,7 +33,7 @@ def add_run_commands(sub: Sub) -> None:
     add_lake_arg(p)
     p.add_argument("--endpoint-url", help="S3-compatible endpoint (or AWS_ENDPOINT_URL)")
     p.add_argument("--retrain", action="store_true", help="train a new model before detecting")
-    p.add_argument("--baseline-days", type=int, default=14, help="training window (14)")
+    add_baseline_arg(p)
     p.set_defaults(command=cmd_run)
 
     d = sub.add_parser("demo", help="a synthetic organisation end to end, scored against labels")

@@ -25,6 +25,7 @@ from trailguard.models.isolation_forest import (
     load_model,
     save_model,
 )
+from trailguard.pipeline.config import DEFAULTS
 from trailguard.pipeline.detect import anomaly
 from trailguard.pipeline.detect.anomaly_findings import model_findings, principals
 from trailguard.pipeline.detect.explain import Baselines
@@ -66,7 +67,9 @@ class DetectStats:
 
 
 @holds_lake_lock  # one writer of the lake at a time
-def train_model(lake: Path, *, baseline_days: int = 14, now: datetime | None = None) -> ModelInfo:
+def train_model(
+    lake: Path, *, baseline_days: int = DEFAULTS.baseline_days, now: datetime | None = None
+) -> ModelInfo:
     """Fit the isolation forest on the trailing `baseline_days` of feature windows and save it."""
     with open_db(lake, read_only=True) as con:
         end = now or _features_end(con)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trailguard.pipeline.config import DEFAULTS
+
 
 @dataclass(frozen=True)
 class OrgSize:
@@ -30,4 +32,6 @@ DEFAULT_SIZES = ("small", "default")
 QUICK_SEEDS = (7,)
 QUICK_SIZES = ("tiny",)
 DEFAULT_BUDGET = 2.0  # findings read per 100 principals per day (docs/detection.md: why 2)
-LEARNING_DAYS = 7  # a detector's false positives are counted after this many days of a lake
+LEARNING_DAYS = (
+    DEFAULTS.learning_days
+)  # a detector's false positives are counted after this many days of a lake
