@@ -154,7 +154,7 @@ def crash_stages(root: Path, tally: Tally) -> None:
 
     root.mkdir(parents=True)
     ingested = root / "ingested"
-    ingest(str(Path(__file__).resolve().parents[2] / "shared/data/cloudtrail"), ingested, workers=1)
+    ingest(str(Path(__file__).resolve().parents[1] / "tests/data/cloudtrail"), ingested, workers=1)
     detected = stages.copy_lake(ingested, _mk(root / "detected"))
     assert run_trailguard(["detect", "--lake", str(detected)]).returncode == 0
     want_findings = stages.findings(detected)

@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLES = REPO.parent / "shared" / "data" / "cloudtrail"
+DATA = REPO / "tests" / "data"  # real logs and schemas, each folder with its provenance
+SAMPLES = DATA / "cloudtrail"
 
 
 @pytest.fixture(scope="session")
 def samples() -> Path:
-    """The real CloudTrail samples (../shared/data/cloudtrail)."""
+    """The real CloudTrail samples (tests/data/cloudtrail, provenance in its README)."""
     if not SAMPLES.is_dir():
         pytest.fail(f"real CloudTrail samples not found at {SAMPLES}")
     return SAMPLES

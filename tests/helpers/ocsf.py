@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-SCHEMA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "ocsf-schema-1.6.0"
+SCHEMA = Path(__file__).resolve().parents[2] / "tests" / "data" / "ocsf-schema-1.6.0"
 
 Spec = dict[str, Any]
 

@@ -184,7 +184,7 @@ def test_trailguard_query_opens_the_lake_read_only(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     lake = tmp_path / "lake"
-    ingest(str(REPO.parent / "shared/data/cloudtrail/flaws2-cloud-defender"), lake, workers=1)
+    ingest(str(REPO / "tests/data/cloudtrail/flaws2-cloud-defender"), lake, workers=1)
 
     assert main(["query", "DROP TABLE ingest_state", "--lake", str(lake)]) == 2
     assert "read-only" in capsys.readouterr().err
@@ -241,7 +241,7 @@ def test_the_lake_and_its_database_are_owner_only(tmp_path: Path) -> None:
     lake.mkdir(mode=0o755)  # an operator's folder, created loosely beforehand
     previous = os.umask(0o022)
     try:
-        ingest(str(REPO.parent / "shared/data/cloudtrail/flaws2-cloud-defender"), lake, workers=1)
+        ingest(str(REPO / "tests/data/cloudtrail/flaws2-cloud-defender"), lake, workers=1)
     finally:
         os.umask(previous)
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from tests.factories import rule_event
 from trailguard.models.registry import load_rules
-from trailguard.models.rules.base import Event
 
-PANTHER = Path(__file__).resolve().parents[4] / "shared/data/cloudtrail/panther-rule-tests"
+PANTHER = Path(__file__).resolve().parents[2] / "data/cloudtrail/panther-rule-tests"
 
 CASES: dict[str, list[tuple[str, str]]] = {
     "cloudtrail_logging_disabled": [
@@ -151,7 +151,7 @@ def _params() -> list[Any]:
 def test_rule_agrees_with_labelled_event(
     rule_id: str, panther_id: str, test: str, expected: bool
 ) -> None:
-    event = Event.from_record(PANTHER_CASES[(panther_id, test)]["record"])
+    event = rule_event(PANTHER_CASES[(panther_id, test)]["record"])
     assert RULES[rule_id].matches(event) is expected
 
 

@@ -1,5 +1,5 @@
 """Generated records look like real CloudTrail: the same fields, types and value shapes as the
-real samples in ../shared/data/cloudtrail/, and every identity and event type a trail carries."""
+real samples in tests/data/cloudtrail/, and every identity and event type a trail carries."""
 
 from __future__ import annotations
 
