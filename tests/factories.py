@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import copy
 import uuid
+from datetime import UTC, datetime
 from typing import Any
+
+from trailguard.models.rules.base import Event
+from trailguard.pipeline.features.enrich import lookup_ip
+from trailguard.pipeline.ingest.normalize import normalize_record
 
 DELETE = object()
 
@@ -88,3 +93,11 @@ def _apply(record: dict[str, Any], path: list[str], value: Any) -> None:
         target.pop(path[-1], None)
     else:
         target[path[-1]] = value
+
+
+def rule_event(record: dict[str, Any]) -> Event:
+    """A rule's view of a raw CloudTrail record: normalised as ingest does, its address looked up
+    offline as detection does."""
+    row = normalize_record(record, "test", datetime.now(UTC))
+    inside = lookup_ip(str(row["source_ip_address"])).inside_aws if row["source_is_ip"] else None
+    return Event(row, inside)

@@ -6,14 +6,10 @@ import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
 import orjson
-
-from trailguard.pipeline.features.enrich import lookup_ip
-from trailguard.pipeline.ingest.normalize import normalize_record
 
 # EC2 instance-profile sessions are named after the instance.
 INSTANCE_SESSION = re.compile(r"^i-[0-9a-f]{8,17}$")
@@ -49,15 +45,6 @@ class Event:
 
     row: Mapping[str, Any]
     inside_aws: bool | None = None  # from ip_info; None when the source is not an address
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> Event:
-        """An event from a raw CloudTrail record (normalised, its address looked up offline)."""
-        row = normalize_record(record, "test", datetime.now(UTC))
-        inside = None
-        if row["source_is_ip"]:
-            inside = lookup_ip(str(row["source_ip_address"])).inside_aws
-        return cls(row, inside)
 
     def get(self, column: str) -> Any:
         """A column of the row (None when absent)."""

@@ -10,15 +10,13 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol
 
 from trailguard.pipeline.findings.store import Finding
-
-REDACTED = "***"
+from trailguard.pipeline.urls import REDACTED, redact_url
 
 
 class DestinationUnavailable(RuntimeError):
@@ -121,19 +119,6 @@ def _load_exporters() -> None:
     package = importlib.import_module("trailguard.pipeline.export")
     for module in pkgutil.iter_modules(package.__path__):
         importlib.import_module(f"trailguard.pipeline.export.{module.name}")
-
-
-_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]*@", re.IGNORECASE)
-_SECRET_QUERY = re.compile(
-    r"(?P<key>[?&][^=&#\s]*?(?:token|key|secret|passw|sig|auth|credential)[^=&]*=)[^&#\s]*",
-    re.IGNORECASE,
-)
-
-
-def redact_url(text: str) -> str:
-    """`text` with URL credentials (user:password@, ?token=...) replaced by ***."""
-    text = _USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
-    return _SECRET_QUERY.sub(lambda m: f"{m['key']}{REDACTED}", text)
 
 
 def redact(text: str, secrets: Sequence[str]) -> str:

@@ -96,7 +96,7 @@ class NdjsonSink:
         self.options = options
         self._client = options.client
         if destination.startswith("s3://"):
-            from trailguard.pipeline.ingest.sources.s3 import split_s3_uri
+            from trailguard.pipeline.urls import split_s3_uri
 
             self.bucket, self.prefix = split_s3_uri(destination)
             self.name = f"s3://{self.bucket}/{self.prefix}"

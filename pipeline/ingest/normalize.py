@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from trailguard.pipeline.ingest.principals import principal_of
+from trailguard.pipeline.lake.schema import JSON_FIELDS
 
 # CloudTrail's top-level fields and the column each one lands in.
 SCALAR_FIELDS: dict[str, str] = {
@@ -41,14 +42,6 @@ BOOL_FIELDS: dict[str, str] = {
     "readOnly": "read_only",
     "managementEvent": "management_event",
     "sessionCredentialFromConsole": "session_credential_from_console",
-}
-JSON_FIELDS: dict[str, str] = {
-    "requestParameters": "request_parameters",
-    "responseElements": "response_elements",
-    "additionalEventData": "additional_event_data",
-    "resources": "resources",
-    "serviceEventDetails": "service_event_details",
-    "tlsDetails": "tls_details",
 }
 # Consumed by dedicated code below, not copied as-is.
 SPECIAL_FIELDS = ("eventID", "eventTime", "@timestamp", "userIdentity")

@@ -29,8 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from trailguard.pipeline.faults import crash_point
-from trailguard.pipeline.ingest.normalize import JSON_FIELDS
-from trailguard.pipeline.lake.schema import SCHEMA
+from trailguard.pipeline.lake.schema import JSON_FIELDS, SCHEMA
 
 EVENTS_DIR = "events"
 COMPACTION_JOURNAL = "_compaction.json"

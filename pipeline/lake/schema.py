@@ -12,6 +12,16 @@ import pyarrow as pa
 
 UTC_TS = pa.timestamp("us", tz="UTC")
 
+# CloudTrail's free-form nested objects and the columns that keep them as JSON text.
+JSON_FIELDS: dict[str, str] = {
+    "requestParameters": "request_parameters",
+    "responseElements": "response_elements",
+    "additionalEventData": "additional_event_data",
+    "resources": "resources",
+    "serviceEventDetails": "service_event_details",
+    "tlsDetails": "tls_details",
+}
+
 # (column, type, description). The description is the README's schema table.
 COLUMNS: list[tuple[str, pa.DataType, str]] = [
     ("event_id", pa.string(), "eventID; the identity of an event (dedup key)"),

@@ -60,7 +60,7 @@ def crash_on_call(spec: str) -> int:
         return 1
     wrapped = 0
     for module_name, module in list(sys.modules.items()):
-        if not module_name.startswith("pipeline"):
+        if not module_name.startswith("trailguard.pipeline"):
             continue
         for owner in [module, *_classes_of(module)]:
             for attr, value in list(vars(owner).items()):
@@ -77,14 +77,14 @@ def _classes_of(module: ModuleType) -> list[type]:
 
 
 def _ours(value: Any) -> bool:
-    return str(getattr(value, "__module__", "")).startswith("pipeline")
+    return str(getattr(value, "__module__", "")).startswith("trailguard.pipeline")
 
 
 def main() -> int:
     import trailguard.pipeline.ingest.ingest
     import trailguard.pipeline.ingest.workers
     import trailguard.pipeline.lake.files
-    from trailguard.pipeline.cli.main import main as trailguard
+    from trailguard.pipeline.cli.main import main as run_cli
 
     batch_objects, flush_bytes, compact_min, *args = sys.argv[1:]
     for module, name, value in (
@@ -97,7 +97,7 @@ def main() -> int:
         setattr(module, name, int(value))
     if os.environ.get(CRASH_CALL):
         crash_on_call(os.environ[CRASH_CALL])
-    return trailguard(args)
+    return run_cli(args)
 
 
 if __name__ == "__main__":  # spawned workers import this file as __mp_main__: no side effects

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.factories import assumed_role_identity, cloudtrail_event
+from tests.factories import assumed_role_identity, cloudtrail_event, rule_event
 from trailguard.models.registry import load_rules
 from trailguard.models.rules.base import Event, RuleContext
 
@@ -28,7 +28,7 @@ def _ingress(cidr: str, low: int, high: int, protocol: str = "tcp") -> dict[str,
 
 
 def _event(**overrides: object) -> Event:
-    return Event.from_record(cloudtrail_event(**overrides))
+    return rule_event(cloudtrail_event(**overrides))
 
 
 def test_ssh_open_to_the_world_is_found() -> None:

@@ -1,0 +1,34 @@
+"""URLs as trailguard meets them: an S3 URI split into bucket and prefix, and credentials redacted.
+
+Shared by ingest (sources), export (destinations) and every message that may print a URL: an
+endpoint or destination can carry `user:password@` or a `?token=` that must never reach a log.
+"""
+
+from __future__ import annotations
+
+import re
+
+REDACTED = "***"
+_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]*@", re.IGNORECASE)
+_SECRET_QUERY = re.compile(
+    r"(?P<key>[?&][^=&#\s]*?(?:token|key|secret|passw|sig|auth|credential)[^=&]*=)[^&#\s]*",
+    re.IGNORECASE,
+)
+
+
+def redact_url(text: str) -> str:
+    """`text` with URL credentials (user:password@, ?token=...) replaced by ***."""
+    text = _USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
+    return _SECRET_QUERY.sub(lambda m: f"{m['key']}{REDACTED}", text)
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """('bucket', 'prefix/') of `s3://bucket/prefix`; the prefix may be empty."""
+    if not uri.startswith("s3://"):
+        raise ValueError(f"not an s3:// URI: {uri}")
+    bucket, _, prefix = uri[5:].partition("/")
+    if not bucket:
+        raise ValueError(f"no bucket in {uri}")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return bucket, prefix
