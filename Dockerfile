@@ -16,14 +16,17 @@ RUN useradd --create-home --uid 10001 --user-group --shell /usr/sbin/nologin tra
     && chown trailguard:trailguard /data \
     && chmod 700 /data
 
+# Build the wheel in a throwaway stage-like step and install it: the image runs what a user's
+# `pip install trailguard` runs (SQL as package data), not a checkout.
 WORKDIR /opt/trailguard
 COPY pyproject.toml README.md prefect.yaml ./
 COPY pipeline ./pipeline
 COPY models ./models
 COPY flows ./flows
 COPY sql ./sql
-# Editable: the SQL files are read from ./sql next to the packages, not from site-packages.
-RUN pip install --editable .
+RUN pip wheel --no-deps --wheel-dir /tmp/wheels . \
+    && pip install /tmp/wheels/trailguard-*.whl \
+    && rm -rf /tmp/wheels pipeline models flows sql
 
 USER trailguard
 ENV TRAILGUARD_LAKE=/data/lake \
