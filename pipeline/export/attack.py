@@ -2,8 +2,11 @@
 
 A type reads `ThreatPurpose:ResourceTypeAffected/ThreatFamilyName.DetectionMechanism`. The
 purpose names the tactic; a few families name a technique precisely (disabling CloudTrail is
-T1562.008). Where the type implies nothing (`Policy:`, `PenTest:`) there is no mapping rather than
-a guess: a wrong technique sends an analyst down the wrong playbook.
+T1562.008). The exact rules' own types (docs/detection.md) name the ATT&CK technique itself as
+the family, as GuardDuty's Custom Detection Rules do (`CredentialAccess:EC2/UnsecuredCredentials`),
+and each such family maps to its technique here. Where the type implies nothing (`Policy:`,
+`PenTest:`) there is no mapping rather than a guess: a wrong technique sends an analyst down the
+wrong playbook.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ _TACTICS: dict[str, tuple[str, str]] = {
     "PrivilegeEscalation": ("TA0004", "Privilege Escalation"),
     "DefenseEvasion": ("TA0005", "Defense Evasion"),
     "Stealth": ("TA0005", "Defense Evasion"),  # GuardDuty's name for evasion of its own logs
+    # GuardDuty's Custom Detection Rules' tactic (ATT&CK 18 splits Defense Evasion in two).
+    "DefenseImpairment": ("TA0005", "Defense Evasion"),
     "CredentialAccess": ("TA0006", "Credential Access"),
     "Discovery": ("TA0007", "Discovery"),
     "Recon": ("TA0007", "Discovery"),  # GuardDuty's Recon:IAMUser is API enumeration
@@ -40,6 +45,10 @@ _TACTICS: dict[str, tuple[str, str]] = {
     "Exfiltration": ("TA0010", "Exfiltration"),
     "Impact": ("TA0040", "Impact"),
 }
+
+_CLOUD_CREDENTIALS = ("T1098", "Account Manipulation", "T1098.001", "Additional Cloud Credentials")
+_CLOUD_ROLES = ("T1098", "Account Manipulation", "T1098.003", "Additional Cloud Roles")
+_CLOUD_COMMAND = ("T1651", "Cloud Administration Command", None, None)
 
 # (purpose, family) -> (technique, name, sub-technique, name); family "*" = any family.
 _TECHNIQUES: dict[tuple[str, str], tuple[str, str, str | None, str | None]] = {
@@ -62,6 +71,69 @@ _TECHNIQUES: dict[tuple[str, str], tuple[str, str, str | None, str | None]] = {
         None,
     ),
     ("DefenseEvasion", "*"): ("T1562", "Impair Defenses", None, None),
+    ("DefenseImpairment", "DisableOrModifyTools"): (
+        "T1562",
+        "Impair Defenses",
+        "T1562.001",
+        "Disable or Modify Tools",
+    ),
+    ("DefenseImpairment", "DisableOrModifyCloudLogs"): (
+        "T1562",
+        "Impair Defenses",
+        "T1562.008",
+        "Disable or Modify Cloud Logs",
+    ),
+    ("DefenseImpairment", "DisableOrModifyCloudFirewall"): (
+        "T1562",
+        "Impair Defenses",
+        "T1562.007",
+        "Disable or Modify Cloud Firewall",
+    ),
+    ("DefenseImpairment", "ModifyCloudResourceHierarchy"): (
+        "T1666",
+        "Modify Cloud Resource Hierarchy",
+        None,
+        None,
+    ),
+    ("DefenseImpairment", "*"): ("T1562", "Impair Defenses", None, None),
+    ("Stealth", "ServerAccessLoggingDisabled"): (
+        "T1562",
+        "Impair Defenses",
+        "T1562.008",
+        "Disable or Modify Cloud Logs",
+    ),
+    ("Stealth", "PasswordPolicyChange"): ("T1556", "Modify Authentication Process", None, None),
+    ("CredentialAccess", "UnsecuredCredentials"): ("T1552", "Unsecured Credentials", None, None),
+    ("Discovery", "CloudAccount"): ("T1087", "Account Discovery", "T1087.004", "Cloud Account"),
+    ("Discovery", "CloudServiceDiscovery"): ("T1526", "Cloud Service Discovery", None, None),
+    ("Persistence", "AdditionalCloudCredentials"): _CLOUD_CREDENTIALS,
+    ("Persistence", "AdditionalCloudRoles"): _CLOUD_ROLES,
+    ("Persistence", "ImplantInternalImage"): ("T1525", "Implant Internal Image", None, None),
+    ("PrivilegeEscalation", "AdditionalCloudRoles"): _CLOUD_ROLES,
+    ("PrivilegeEscalation", "AccountManipulation"): ("T1098", "Account Manipulation", None, None),
+    ("PrivilegeEscalation", "TemporaryElevatedCloudAccess"): (
+        "T1548",
+        "Abuse Elevation Control Mechanism",
+        "T1548.005",
+        "Temporary Elevated Cloud Access",
+    ),
+    ("PrivilegeEscalation", "CloudAdministrationCommand"): _CLOUD_COMMAND,
+    ("PrivilegeEscalation", "*"): ("T1098", "Account Manipulation", None, None),
+    ("LateralMovement", "*"): ("T1021", "Remote Services", None, None),
+    ("Impact", "DataDestruction"): ("T1485", "Data Destruction", None, None),
+    ("Impact", "DataEncryptedForImpact"): ("T1486", "Data Encrypted for Impact", None, None),
+    ("Impact", "ComputeHijacking"): (
+        "T1496",
+        "Resource Hijacking",
+        "T1496.001",
+        "Compute Hijacking",
+    ),
+    ("Impact", "CloudServiceHijacking"): (
+        "T1496",
+        "Resource Hijacking",
+        "T1496.004",
+        "Cloud Service Hijacking",
+    ),
     ("UnauthorizedAccess", "InstanceCredentialExfiltration"): (
         "T1552",
         "Unsecured Credentials",
@@ -80,7 +152,7 @@ _TECHNIQUES: dict[tuple[str, str], tuple[str, str, str | None, str | None]] = {
         "Cloud Secrets Management Stores",
     ),
     ("Exfiltration", "*"): ("T1537", "Transfer Data to Cloud Account", None, None),
-    ("Execution", "*"): ("T1651", "Cloud Administration Command", None, None),
+    ("Execution", "*"): _CLOUD_COMMAND,
 }
 
 # Stolen instance credentials are used to reach data: credential access is their tactic. Other
