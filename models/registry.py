@@ -1,8 +1,18 @@
 """Registries of detectors: a detector registers itself where it is defined, never in a list here.
 
 Exact rules live one per module in `models/rules/`; `load_rules()` imports every module of that
-package, and each module's `@rule(...)` decorator adds its rule to `RULES`. Adding a rule is adding
-a file.
+package, and each module's `@rule(...)` (or `@threshold_rule(...)`) decorator adds its rule to
+`RULES`. Adding a rule is adding a file.
+
+`@rule` judges one event at a time. `@threshold_rule` decorates a function returning what an event
+counts (its keys: the secret it read, the instance it asked about...) and matches when one
+principal's events in an account carry `count` distinct keys within `window`: a single
+GetSecretValue is routine, twenty different secrets in ten minutes is a sweep.
+pipeline/detect/rule_findings.py evaluates both.
+
+Both name what they detect: `attack` (ATT&CK technique ids) and `stratus` (Stratus Red Team
+technique ids), carried into every finding's evidence; `describe(event)` writes the finding's
+one-line description, GuardDuty-style.
 """
 
 from __future__ import annotations
@@ -10,11 +20,13 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable
+from datetime import timedelta
 
-from trailguard.models.rules.base import Event, Rule, RuleContext
+from trailguard.models.rules.base import Describe, Event, Keys, Rule, RuleContext, Threshold
 
 Predicate = Callable[[Event, RuleContext], bool]
 RULES: dict[str, Rule] = {}
+_HELPERS = ("base", "policy")  # modules of models/rules that hold no rule
 
 
 def rule(
@@ -27,31 +39,86 @@ def rule(
     outside_aws: bool = False,
     agents: tuple[str, ...] = (),
     workloads_only: bool = False,
+    attack: tuple[str, ...] = (),
+    stratus: tuple[str, ...] = (),
+    describe: Describe | None = None,
 ) -> Callable[[Predicate], Predicate]:
     """Register the decorated predicate as the rule named like its module."""
 
     def register(predicate: Predicate) -> Predicate:
         """Add the rule to RULES (a second rule of the same name is an error)."""
-        rule_id = predicate.__module__.rsplit(".", 1)[-1]
-        if rule_id in RULES and RULES[rule_id].predicate is not predicate:
-            raise ValueError(f"two rules named {rule_id}")
-        doc = (predicate.__doc__ or title).strip().splitlines()[0]
-        RULES[rule_id] = Rule(
-            rule_id=rule_id,
-            finding_type=finding_type,
-            severity=severity,
-            title=title,
-            description=doc,
-            event_names=frozenset(event_names),
-            identity_types=frozenset(identity_types),
-            outside_aws=outside_aws,
-            agents=agents,
-            workloads_only=workloads_only,
-            predicate=predicate,
+        _add(
+            Rule(
+                rule_id=predicate.__module__.rsplit(".", 1)[-1],
+                finding_type=finding_type,
+                severity=severity,
+                title=title,
+                description=(predicate.__doc__ or title).strip().splitlines()[0],
+                event_names=frozenset(event_names),
+                identity_types=frozenset(identity_types),
+                outside_aws=outside_aws,
+                agents=agents,
+                workloads_only=workloads_only,
+                predicate=predicate,
+                attack=attack,
+                stratus=stratus,
+                describe=describe,
+            )
         )
         return predicate
 
     return register
+
+
+def threshold_rule(
+    *,
+    finding_type: str,
+    severity: float,
+    title: str,
+    event_names: tuple[str, ...],
+    window: timedelta,
+    count: int,
+    per_event: int = 1,
+    identity_types: tuple[str, ...] = (),
+    workloads_only: bool = False,
+    attack: tuple[str, ...] = (),
+    stratus: tuple[str, ...] = (),
+    describe: Describe | None = None,
+) -> Callable[[Keys], Keys]:
+    """Register the decorated key function as a counting rule named like its module: it matches
+    when one principal's events carry `count` distinct keys within `window` (an event carries at
+    most `per_event` keys)."""
+
+    def register(keys: Keys) -> Keys:
+        """Add the rule to RULES: an event counts when it carries at least one key."""
+        rule = Rule(
+            rule_id=keys.__module__.rsplit(".", 1)[-1],
+            finding_type=finding_type,
+            severity=severity,
+            title=title,
+            description=(keys.__doc__ or title).strip().splitlines()[0],
+            event_names=frozenset(event_names),
+            identity_types=frozenset(identity_types),
+            outside_aws=False,
+            agents=(),
+            workloads_only=workloads_only,
+            predicate=lambda event, context: bool(keys(event, context)),
+            attack=attack,
+            stratus=stratus,
+            describe=describe,
+            threshold=Threshold(window, count, per_event, keys),
+        )
+        _add(rule)
+        return keys
+
+    return register
+
+
+def _add(rule: Rule) -> None:
+    known = RULES.get(rule.rule_id)
+    if known is not None and known.description != rule.description:
+        raise ValueError(f"two rules named {rule.rule_id}")
+    RULES[rule.rule_id] = rule
 
 
 def load_rules() -> dict[str, Rule]:
@@ -59,6 +126,6 @@ def load_rules() -> dict[str, Rule]:
     import trailguard.models.rules as package
 
     for module in pkgutil.iter_modules(package.__path__):
-        if module.name != "base":
+        if module.name not in _HELPERS:
             importlib.import_module(f"trailguard.models.rules.{module.name}")
     return dict(sorted(RULES.items()))

@@ -6,6 +6,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
@@ -23,10 +24,22 @@ class RuleContext:
     functions or ECS tasks (seen assumed by those services, or used with their agents from AWS).
     `trusted_networks`: operator-listed networks (suppression file); a trusted source is never
     "outside AWS".
+    `org_accounts`: the organisation's own accounts, those the trail records events in; a grant
+    to any other account is a grant outside the organisation.
+    `trail_buckets`: the S3 buckets trails were seen writing to (CreateTrail, UpdateTrail).
+    `admin_roles`: role names seen given AdministratorAccess in the lake.
     """
 
     workloads: frozenset[str] = frozenset()
     trusted_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    org_accounts: frozenset[str] = frozenset()
+    trail_buckets: frozenset[str] = frozenset()
+    admin_roles: frozenset[str] = frozenset()
+
+    def outside_org(self, account: str, own: str | None) -> bool:
+        """True when `account` is neither the event's own account nor one of the organisation's
+        (with no organisation known, every account but the own one is outside)."""
+        return account != own and account not in self.org_accounts
 
     def trusted(self, ip: str | None) -> bool:
         """True when `ip` lies in a trusted network."""
@@ -82,6 +95,24 @@ class Event:
         """responseElements as a dict."""
         return _json_object(self.row.get("response_elements"))
 
+    @cached_property
+    def identity(self) -> dict[str, Any]:
+        """userIdentity as delivered."""
+        return _json_object(self.row.get("user_identity"))
+
+    @property
+    def caller_user_name(self) -> str | None:
+        """The IAM user name of the caller (None unless an IAM user called)."""
+        if self.identity_type != "IAMUser":
+            return None
+        name = self.row.get("identity_user_name")
+        return str(name) if name else None
+
+    @property
+    def principal(self) -> str:
+        """Who acted, as the lake keys them (the ARN when no key is known)."""
+        return str(self.row.get("principal_key") or self.row.get("identity_arn") or "unknown")
+
     @property
     def account_id(self) -> str | None:
         """The account the event was recorded in."""
@@ -89,9 +120,35 @@ class Event:
         return str(value) if value else self.row.get("identity_account_id")
 
 
+Describe = Callable[[Event], str]
+Keys = Callable[[Event, RuleContext], list[str]]
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A rule that counts: it matches when one principal's events carry at least `count` distinct
+    keys (secret ids, instance ids, object keys...) within `window`. An event carries at most
+    `per_event` keys (a batch API names several), which bounds the events a window needs."""
+
+    window: timedelta
+    count: int
+    per_event: int = 1
+    keys: Keys = field(default=lambda event, context: [], repr=False)
+
+    @property
+    def min_events(self) -> int:
+        """The fewest events that can reach `count` keys (the SQL prefilter's bound)."""
+        return -(-self.count // self.per_event)
+
+
 @dataclass(frozen=True)
 class Rule:
-    """A registered exact rule: metadata, a prefilter for the lake query, and its predicate."""
+    """A registered exact rule: metadata, a prefilter for the lake query, and its predicate.
+
+    `attack` names the ATT&CK (sub-)techniques the rule detects, `stratus` the Stratus Red Team
+    techniques it covers; both are carried into each finding's evidence. `describe` writes the
+    finding's one-line description from its first event. `threshold` makes it a counting rule.
+    """
 
     rule_id: str
     finding_type: str
@@ -104,6 +161,10 @@ class Rule:
     agents: tuple[str, ...]  # lower-case substrings of the user agent, any of which must occur
     workloads_only: bool  # only instance sessions and RuleContext.workloads principals
     predicate: Callable[[Event, RuleContext], bool] = field(repr=False)
+    attack: tuple[str, ...] = ()
+    stratus: tuple[str, ...] = ()
+    describe: Describe | None = field(default=None, repr=False)
+    threshold: Threshold | None = None
 
     def matches(self, event: Event, context: RuleContext | None = None) -> bool:
         """True when `event` passes the prefilter and the predicate."""
@@ -112,6 +173,18 @@ class Rule:
         if self.identity_types and event.identity_type not in self.identity_types:
             return False
         return self.predicate(event, context or RuleContext())
+
+    def keys(self, event: Event, context: RuleContext | None = None) -> list[str]:
+        """What a counting rule counts in `event` ([] when it does not count it)."""
+        if self.threshold is None or not self.matches(event, context):
+            return []
+        return self.threshold.keys(event, context or RuleContext())
+
+    def description_of(self, event: Event) -> str:
+        """The one-line description of a finding whose first event is `event`."""
+        if self.describe is not None:
+            return self.describe(event)
+        return f"{self.title}: {event.name} by {event.principal}"
 
 
 def _json_object(text: object) -> dict[str, Any]:
@@ -131,3 +204,31 @@ def items(value: object) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         return []
     return [item for item in value if isinstance(item, dict)]
+
+
+def caller_names(event: Event) -> set[str]:
+    """The names the caller goes by: its IAM user name, or its session name (an Identity Center
+    or named session is the person's name)."""
+    names = {event.get("identity_user_name"), event.get("session_name")}
+    return {str(n) for n in names if n}
+
+
+def is_person(event: Event) -> bool:
+    """A human's credentials: an IAM user, root, a federated user or an Identity Center session
+    (pipelines and workloads act through roles of their own)."""
+    if event.identity_type in ("IAMUser", "Root", "FederatedUser", "IdentityCenterUser"):
+        return True
+    return str(event.get("session_issuer_name") or "").startswith("AWSReservedSSO_")
+
+
+def by_service(event: Event) -> bool:
+    """An AWS service acting (invokedBy, or one of its service-linked roles)."""
+    if event.get("identity_invoked_by") or event.identity_type == "AWSService":
+        return True
+    return str(event.get("session_issuer_name") or "").startswith("AWSServiceRoleFor")
+
+
+def where(event: Event) -> str:
+    """` from <address>` for a description ("" when the source is an AWS service's name)."""
+    source = event.get("source_ip_address")
+    return f" from {source}" if source and event.get("source_is_ip") else ""

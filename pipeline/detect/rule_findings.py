@@ -1,9 +1,10 @@
 """Run the exact rules of `models/rules/` over the lake and turn their matches into findings.
 
 Each rule's prefilter runs in DuckDB (sql/detect/rule_candidates.sql), so the Python predicate
-only judges the few candidate events. Matches of one rule, principal and account on one UTC day
-form one finding (its episode), so a rerun, or more matches later that day, update the finding
-rather than repeat it.
+only judges the few candidate events; a counting rule's matches are then kept only where they
+reach its count within its window (pipeline/detect/rule_windows.py). Matches of one rule,
+principal and account on one UTC day form one finding (its episode), so a rerun, or more matches
+later that day, update the finding rather than repeat it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ import pyarrow as pa
 
 from trailguard.models.registry import load_rules
 from trailguard.models.rules.base import Event, Rule, RuleContext
+from trailguard.pipeline.detect.rule_windows import (
+    distinct_keys,
+    threshold_candidates,
+    windows_met,
+)
 from trailguard.pipeline.features.enrich import to_ip_table
 from trailguard.pipeline.findings.store import Finding, finding_id
 from trailguard.pipeline.findings.suppression import Network
@@ -46,11 +52,28 @@ def workloads(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
     )
 
 
+def rule_context(con: duckdb.DuckDBPyConnection, trusted: tuple[Network, ...] = ()) -> RuleContext:
+    """The lake-wide facts the rules see (needs `rule_index`): workloads, the organisation's
+    accounts, trail buckets and admin roles (sql/detect/rule_context.sql), trusted networks."""
+    facts: dict[str, set[str]] = defaultdict(set)
+    for kind, value in con.execute(read_sql("detect/rule_context.sql")).fetchall():
+        facts[str(kind)].add(str(value))
+    return RuleContext(
+        workloads=workloads(con),
+        trusted_networks=trusted,
+        org_accounts=frozenset(facts["org_account"]),
+        trail_buckets=frozenset(facts["trail_bucket"]),
+        admin_roles=frozenset(facts["admin_role"]),
+    )
+
+
 def candidates(
     con: duckdb.DuckDBPyConnection, rule: Rule, context: RuleContext, since: datetime | None
 ) -> list[tuple[str, date, str]]:
     """(event_id, event_date, account_id) of the events from `since` on passing a rule's
     prefilter (needs `rule_index`)."""
+    if rule.threshold is not None:
+        return threshold_candidates(con, rule, context, since)
     params = {
         "since": since,
         "event_names": sorted(rule.event_names),
@@ -92,7 +115,7 @@ def run_rules(
     if since is not None:
         # A rule finding is a day of matches: recount whole days, or a rerun would shrink it.
         since = since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    context = RuleContext(workloads(con), trusted)
+    context = rule_context(con, trusted)
     rules = load_rules()
     found = {rule_id: candidates(con, rule, context, since) for rule_id, rule in rules.items()}
     every = {row for rows in found.values() for row in rows}
@@ -101,24 +124,37 @@ def run_rules(
     findings: list[Finding] = []
     for rule_id, rule in rules.items():
         judged = sorted((events[i] for i in set(ids[rule_id])), key=_order)
-        findings.extend(to_findings(rule, [e for e in judged if rule.matches(e, context)]))
+        matched = [e for e in judged if rule.matches(e, context)]
+        if rule.threshold is not None:
+            matched = [e for e in windows_met(rule, matched, context) if _from(e, since)]
+        findings.extend(to_findings(rule, matched, context))
     return findings
+
+
+def _from(event: Event, since: datetime | None) -> bool:
+    # A counting window may reach back before `since`; its earlier days are recounted elsewhere.
+    return since is None or event.get("event_time") >= since
 
 
 def _order(event: Event) -> tuple[object, str]:
     return event.get("event_time"), str(event.get("event_id"))
 
 
-def to_findings(rule: Rule, events: Iterable[Event]) -> list[Finding]:
+def to_findings(
+    rule: Rule, events: Iterable[Event], context: RuleContext | None = None
+) -> list[Finding]:
     """One finding per (principal, account, UTC day) of a rule's matching events."""
     groups: dict[tuple[str, str, str], list[Event]] = defaultdict(list)
     for event in events:
         day = f"{event.get('event_time'):%Y-%m-%d}"
         groups[(str(event.get("principal_key")), str(event.account_id), day)].append(event)
-    return [_finding(rule, key, group) for key, group in sorted(groups.items())]
+    context = context or RuleContext()
+    return [_finding(rule, key, group, context) for key, group in sorted(groups.items())]
 
 
-def _finding(rule: Rule, key: tuple[str, str, str], events: list[Event]) -> Finding:
+def _finding(
+    rule: Rule, key: tuple[str, str, str], events: list[Event], context: RuleContext
+) -> Finding:
     principal, account, day = key
     times = [e.get("event_time") for e in events]
     regions = sorted({str(e.get("aws_region")) for e in events if e.get("aws_region")})
@@ -128,7 +164,7 @@ def _finding(rule: Rule, key: tuple[str, str, str], events: list[Event]) -> Find
         type=rule.finding_type,
         severity=rule.severity,
         title=rule.title,
-        description=f"{rule.description} ({len(events)} event(s) by {principal} on {day})",
+        description=_description(rule, events, day),
         account_id=account,
         principal=principal,
         region=regions[0] if len(regions) == 1 else None,
@@ -136,11 +172,21 @@ def _finding(rule: Rule, key: tuple[str, str, str], events: list[Event]) -> Find
         last_seen=max(times),
         event_count=len(events),
         detector=detector,
-        evidence=_evidence(rule, events, regions),
+        evidence=_evidence(rule, events, regions, context),
     )
 
 
-def _evidence(rule: Rule, events: list[Event], regions: list[str]) -> dict[str, Any]:
+def _description(rule: Rule, events: list[Event], day: str) -> str:
+    """The rule's line for the first event, GuardDuty-style, and how many events followed."""
+    line = rule.description_of(events[0]).rstrip(".")
+    if len(events) == 1:
+        return f"{line}."
+    return f"{line} ({len(events)} events on {day})."
+
+
+def _evidence(
+    rule: Rule, events: list[Event], regions: list[str], context: RuleContext
+) -> dict[str, Any]:
     shown = events[:MAX_EVIDENCE_EVENTS]
     return {
         "rule": rule.rule_id,
@@ -161,4 +207,19 @@ def _evidence(rule: Rule, events: list[Event], regions: list[str]) -> dict[str, 
             for e in shown
         ],
         "events_omitted": max(len(events) - len(shown), 0),
+        **_technique(rule, events, context),
     }
+
+
+def _technique(rule: Rule, events: list[Event], context: RuleContext) -> dict[str, Any]:
+    """What the rule detects (ATT&CK, Stratus ids) and, for a counting rule, what it counted."""
+    extra: dict[str, Any] = {"attack": list(rule.attack), "stratus": list(rule.stratus)}
+    if rule.threshold is not None:
+        keys = distinct_keys(rule, events, context)
+        extra["threshold"] = {
+            "window_minutes": rule.threshold.window.total_seconds() / 60,
+            "count": rule.threshold.count,
+            "distinct": len(keys),
+            "keys": keys[:MAX_EVIDENCE_EVENTS],
+        }
+    return extra

@@ -8,6 +8,8 @@
 -- Each row keeps its partition (event_date, account_id): fetching the candidates' full rows
 -- (events_by_id.sql) then reads only their partitions' files, not the whole lake.
 -- assumed_role: the role an AssumeRole call by EC2, Lambda or ECS asked for (NULL otherwise).
+-- trail_bucket: the bucket a CreateTrail/UpdateTrail call sent the trail to; admin_role: the role
+-- a successful AttachRolePolicy gave AdministratorAccess (rule_context.sql; NULL otherwise).
 -- of_episode: the principal has an anomaly episode (registered table `episode_principals`:
 -- principal_key, account_id); the columns after it are the rest of what events_enriched.sql
 -- reads, kept for those principals' rows only (NULL for every other row).
@@ -30,6 +32,16 @@ SELECT
             AND e.identity_invoked_by IN ('ec2.amazonaws.com', 'lambda.amazonaws.com', 'ecs-tasks.amazonaws.com')
             THEN json_extract_string(e.request_parameters, '$.roleArn')
     END AS assumed_role,
+    CASE
+        WHEN e.event_name IN ('CreateTrail', 'UpdateTrail') AND e.error_code IS NULL
+            THEN json_extract_string(e.request_parameters, '$.s3BucketName')
+    END AS trail_bucket,
+    CASE
+        WHEN e.event_name = 'AttachRolePolicy' AND e.error_code IS NULL
+            AND json_extract_string(e.request_parameters, '$.policyArn')
+                LIKE 'arn:aws%:iam::aws:policy/AdministratorAccess'
+            THEN json_extract_string(e.request_parameters, '$.roleName')
+    END AS admin_role,
     p.principal_key IS NOT NULL AS of_episode,
     CASE WHEN p.principal_key IS NOT NULL THEN e.event_type END AS event_type,
     CASE WHEN p.principal_key IS NOT NULL THEN e.event_source END AS event_source,

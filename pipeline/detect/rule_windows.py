@@ -1,0 +1,87 @@
+"""Counting rules (`@threshold_rule`): their lake prefilter and their sliding window over keys.
+
+A counting rule matches when one principal's events in one account carry `count` distinct keys
+within `window` (models/registry.py). DuckDB keeps only the events lying in windows dense enough
+to reach the count (sql/detect/threshold_candidates.sql); `windows_met` then counts the keys
+the rule reads from each event, sliding the window over the principal's events in time order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import duckdb
+
+from trailguard.models.rules.base import Event, Rule, RuleContext, Threshold
+from trailguard.pipeline.sqlfiles import read_sql
+
+
+def threshold_candidates(
+    con: duckdb.DuckDBPyConnection, rule: Rule, context: RuleContext, since: datetime | None
+) -> list[tuple[str, date, str]]:
+    """(event_id, event_date, account_id) of the events a counting rule must judge (needs
+    `rule_index`)."""
+    if rule.threshold is None:
+        raise ValueError(f"{rule.rule_id} is not a counting rule")
+    params = {
+        "since": since,
+        "event_names": sorted(rule.event_names),
+        "identity_types": sorted(rule.identity_types),
+        "workloads_only": rule.workloads_only,
+        "workloads": sorted(context.workloads),
+        "window": rule.threshold.window,
+        "min_events": rule.threshold.min_events,
+    }
+    rows = con.execute(read_sql("detect/threshold_candidates.sql"), params).fetchall()
+    return [(str(row[0]), row[1], str(row[2])) for row in rows]
+
+
+def windows_met(
+    rule: Rule, events: Iterable[Event], context: RuleContext | None = None
+) -> list[Event]:
+    """The events of `rule`'s matches (in time order) that lie in a window where one principal's
+    events carry at least the rule's count of distinct keys. Pure."""
+    if rule.threshold is None:
+        raise ValueError(f"{rule.rule_id} is not a counting rule")
+    context = context or RuleContext()
+    groups: dict[tuple[str, str], list[tuple[Event, list[str]]]] = defaultdict(list)
+    for event in sorted(events, key=_order):
+        keys = rule.keys(event, context)
+        if keys:
+            groups[(event.principal, str(event.account_id))].append((event, keys))
+    met: list[Event] = []
+    for group in groups.values():
+        met.extend(_dense(group, rule.threshold))
+    return sorted(met, key=_order)
+
+
+def _dense(group: list[tuple[Event, list[str]]], threshold: Threshold) -> list[Event]:
+    """The events of one principal that fall in a window reaching the count."""
+    window: deque[tuple[datetime, Event, list[str]]] = deque()
+    seen: Counter[str] = Counter()
+    met: dict[str, Event] = {}
+    for event, keys in group:
+        now = event.get("event_time")
+        window.append((now, event, keys))
+        seen.update(set(keys))
+        while now - window[0][0] > threshold.window:
+            _, _, old = window.popleft()
+            seen.subtract(set(old))
+            seen += Counter()  # drop the keys no event in the window carries any more
+        if len(seen) >= threshold.count:
+            met.update((str(e.get("event_id")), e) for _, e, _ in window)
+    return list(met.values())
+
+
+def distinct_keys(
+    rule: Rule, events: Iterable[Event], context: RuleContext | None = None
+) -> list[str]:
+    """The distinct keys a counting rule read from `events`, sorted."""
+    context = context or RuleContext()
+    return sorted({key for event in events for key in rule.keys(event, context)})
+
+
+def _order(event: Event) -> tuple[object, str]:
+    return event.get("event_time"), str(event.get("event_id"))
