@@ -2,7 +2,10 @@
 
 For a single machine without a work pool or worker: `prefect.serve` registers the deployments
 with the Prefect server and runs each scheduled flow run in a subprocess of this process. The
-schedules are those of `prefect.yaml` (a test keeps the two in step).
+schedules are those of `prefect.yaml` (a test keeps the two in step); the deployment names carry
+a `serve-` prefix (`ingest/serve-every-10-minutes`), so serving and `prefect deploy` on one
+server never overwrite each other's deployments (a served deployment has no work pool: a worker
+would never run it, and `prefect deploy` would take the schedules away from `serve`).
 """
 
 from __future__ import annotations
@@ -24,15 +27,23 @@ from trailguard.flows.pipeline import trailguard_pipeline
 from trailguard.flows.train import train
 from trailguard.pipeline.config import DEFAULTS
 
+SERVED_PREFIX = "serve-"
+
 
 @dataclass(frozen=True)
 class Schedule:
-    """One deployment: the flow, its name, its cron (None: run by hand) and what it is for."""
+    """One deployment: the flow, its name in `prefect.yaml`, its cron (None: run by hand) and
+    what it is for."""
 
     flow: Flow[Any, Any]
     name: str
     cron: str | None
     description: str
+
+    @property
+    def served_name(self) -> str:
+        """The deployment's name when served (`serve-<name>`)."""
+        return f"{SERVED_PREFIX}{self.name}"
 
 
 SCHEDULES = (
@@ -97,7 +108,7 @@ def deployments(settings: ServeSettings) -> list[RunnerDeployment]:
         if params is None:
             continue
         deployment = s.flow.to_deployment(
-            name=s.name,
+            name=s.served_name,
             cron=s.cron,
             parameters={k: v for k, v in params.items() if v is not None},
             description=s.description,

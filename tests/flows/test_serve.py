@@ -24,16 +24,38 @@ pytestmark = pytest.mark.prefect
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_served_deployments_have_the_schedules_of_prefect_yaml() -> None:
+def _yaml_deployments() -> list[dict[str, Any]]:
+    config = yaml.safe_load((REPO / "prefect.yaml").read_text())
+    deployments: list[dict[str, Any]] = config["deployments"]
+    return deployments
+
+
+def test_served_deployments_have_the_schedules_and_entrypoints_of_prefect_yaml() -> None:
     from trailguard.flows.serve import SCHEDULES
 
-    config = yaml.safe_load((REPO / "prefect.yaml").read_text())
     in_yaml = {
-        (d["entrypoint"].split(":")[1], d["name"], (d.get("schedules") or [{}])[0].get("cron"))
-        for d in config["deployments"]
+        (d["entrypoint"], d["name"], (d.get("schedules") or [{}])[0].get("cron"))
+        for d in _yaml_deployments()
     }
-    served = {(s.flow.fn.__name__, s.name, s.cron) for s in SCHEDULES}
+    served = {(f"{s.flow.fn.__module__}.{s.flow.fn.__name__}", s.name, s.cron) for s in SCHEDULES}
     assert served == in_yaml
+
+
+def test_served_deployment_names_differ_from_those_of_prefect_yaml(tmp_path: Path) -> None:
+    """One server holds both: `serve` must not overwrite a deployment a worker runs."""
+    from prefect.flows import load_flow_from_entrypoint
+
+    from trailguard.flows.serve import ServeSettings, deployments
+
+    everything = ServeSettings(lake=tmp_path, source="s3://trail-bucket", destination="ndjson:x")
+    served = {f"{d.flow_name}/{d.name}" for d in deployments(everything)}
+    in_yaml = {
+        f"{load_flow_from_entrypoint(d['entrypoint']).name}/{d['name']}"
+        for d in _yaml_deployments()
+    }
+    assert len(served) == len(in_yaml) == 6
+    assert served.isdisjoint(in_yaml)
+    assert "ingest/serve-every-10-minutes" in served
 
 
 def test_serve_leaves_out_ingest_without_a_source_and_export_without_a_destination(
@@ -135,10 +157,10 @@ def test_trailguard_serve_runs_the_schedules_runs_and_runs_on_demand(
     try:
         _wait_healthy(f"http://localhost:{port}/health", serving)
         _clear_of_the_ingest_schedule()
-        scheduled = _next_scheduled_run("ingest/every-10-minutes")
+        scheduled = _next_scheduled_run("ingest/serve-every-10-minutes")
         assert scheduled.expected_start_time.minute % 10 == 0  # the cron of prefect.yaml
         ticked = _bring_forward_and_wait(scheduled)
-        flow_run = run_deployment("ingest/every-10-minutes", timeout=180)
+        flow_run = run_deployment("ingest/serve-every-10-minutes", timeout=180)
     finally:
         serving.send_signal(signal.SIGINT)
         try:
