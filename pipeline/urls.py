@@ -7,6 +7,8 @@ endpoint or destination can carry `user:password@` or a `?token=` that must neve
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 REDACTED = "***"
 _USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]*@", re.IGNORECASE)
@@ -32,3 +34,21 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     return bucket, prefix
+
+
+def object_uri(source: str, key: str) -> str:
+    """The URI an object's events carry as `source_key`, from the source and key its state was
+    recorded under: `s3://bucket/prefix/` + key, or the local path (a folder's file, or the
+    single file a `file://` source names)."""
+    if not source.startswith("file://"):
+        return source + key
+    root = Path(unquote(urlsplit(source).path))  # `Path.as_uri` quoted it
+    if root.name == key and not root.is_dir():  # a single export file: its key is its name
+        return str(root)
+    return str(root / key)
+
+
+def source_location(name: str) -> str:
+    """What `trailguard ingest --source` takes for a source as its state records it: the local
+    path of a `file://` name, else the name itself (`s3://bucket/prefix/`)."""
+    return unquote(urlsplit(name).path) if name.startswith("file://") else name

@@ -40,7 +40,9 @@ from trailguard.pipeline.ingest.state import (
 from trailguard.pipeline.ingest.workers import read_all
 from trailguard.pipeline.lake import files as lake_files
 from trailguard.pipeline.lake.db import open_db
+from trailguard.pipeline.lake.ledger import Ledger
 from trailguard.pipeline.lake.lock import holds_lake_lock
+from trailguard.pipeline.urls import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +161,7 @@ class LakeWriter:
         self.written = 0  # Arrow bytes of the rows written since the last commit
         self.pending_objects: list[pa.Table] = []  # `object_states`
         self.pending_quarantine: list[QuarantineEntry] = []
+        self.ledger = Ledger()  # partitions written since the last commit (`trailguard check`)
         self.touched: set[Path] = set()
 
     def add(self, result: BatchResult) -> None:
@@ -186,6 +189,7 @@ class LakeWriter:
         self.summary.written += stats.written
         self.summary.duplicates += stats.duplicates
         self.pending_quarantine.extend(collision_entries(stats.collisions))
+        self.ledger.add(stats)
         self.touched.update(stats.partitions)
         self.written += events.nbytes
 
@@ -204,11 +208,12 @@ class LakeWriter:
         self.summary.quarantined_objects += sum(q.record_index < 0 for q in quarantined)
         self.summary.objects += self.pending_count
         self.pending_objects, self.pending_quarantine = [], []
+        self.ledger = Ledger()
         self.window, self.written = lake_files.IdWindow(), 0
 
     def _commit(self, con: duckdb.DuckDBPyConnection) -> None:
         objects = pa.concat_tables([OBJECT_STATE.empty_table(), *self.pending_objects])
-        record_objects(con, objects, self.pending_quarantine)
+        record_objects(con, objects, self.pending_quarantine, self.ledger)
         refresh_views(con, self.lake)
 
 
@@ -239,7 +244,7 @@ def run_row(source: str, started: datetime, s: IngestSummary) -> RunSummary:
     """The `ingest_runs` row of a finished run."""
     return RunSummary(
         uuid.uuid4().hex,
-        source,
+        redact_url(source),  # a source is shown and exported; credentials never belong in it
         started,
         datetime.now(UTC),
         s.objects,

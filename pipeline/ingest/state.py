@@ -17,8 +17,10 @@ import pyarrow as pa
 
 from trailguard.pipeline.faults import crash_point
 from trailguard.pipeline.lake.files import EVENTS_DIR, events_globs
+from trailguard.pipeline.lake.ledger import Ledger, write_ledger
 from trailguard.pipeline.lake.schema import SCHEMA
 from trailguard.pipeline.sqlfiles import read_sql
+from trailguard.pipeline.urls import object_uri
 
 
 @dataclass(frozen=True)
@@ -156,9 +158,10 @@ def record_objects(
     con: duckdb.DuckDBPyConnection,
     objects: pa.Table,
     quarantined: Sequence[QuarantineEntry],
+    ledger: Ledger | None = None,
 ) -> None:
-    """Commit ingested objects (`object_states`) and their quarantined records in one
-    transaction."""
+    """Commit ingested objects (`object_states`), their quarantined records and the ledger of
+    the partitions their events went to (`pipeline.lake.ledger`) in one transaction."""
     # Thousands of objects per batch: insert them as one Arrow table, not row by row.
     con.execute("BEGIN TRANSACTION")
     try:
@@ -170,6 +173,8 @@ def record_objects(
             con.register("new_objects", objects)
             con.execute("INSERT OR REPLACE INTO ingest_state SELECT * FROM new_objects")
             con.unregister("new_objects")
+        if ledger is not None:
+            write_ledger(con, ledger)
         crash_point("state_commit")  # rows inserted, transaction not committed
         con.execute("COMMIT")
     except BaseException:
@@ -246,3 +251,32 @@ def _views_digest(lake: Path) -> str:
 def sql_literal(text: str) -> str:
     """`text` as a single-quoted SQL string literal (for DDL, which takes no bind parameters)."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def forget_objects(con: duckdb.DuckDBPyConnection, uris: Iterable[str]) -> pa.Table:
+    """Remove the state of the objects whose URI (`pipeline.urls.object_uri`) is in `uris`, so
+    that the next ingest of their source reads them again (`trailguard check --repair`);
+    returns the removed rows, for `remember_objects` should that ingest fail."""
+    wanted = set(uris)
+    rows = con.table("ingest_state").to_arrow_table()
+    if not wanted or not rows.num_rows:
+        return OBJECT_STATE.empty_table()
+    pairs = zip(rows["source"].to_pylist(), rows["key"].to_pylist(), strict=True)
+    keep = pa.array([object_uri(source, key) in wanted for source, key in pairs])
+    removed = rows.filter(keep).cast(OBJECT_STATE)
+    if removed.num_rows:
+        con.register("forgotten_objects", removed.select(["source", "key"]))
+        con.execute(
+            "DELETE FROM ingest_state s USING forgotten_objects f"
+            " WHERE s.source = f.source AND s.key = f.key"
+        )
+        con.unregister("forgotten_objects")
+    return removed
+
+
+def remember_objects(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
+    """Put back state rows `forget_objects` removed (their source could not be read again)."""
+    if rows.num_rows:
+        con.register("remembered_objects", rows)
+        con.execute("INSERT OR REPLACE INTO ingest_state SELECT * FROM remembered_objects")
+        con.unregister("remembered_objects")

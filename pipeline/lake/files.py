@@ -105,6 +105,10 @@ class WriteStats:
     # Folders this write wrote to or deduplicated against: the ones a compaction should look at
     # (a rerun after a crash visits what the crashed run left, and tidies it).
     partitions: set[Path] = field(default_factory=set)
+    # For the ledger (`pipeline.lake.ledger`): rows written to each partition, and the objects
+    # whose events belong there (written now or found there already).
+    rows: dict[Partition, int] = field(default_factory=dict)
+    sources: dict[Partition, set[str]] = field(default_factory=dict)
 
 
 def init_lake(lake: Path) -> None:
@@ -147,6 +151,7 @@ class EncodedSlice:
     partition: Partition
     parquet: bytes
     rows: int
+    sources: tuple[str, ...] = ()  # the objects (`source_key`) the rows were read from
 
 
 @dataclass
@@ -172,7 +177,10 @@ def encode_events(table: pa.Table) -> EncodedEvents:
     table = table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
     slices, ids = [], []
     for number, (part, rows) in enumerate(_by_partition(table)):
-        slices.append(EncodedSlice(part, _parquet(rows.select(SCHEMA.names)), rows.num_rows))
+        sources = tuple(s for s in pc.unique(rows["source_key"]).to_pylist() if s is not None)
+        slices.append(
+            EncodedSlice(part, _parquet(rows.select(SCHEMA.names)), rows.num_rows, sources)
+        )
         thin = rows.select(["event_id", "_fp", "_row", *INTERNAL_COLUMNS])
         thin = thin.append_column("_slice", pa.array([number] * rows.num_rows, pa.int32()))
         ids.append(thin.append_column("_pos", pa.array(range(rows.num_rows), pa.int32())))
@@ -194,6 +202,7 @@ def write_encoded(lake: Path, events: EncodedEvents, seen: IdCache, window: IdWi
     for number, piece in enumerate(events.slices):
         folder = piece.partition.path(lake)
         stats.partitions.add(folder)
+        stats.sources.setdefault(piece.partition, set()).update(piece.sources)
         rows = ids.filter(pc.equal(ids["_slice"], number))
         known = seen.ids(lake, piece.partition)
         taken = pc.is_in(rows["event_id"], known.column("event_id"))
@@ -210,6 +219,7 @@ def write_encoded(lake: Path, events: EncodedEvents, seen: IdCache, window: IdWi
             )
         if fresh.num_rows:
             seen.add(piece.partition, fresh.select(["event_id", "_fp"]))
+            stats.rows[piece.partition] = stats.rows.get(piece.partition, 0) + fresh.num_rows
             stats.written += fresh.num_rows
             stats.files += 1
     stats.collisions = [_full_rows(events, c) for c in stats.collisions]

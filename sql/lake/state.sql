@@ -34,3 +34,23 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     quarantined  BIGINT NOT NULL,
     failed_objects BIGINT NOT NULL
 );
+
+-- The ledger `trailguard check` holds the lake's files to, written with the objects' state.
+-- partition_objects: which objects have events in which partition (written there, or found
+-- there already), so that a lost partition names the objects to read again.
+-- partition_rows: events written to each partition; the partition must hold at least as many.
+-- Objects ingested before these tables existed have no rows here: `trailguard check` finds
+-- them in the files and records them once the lake is sound.
+CREATE TABLE IF NOT EXISTS partition_objects (
+    event_date   VARCHAR NOT NULL,   -- the partition: events/event_date=.../account_id=...
+    account_id   VARCHAR NOT NULL,
+    source_key   VARCHAR NOT NULL,   -- the object's URI, as in the events' source_key
+    PRIMARY KEY (event_date, account_id, source_key)
+);
+
+CREATE TABLE IF NOT EXISTS partition_rows (
+    event_date   VARCHAR NOT NULL,
+    account_id   VARCHAR NOT NULL,
+    rows         BIGINT NOT NULL,    -- events the partition's files hold at least
+    PRIMARY KEY (event_date, account_id)
+);
