@@ -1,0 +1,304 @@
+"""`trailguard check`: the lake's Parquet files held to the ledger and the objects' state.
+
+A lake can lose events without any run noticing: a partition folder deleted by hand, a file cut
+short by a full disk or a bad copy. Ingest would call its objects "already ingested" and
+detection would run on what is left. `inspect_lake` reads every file of the lake (its footer, and
+every page unless `quick`) and compares:
+
+- each partition the ledger (`pipeline.lake.ledger`) recorded events for: is its folder there,
+  can each of its files be read, does it hold at least the events written to it?
+- each object of the state recorded before the ledger existed: is any of its events left?
+
+What is damaged names the objects to read again (the ledger's objects of each damaged
+partition); `set_aside` moves unreadable files out of the lake (to `damaged/`, kept for a look),
+and `pipeline.repair` reads the objects again from their source.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from trailguard.pipeline.lake.files import EVENTS_DIR, Partition, partition_files
+from trailguard.pipeline.lake.ledger import (
+    has_ledger,
+    objects_in,
+    record_counts,
+    record_objects_of,
+    recorded_rows,
+)
+from trailguard.pipeline.urls import object_uri
+
+DAMAGED_DIR = "damaged"  # in the lake: unreadable files and damaged databases, moved aside
+_PARTITION = re.compile(r"^event_date=(?P<day>[^/]+)/account_id=(?P<account>[^/]+)$")
+_BATCH_ROWS = 64 * 1024
+_TABLES_SQL = "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+
+
+class LakeDamaged(RuntimeError):
+    """The lake lacks events it recorded, or holds a file that cannot be read."""
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """One Parquet file of a partition: its events, and why it cannot be read (or None)."""
+
+    path: Path
+    rows: int
+    sources: frozenset[str] = frozenset()  # the objects its events were read from
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PartitionCheck:
+    """One partition: its files as found, and the events the ledger says it holds at least."""
+
+    partition: Partition
+    files: tuple[FileCheck, ...]
+    recorded: int = 0
+
+    @property
+    def rows(self) -> int:
+        """Events in its readable files."""
+        return sum(f.rows for f in self.files if f.error is None)
+
+    @property
+    def unreadable(self) -> list[FileCheck]:
+        """Its files that cannot be read."""
+        return [f for f in self.files if f.error is not None]
+
+    @property
+    def problem(self) -> str | None:
+        """What is wrong with it, or None."""
+        if self.unreadable:
+            first = self.unreadable[0]
+            more = f" (and {len(self.unreadable) - 1} more)" if len(self.unreadable) > 1 else ""
+            return f"cannot read {first.path.name}{more}: {first.error}"
+        if self.recorded and not self.files:
+            return f"missing ({self.recorded:,} events recorded)"
+        if self.rows < self.recorded:
+            return f"holds {self.rows:,} of the {self.recorded:,} events recorded"
+        return None
+
+    @property
+    def folder(self) -> str:
+        """Its folder, relative to the lake."""
+        p = self.partition
+        return f"{EVENTS_DIR}/event_date={p.event_date}/account_id={p.account_id}"
+
+
+@dataclass
+class LakeCheck:
+    """What `inspect_lake` found."""
+
+    lake: Path
+    partitions: list[PartitionCheck]
+    # Object URI -> why it must be read again (its events are in a damaged partition, or none
+    # of an object recorded before the ledger existed is left).
+    reread: dict[str, str] = field(default_factory=dict)
+    # (partition, URI) of objects recorded before the ledger, as found in the files.
+    unledgered: set[tuple[Partition, str]] = field(default_factory=set)
+    objects: int = 0  # objects in the state
+    tables: dict[str, str] = field(default_factory=dict)  # database table -> why unreadable
+
+    @property
+    def damaged(self) -> list[PartitionCheck]:
+        """Partitions that are missing, short of events, or hold an unreadable file."""
+        return [p for p in self.partitions if p.problem is not None]
+
+    @property
+    def sound(self) -> bool:
+        """Nothing is damaged, no object needs reading again, every table can be read."""
+        return not self.damaged and not self.reread and not self.tables
+
+    @property
+    def events(self) -> int:
+        """Events in the lake's readable files."""
+        return sum(p.rows for p in self.partitions)
+
+    @property
+    def files(self) -> int:
+        """Parquet files in the lake."""
+        return sum(len(p.files) for p in self.partitions)
+
+    @property
+    def unreadable(self) -> list[Path]:
+        """Every file that cannot be read."""
+        return [f.path for p in self.partitions for f in p.unreadable]
+
+
+def inspect_lake(lake: Path, con: duckdb.DuckDBPyConnection, *, quick: bool = False) -> LakeCheck:
+    """Compare the lake's files with the ledger and the state (see the module docstring);
+    `quick` reads each file's footer and its `source_key` column, not every page."""
+    found = {part: [check_file(f, quick=quick) for f in files] for part, files in scan(lake)}
+    recorded = recorded_rows(con)
+    partitions = [
+        PartitionCheck(part, tuple(found.get(part, ())), recorded.get(part, 0))
+        for part in sorted(set(found) | set(recorded), key=_order)
+    ]
+    check = LakeCheck(lake, partitions, tables=unreadable_tables(con))
+    damaged = [p.partition for p in check.damaged]
+    for uri, parts in objects_in(con, damaged).items():
+        check.reread[uri] = f"its events in {_names(parts)}"
+    _check_unledgered(con, check)
+    return check
+
+
+def scan(lake: Path) -> list[tuple[Partition, list[Path]]]:
+    """Every partition folder of the lake with its committed Parquet files."""
+    events = lake / EVENTS_DIR
+    found = []
+    for folder in sorted(events.glob("event_date=*/account_id=*")):
+        match = _PARTITION.match(folder.relative_to(events).as_posix())
+        if match and folder.is_dir():
+            part = Partition(match["day"], match["account"])
+            found.append((part, partition_files(folder)))
+    return found
+
+
+def check_file(path: Path, *, quick: bool = False) -> FileCheck:
+    """Read a Parquet file (its footer and `source_key`, or every page); never raises."""
+    try:
+        parquet = pq.ParquetFile(path)
+        sources: set[str] = set()
+        columns = ["source_key"] if quick else None
+        for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=columns):
+            sources.update(s for s in pc.unique(batch.column("source_key")).to_pylist() if s)
+        return FileCheck(path, parquet.metadata.num_rows, frozenset(sources))
+    except (OSError, pa.ArrowException, KeyError) as exc:  # cut short, corrupt, not ours
+        return FileCheck(path, 0, error=_one_line(exc))
+
+
+def _check_unledgered(con: duckdb.DuckDBPyConnection, check: LakeCheck) -> None:
+    """Objects of the state with events but no ledger entry (ingested before the ledger):
+    where their events are now, and which have none left."""
+    if not _has_table(con, "ingest_state"):
+        return
+    rows = con.execute(
+        "SELECT source, key FROM ingest_state WHERE records > quarantined"
+    ).fetchall()
+    check.objects = len(rows)
+    ledgered = set()
+    if has_ledger(con):
+        found = con.execute("SELECT DISTINCT source_key FROM partition_objects").fetchall()
+        ledgered = {str(uri) for (uri,) in found}
+    unledgered = {object_uri(source, key) for source, key in rows} - ledgered
+    if not unledgered:
+        return
+    damaged = {p.partition for p in check.damaged}
+    seen: set[str] = set()
+    for part in check.partitions:
+        for f in part.files:
+            for uri in f.sources & unledgered:
+                seen.add(uri)
+                check.unledgered.add((part.partition, uri))
+                if part.partition in damaged:
+                    check.reread.setdefault(uri, f"its events in {part.folder}")
+    for uri in sorted(unledgered - seen):
+        check.reread.setdefault(uri, "none of its events is in the lake")
+
+
+def unreadable_tables(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Tables of the database that cannot be read to the end (DuckDB checksums every block it
+    reads), with why."""
+    names = [str(n) for (n,) in con.execute(_TABLES_SQL).fetchall()]
+    broken = {}
+    for name in names:
+        try:
+            for _ in con.table(name).to_arrow_reader(_BATCH_ROWS):
+                pass
+        except duckdb.Error as exc:
+            broken[name] = _one_line(exc)
+    return broken
+
+
+def set_aside(lake: Path, files: Iterable[Path], now: datetime | None = None) -> Path | None:
+    """Move `files` out of the lake into `damaged/<time>/`, keeping their paths; the folder,
+    or None when there was nothing to move."""
+    files = list(files)
+    if not files:
+        return None
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    target = lake / DAMAGED_DIR / stamp
+    for path in files:
+        moved = target / path.relative_to(lake)
+        moved.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, moved)
+    return target
+
+
+def record_sound(con: duckdb.DuckDBPyConnection, check: LakeCheck) -> None:
+    """Take a sound lake's files as the ledger from now on: every partition's events as
+    counted, and the partitions of objects ingested before the ledger existed."""
+    if not check.sound:
+        raise LakeDamaged("only a sound lake's files can be recorded in the ledger")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        record_counts(con, {p.partition: p.rows for p in check.partitions if p.files})
+        record_objects_of(con, check.unledgered)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def missing_partitions(lake: Path, con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Folders of partitions the ledger recorded events for that hold no file now: the quick
+    look a command takes before it reads the lake (`trailguard check` looks closer)."""
+    present = {part for part, files in scan(lake) if files}
+    return [
+        f"{EVENTS_DIR}/event_date={p.event_date}/account_id={p.account_id}"
+        for p, rows in sorted(recorded_rows(con).items(), key=lambda item: _order(item[0]))
+        if rows and p not in present
+    ]
+
+
+def damage_advice(lake: Path) -> str:
+    """What to run about a damaged lake (the end of every message that reports one)."""
+    return (
+        f"`trailguard check --lake {lake}` lists what is damaged and "
+        f"`trailguard check --repair --lake {lake}` reads its objects again"
+    )
+
+
+def parquet_error(error: BaseException) -> bool:
+    """Whether an error of DuckDB or Arrow is a Parquet file of the lake that cannot be read."""
+    text = str(error).lower()
+    if isinstance(error, pa.ArrowException | duckdb.Error) and "parquet" in text:
+        return any(
+            sign in text
+            for sign in ("magic bytes", "corrupt", "invalid", "truncated", "could not read", "eof")
+        )
+    return False
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    rows = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = $name"
+        " AND database_name = current_database()",
+        {"name": name},
+    ).fetchall()
+    return bool(rows[0][0])
+
+
+def _order(part: Partition) -> tuple[str, str]:
+    return part.event_date, part.account_id
+
+
+def _names(parts: Iterable[Partition]) -> str:
+    names = sorted(f"event_date={p.event_date}/account_id={p.account_id}" for p in parts)
+    return ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__)[:200]
