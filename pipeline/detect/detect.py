@@ -28,6 +28,7 @@ from trailguard.models.isolation_forest import (
 from trailguard.pipeline.config import DEFAULTS
 from trailguard.pipeline.detect import anomaly
 from trailguard.pipeline.detect.anomaly_findings import model_findings, principals
+from trailguard.pipeline.detect.baseline import has_features, too_little_history, windows_per_day
 from trailguard.pipeline.detect.explain import Baselines
 from trailguard.pipeline.detect.rule_findings import index_lake, run_rules
 from trailguard.pipeline.features.build import load_features
@@ -75,17 +76,18 @@ def train_model(
         end = now or _features_end(con)
         start = end - timedelta(days=baseline_days)
         table = load_features(con, start, end)
+        days = windows_per_day(con) if table.num_rows < MIN_TRAINING_ROWS else []
     if table.num_rows < MIN_TRAINING_ROWS:
-        raise ValueError(
-            f"only {table.num_rows} feature windows in [{start:%Y-%m-%d %H:%M}, "
-            f"{end:%Y-%m-%d %H:%M}): need {MIN_TRAINING_ROWS}; run `trailguard features` first"
-        )
+        found, needed = table.num_rows, MIN_TRAINING_ROWS
+        raise ValueError(too_little_history(days, found, needed, start, end, baseline_days))
     model = anomaly.fit(table)
     principals = len(set(table.column("principal_key").to_pylist()))
     return save_model(model, lake, window=(start, end), rows=table.num_rows, principals=principals)
 
 
 def _features_end(con: duckdb.DuckDBPyConnection) -> datetime:
+    if not has_features(con):
+        raise ValueError("the lake has no features yet: run `trailguard features` first")
     rows = con.execute("SELECT max(window_start) + INTERVAL 1 HOUR FROM features").fetchall()
     if not rows or rows[0][0] is None:
         raise ValueError("the feature table is empty: run `trailguard features` first")
@@ -199,7 +201,8 @@ def _model(
     """The latest model, if it can score these features; else why not."""
     info = latest_model(lake)
     if info is None or features is None or lake_start is None:
-        return info, None, ("no model or no features yet: anomaly detection skipped (run train)",)
+        why = "no features yet (run `trailguard features`)" if features is None else "no model yet"
+        return info, None, (f"{why}: anomaly detection skipped, the exact rules ran",)
     try:
         return info, load_model(info, anomaly.model_columns(features)), ()
     except ModelMismatch as exc:
