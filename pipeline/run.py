@@ -18,6 +18,7 @@ from trailguard.pipeline.detect.detect import DetectStats, run_detection, train_
 from trailguard.pipeline.features.build import FeatureStats, build_features
 from trailguard.pipeline.ingest.ingest import IngestSummary, ingest
 
+from trailguard.pipeline.lake.views import LakeEmpty, has_events
 log = logging.getLogger(__name__)
 
 
@@ -48,6 +49,8 @@ def run_pipeline(
     features = build_features(lake)
     model, note = ensure_model(
         lake, retrain=retrain, baseline_days=baseline_days, train_until=train_until
+    if not has_events(lake):
+        raise LakeEmpty(no_events(lake, source, summary))
     )
     notes.extend([note] if note else [])
     detect = run_detection(lake)
@@ -68,3 +71,20 @@ def ensure_model(
     except ValueError as exc:
         log.warning("no model trained: %s", exc)
         return model, f"no model trained yet, exact rules only: {exc}"
+
+
+def no_events(lake: Path, source: str | None, summary: IngestSummary | None) -> str:
+    """Why a run has nothing to work on: a source with no CloudTrail object (a wrong bucket or
+    prefix), objects with no event the lake could keep, or no source at all."""
+    if source is None or summary is None:
+        return f"the lake {lake} holds no events yet: give --source s3://BUCKET[/PREFIX] or DIR"
+    if not (summary.objects or summary.skipped_objects or summary.failed):
+        return (
+            f"found no CloudTrail log file under {source}: check --source (CloudTrail writes "
+            "s3://BUCKET/[PREFIX/]AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/*.json.gz)"
+        )
+    return (
+        f"the {summary.objects:,} objects read from {source} held no event the lake could keep "
+        f"({summary.quarantined:,} records quarantined, {len(summary.failed):,} objects "
+        "unreadable): the quarantine table says why"
+    )

@@ -15,11 +15,14 @@ from trailguard.pipeline.cli.args import (
     add_baseline_arg,
     add_budget_arg,
     add_lake_arg,
+    reads_lake,
+    reads_sound_lake,
     utc_time,
 )
 from trailguard.pipeline.evaluation.matrix import LEARNING_DAYS
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.report.output import print_rows
+from trailguard.pipeline.report.terminal import printable
 
 if TYPE_CHECKING:
     Sub = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -44,6 +47,7 @@ def _features(sub: Sub) -> None:
     p.set_defaults(command=cmd_features)
 
 
+@reads_sound_lake
 def cmd_features(args: argparse.Namespace) -> int:
     """`trailguard features`."""
     from trailguard.pipeline.features.build import build_features
@@ -62,10 +66,17 @@ def _train(sub: Sub) -> None:
     p = sub.add_parser("train", help="train the isolation forest on a trailing baseline")
     add_lake_arg(p)
     add_baseline_arg(p)
-    p.add_argument("--now", type=utc_time, help="end of the baseline (default: newest window)")
+    p.add_argument(
+        "--now",
+        type=utc_time,
+        help="end of the training baseline, ISO 8601 (default: the newest feature window); "
+        "when a few stray late events leave the days before it empty, train where the "
+        "history is (the error says where)",
+    )
     p.set_defaults(command=cmd_train)
 
 
+@reads_sound_lake
 def cmd_train(args: argparse.Namespace) -> int:
     """`trailguard train`."""
     from trailguard.pipeline.detect.detect import train_model
@@ -87,6 +98,7 @@ def _detect(sub: Sub) -> None:
     p.set_defaults(command=cmd_detect)
 
 
+@reads_sound_lake
 def cmd_detect(args: argparse.Namespace) -> int:
     """`trailguard detect`."""
     from trailguard.pipeline.detect.detect import run_detection
@@ -109,14 +121,26 @@ def _findings(sub: Sub) -> None:
     p.add_argument("--type", help="finding type glob, e.g. 'Discovery:*'")
     p.add_argument("--principal", help="principal key glob")
     p.add_argument("--since", type=utc_time, help="last seen at or after")
-    p.add_argument("--status", default="active", help="active, archived or all")
-    p.add_argument("--limit", type=int, default=100)
-    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument(
+        "--status",
+        choices=["active", "archived", "all"],
+        default="active",
+        help="active (default), archived (by suppression) or all",
+    )
+    p.add_argument("--limit", type=int, default=100, help="most findings listed (100)")
+    p.add_argument(
+        "--format",
+        choices=["table", "csv", "json"],
+        default="table",
+        help="table (default), csv (formula cells prefixed with ') or json (one object a line)",
+    )
     p.set_defaults(command=cmd_findings)
 
 
+@reads_lake
 def cmd_findings(args: argparse.Namespace) -> int:
-    """`trailguard findings`: every filter reaches SQL as a bind parameter."""
+    """`trailguard findings`, most severe first, then most recent activity (`last_seen`);
+    every filter reaches SQL as a bind parameter."""
     from trailguard.pipeline.findings.views import SEVERITY_FLOOR, FindingFilter, list_findings
 
     where = FindingFilter(
@@ -151,22 +175,43 @@ def _explain(sub: Sub) -> None:
     p.set_defaults(command=cmd_explain)
 
 
+@reads_lake
 def cmd_explain(args: argparse.Namespace) -> int:
     """`trailguard explain FINDING_ID`."""
-    from trailguard.pipeline.findings.views import get_finding, render
+    from trailguard.pipeline.findings.views import get_finding, ids_starting_with, render
 
     with open_db(args.lake, read_only=True) as con:
         finding = get_finding(con, args.finding_id)
+        if finding is None:
+            count, first = ids_starting_with(con, args.finding_id, EXPLAIN_LISTED)
     if finding is None:
-        raise ValueError(f"no single finding with id {args.finding_id!r}")
-    print(json.dumps(finding.evidence, indent=2, default=str) if args.json else render(finding))
+        raise ValueError(explain_miss(args.finding_id, count, first))
+    # JSON escapes every control character; the text is shown with visible escapes.
+    text = json.dumps(finding.evidence, indent=2, default=str) if args.json else render(finding)
+    print(printable(text, keep_lines=True))
     return 0
+
+
+EXPLAIN_LISTED = 5  # ids shown when a prefix matches several findings
+
+
+def explain_miss(prefix: str, count: int, first: list[str]) -> str:
+    """Why `explain PREFIX` shows nothing: no finding has it, or several do (a few named)."""
+    if count == 0:
+        return f"no finding has an id starting with {prefix!r} (`trailguard findings` lists them)"
+    more = f", ... ({count - len(first):,} more)" if count > len(first) else ""
+    return (
+        f"{prefix!r} starts the ids of {count:,} findings: {', '.join(first)}{more}; "
+        "give more of the id"
+    )
 
 
 def _evaluate(sub: Sub) -> None:
     p = sub.add_parser("evaluate", help="compare findings with synthetic labels (labels.json)")
     add_lake_arg(p)
-    p.add_argument("--labels", type=Path, required=True)
+    p.add_argument(
+        "--labels", type=Path, required=True, help="labels.json of a synthetic organisation"
+    )
     p.add_argument(
         "--learning-days",
         type=int,
@@ -177,6 +222,7 @@ def _evaluate(sub: Sub) -> None:
     p.set_defaults(command=cmd_evaluate)
 
 
+@reads_lake
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """`trailguard evaluate --labels labels.json`."""
     from trailguard.pipeline.evaluation.labels import evaluate_lake

@@ -4,67 +4,70 @@ from __future__ import annotations
 
 import argparse
 import gc
-import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from pathlib import Path
+from typing import NoReturn, cast
 
 import duckdb
 
-from trailguard.pipeline.cli.args import add_lake_arg
+from trailguard.pipeline.cli.args import (
+    add_lake_arg,
+    new_lake_removed_on_failure,
+    reads_lake,
+    require_sound_lake,
+)
+from trailguard.pipeline.cli.check import add_check_command
 from trailguard.pipeline.cli.detect import add_detect_commands
+from trailguard.pipeline.cli.errors import install_safe_logging, run_command, safe_line
 from trailguard.pipeline.cli.flows import add_flow_commands
+from trailguard.pipeline.cli.parser import Parser
 from trailguard.pipeline.cli.report import add_report_command
 from trailguard.pipeline.cli.run import add_run_commands
-from trailguard.pipeline.ingest.ingest import IngestSummary, StrictModeError, ingest
-from trailguard.pipeline.lake.db import DatabaseBusy, open_db
-from trailguard.pipeline.lake.lock import LakeLocked
+from trailguard.pipeline.ingest.ingest import IngestSummary, ingest
+from trailguard.pipeline.lake.check import parquet_error
+from trailguard.pipeline.lake.db import open_db
+from trailguard.pipeline.lake.sandbox import lock_down, refuse_writes
 from trailguard.pipeline.report.output import print_rows
 from trailguard.pipeline.synth.cli import add_synth_command
 
 Command = Callable[[argparse.Namespace], int]
 WIRE_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3", "httpx", "httpcore")
+DESCRIPTION = (
+    "Find suspicious activity in AWS CloudTrail logs, on your own machine. trailguard reads "
+    "CloudTrail's log files from S3 or a folder into a local lake (Parquet and DuckDB), "
+    "learns how each principal normally behaves, and reports findings from exact rules and an "
+    "anomaly model. Start with `trailguard demo`, or `trailguard run --source s3://BUCKET "
+    "--lake DIR` on your own trail."
+)
+EPILOG = (
+    "exit codes: 0 done, 1 a source or destination failed, 2 a usage mistake, "
+    "65 the lake is damaged (see `trailguard check`), 75 another run holds the lake"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `trailguard` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    for name in WIRE_LOGGERS:  # at DEBUG they print request headers: session tokens, key ids
-        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
+    args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+    # At DEBUG the HTTP libraries print request headers: session tokens, key ids.
+    install_safe_logging(args.verbose, WIRE_LOGGERS)
     command: Command = args.command
-    try:
-        return command(args)
-    except (StrictModeError, FileNotFoundError, ValueError) as exc:
-        print(f"trailguard: {exc}", file=sys.stderr)
-        return 2
-    except _aws_errors() as exc:  # S3 unreachable or refusing, after retries
-        print(f"trailguard: AWS request failed: {exc}; nothing was marked as read", file=sys.stderr)
-        return 1
-    except (DatabaseBusy, LakeLocked) as exc:  # another run holds the lake: try again later
-        print(f"trailguard: {exc}", file=sys.stderr)
-        return 75  # EX_TEMPFAIL
-
-
-def _aws_errors() -> tuple[type[Exception], ...]:
-    """botocore's request errors, once botocore is loaded: until then no exception can be one
-    (and a command that never speaks to AWS does not import it)."""
-    exceptions = sys.modules.get("botocore.exceptions")
-    return (exceptions.BotoCoreError, exceptions.ClientError) if exceptions else ()
+    return run_command(command, args)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="trailguard", description=__doc__)
+    parser = Parser(prog="trailguard", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    sub = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",
+        parser.add_subparsers(required=True, metavar="COMMAND"),
+    )
     for add in (
         _add_ingest,
+        add_check_command,
         _add_query,
         _add_compact,
         _add_export,
@@ -90,16 +93,20 @@ def _add_ingest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """`trailguard ingest`."""
+    """`trailguard ingest`: creates the lake if needed (and removes it again if the first
+    ingest fails); refuses a damaged lake."""
     show = args.progress or sys.stderr.isatty()
-    summary = ingest(
-        args.source,
-        args.lake,
-        endpoint_url=args.endpoint_url,
-        workers=args.workers,
-        strict=args.strict,
-        progress=ProgressBar() if show else None,
-    )
+    require_sound_lake(args.lake)
+    with new_lake_removed_on_failure(args.lake):
+        summary = ingest(
+            args.source,
+            args.lake,
+            endpoint_url=args.endpoint_url,
+            workers=args.workers,
+            strict=args.strict,
+            progress=ProgressBar() if show else None,
+        )
+        refuse_empty_source(args.source, args.lake, summary)
     print(format_summary(summary))
     return 1 if summary.failed else 0
 
@@ -115,8 +122,22 @@ def format_summary(s: IngestSummary) -> str:
         f"unreadable objs   {len(s.failed):>12,}",
         f"seconds           {s.seconds:>12.1f}   ({s.events_per_second:,.0f} events/s)",
     ]
-    lines.extend(f"  unreadable: {uri}: {error}" for uri, error in s.failed[:20])
+    lines.extend(f"  unreadable: {safe_line(f'{uri}: {error}')}" for uri, error in s.failed[:20])
     return "\n".join(lines)
+
+
+def refuse_empty_source(source: str, lake: Path, s: IngestSummary) -> None:
+    """Raise when `source` listed no CloudTrail object and the lake holds no events: a wrong
+    bucket or prefix, which would otherwise leave an empty lake and an exit code of 0."""
+    from trailguard.pipeline.lake.views import has_events
+
+    if s.objects or s.skipped_objects or s.failed or has_events(lake):
+        return
+    raise ValueError(
+        f"found no CloudTrail log file under {source}: check --source (CloudTrail writes "
+        "s3://BUCKET/[PREFIX/]AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/*.json.gz); "
+        f"nothing was kept in {lake}"
+    )
 
 
 class ProgressBar:
@@ -150,18 +171,35 @@ def _add_query(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="NAME=VALUE",
         help="bind parameter, used in the SQL as $NAME (repeatable)",
     )
-    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument(
+        "--format",
+        choices=["table", "csv", "json"],
+        default="table",
+        help="table (default), csv (formula cells prefixed with ') or json (one object a line)",
+    )
     p.set_defaults(command=cmd_query)
 
 
+@reads_lake
 def cmd_query(args: argparse.Namespace) -> int:
-    """`trailguard query`: values reach SQL only as bind parameters."""
+    """`trailguard query`: SELECTs only, over the lake's own files (`pipeline.lake.sandbox`);
+    values reach SQL only as bind parameters."""
     params = dict(_split_param(p) for p in args.param)
     with open_db(args.lake, read_only=True) as con:
+        lock_down(con, args.lake)
         try:
+            refuse_writes(con, args.sql)
             cursor = con.execute(args.sql, params or None)
+        except duckdb.CatalogException as exc:
+            if "Table with name events does not exist" in str(exc):
+                raise ValueError(
+                    f"the lake {args.lake} holds no events yet: run `trailguard ingest` first"
+                ) from None
+            raise ValueError(f"query failed: {safe_line(str(exc))}") from None
         except duckdb.Error as exc:  # the user's SQL: its message, not a traceback
-            raise ValueError(f"query failed: {exc}") from exc
+            if parquet_error(exc):
+                raise  # the lake, not the SQL: said as a damaged lake (exit 65)
+            raise ValueError(f"query failed: {safe_line(str(exc))}") from None
         columns = [d[0] for d in cursor.description or []]
         print_rows(columns, cursor.fetchall(), args.format)
     return 0
@@ -180,6 +218,7 @@ def _add_compact(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.set_defaults(command=cmd_compact)
 
 
+@reads_lake
 def cmd_compact(args: argparse.Namespace) -> int:
     """`trailguard compact`."""
     from trailguard.pipeline.lake.files import compact, init_lake
@@ -207,6 +246,7 @@ def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.set_defaults(command=cmd_export)
 
 
+@reads_lake
 def cmd_export(args: argparse.Namespace) -> int:
     """`trailguard export`: 0 all sent, 75 destination unavailable (retry later), 1 refused."""
     from trailguard.pipeline.export.deliver import export_findings

@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trailguard.pipeline.cli.args import add_baseline_arg, add_budget_arg, add_lake_arg
+from trailguard.pipeline.cli.args import (
+    add_baseline_arg,
+    add_budget_arg,
+    add_lake_arg,
+    new_lake_removed_on_failure,
+    require_lake,
+    require_sound_lake,
+)
 from trailguard.pipeline.evaluation.matrix import (
     DEFAULT_SEEDS,
     DEFAULT_SIZES,
@@ -16,6 +23,7 @@ from trailguard.pipeline.evaluation.matrix import (
     SIZES,
 )
 from trailguard.pipeline.report.output import print_rows
+from trailguard.pipeline.report.terminal import printable
 
 if TYPE_CHECKING:
     from trailguard.pipeline.run import PipelineResult
@@ -23,6 +31,11 @@ if TYPE_CHECKING:
     Sub = argparse._SubParsersAction[argparse.ArgumentParser]
 
 TOP_FINDINGS = 15
+QUICK_NOTE = (
+    "\nnote: --quick runs one tiny organisation (10 principals, 10 days, one seed) to show that "
+    "the benchmark works: far too small a sample to meet the targets, so MISSED here says "
+    "nothing about detection; measure them with the default sizes and seeds (`trailguard eval`)"
+)
 EXAMPLE_QUERY = "select type, count(*) from findings group by 1 order by 2 desc"
 
 
@@ -37,11 +50,20 @@ def add_run_commands(sub: Sub) -> None:
     p.set_defaults(command=cmd_run)
 
     d = sub.add_parser("demo", help="a synthetic organisation end to end, scored against labels")
-    d.add_argument("--out", type=Path, default=Path("trailguard-demo"), help="./trailguard-demo")
-    d.add_argument("--days", type=int, default=21)
-    d.add_argument("--accounts", type=int, default=6)
-    d.add_argument("--principals", type=int, default=180)
-    d.add_argument("--seed", type=int, default=7)
+    d.add_argument(
+        "--out",
+        type=Path,
+        default=Path("trailguard-demo"),
+        help="folder for the generated logs, the lake and report.html (./trailguard-demo)",
+    )
+    d.add_argument("--days", type=int, default=21, help="days of activity generated (21)")
+    d.add_argument("--accounts", type=int, default=6, help="AWS accounts of the organisation (6)")
+    d.add_argument(
+        "--principals", type=int, default=180, help="people and workloads making calls (180)"
+    )
+    d.add_argument(
+        "--seed", type=int, default=7, help="random seed: the same seed makes the same org (7)"
+    )
     d.set_defaults(command=cmd_demo)
     _add_eval(sub)
 
@@ -68,18 +90,25 @@ def _add_eval(sub: Sub) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """`trailguard run`."""
+    """`trailguard run`: with --source it may create the lake (removed again if that first run
+    fails); without, it needs one. A damaged lake is refused."""
+    from trailguard.pipeline.lake.recover import write_backup
     from trailguard.pipeline.run import run_pipeline
 
-    result = run_pipeline(
-        args.lake,
-        source=args.source,
-        endpoint_url=args.endpoint_url,
-        retrain=args.retrain,
-        baseline_days=args.baseline_days,
-    )
+    if not args.source:
+        require_lake(args.lake)
+    require_sound_lake(args.lake)
+    with new_lake_removed_on_failure(args.lake):
+        result = run_pipeline(
+            args.lake,
+            source=args.source,
+            endpoint_url=args.endpoint_url,
+            retrain=args.retrain,
+            baseline_days=args.baseline_days,
+        )
     print(format_result(result))
     _print_top(args.lake)
+    write_backup(args.lake)  # findings, export cursors, run history: `check --rebuild-db`
     return 1 if result.ingest and result.ingest.failed else 0
 
 
@@ -117,6 +146,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     )
     bench = b.run_benchmark(settings, lambda text: print(f"eval: {text}", file=sys.stderr))
     print(b.format_benchmark(bench))
+    if args.quick:
+        print(QUICK_NOTE)
     data, png = b.write_results(bench)
     print(f"\nwrote {data} and {png} in {bench.seconds:.0f}s")
     return 0
@@ -148,7 +179,7 @@ def format_result(result: PipelineResult) -> str:
         f"detect    {d.rule_findings} rule + {d.ml_findings} anomaly findings: "
         f"{d.created} new, {d.updated} updated, {d.archived} archived by suppression"
     )
-    lines.extend(f"note      {note}" for note in result.notes)
+    lines.extend(f"note      {printable(note)}" for note in result.notes)
     return "\n".join(lines)
 
 
@@ -156,10 +187,9 @@ def _print_top(lake: Path) -> None:
     from trailguard.pipeline.findings.views import FindingFilter, list_findings
     from trailguard.pipeline.lake.db import open_db
 
-    with open_db(lake, read_only=True) as con:
+    with open_db(lake, read_only=True) as con:  # most severe first, then most recent activity
         found = list_findings(con, FindingFilter(limit=1000))
-    found.sort(key=lambda f: (-f.severity, f.first_seen))
-    columns = ["finding_id", "severity", "type", "principal", "first_seen", "event_count"]
-    print(f"\nTop findings ({len(found)} active):")
+    columns = ["finding_id", "severity", "type", "principal", "last_seen", "event_count"]
+    print(f"\nTop findings ({len(found)} active; most severe, then most recent, first):")
     rows = [[getattr(f, c) for c in columns] for f in found[:TOP_FINDINGS]]
     print_rows(columns, rows, "table")

@@ -122,7 +122,7 @@ def summary(e: Evaluation) -> list[str]:
         f" at Medium+   ({sum(o.verdict != 'quiet' for o in negatives)} at any severity)",
         f"time to detect          median {median} min, max {longest} min from the attack's start",
         "                        (rule: its first event; model: the end of its first hour)",
-        "targets (issue 4)",
+        "targets (the detection goals trailguard is held to; docs/detection.md)",
         *(f"  {t.name + ' ' + t.goal:<36} {mark(t)}" for t in targets(e)),
     ]
 

@@ -29,7 +29,7 @@ class FindingFilter:
 
 
 def list_findings(con: duckdb.DuckDBPyConnection, where: FindingFilter) -> list[Finding]:
-    """Findings matching `where`, most recent activity first."""
+    """Findings matching `where`: the most severe first, then the most recent activity."""
     if not _has_findings(con):
         return []
     params = {
@@ -121,3 +121,17 @@ _SHOWN = frozenset(["top_features", "unusual", "profile", "summary"])
 
 def _num(value: object) -> str:
     return "-" if value is None else f"{value:>8}"
+
+
+def ids_starting_with(
+    con: duckdb.DuckDBPyConnection, prefix: str, limit: int
+) -> tuple[int, list[str]]:
+    """How many findings' ids start with `prefix`, and the first `limit` of them."""
+    if not _has_findings(con):
+        return 0, []
+    rows = con.execute(
+        "SELECT finding_id, count(*) OVER () FROM findings WHERE starts_with(finding_id, $id)"
+        " ORDER BY finding_id LIMIT $limit",
+        {"id": prefix, "limit": limit},
+    ).fetchall()
+    return (int(rows[0][1]) if rows else 0), [str(r[0]) for r in rows]

@@ -12,6 +12,7 @@ holds the lake's database only for one short read. Rendering is pure: pipeline/r
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -129,8 +130,17 @@ def write_report(
     (and evaluated against them, unless the caller already did: `evaluation`)."""
     html = to_html(read_report(lake, labels, evaluation))
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
+    write_private(out, html)
     return out
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` readable by its owner only (0600, whatever the umask, and an
+    earlier file's looser mode is tightened): the report quotes the audit trail."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)
 
 
 def read_report(

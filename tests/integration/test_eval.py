@@ -19,7 +19,7 @@ def test_eval_writes_the_numbers_and_a_pr_curve_and_reuses_the_organisation(
     assert main(["eval", "--quick", "--out", str(tmp_path)]) == 0
 
     out = capsys.readouterr().out
-    assert "Targets (issue 4):" in out and "recall, quiet attacks" in out
+    assert "Targets (the detection goals" in out and "recall, quiet attacks" in out
     data = json.loads((tmp_path / "eval.json").read_text())
     [run] = data["runs"]
     assert (run["name"], run["generated"]) == ("tiny-seed7", True)
