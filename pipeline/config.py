@@ -17,11 +17,16 @@ no other module reads a `TRAILGUARD_*` variable. `settings()` reads this process
 | TRAILGUARD_DASK_ADDRESS    | dask_address   | none     |
 | AWS_MAX_ATTEMPTS           | s3_attempts    | 8        |
 | AWS_RETRY_MODE             | s3_retry_mode  | adaptive |
+| TRAILGUARD_MAX_OBJECT_BYTES | max_object_bytes | 256 MiB |
+| TRAILGUARD_MAX_RECORD_BYTES | max_record_bytes | 16 MiB  |
+
+Sizes are bytes, or a number with a binary unit: `512K`, `256M`, `256MiB`, `1G` (`parse_size`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -51,6 +56,10 @@ class Settings:
     # S3 requests: attempts and botocore's retry mode (the standard AWS variables).
     s3_attempts: int = 8
     s3_retry_mode: str = "adaptive"
+    # Ingest reads one object's decompressed text and one record's JSON up to these sizes; past
+    # them the object is quarantined (CloudTrail's own: tens of MB at most, records < 256 KB).
+    max_object_bytes: int = 256 << 20
+    max_record_bytes: int = 16 << 20
 
 
 DEFAULTS = Settings()
@@ -67,7 +76,12 @@ _VARIABLES: dict[str, str] = {
     "dask_address": "TRAILGUARD_DASK_ADDRESS",
     "s3_attempts": "AWS_MAX_ATTEMPTS",
     "s3_retry_mode": "AWS_RETRY_MODE",
+    "max_object_bytes": "TRAILGUARD_MAX_OBJECT_BYTES",
+    "max_record_bytes": "TRAILGUARD_MAX_RECORD_BYTES",
 }
+_SIZES = frozenset(["max_object_bytes", "max_record_bytes"])
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+_SIZE = re.compile(r"(?P<number>\d+) ?(?P<unit>[KMGT]?)(?:I?B)?")
 _CHOICES: dict[str, tuple[str, ...]] = {
     "task_runner": ("thread", "dask"),
     "s3_retry_mode": ("adaptive", "standard", "legacy"),
@@ -99,7 +113,9 @@ def settings() -> Settings:
 def _parse(name: str, text: str, default: object) -> object:
     """`text` as the type of the setting's default, checked against its choices."""
     parser: Callable[[str], object] = str
-    if isinstance(default, Path):
+    if name in _SIZES:
+        parser = parse_size
+    elif isinstance(default, Path):
         parser = Path
     elif isinstance(default, bool | int):
         parser = int
@@ -115,3 +131,11 @@ def _parse(name: str, text: str, default: object) -> object:
         allowed = ", ".join(_CHOICES[name])
         raise SettingsError(f"{_VARIABLES[name]}={text!r}: {name} is one of {allowed}")
     return value
+
+
+def parse_size(text: str) -> int:
+    """Bytes from `text`: a whole number, optionally with a binary unit (`16M`, `256MiB`, `1G`)."""
+    match = _SIZE.fullmatch(text.strip().upper())
+    if match is None:
+        raise ValueError(f"not a size: {text!r} (bytes, or a number with K, M, G or T)")
+    return int(match["number"]) * _UNITS[match["unit"]]

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from trailguard.pipeline.config import DEFAULTS, Settings, SettingsError, load_settings
+from trailguard.pipeline.config import (
+    DEFAULTS,
+    Settings,
+    SettingsError,
+    load_settings,
+    parse_size,
+)
 
 
 def test_an_empty_environment_gives_the_documented_defaults() -> None:
@@ -56,3 +62,26 @@ def test_a_bad_value_names_its_variable(variable: str, value: str, message: str)
         load_settings({variable: value})
 
     assert variable in str(failure.value)
+
+
+def test_read_limits_default_far_above_cloudtrail_objects_and_take_sizes_with_units() -> None:
+    assert (DEFAULTS.max_object_bytes, DEFAULTS.max_record_bytes) == (256 << 20, 16 << 20)
+
+    settings = load_settings(
+        {"TRAILGUARD_MAX_OBJECT_BYTES": "1G", "TRAILGUARD_MAX_RECORD_BYTES": "512 KiB"}
+    )
+
+    assert (settings.max_object_bytes, settings.max_record_bytes) == (1 << 30, 512 << 10)
+
+
+@pytest.mark.parametrize(
+    ("text", "size"), [("4096", 4096), ("64K", 64 << 10), ("256MiB", 256 << 20), ("2gb", 2 << 30)]
+)
+def test_a_size_is_bytes_or_a_number_with_a_binary_unit(text: str, size: int) -> None:
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["1.5G", "M", "-1", "lots", "0"])
+def test_a_size_that_is_not_one_names_its_variable(text: str) -> None:
+    with pytest.raises(SettingsError, match="TRAILGUARD_MAX_OBJECT_BYTES"):
+        load_settings({"TRAILGUARD_MAX_OBJECT_BYTES": text})
