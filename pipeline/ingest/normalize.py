@@ -3,14 +3,20 @@
 Nothing a record carries is dropped: named fields go to their columns, nested free-form objects
 are kept as JSON text, and every other top-level field (or a value that does not fit its column)
 goes to ``extra``.
+
+An ``eventTime`` outside what CloudTrail can have written (before it existed, or more than a day
+after the run reads it) makes its record a quarantine entry: year 1 or 9999 would pass through the
+lake and break every later stage's date arithmetic. A number past a double's range, read by
+`pipeline.ingest.decode` as its own text (an `orjson.Fragment`), is written back as that text.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -69,6 +75,10 @@ IDENTITY_COLUMNS: tuple[str, ...] = (
     "principal_kind",
     "user_identity",
 )
+# The range of a usable eventTime: CloudTrail launched in November 2013, and clocks (CloudTrail's,
+# or an export tool's) run at most so far ahead of the machine that ingests.
+EARLIEST_EVENT_TIME = datetime(2013, 11, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
 # Lambda names carry the API version they were called with: UpdateFunctionCode20150331v2.
 _API_VERSION_SUFFIX = re.compile(r"(?:19|20)\d{6}(?:v\d+)?$")
 # Hand-made exports sometimes lower-case every key ("eventname"); accept them as the real ones.
@@ -101,7 +111,7 @@ def normalize_event(
         raise RecordError("not a CloudTrail record: missing eventName or eventSource")
     raw_time = fields.get("eventTime", fields.get("@timestamp"))
     row: dict[str, Any] = {
-        "event_time": parse_time(raw_time, field="eventTime"),
+        "event_time": check_event_time(parse_time(raw_time, field="eventTime"), ingested_at),
         "source_key": source_key,
         "ingested_at": ingested_at,
     }
@@ -173,13 +183,39 @@ def parse_time(value: object, *, field: str) -> datetime:
         raise RecordError(f"{field} out of range in UTC: {_preview(value)}") from None
 
 
+def check_event_time(when: datetime, ingested_at: datetime) -> datetime:
+    """`when`, when CloudTrail could have written it (see the module docstring); else a
+    RecordError."""
+    if when < EARLIEST_EVENT_TIME:
+        raise RecordError(
+            f"eventTime {when.isoformat()} is before CloudTrail existed"
+            f" ({EARLIEST_EVENT_TIME.date().isoformat()})"
+        )
+    if when > ingested_at + FUTURE_SLACK:
+        raise RecordError(
+            f"eventTime {when.isoformat()} is more than a day after the ingest"
+            f" ({ingested_at.isoformat(timespec='seconds')})"
+        )
+    return when
+
+
+def principal_key(record: dict[str, Any]) -> str:
+    """The principal key a record's row gets (`identity_columns`), whatever its other fields."""
+    identity = _split_fields(record)[0].get("userIdentity")
+    return str(
+        identity_columns(to_json_text(identity if isinstance(identity, dict) else None))[
+            "principal_key"
+        ]
+    )
+
+
 @lru_cache(maxsize=16384)
 def identity_columns(text: str | None) -> dict[str, Any]:
     """`IDENTITY_COLUMNS` of one userIdentity (given as JSON text), with its principal key.
 
     The returned dict is shared by every caller with the same identity: do not change it.
     """
-    ui: dict[str, Any] = orjson.loads(text) if text else {}
+    ui: dict[str, Any] = _loads(text) if text else {}
     ctx = _dict(ui.get("sessionContext"))
     issuer = _dict(ctx.get("sessionIssuer"))
     attributes = _dict(ctx.get("attributes"))
@@ -228,6 +264,23 @@ def looks_like_ip(value: str | None) -> bool:
     return len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts)
 
 
+def _loads(text: str) -> Any:
+    """JSON text this module wrote: by orjson, or by Python's JSON when it holds a number orjson
+    refuses (`1e999`, whose text `pipeline.ingest.decode` keeps)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text, parse_float=_number, parse_int=_number)
+
+
+def _number(text: str) -> str | int | float:
+    """A number of an identity; past a double's range, its text."""
+    value = float(text)
+    if not math.isfinite(value):
+        return text
+    return int(text) if text.lstrip("-").isdigit() else value
+
+
 def to_json_text(value: object) -> str | None:
     """JSON text of a nested value; None for an absent or JSON-null value."""
     if value is None:
@@ -235,12 +288,18 @@ def to_json_text(value: object) -> str | None:
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
     except orjson.JSONEncodeError:  # orjson stops at 254 levels; the parser allowed more
-        text = json.dumps(value, default=str)  # RecursionError past ~900: the record's limit
+        text = json.dumps(value, default=_unwritable)  # RecursionError past ~900: its limit
     try:
         orjson.loads(text)  # the text is parsed again (identity columns, DuckDB): past 1,024
     except orjson.JSONDecodeError as exc:  # levels orjson cannot, so the record is refused
         raise RecordError(f"value nested too deep to store: {exc}") from None
     return text
+
+
+def _unwritable(value: object) -> str:
+    if isinstance(value, orjson.Fragment):  # Python's JSON cannot write a number's own text
+        raise ValueError("a number past a double's range, nested too deep for orjson")
+    return str(value)
 
 
 def _as_text(value: object, name: str, extra: dict[str, Any]) -> str | None:
@@ -250,6 +309,8 @@ def _as_text(value: object, name: str, extra: dict[str, Any]) -> str | None:
     if isinstance(value, dict | list):
         extra[name] = value
         return None
+    if isinstance(value, orjson.Fragment):  # a number kept as its text (`1e999`)
+        return orjson.dumps(value).decode()
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
@@ -287,5 +348,5 @@ def _dict(value: object) -> dict[str, Any]:
 
 
 def _preview(value: object, limit: int = 60) -> str:
-    text = repr(value)
+    text = orjson.dumps(value).decode() if isinstance(value, orjson.Fragment) else repr(value)
     return text if len(text) <= limit else text[:limit] + "..."

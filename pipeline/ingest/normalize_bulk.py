@@ -37,8 +37,9 @@ import pyarrow.compute as pc
 from trailguard.pipeline.ingest.decode import decode_object
 from trailguard.pipeline.ingest.normalize import (
     BOOL_FIELDS,
+    EARLIEST_EVENT_TIME,
+    FUTURE_SLACK,
     IDENTITY_COLUMNS,
-    JSON_FIELDS,
     KNOWN_FIELDS,
     SCALAR_FIELDS,
     RecordError,
@@ -54,7 +55,7 @@ from trailguard.pipeline.ingest.plain_records import (
     flat_values,
     nested_column,
 )
-from trailguard.pipeline.lake.schema import SCHEMA, UTC_TS
+from trailguard.pipeline.lake.schema import JSON_FIELDS, SCHEMA, UTC_TS
 
 CHUNK_RECORDS = 512  # records converted at once: few enough to still be in the CPU's cache
 # `PlainRecord`s are small (their nested values are slices of their documents): converted in
@@ -100,8 +101,12 @@ class RecordFailure:
 class BulkRows:
     """Takes records an object at a time; `finish` gives the rows of all of them, in order."""
 
-    def __init__(self, ingested_at: datetime) -> None:
+    def __init__(self, ingested_at: datetime, *, max_failures: int | None = None) -> None:
         self.ingested_at = ingested_at
+        # Failures kept per source key: past it an object's are counted only (its caller then
+        # quarantines the object whole), so that a million bad records cost no more than this.
+        self.max_failures = max_failures
+        self.failed: dict[str, int] = {}  # failures per source key
         self.records: list[Any] = []  # added, not converted yet
         self.keys: list[str] = []
         # When `records` are `PlainRecord`s: (first record's index, document) of each object.
@@ -157,12 +162,13 @@ class BulkRows:
         chunk: _Chunk
         if self.documents:
             plain = list(range(len(records)))
-            chunk = _PlainChunk(records)
+            chunk = _PlainChunk(records, self.ingested_at)
         else:
             plain = [
                 i for i, r in enumerate(records) if type(r) is dict and KNOWN_FIELDS.issuperset(r)
             ]
-            chunk = _Chunk([records[i] for i in plain] if len(plain) < len(records) else records)
+            fit = [records[i] for i in plain] if len(plain) < len(records) else records
+            chunk = _Chunk(fit, self.ingested_at)
         part = chunk.table()
         fine = chunk.fine()
         if fine is not None:
@@ -187,7 +193,9 @@ class BulkRows:
             # RecordError is the expected case; the others are values no encoder can hold
             # (nesting past orjson's limit, say): quarantined with their reason, never a crash.
             reason = str(exc) if isinstance(exc, RecordError) else f"unencodable record: {exc}"
-            self.failures.append(RecordFailure(position, reason, _raw_record(record)))
+            failed = self.failed[source_key] = self.failed.get(source_key, 0) + 1
+            if self.max_failures is None or failed <= self.max_failures:
+                self.failures.append(RecordFailure(position, reason, _raw_record(record)))
             return
         self.slow.add(row, identity)
         self.slow_positions.append(position)
@@ -196,8 +204,9 @@ class BulkRows:
 class _Chunk:
     """The columns of plain records, and which of them turned out not to be plain after all."""
 
-    def __init__(self, records: list[Any]) -> None:
+    def __init__(self, records: list[Any], ingested_at: datetime) -> None:
         self.records = records  # dicts (`_PlainChunk`: `PlainRecord`s)
+        self.ingested_at = ingested_at
         self.flags: list[bool] | None = None  # rows found unfit one value at a time (rare)
         self.masks: list[pa.Array] = []  # rows found fit by vectorised checks
 
@@ -306,18 +315,23 @@ class _Chunk:
             return texts
 
     def event_time(self, text: pa.Array) -> pa.Array:
-        """eventTime as a UTC timestamp; any other shape of time is unfit."""
+        """eventTime as a UTC timestamp; any other shape of time, or a time outside what
+        CloudTrail can have written (`normalize.check_event_time` says why), is unfit."""
         self.masks.append(pc.match_substring_regex(text, _CLOUDTRAIL_TIME))
         usable = pc.if_else(self.masks[-1], text, pa.scalar(None, pa.string()))
         try:
-            return usable.cast(UTC_TS)
+            times = usable.cast(UTC_TS)
         except pa.ArrowInvalid:  # a day past its month's end (Feb 30): find it, one by one
             values = usable.to_pylist()
             for i, value in enumerate(values):
                 if value is not None and not _parses(value):
                     values[i] = None
                     self.unfit(i)
-            return pa.array(values, pa.string()).cast(UTC_TS)
+            times = pa.array(values, pa.string()).cast(UTC_TS)
+        latest = pa.scalar(self.ingested_at + FUTURE_SLACK, UTC_TS)
+        earliest = pa.scalar(EARLIEST_EVENT_TIME, UTC_TS)
+        self.masks.append(pc.and_(pc.greater_equal(times, earliest), pc.less_equal(times, latest)))
+        return times
 
 
 class _PlainChunk(_Chunk):

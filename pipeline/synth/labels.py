@@ -6,18 +6,15 @@ can never disagree with the lake about whose behaviour an event belongs to.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from trailguard.pipeline.ingest.normalize import normalize_record
+from trailguard.pipeline.ingest.normalize import principal_key
 from trailguard.pipeline.synth.records import Record
-
-_LABELLED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def label_principal_key(record: Record) -> str:
     """The principal key of ``record``, computed by ingest's own normalizer."""
-    return str(normalize_record(record, "synth://labels", _LABELLED_AT)["principal_key"])
+    return principal_key(record)
 
 
 def to_labels(seed: int, start: str, end: str, scenarios: list[dict[str, Any]]) -> dict[str, Any]:

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 
 from tests.factories import DELETE, assumed_role_identity, cloudtrail_event
+from trailguard.pipeline.ingest.batch import to_batch
 from trailguard.pipeline.ingest.normalize import (
     RecordError,
     base_event_name,
     looks_like_ip,
     normalize_record,
+    principal_key,
 )
+from trailguard.pipeline.ingest.sources.layout import ObjectRef
 from trailguard.pipeline.lake.schema import COLUMN_NAMES
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -62,6 +67,41 @@ def test_a_logstash_timestamp_stands_in_for_event_time() -> None:
 def test_a_record_without_a_usable_event_time_is_rejected_with_the_value(bad: object) -> None:
     with pytest.raises(RecordError, match="no usable eventTime"):
         norm(cloudtrail_event(eventTime=bad))
+
+
+# Times CloudTrail cannot have written (NOW is the ingest's time): each would pass through the
+# lake and break the date arithmetic of every later stage (features, training) on every run.
+IMPOSSIBLE_TIMES = {
+    "0001-01-01T00:00:00Z": "before CloudTrail existed (2013-11-01)",
+    "1970-01-01T00:00:00Z": "before CloudTrail existed",
+    "2013-10-31T23:59:59Z": "before CloudTrail existed",
+    "9999-12-31T23:59:59Z": "more than a day after the ingest (2026-11-01T00:00:00+00:00)",
+    "2026-11-02T00:00:01Z": "more than a day after the ingest",
+}
+
+
+@pytest.mark.parametrize(("when", "reason"), IMPOSSIBLE_TIMES.items())
+def test_an_event_time_cloudtrail_cannot_have_written_is_rejected_with_the_reason(
+    when: str, reason: str
+) -> None:
+    with pytest.raises(RecordError, match=re.escape(reason)):
+        norm(cloudtrail_event(eventTime=when))
+
+
+@pytest.mark.parametrize("when", ["2013-11-01T00:00:00Z", "2026-11-02T00:00:00Z"])
+def test_the_first_days_of_cloudtrail_and_a_clock_a_day_ahead_are_accepted(when: str) -> None:
+    assert norm(cloudtrail_event(eventTime=when))["event_time"] == datetime.fromisoformat(when)
+
+
+@pytest.mark.parametrize("when", [*IMPOSSIBLE_TIMES, -62135596800, 253402300799])
+def test_bulk_and_one_by_one_quarantine_an_impossible_time_alike(when: object) -> None:
+    ref = ObjectRef(uri="x.json", key="x.json", size=1, version="v1")
+    records = [cloudtrail_event(), cloudtrail_event(eventTime=when), cloudtrail_event()]
+    for text in (orjson.dumps({"Records": records}), json.dumps(records, indent=1).encode()):
+        batch = to_batch("source", [(ref, text)], NOW)  # the fast path, then the general one
+        assert batch.table.num_rows == 2
+        [entry] = batch.quarantined
+        assert entry.record_index == 1 and "eventTime" in entry.reason
 
 
 def test_something_that_is_not_a_cloudtrail_record_is_rejected() -> None:
@@ -137,3 +177,17 @@ def test_service_names_in_source_ip_address_are_not_ips() -> None:
     assert looks_like_ip("104.102.221.250") and looks_like_ip("2001:db8::1")
     for not_ip in ("lambda.amazonaws.com", "AWS Internal", "999.1.1.1", "", None):
         assert not looks_like_ip(not_ip)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        cloudtrail_event(),
+        cloudtrail_event(userIdentity=assumed_role_identity()),
+        cloudtrail_event(userIdentity="not an object"),
+        cloudtrail_event(eventTime="9999-01-01T00:00:00Z"),  # whatever its other fields hold
+    ],
+)
+def test_the_principal_key_alone_is_the_one_its_row_would_get(record: dict[str, object]) -> None:
+    good = dict(record, eventTime="2026-10-05T14:03:27Z")
+    assert principal_key(record) == norm(good)["principal_key"]

@@ -59,9 +59,11 @@ ODD: list[dict[str, Any]] = [
 
 
 def rows_one_by_one(records: list[Any]) -> tuple[list[dict[str, Any]], list[int]]:
-    rows, failed = [], []
+    rows = []
     body = json.dumps({"Records": records}).encode()
-    for i, record in decode_object(body).records:  # as ingest reads them (2**70: a float)
+    decoded = decode_object(body)  # as ingest reads them (2**70: a float; Infinity: not JSON)
+    failed = [rejected.record_index for rejected in decoded.rejected]
+    for i, record in decoded.records:
         try:
             rows.append(normalize_record(record, KEY, NOW))
         except (RecordError, TypeError, ValueError, RecursionError):
