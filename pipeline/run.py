@@ -17,8 +17,8 @@ from trailguard.pipeline.config import DEFAULTS
 from trailguard.pipeline.detect.detect import DetectStats, run_detection, train_model
 from trailguard.pipeline.features.build import FeatureStats, build_features
 from trailguard.pipeline.ingest.ingest import IngestSummary, ingest
-
 from trailguard.pipeline.lake.views import LakeEmpty, has_events
+
 log = logging.getLogger(__name__)
 
 
@@ -46,11 +46,11 @@ def run_pipeline(
     """Ingest `source` (if given) into `lake`, build features, train if needed, detect."""
     notes: list[str] = []
     summary = ingest(source, lake, endpoint_url=endpoint_url, workers=workers) if source else None
+    if not has_events(lake):
+        raise LakeEmpty(no_events(lake, source, summary))
     features = build_features(lake)
     model, note = ensure_model(
         lake, retrain=retrain, baseline_days=baseline_days, train_until=train_until
-    if not has_events(lake):
-        raise LakeEmpty(no_events(lake, source, summary))
     )
     notes.extend([note] if note else [])
     detect = run_detection(lake)
