@@ -25,7 +25,9 @@ from trailguard.pipeline.cli.flows import add_flow_commands
 from trailguard.pipeline.cli.parser import Parser
 from trailguard.pipeline.cli.report import add_report_command
 from trailguard.pipeline.cli.run import add_run_commands
+from trailguard.pipeline.config import DEFAULTS, parse_size, settings, variable
 from trailguard.pipeline.ingest.ingest import IngestSummary, ingest
+from trailguard.pipeline.ingest.limits import ReadLimits
 from trailguard.pipeline.lake.check import parquet_error
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.sandbox import lock_down, refuse_writes
@@ -89,6 +91,22 @@ def _add_ingest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--workers", type=int, default=None, help="worker processes (CPU count)")
     p.add_argument("--strict", action="store_true", help="fail the run if anything is quarantined")
     p.add_argument("--progress", action="store_true", help="progress bar even when not a tty")
+    p.add_argument(
+        "--max-object-bytes",
+        type=parse_size,
+        default=settings().max_object_bytes,
+        metavar="SIZE",
+        help="quarantine an object whose decompressed text is larger, e.g. 256M"
+        f" (${variable('max_object_bytes')}, else {DEFAULTS.max_object_bytes >> 20} MiB)",
+    )
+    p.add_argument(
+        "--max-record-bytes",
+        type=parse_size,
+        default=settings().max_record_bytes,
+        metavar="SIZE",
+        help="quarantine a record whose JSON text is larger, e.g. 16M"
+        f" (${variable('max_record_bytes')}, else {DEFAULTS.max_record_bytes >> 20} MiB)",
+    )
     p.set_defaults(command=cmd_ingest)
 
 
@@ -105,6 +123,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             workers=args.workers,
             strict=args.strict,
             progress=ProgressBar() if show else None,
+            limits=ReadLimits(args.max_object_bytes, args.max_record_bytes),
         )
         refuse_empty_source(args.source, args.lake, summary)
     print(format_summary(summary))
@@ -120,9 +139,11 @@ def format_summary(s: IngestSummary) -> str:
         f"duplicates        {s.duplicates:>12,}",
         f"quarantined       {s.quarantined:>12,}   (+{s.quarantined_objects:,} object-level)",
         f"unreadable objs   {len(s.failed):>12,}",
+        f"files skipped     {s.skipped_files:>12,}   (not CloudTrail logs)",
         f"seconds           {s.seconds:>12.1f}   ({s.events_per_second:,.0f} events/s)",
     ]
     lines.extend(f"  unreadable: {safe_line(f'{uri}: {error}')}" for uri, error in s.failed[:20])
+    lines.extend(f"  skipped: {safe_line(example)}" for example in s.skipped_examples)
     return "\n".join(lines)
 
 

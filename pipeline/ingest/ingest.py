@@ -23,9 +23,11 @@ import orjson
 import pyarrow as pa
 
 from trailguard.pipeline import faults
+from trailguard.pipeline.config import settings
 from trailguard.pipeline.ingest.batch import BatchResult, Source
+from trailguard.pipeline.ingest.limits import ReadLimits
 from trailguard.pipeline.ingest.sources import open_source
-from trailguard.pipeline.ingest.sources.layout import ObjectRef
+from trailguard.pipeline.ingest.sources.layout import ObjectRef, Skipped
 from trailguard.pipeline.ingest.state import (
     OBJECT_STATE,
     QuarantineEntry,
@@ -54,6 +56,7 @@ Progress = Callable[[int, int, int], None]  # (objects done, objects to read, ro
 # Listed objects looked up in the state table at once: few at first, so that reading starts
 # as soon as the listing does, then more.
 STATE_CHUNKS = (1024, 4096, 16384)
+SKIPPED_EXAMPLES = 20  # files skipped that a summary names
 
 
 class StrictModeError(RuntimeError):
@@ -73,6 +76,19 @@ class IngestSummary:
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped_objects: int = 0
     seconds: float = 0.0
+    skipped_files: int = 0  # found under the source, not CloudTrail logs: not read
+    skipped_examples: list[str] = field(default_factory=list)  # the first few of them
+
+    def skip(self, skipped: Skipped) -> None:
+        """Count what the listing will not read: a failed read when it cannot be read."""
+        if skipped.unreadable:
+            uri, reason = skipped.uri, skipped.reason
+            log.error("could not read %s (it will be retried next run): %s", uri, reason)
+            self.failed.append((skipped.uri, skipped.reason))
+            return
+        self.skipped_files += 1
+        if len(self.skipped_examples) < SKIPPED_EXAMPLES:
+            self.skipped_examples.append(f"{skipped.uri} ({skipped.reason})")
 
     @property
     def events_per_second(self) -> float:
@@ -89,18 +105,21 @@ def ingest(
     workers: int | None = None,
     strict: bool = False,
     progress: Progress | None = None,
+    limits: ReadLimits | None = None,
 ) -> IngestSummary:
-    """Read every new object of `source` into `lake`; see the module docstring."""
+    """Read every new object of `source` into `lake`; see the module docstring. Each object is
+    read within `limits` (default: the settings', `pipeline.ingest.limits`)."""
     started, clock = datetime.now(UTC), time.monotonic()
+    limits = limits or ReadLimits.of(settings())
     lake_files.init_lake(lake)
-    src = open_source(source, endpoint_url)
+    src = open_source(source, endpoint_url, max_bytes=limits.object_bytes)
     with open_db(lake) as con:
         ensure_tables(con)
         seen_before = has_objects_of(con, src.name)
     summary = IngestSummary()
     todo = NewObjects(lake, src, summary, look_up=seen_before)
     writer = LakeWriter(lake, summary)
-    for result in read_all(source, endpoint_url, todo, started, workers):
+    for result in read_all(source, endpoint_url, todo, started, workers, limits):
         writer.add(result)
         if progress:  # the listing goes on meanwhile: "to read" is what it has found so far
             progress(summary.objects + writer.pending_count, todo.found, summary.records)
@@ -109,6 +128,7 @@ def ingest(
         writer.flush(con)
         summary.seconds = time.monotonic() - clock
         record_run(con, run_row(src.name, started, summary))
+    warn_if_nothing_found(source, summary)
     if strict and (summary.quarantined or summary.quarantined_objects or summary.failed):
         raise StrictModeError(_strict_message(summary))
     return summary
@@ -131,7 +151,7 @@ class NewObjects:
         self.found = 0  # objects to read, so far
 
     def __iter__(self) -> Iterator[ObjectRef]:
-        listing = faults.passing("list", self.source.list_objects())
+        listing = faults.passing("list", self._objects())
         sizes = chain(STATE_CHUNKS, repeat(STATE_CHUNKS[-1]))
         while chunk := list(islice(listing, next(sizes))):
             done = self._ingested_versions(chunk)
@@ -141,6 +161,14 @@ class NewObjects:
                 else:
                     self.found += 1
                     yield ref
+
+    def _objects(self) -> Iterator[ObjectRef]:
+        """The listing's objects; what it will not read is counted in the summary."""
+        for item in self.source.list_objects():
+            if isinstance(item, Skipped):
+                self.summary.skip(item)
+            else:
+                yield item
 
     def _ingested_versions(self, chunk: list[ObjectRef]) -> dict[str, str]:
         if not self.look_up:
@@ -253,6 +281,21 @@ def run_row(source: str, started: datetime, s: IngestSummary) -> RunSummary:
         s.duplicates,
         s.quarantined,
         len(s.failed),
+    )
+
+
+def warn_if_nothing_found(source: str, s: IngestSummary) -> None:
+    """A warning when the listing found no object at all (read now or before): a wrong path or
+    prefix is the likely cause, and the run would otherwise end quietly."""
+    if s.objects or s.skipped_objects or s.failed:
+        return
+    others = f"; {s.skipped_files:,} other files skipped" if s.skipped_files else ""
+    log.warning(
+        "nothing to ingest: no CloudTrail log found under %s%s. Expected objects laid out as"
+        " CloudTrail delivers them (AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/"
+        "*.json.gz, under any prefix) or export files (.json, .json.gz, .jsonl, .ndjson)",
+        redact_url(source),
+        others,
     )
 
 

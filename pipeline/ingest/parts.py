@@ -19,10 +19,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from trailguard.pipeline.config import settings
 from trailguard.pipeline.ingest.batch import BatchResult, read_batch
-from trailguard.pipeline.ingest.ingest import IngestSummary, LakeWriter, run_row
+from trailguard.pipeline.ingest.ingest import (
+    IngestSummary,
+    LakeWriter,
+    run_row,
+    warn_if_nothing_found,
+)
+from trailguard.pipeline.ingest.limits import ReadLimits
 from trailguard.pipeline.ingest.sources import open_source
-from trailguard.pipeline.ingest.sources.layout import ObjectRef
+from trailguard.pipeline.ingest.sources.layout import ObjectRef, Skipped
 from trailguard.pipeline.ingest.state import (
     ensure_tables,
     ingested_versions,
@@ -56,6 +63,7 @@ class IngestPlan:
     started: datetime
     parts: tuple[IngestPart, ...]
     skipped_objects: int = 0
+    skipped: tuple[Skipped, ...] = ()  # what the listing found and will not read
 
     @property
     def objects(self) -> int:
@@ -88,13 +96,15 @@ def plan_ingest(source: str, lake: Path, *, endpoint_url: str | None = None) -> 
         with open_db(lake) as con:
             ensure_tables(con)
             done = ingested_versions(con, src.name)
-    listed = list(src.list_objects())
+    found = list(src.list_objects())
+    listed = [ref for ref in found if isinstance(ref, ObjectRef)]
+    skipped = tuple(item for item in found if isinstance(item, Skipped))
     todo = [ref for ref in listed if done.get(ref.key) != ref.version]
     groups: dict[str, list[ObjectRef]] = {}
     for ref in todo:
         groups.setdefault(part_of(ref.key), []).append(ref)
     parts = tuple(IngestPart(k, tuple(v)) for k, v in sorted(groups.items(), key=_first_key))
-    return IngestPlan(source, src.name, started, parts, len(listed) - len(todo))
+    return IngestPlan(source, src.name, started, parts, len(listed) - len(todo), skipped)
 
 
 def _first_key(item: tuple[str, list[ObjectRef]]) -> str:
@@ -102,11 +112,19 @@ def _first_key(item: tuple[str, list[ObjectRef]]) -> str:
 
 
 def read_part(
-    source: str, part: IngestPart, started: datetime, *, endpoint_url: str | None = None
+    source: str,
+    part: IngestPart,
+    started: datetime,
+    *,
+    endpoint_url: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> BatchResult:
-    """Fetch, decode and encode one part's objects; touches only the source. Failed reads are
-    reported."""
-    return read_batch(open_source(source, endpoint_url), list(part.refs), started).encode()
+    """Fetch, decode and encode one part's objects, each within `limits` (default: the
+    settings'); touches only the source. Failed reads are reported. A part is read whole: its
+    objects are bounded, their sum only by the part."""
+    limits = limits or ReadLimits.of(settings())
+    src = open_source(source, endpoint_url, max_bytes=limits.object_bytes)
+    return read_batch(src, list(part.refs), started, limits).encode()
 
 
 def write_part(lake: Path, part: str, result: BatchResult) -> PartSummary:
@@ -123,6 +141,8 @@ def write_part(lake: Path, part: str, result: BatchResult) -> PartSummary:
 def finish_ingest(lake: Path, plan: IngestPlan, parts: list[PartSummary]) -> IngestSummary:
     """Refresh the `events` view and keep the run's summary, as `ingest()` does."""
     total = IngestSummary(skipped_objects=plan.skipped_objects)
+    for skipped in plan.skipped:
+        total.skip(skipped)
     for p in parts:
         s = p.summary
         total.objects += s.objects
@@ -136,4 +156,5 @@ def finish_ingest(lake: Path, plan: IngestPlan, parts: list[PartSummary]) -> Ing
     with lake_lock(lake, purpose="finish ingest"), open_db(lake) as con:
         refresh_views(con, lake)
         record_run(con, run_row(plan.source_name, plan.started, total))
+    warn_if_nothing_found(plan.source, total)
     return total

@@ -4,6 +4,11 @@ Where the workers come from (`_worker_context`: a fork of the CLI, else a fork s
 they start and end (`_start_worker`: with their parent, holding nothing of it), and what each
 does with a batch (`read_batch`, then `BatchResult.encode`: decode, normalize, encode the
 Parquet). A run with one batch, or `--workers 1`, reads in its own process.
+
+A batch stops taking objects once their decompressed text passes the object limit
+(`ReadLimits.object_bytes`), so that what a worker holds stays bounded whatever the objects
+inflate to; the objects it leaves are read next, as a batch of their own, before any later
+result is given (results stay in listing order).
 """
 
 from __future__ import annotations
@@ -14,15 +19,16 @@ import signal
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from itertools import chain, islice
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 
 from trailguard.pipeline.ingest.batch import BatchResult, Source, read_batch
+from trailguard.pipeline.ingest.limits import DEFAULT_LIMITS, ReadLimits
 from trailguard.pipeline.ingest.sources import open_source
 from trailguard.pipeline.ingest.sources.layout import ObjectRef
 
@@ -40,6 +46,7 @@ def read_all(
     refs: Iterable[ObjectRef],
     started: datetime,
     workers: int | None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> Iterator[BatchResult]:
     """Batch results in listing order; worker processes when there is enough work for them.
 
@@ -48,12 +55,13 @@ def read_all(
     batches = _batches(refs)
     ahead = deque(islice(batches, 2))
     workers = workers or os.cpu_count() or 1
+    read = partial(_read_in_worker, source, endpoint_url, started=started, limits=limits)
     if workers <= 1 or len(ahead) <= 1:
         for batch in batches:
             ahead.append(batch)
-            yield _read_in_worker(source, endpoint_url, ahead.popleft(), started)
+            yield from _with_deferred(read(ahead.popleft()), read)
         for batch in ahead:
-            yield _read_in_worker(source, endpoint_url, batch, started)
+            yield from _with_deferred(read(batch), read)
         return
     context = _worker_context()
     parent = os.getpid() if context.get_start_method() == "fork" else None
@@ -64,12 +72,27 @@ def read_all(
         initargs=(dict(os.environ), parent),
     ) as pool:
         pending: deque[Future[BatchResult]] = deque()
+
+        def in_pool(batch: list[ObjectRef]) -> BatchResult:
+            return pool.submit(read, batch).result()
+
         for batch in chain(ahead, batches):
-            pending.append(pool.submit(_read_in_worker, source, endpoint_url, batch, started))
+            pending.append(pool.submit(read, batch))
             if len(pending) >= 2 * workers:  # bounded: memory does not grow with the run
-                yield pending.popleft().result()
+                yield from _with_deferred(pending.popleft().result(), in_pool)
         while pending:
-            yield pending.popleft().result()
+            yield from _with_deferred(pending.popleft().result(), in_pool)
+
+
+def _with_deferred(
+    result: BatchResult, read: Callable[[list[ObjectRef]], BatchResult]
+) -> Iterator[BatchResult]:
+    """`result`, then the results of the objects it left to another batch (its text budget was
+    spent), in order. Each batch reads at least one object, so this ends."""
+    yield result
+    while result.deferred:
+        result = read(result.deferred)
+        yield result
 
 
 def _worker_context() -> BaseContext:
@@ -144,12 +167,18 @@ def _take(held: deque[ObjectRef], objects: int, size: int) -> list[ObjectRef]:
 
 
 def _read_in_worker(
-    source: str, endpoint_url: str | None, refs: list[ObjectRef], started: datetime
+    source: str,
+    endpoint_url: str | None,
+    refs: list[ObjectRef],
+    *,
+    started: datetime,
+    limits: ReadLimits,
 ) -> BatchResult:
-    return read_batch(_worker_source(source, endpoint_url), refs, started).encode()
+    src = _worker_source(source, endpoint_url, limits.object_bytes)
+    return read_batch(src, refs, started, limits, budget=limits.object_bytes).encode()
 
 
 @cache
-def _worker_source(source: str, endpoint_url: str | None) -> Source:
+def _worker_source(source: str, endpoint_url: str | None, max_bytes: int) -> Source:
     """One source (and S3 client) per worker process."""
-    return open_source(source, endpoint_url)
+    return open_source(source, endpoint_url, max_bytes=max_bytes)

@@ -10,8 +10,11 @@ if TYPE_CHECKING:
     from trailguard.pipeline.ingest.batch import Source
 
 
-def open_source(source: str, endpoint_url: str | None = None) -> Source:
-    """A source for `s3://bucket/prefix` or a local folder (or a single export file)."""
+def open_source(
+    source: str, endpoint_url: str | None = None, *, max_bytes: int | None = None
+) -> Source:
+    """A source for `s3://bucket/prefix` or a local folder (or a single export file); a local
+    file growing past `max_bytes` while read is not read whole (S3 objects: see `_fetch`)."""
     if source.startswith("s3://"):
         from trailguard.pipeline.ingest.sources.s3 import (  # boto3: only for S3 (0.1 s)
             S3Source,
@@ -19,4 +22,4 @@ def open_source(source: str, endpoint_url: str | None = None) -> Source:
         )
 
         return S3Source(source, s3_client(endpoint_url))
-    return LocalSource(source)
+    return LocalSource(source, max_bytes)

@@ -23,6 +23,17 @@ class ObjectRef:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """Something a listing found and will not read, and why: a file that is not a CloudTrail
+    log (`unreadable` False: counted in the summary), or one that cannot be read, such as a
+    folder without permission or a FIFO named like a log (True: reported as a failed read)."""
+
+    uri: str
+    reason: str
+    unreadable: bool = False
+
+
+@dataclass(frozen=True)
 class KeyLayout:
     """The account, region and organisation a CloudTrail key names (None when it names none)."""
 
@@ -41,6 +52,11 @@ def parse_key(key: str) -> KeyLayout:
 
 def is_event_object(key: str) -> bool:
     """True for objects that may hold events; False for digests and unrelated files."""
-    if "CloudTrail-Digest/" in key or "/CloudTrail-Insight/" in key:
+    if is_digest(key):
         return False
     return key.lower().endswith(EVENT_SUFFIXES)
+
+
+def is_digest(key: str) -> bool:
+    """True for CloudTrail's own files that hold no events of a trail (digests, Insights)."""
+    return "CloudTrail-Digest/" in key or "/CloudTrail-Insight/" in key
