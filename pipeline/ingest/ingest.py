@@ -88,7 +88,7 @@ class IngestSummary:
             return
         self.skipped_files += 1
         if len(self.skipped_examples) < SKIPPED_EXAMPLES:
-            self.skipped_examples.append(f"{skipped.uri} ({skipped.reason})")
+            self.skipped_examples.append(f"{skipped.uri}: {skipped.reason}")
 
     @property
     def events_per_second(self) -> float:

@@ -136,4 +136,4 @@ def _listed(path: str, key: str, info: os.stat_result) -> Iterator[ObjectRef | S
         version = f"{info.st_size}-{info.st_mtime_ns}"  # a rewritten file is read again
         yield ObjectRef(uri=path, key=key, size=info.st_size, version=version)
     elif not is_digest(key):
-        yield Skipped(path, "not a CloudTrail log (by its name)")
+        yield Skipped(path, "not a CloudTrail log, by its name")

@@ -171,8 +171,8 @@ def test_files_that_are_not_cloudtrail_logs_are_listed_as_skipped(tmp_path: Path
     skipped = [s for s in LocalSource(tmp_path).list_objects() if isinstance(s, Skipped)]
 
     assert [(Path(s.uri).name, s.reason, s.unreadable) for s in skipped] == [
-        ("111122223333_CloudTrail_x.txt", "not a CloudTrail log (by its name)", False),
-        ("README.md", "not a CloudTrail log (by its name)", False),
+        ("111122223333_CloudTrail_x.txt", "not a CloudTrail log, by its name", False),
+        ("README.md", "not a CloudTrail log, by its name", False),
     ]
 
 
