@@ -28,8 +28,8 @@ def changed_findings(lake: Path, before: Mapping[str, int]) -> list[Finding]:
 
 def why(finding: Finding) -> str:
     """A finding's reason in one line: the anomaly summary or the rule's explanation."""
-    text = finding.evidence.get("summary") or finding.evidence.get("why") or finding.description
-    line = " ".join(str(text).split())
+    text = finding.evidence.summary or finding.evidence.why or finding.description
+    line = " ".join(text.split())
     return line if len(line) <= WHY_CHARS else line[: WHY_CHARS - 1] + "…"
 
 

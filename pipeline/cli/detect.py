@@ -187,7 +187,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if finding is None:
         raise ValueError(explain_miss(args.finding_id, count, first))
     # JSON escapes every control character; the text is shown with visible escapes.
-    text = json.dumps(finding.evidence, indent=2, default=str) if args.json else render(finding)
+    evidence = finding.evidence.to_json()
+    text = json.dumps(evidence, indent=2, default=str) if args.json else render(finding)
     print(printable(text, keep_lines=True))
     return 0
 

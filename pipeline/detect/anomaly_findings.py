@@ -7,9 +7,9 @@ query per finding rescanned the enriched events each time, which grew with findi
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -25,11 +25,30 @@ from trailguard.pipeline.detect.explain import (
     severity,
 )
 from trailguard.pipeline.features.build import feature_params
+from trailguard.pipeline.findings.evidence import Evidence
 from trailguard.pipeline.findings.store import Finding, finding_id
 from trailguard.pipeline.sqlfiles import read_sql
 
 ML_DETECTOR = "isolation_forest"
 Sources = dict[str, list[str]]
+# The keys of the evidence, in the order it has always been stored in (written even when empty:
+# the stored evidence of the same finding must not change).
+EVIDENCE_KEYS = (
+    "summary",
+    "score",
+    "windows",
+    "cold_start",
+    "peer_group",
+    "history_days",
+    "top_features",
+    "unusual",
+    "profile",
+    "sensitive_calls",
+    "source_ips",
+    "user_agents",
+    "regions",
+    "threshold",
+)
 
 
 def model_findings(
@@ -99,12 +118,16 @@ def _sources(rows: list[tuple[object, ...]]) -> Sources:
     }
 
 
-def ml_finding(
-    episode: Episode, evidence: dict[str, Any], sources: Sources, info: ModelInfo
-) -> Finding:
+def ml_finding(episode: Episode, explained: Evidence, sources: Sources, info: ModelInfo) -> Finding:
     """The finding of one explained episode."""
-    evidence.update(sources)
-    evidence["threshold"] = round(info.threshold, 4)
+    evidence = dataclasses.replace(
+        explained,
+        source_ips=tuple(sources["source_ips"]),
+        user_agents=tuple(sources["user_agents"]),
+        regions=tuple(sources["regions"]),
+        threshold=round(info.threshold, 4),
+        key_order=EVIDENCE_KEYS,
+    )
     kind = finding_type(episode, evidence)
     tactic = kind.split(":", 1)[0]
     regions = sources["regions"]
@@ -113,7 +136,7 @@ def ml_finding(
         type=kind,
         severity=severity(episode, info.threshold, evidence),
         title=f"{tactic}: unusual behaviour of {episode.principal.rsplit('/', 1)[-1]}",
-        description=str(evidence["summary"]),
+        description=evidence.summary or "",
         account_id=episode.account_id,
         principal=episode.principal,
         region=regions[0] if len(regions) == 1 else None,

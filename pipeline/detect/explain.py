@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from trailguard.pipeline.detect.anomaly import Episode
 from trailguard.pipeline.features.build import BASELINE, HISTORY
+from trailguard.pipeline.findings.evidence import Evidence, FeatureContribution, Observed
 from trailguard.pipeline.sqlfiles import read_sql
 
 TOP_FEATURES = 5
@@ -35,7 +36,7 @@ TACTICS = (
     ("compute_launch", "Impact"),  # GuardDuty's resource hijacking (mining, unusual instances)
     ("discovery", "Discovery"),
 )
-Profile = dict[str, dict[str, Any]]  # dimension -> new / frequent / infrequent / rare values
+Profile = dict[str, dict[str, list[Observed]]]  # dimension -> new / frequent / infrequent / rare
 _DIMENSIONS = {
     "api": "apis",
     "network": "networks",
@@ -108,43 +109,43 @@ def _decode(code: int, dictionaries: list[list[Any]]) -> tuple[Any, ...]:
     return tuple(reversed(values))
 
 
-def explain(episode: Episode, baselines: Baselines, profile: Profile) -> dict[str, Any]:
-    """The evidence of an anomaly finding (JSON-serialisable), with its episode's profile."""
+def explain(episode: Episode, baselines: Baselines, profile: Profile) -> Evidence:
+    """The evidence of an anomaly finding, with its episode's profile."""
     first = episode.windows[0].row
     own, peers = baselines.means(episode, str(first["peer_group"]))
-    return {
-        "summary": summary(episode, profile),
-        "score": round(episode.score, 4),
-        "windows": [w.row["window_start"].isoformat() for w in episode.windows],
-        "cold_start": bool(first.get("ctx_cold_start")),
-        "peer_group": first["peer_group"],
-        "history_days": round(float(first.get("ctx_history_days") or 0), 1),
-        "top_features": _top_features(episode, own, peers),
-        "unusual": {name: profile[name]["new"] for name in _DIMENSIONS.values()},
-        "profile": {
-            name: {k: v for k, v in profile[name].items() if k != "new"}
+    return Evidence(
+        summary=summary(episode, profile),
+        score=round(episode.score, 4),
+        windows=tuple(w.row["window_start"].isoformat() for w in episode.windows),
+        cold_start=bool(first.get("ctx_cold_start")),
+        peer_group=first["peer_group"],
+        history_days=round(float(first.get("ctx_history_days") or 0), 1),
+        top_features=_top_features(episode, own, peers),
+        unusual={name: tuple(profile[name]["new"]) for name in _DIMENSIONS.values()},
+        profile={
+            name: {k: tuple(v) for k, v in profile[name].items() if k != "new"}
             for name in _DIMENSIONS.values()
         },
-        "sensitive_calls": _sensitive(episode),
-    }
+        sensitive_calls=_sensitive(episode),
+    )
 
 
 def _top_features(
     episode: Episode, own: dict[str, float], peers: dict[str, float]
-) -> list[dict[str, Any]]:
+) -> tuple[FeatureContribution, ...]:
     """The features that stood out most (largest deviation in the highest-scoring window)."""
     window = max(episode.windows, key=lambda w: w.score)
     ranked = sorted(window.deviations.items(), key=lambda item: -abs(item[1]))[:TOP_FEATURES]
-    return [
-        {
-            "feature": name,
-            "value": round(float(window.row[name]), 3),
-            "principal_baseline": own.get(name),
-            "peer_baseline": peers.get(name),
-            "deviation": round(deviation, 2),
-        }
+    return tuple(
+        FeatureContribution(
+            feature=name,
+            value=round(float(window.row[name]), 3),
+            principal_baseline=own.get(name),
+            peer_baseline=peers.get(name),
+            deviation=round(deviation, 2),
+        )
         for name, deviation in ranked
-    ]
+    )
 
 
 def profiles(con: duckdb.DuckDBPyConnection, count: int) -> list[Profile]:
@@ -165,16 +166,13 @@ def _profile(rows: list[tuple[Any, ...]]) -> Profile:
     for dim, value, category, hours, events, active in rows:
         bucket = out[_DIMENSIONS[dim]]
         if hours == 0:
-            entry: dict[str, Any] = {"value": value, "events": events}
-            if category:
-                entry["category"] = category
-            bucket["new"].append(entry)
+            bucket["new"].append(Observed(value, events, category or None))
         else:
             share = hours / max(active, 1)
             label = (
                 "frequent" if share >= FREQUENT else "infrequent" if share >= INFREQUENT else "rare"
             )
-            bucket[label].append(value)
+            bucket[label].append(Observed(value))
     return out
 
 
@@ -186,22 +184,22 @@ def _sensitive(episode: Episode) -> dict[str, int]:
 _VOLUME = frozenset(["n_events", "n_apis", "n_services", "n_regions"])
 
 
-def finding_type(episode: Episode, evidence: dict[str, Any]) -> str:
+def finding_type(episode: Episode, evidence: Evidence) -> str:
     """GuardDuty-style type from what was unusual: the tactic of the most telling new APIs."""
-    new_categories = {a.get("category") for a in evidence["unusual"]["apis"]}
+    new_categories = {a.category for a in evidence.unusual.get("apis", ())}
     for category, tactic in TACTICS:
         if category in new_categories:
             return f"{tactic}:IAMUser/AnomalousBehavior"
     for category, tactic in TACTICS:
-        if evidence["sensitive_calls"].get(category):
+        if evidence.sensitive_calls.get(category):
             return f"{tactic}:IAMUser/AnomalousBehavior"
     return "InitialAccess:IAMUser/AnomalousBehavior"
 
 
-def severity(episode: Episode, threshold: float, evidence: dict[str, Any]) -> float:
+def severity(episode: Episode, threshold: float, evidence: Evidence) -> float:
     """Medium by default, higher with the score margin and sensitive novelty (2.0-8.5)."""
     value = 4.0 + 15 * max(episode.score - threshold, 0.0)
-    if any(a.get("category") not in (None, "discovery") for a in evidence["unusual"]["apis"]):
+    if any(a.category not in (None, "discovery") for a in evidence.unusual.get("apis", ())):
         value += 1.5
     if episode.total("n_hostile_agent") > 0:
         value += 1.0
@@ -212,7 +210,7 @@ def summary(episode: Episode, profile: Profile) -> str:
     """One sentence: what was new for this principal."""
     parts = []
     for name in ("apis", "networks", "user_agents", "regions", "countries"):
-        new = [str(v["value"]) for v in profile[name]["new"]]
+        new = [str(v.value) for v in profile[name]["new"]]
         if new:
             shown = ", ".join(new[:5]) + (f" (+{len(new) - 5} more)" if len(new) > 5 else "")
             parts.append(f"new {name.replace('_', ' ')}: {shown}")

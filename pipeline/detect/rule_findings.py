@@ -25,11 +25,15 @@ from trailguard.pipeline.detect.rule_windows import (
     windows_met,
 )
 from trailguard.pipeline.features.enrich import to_ip_table
+from trailguard.pipeline.findings.evidence import Evidence, SampleEvent
 from trailguard.pipeline.findings.store import Finding, finding_id
 from trailguard.pipeline.findings.suppression import Network
 from trailguard.pipeline.sqlfiles import read_sql
 
 MAX_EVIDENCE_EVENTS = 20
+# The keys of the evidence, in the order it has always been stored in (written even when empty:
+# the stored evidence of the same finding must not change).
+EVIDENCE_KEYS = ("rule", "why", "regions", "source_ips", "user_agents", "events", "events_omitted")
 
 
 def index_lake(con: duckdb.DuckDBPyConnection, known_ips: pa.Table) -> pa.Table:
@@ -87,6 +91,38 @@ def candidates(
     return [(str(row[0]), row[1], str(row[2])) for row in rows]
 
 
+def named_candidates(
+    con: duckdb.DuckDBPyConnection, rules: Iterable[Rule], since: datetime | None
+) -> dict[str, list[tuple[str, date, str]]]:
+    """The candidates of rules whose prefilter is event names and identity types alone, by rule,
+    from one join (sql/detect/rule_candidates_named.sql; needs `rule_index`)."""
+    names = [(r.rule_id, n, sorted(r.identity_types)) for r in rules for n in sorted(r.event_names)]
+    table = pa.table(
+        {
+            "rule_id": [n[0] for n in names],
+            "event_name": [n[1] for n in names],
+            "identity_types": pa.array([n[2] for n in names], pa.list_(pa.string())),
+        }
+    )
+    found: dict[str, list[tuple[str, date, str]]] = {r.rule_id: [] for r in rules}
+    con.register("rule_names", table)
+    try:
+        rows = con.execute(read_sql("detect/rule_candidates_named.sql"), {"since": since})
+        for rule_id, event_id, day, account in rows.fetchall():
+            found[str(rule_id)].append((str(event_id), day, str(account)))
+    finally:
+        con.unregister("rule_names")
+    return found
+
+
+def _named_only(rule: Rule) -> bool:
+    return (
+        bool(rule.event_names)
+        and rule.threshold is None
+        and not (rule.outside_aws or rule.agents or rule.workloads_only)
+    )
+
+
 def events_by_id(
     con: duckdb.DuckDBPyConnection,
     ids: list[str],
@@ -117,7 +153,10 @@ def run_rules(
         since = since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     context = rule_context(con, trusted)
     rules = load_rules()
-    found = {rule_id: candidates(con, rule, context, since) for rule_id, rule in rules.items()}
+    found = named_candidates(con, [r for r in rules.values() if _named_only(r)], since)
+    for rule_id, rule in rules.items():
+        if rule_id not in found:
+            found[rule_id] = candidates(con, rule, context, since)
     every = {row for rows in found.values() for row in rows}
     events = events_by_id(con, sorted({r[0] for r in every}), {(r[1], r[2]) for r in every})
     ids = {rule_id: [r[0] for r in rows] for rule_id, rows in found.items()}
@@ -186,29 +225,19 @@ def _description(rule: Rule, events: list[Event], day: str) -> str:
 
 def _evidence(
     rule: Rule, events: list[Event], regions: list[str], context: RuleContext
-) -> dict[str, Any]:
+) -> Evidence:
     shown = events[:MAX_EVIDENCE_EVENTS]
-    return {
-        "rule": rule.rule_id,
-        "why": rule.description,
-        "regions": regions,
-        "source_ips": sorted({str(e.get("source_ip_address")) for e in events}),
-        "user_agents": sorted({str(e.get("user_agent")) for e in events})[:10],
-        "events": [
-            {
-                "event_id": e.get("event_id"),
-                "event_time": e.get("event_time"),
-                "event_name": e.get("event_name"),
-                "event_source": e.get("event_source"),
-                "source_ip_address": e.get("source_ip_address"),
-                "error_code": e.get("error_code"),
-                "request_parameters": e.request or None,
-            }
-            for e in shown
-        ],
-        "events_omitted": max(len(events) - len(shown), 0),
-        **_technique(rule, events, context),
-    }
+    return Evidence(
+        rule=rule.rule_id,
+        why=rule.description,
+        regions=tuple(regions),
+        source_ips=tuple(sorted({str(e.get("source_ip_address")) for e in events})),
+        user_agents=tuple(sorted({str(e.get("user_agent")) for e in events})[:10]),
+        events=tuple(_sample(e) for e in shown),
+        events_omitted=max(len(events) - len(shown), 0),
+        key_order=EVIDENCE_KEYS,
+        extra=_technique(rule, events, context),
+    )
 
 
 def _technique(rule: Rule, events: list[Event], context: RuleContext) -> dict[str, Any]:
@@ -223,3 +252,15 @@ def _technique(rule: Rule, events: list[Event], context: RuleContext) -> dict[st
             "keys": keys[:MAX_EVIDENCE_EVENTS],
         }
     return extra
+
+
+def _sample(event: Event) -> SampleEvent:
+    return SampleEvent(
+        event_id=event.get("event_id"),
+        event_time=event.get("event_time"),
+        event_name=event.get("event_name"),
+        event_source=event.get("event_source"),
+        source_ip_address=event.get("source_ip_address"),
+        error_code=event.get("error_code"),
+        request_parameters=event.request or None,
+    )

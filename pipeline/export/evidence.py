@@ -1,13 +1,10 @@
 """A finding's evidence as OCSF `evidences`, `anomaly_analyses` and `observables`. Pure.
 
-Detectors write evidence as JSON. The anomaly model (pipeline/detect/explain.py) writes `unusual`
-values per dimension (apis, networks, user_agents, regions, countries: lists of {value, events,
-category}) next to the `profile` of the principal bucketed as GuardDuty's is (frequent,
-infrequent, rare), and `top_features` ({feature, value, principal_baseline, peer_baseline,
-deviation}). Rules write sample `events` ({event_id, event_name, event_source,
-source_ip_address, ...}) and `source_ips`, `user_agents`, `regions`. The shorter spellings
-`profiled`, `features` ({name, value, baseline, peer}) and plain value lists are read too.
-Anything else is kept as `data` of one evidence artifact: nothing is dropped.
+The evidence is typed (pipeline/findings/evidence.py, which also reads its older spellings): the
+anomaly model's `unusual` values per dimension (apis, networks, user_agents, regions, countries)
+against the principal's `profile` bucketed as GuardDuty's is (frequent, infrequent, rare), and its
+`top_features` against their baselines; a rule's sample `events`; the finding's `source_ips` and
+`user_agents`. Anything else is kept as `data` of one evidence artifact: nothing is dropped.
 """
 
 from __future__ import annotations
@@ -16,8 +13,10 @@ import ipaddress
 import re
 from typing import Any
 
+from trailguard.pipeline.findings.evidence import Observed, SampleEvent
 from trailguard.pipeline.findings.store import Finding
 
+# Mapped to OCSF fields of their own; `profiled` and `features` are older spellings.
 _KNOWN_KEYS = {"unusual", "profiled", "profile", "features", "top_features", "events"}
 _PARAMETERS = {
     "apis": "api",
@@ -38,64 +37,30 @@ def parameter_name(key: str) -> str:
     return _PARAMETERS.get(key, key)
 
 
-def observations(value: Any) -> list[tuple[str | None, list[Observation]]]:
-    """(frequency pattern or None, observations) groups of one dimension of evidence."""
-    if isinstance(value, dict) and value and all(isinstance(v, list) for v in value.values()):
-        return [(str(k).upper(), [_observation(i) for i in v]) for k, v in value.items() if v]
-    if isinstance(value, dict):  # {value: count}
-        return [(None, [_counted(k, v) for k, v in value.items()])]
-    items = value if isinstance(value, list) else [value]
-    return [(None, [_observation(item) for item in items])] if items else []
-
-
-def _counted(value: Any, count: Any) -> Observation:
-    return (
-        {"value": str(value), "count": count} if isinstance(count, int) else {"value": str(value)}
-    )
-
-
-def _observation(item: Any) -> Observation:
-    if not isinstance(item, dict):
-        return {"value": str(item)}
-    raw = next((item[k] for k in ("value", "name", "api", "asn", "ip") if k in item), item)
-    count = item.get("count", item.get("events"))
-    return _counted(raw, count)
-
-
-def _features(evidence: dict[str, Any]) -> list[dict[str, Any]]:
-    """Feature contributions in one spelling: name, value, baseline, peer, deviation."""
-    found = evidence.get("top_features") or evidence.get("features") or []
+def _observations(values: tuple[Observed, ...]) -> list[Observation]:
     return [
-        {
-            "name": str(f.get("feature", f.get("name", "feature"))),
-            "value": f.get("value"),
-            "baseline": f.get("principal_baseline", f.get("baseline")),
-            "peer": f.get("peer_baseline", f.get("peer")),
-            "deviation": f.get("deviation"),
-        }
-        for f in found
-        if isinstance(f, dict)
+        {"value": v.value} if v.events is None else {"value": v.value, "count": v.events}
+        for v in values
     ]
 
 
 def anomaly_analyses(finding: Finding) -> list[dict[str, Any]]:
     """Unusual behaviour against the profiled one, and feature values against their baselines."""
     evidence = finding.evidence
-    unusual = evidence.get("unusual") or {}
-    profiled = evidence.get("profile") or evidence.get("profiled") or {}
     anomalies = [
-        _pattern(parameter_name(key), "Frequency Analysis", pattern or "UNSEEN", found)
-        for key, value in unusual.items()
-        for pattern, found in observations(value)
+        _pattern(parameter_name(key), "Frequency Analysis", "UNSEEN", _observations(values))
+        for key, values in evidence.unusual.items()
     ]
     baselines = [
-        _pattern(parameter_name(key), "Frequency Analysis", pattern or "FREQUENT", found)
-        for key, value in profiled.items()
-        for pattern, found in observations(value)
+        _pattern(parameter_name(key), "Frequency Analysis", pattern.upper(), _observations(values))
+        for key, patterns in evidence.profile.items()
+        for pattern, values in patterns.items()
     ]
-    for feature in _features(evidence):
-        anomalies.append(_feature(feature, "value", _direction(feature.get("deviation"))))
-        baselines.extend(_feature(feature, key, key.upper()) for key in ("baseline", "peer"))
+    for feature in evidence.top_features:
+        name = feature.feature
+        anomalies.append(_feature(name, feature.value, _direction(feature.deviation)))
+        baselines.append(_feature(name, feature.principal_baseline, "BASELINE"))
+        baselines.append(_feature(name, feature.peer_baseline, "PEER"))
     anomalies = [a for a in anomalies if a["observations"]]
     baselines = [b for b in baselines if b["observations"]]
     if not anomalies:
@@ -107,7 +72,7 @@ def anomaly_analyses(finding: Finding) -> list[dict[str, Any]]:
     return [analysis]
 
 
-def _direction(deviation: Any) -> str:
+def _direction(deviation: float | None) -> str:
     if isinstance(deviation, int | float) and deviation != 0:
         return "ABOVE_BASELINE" if deviation > 0 else "BELOW_BASELINE"
     return "ANOMALOUS"
@@ -122,29 +87,26 @@ def _pattern(parameter: str, kind: str, pattern: str, found: list[Observation]) 
     }
 
 
-def _feature(feature: dict[str, Any], key: str, pattern: str) -> dict[str, Any]:
-    value = feature.get(key)
+def _feature(name: str, value: float | None, pattern: str) -> dict[str, Any]:
     found = [] if value is None else [{"value": str(value)}]
-    return _pattern(feature["name"], "Feature Contribution", pattern, found)
+    return _pattern(name, "Feature Contribution", pattern, found)
 
 
 def event_ids(finding: Finding) -> list[str]:
     """Ids of the sample CloudTrail events (given as ids or as event summaries)."""
-    events = finding.evidence.get("events") or []
-    ids = [e.get("event_id") if isinstance(e, dict) else e for e in events]
-    return [str(i) for i in ids if i]
+    return [e.event_id for e in finding.evidence.events if e.event_id]
 
 
 def evidences(finding: Finding, actor: dict[str, Any]) -> list[dict[str, Any]]:
     """Evidence artifacts: each unusual value, each sample event, and the rule's own evidence."""
     artifacts: list[dict[str, Any]] = []
-    for key, value in (finding.evidence.get("unusual") or {}).items():
+    for key, values in finding.evidence.unusual.items():
         parameter = parameter_name(key)
-        for _, found in observations(value):
-            artifacts.extend(_artifact(parameter, o["value"], actor) for o in found)
-    for event in finding.evidence.get("events") or []:
+        artifacts.extend(_artifact(parameter, v.value, actor) for v in values)
+    for event in finding.evidence.events:
         artifacts.append(_event_artifact(event, actor))
-    rest = {k: v for k, v in finding.evidence.items() if k not in _KNOWN_KEYS}
+    stored = finding.evidence.to_json()
+    rest = {k: v for k, v in stored.items() if k not in _KNOWN_KEYS}
     if rest or not artifacts:
         artifacts.append({"name": "detector evidence", "actor": actor, "data": rest})
     return [_slim(a) for a in artifacts]
@@ -161,25 +123,28 @@ def _slim(artifact: dict[str, Any]) -> dict[str, Any]:
     return artifact
 
 
-def _event_artifact(event: Any, actor: dict[str, Any]) -> dict[str, Any]:
-    if not isinstance(event, dict):
-        return {"name": "CloudTrail event", "uid": str(event), "actor": actor}
+def _event_artifact(event: SampleEvent, actor: dict[str, Any]) -> dict[str, Any]:
+    stored = event.to_json()
+    if not isinstance(stored, dict):  # an event id alone, as older evidence gave it
+        return {"name": "CloudTrail event", "uid": stored, "actor": actor}
     artifact: dict[str, Any] = {"name": "CloudTrail event", "actor": actor}
-    if event.get("event_id"):
-        artifact["uid"] = str(event["event_id"])
-    if event.get("event_name"):
-        api: dict[str, Any] = {"operation": str(event["event_name"])}
-        if event.get("event_source"):
-            api["service"] = {"name": str(event["event_source"])}
+    if event.event_id:
+        artifact["uid"] = event.event_id
+    if event.event_name:
+        api: dict[str, Any] = {"operation": event.event_name}
+        if event.event_source:
+            api["service"] = {"name": event.event_source}
         artifact["api"] = api
-    source = event.get("source_ip_address")
+    source = event.source_ip_address
     if source:
-        artifact["src_endpoint"] = {"ip": source} if _is_ip(str(source)) else {"name": str(source)}
-    mapped = ("event_id", "event_name", "event_source", "source_ip_address")
-    rest = {k: v for k, v in event.items() if k not in mapped}
+        artifact["src_endpoint"] = {"ip": source} if _is_ip(source) else {"name": source}
+    rest = {k: v for k, v in stored.items() if k not in _MAPPED}
     if rest:
         artifact["data"] = rest
     return artifact
+
+
+_MAPPED = ("event_id", "event_name", "event_source", "source_ip_address")
 
 
 def _artifact(parameter: str, value: str, actor: dict[str, Any]) -> dict[str, Any]:
@@ -224,11 +189,10 @@ def _is_ip(value: str) -> bool:
 def observables(finding: Finding) -> list[dict[str, Any]]:
     """Pivot values: the principal (resource uid), source IPs and user agents of the finding."""
     evidence = finding.evidence
-    events = [e for e in evidence.get("events") or [] if isinstance(e, dict)]
-    in_evidences = _values((evidence.get("unusual") or {}).get("networks"))
-    in_evidences += [str(e["source_ip_address"]) for e in events if e.get("source_ip_address")]
+    in_evidences = [v.value for v in evidence.unusual.get("networks", ())]
+    in_evidences += [e.source_ip_address for e in evidence.events if e.source_ip_address]
     ips = {ip: "evidences.src_endpoint.ip" for ip in in_evidences if _is_ip(ip)}
-    for ip in _values(evidence.get("source_ips")):
+    for ip in evidence.source_ips:
         if _is_ip(ip):
             ips.setdefault(ip, "unmapped.trailguard.evidence.source_ips")
     found = [_observable("actor.user.uid", 10, "Resource UID", finding.principal)]
@@ -236,15 +200,9 @@ def observables(finding: Finding) -> list[dict[str, Any]]:
     # Unusual user agents are families (`tool:python-requests`); only full strings pivot.
     found += [
         _observable("unmapped.trailguard.evidence.user_agents", 16, "HTTP User-Agent", agent)
-        for agent in dict.fromkeys(_values(evidence.get("user_agents")))
+        for agent in dict.fromkeys(evidence.user_agents)
     ]
     return found[:MAX_OBSERVABLES]
-
-
-def _values(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return [o["value"] for _, group in observations(value) for o in group]
 
 
 def _observable(name: str, type_id: int, type_name: str, value: str) -> dict[str, Any]:

@@ -251,5 +251,5 @@ def _unmapped(finding: Finding) -> dict[str, Any]:
         "resource_type": resource_type,
         "threat_family": family,
         # Sample events are mapped in full into `evidences`; the rest is kept verbatim.
-        "evidence": {k: v for k, v in finding.evidence.items() if k != "events"},
+        "evidence": {k: v for k, v in finding.evidence.to_json().items() if k != "events"},
     }

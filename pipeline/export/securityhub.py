@@ -25,7 +25,6 @@ from trailguard.pipeline.export.base import (
     aws_client,
     register,
 )
-from trailguard.pipeline.export.evidence import observations
 from trailguard.pipeline.findings.store import Finding
 
 SCHEMA_VERSION = "2018-10-08"
@@ -119,10 +118,9 @@ def product_fields(finding: Finding) -> dict[str, str]:
         best = technique.sub_technique_uid or technique.technique_uid
         if best:
             fields["trailguard/MitreTechnique"] = best
-    for key, value in (finding.evidence.get("unusual") or {}).items():
-        values = [o["value"] for _, group in observations(value) for o in group]
+    for key, values in finding.evidence.unusual.items():
         if values:
-            fields[f"trailguard/Unusual/{key}"] = ", ".join(values)[:2048]
+            fields[f"trailguard/Unusual/{key}"] = ", ".join(v.value for v in values)[:2048]
     return fields
 
 

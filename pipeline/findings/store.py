@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
-import orjson
 
+from trailguard.pipeline.findings.evidence import Evidence, from_json_text, to_json_text
 from trailguard.pipeline.sqlfiles import read_sql
 
 SEVERITY_LOW_MAX = 3.9
@@ -34,7 +34,7 @@ def finding_id(detector: str, principal: str, episode: str) -> str:
 
 @dataclass(frozen=True)
 class Finding:
-    """One finding, GuardDuty-like. `evidence` is JSON-serialisable and explains the finding."""
+    """One finding, GuardDuty-like; `evidence` explains it (pipeline/findings/evidence.py)."""
 
     finding_id: str
     type: str
@@ -48,7 +48,7 @@ class Finding:
     last_seen: datetime
     event_count: int
     detector: str
-    evidence: dict[str, Any]
+    evidence: Evidence
     score: float | None = None
     model_version: str | None = None
     status: str = "active"
@@ -122,7 +122,7 @@ def _revisions(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, int]
 
 def _params(finding: Finding, now: datetime) -> dict[str, Any]:
     values = {name: getattr(finding, name) for name in _UPSERT_FIELDS}
-    values["evidence"] = orjson.dumps(finding.evidence, default=str).decode()
+    values["evidence"] = to_json_text(finding.evidence)
     values["now"] = now
     return values
 
@@ -160,5 +160,5 @@ def load_findings(
 
 
 def _finding_from_row(row: dict[str, Any]) -> Finding:
-    row["evidence"] = orjson.loads(row["evidence"]) if row["evidence"] else {}
+    row["evidence"] = from_json_text(row["evidence"])
     return Finding(**row)

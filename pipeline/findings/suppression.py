@@ -48,7 +48,7 @@ class Suppression:
             return False
         if self.network and not _all_in(source_ips(finding), (self.network,)):
             return False
-        agents = [str(a) for a in finding.evidence.get("user_agents") or []]
+        agents = finding.evidence.user_agents
         return not self.user_agent or (
             bool(agents) and all(fnmatchcase(a, self.user_agent) for a in agents)
         )
@@ -102,7 +102,7 @@ def to_config(data: dict[str, Any]) -> SuppressionConfig:
 
 def source_ips(finding: Finding) -> list[str]:
     """The source addresses a finding's evidence names."""
-    return [str(ip) for ip in finding.evidence.get("source_ips") or []]
+    return list(finding.evidence.source_ips)
 
 
 def _all_in(ips: list[str], networks: tuple[Network, ...]) -> bool:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import duckdb
-import orjson
 
+from trailguard.pipeline.findings.evidence import Evidence, Observed, from_json_text
 from trailguard.pipeline.findings.store import Finding
 from trailguard.pipeline.sqlfiles import read_sql
 
@@ -67,7 +68,7 @@ def _has_findings(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _finding(row: dict[str, Any]) -> Finding:
-    row["evidence"] = orjson.loads(row["evidence"]) if row["evidence"] else {}
+    row["evidence"] = from_json_text(row["evidence"])
     return Finding(**row)
 
 
@@ -89,34 +90,45 @@ def render(finding: Finding) -> str:
     return "\n".join(lines)
 
 
-def render_evidence(evidence: dict[str, Any]) -> list[str]:
-    """The evidence's lines of `render`: features against baselines, unusual against profiled."""
+def render_evidence(evidence: Evidence, omit: Collection[str] = ()) -> list[str]:
+    """The evidence's lines of `render`: features against baselines, unusual against profiled,
+    then the rest as JSON (but the keys in `omit`)."""
     lines: list[str] = []
-    if evidence.get("top_features"):
+    if evidence.top_features:
         lines += ["", "What drove the score (value | principal baseline | peer baseline):"]
-        for item in evidence["top_features"]:
+        for item in evidence.top_features:
+            deviation = "" if item.deviation is None else f"   (deviation {item.deviation:+})"
             lines.append(
-                f"  {item['feature']:<24} {item['value']:>10} | {_num(item['principal_baseline'])}"
-                f" | {_num(item['peer_baseline'])}   (deviation {item['deviation']:+})"
+                f"  {item.feature:<24} {_cell(item.value, 10)} | {_num(item.principal_baseline)}"
+                f" | {_num(item.peer_baseline)}{deviation}"
             )
-    for name, new in (evidence.get("unusual") or {}).items():
-        profile = (evidence.get("profile") or {}).get(name) or {}
+    for name, new in evidence.unusual.items():
+        profile = evidence.profile.get(name, {})
         if not new and not any(profile.values()):
             continue
         lines += ["", f"{name.replace('_', ' ').capitalize()}:"]
-        shown = ", ".join(f"{v['value']} ({v['events']})" for v in new[:15]) or "-"
+        shown = ", ".join(_counted(v) for v in new[:15]) or "-"
         lines.append(f"  unusual     {shown}")
         for label in ("frequent", "infrequent", "rare"):
-            values = profile.get(label) or []
+            values = profile.get(label, ())
             if values:
-                lines.append(f"  {label:<11} {', '.join(map(str, values[:12]))}")
-    rest = {k: v for k, v in evidence.items() if k not in _SHOWN}
+                lines.append(f"  {label:<11} {', '.join(v.value for v in values[:12])}")
+    rest = {k: v for k, v in evidence.to_json().items() if k not in _SHOWN and k not in omit}
     if rest:
         lines += ["", "Details:", json.dumps(rest, indent=2, default=str)]
     return lines
 
 
-_SHOWN = frozenset(["top_features", "unusual", "profile", "summary"])
+# Shown above (`profiled` and `features` are older spellings of `profile` and `top_features`).
+_SHOWN = frozenset(["top_features", "features", "unusual", "profile", "profiled", "summary"])
+
+
+def _counted(value: Observed) -> str:
+    return value.value if value.events is None else f"{value.value} ({value.events})"
+
+
+def _cell(value: object, width: int) -> str:
+    return f"{'-' if value is None else value:>{width}}"
 
 
 def _num(value: object) -> str:

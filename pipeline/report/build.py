@@ -259,8 +259,7 @@ def _spans_table(items: list[FindingReport]) -> pa.Table:
 
 def matched_ids(finding: Finding) -> list[str]:
     """Ids of the events an exact rule matched (from its evidence; empty for anomalies)."""
-    events = finding.evidence.get("events") or []
-    return [str(e["event_id"]) for e in events if isinstance(e, dict) and e.get("event_id")]
+    return [e.event_id for e in finding.evidence.events if e.event_id]
 
 
 def _read_matched_events(

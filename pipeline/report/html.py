@@ -198,11 +198,11 @@ def _finding_section(item: FindingReport) -> str:
     ]
     if item.label is not None:
         facts.append(("labelled as", _e(item.label)))
-    evidence = {k: v for k, v in f.evidence.items() if k != "events"}  # listed below
+    evidence = render_evidence(f.evidence, omit=("events",))  # the events are listed below
     return (
         f'<article id="{_anchor(f)}"><h3>{_e(f.title)}</h3><p>{_e(f.description)}</p>'
         f"{_facts(facts)}<h4>Timeline</h4>{_timeline(item)}"
-        f"<h4>Evidence</h4><pre>{_e(chr(10).join(render_evidence(evidence)).strip())}</pre>"
+        f"<h4>Evidence</h4><pre>{_e(chr(10).join(evidence).strip())}</pre>"
         f"<h4>Events</h4>{_events(item)}"
         '<p><a href="#findings">back to the findings</a></p></article>'
     )

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from trailguard.flows.artifacts import WHY_CHARS, findings_markdown, findings_table, why
 from trailguard.flows.retries import is_transient
+from trailguard.pipeline.findings.evidence import Evidence
 from trailguard.pipeline.findings.store import Finding
 from trailguard.pipeline.lake.db import DatabaseBusy
 from trailguard.pipeline.lake.lock import LakeLocked
@@ -33,7 +34,7 @@ def finding(fid: str, severity: float, **overrides: Any) -> Finding:
         "last_seen": NOON,
         "event_count": 1,
         "detector": "rules.cloudtrail_logging_disabled",
-        "evidence": {"why": "A trail stopped logging or was deleted."},
+        "evidence": Evidence(why="A trail stopped logging or was deleted."),
     }
     return Finding(**(values | overrides))
 
@@ -51,7 +52,7 @@ def test_the_table_lists_the_most_severe_first_then_the_most_recent() -> None:
 
 
 def test_each_row_says_whether_the_finding_is_new_and_why_it_was_raised() -> None:
-    anomaly = finding("ml", 6.0, evidence={"summary": "ListSecrets never seen\nfor this role"})
+    anomaly = finding("ml", 6.0, evidence=Evidence(summary="ListSecrets never seen\nfor this role"))
     rows = findings_table([finding("rule", 7.0), anomaly], before={"ml": 41}, top=10)
     assert [(r["change"], r["why"]) for r in rows] == [
         ("new", "A trail stopped logging or was deleted."),
@@ -60,7 +61,7 @@ def test_each_row_says_whether_the_finding_is_new_and_why_it_was_raised() -> Non
 
 
 def test_a_long_reason_is_cut_to_one_table_cell() -> None:
-    long = finding("f", 5.0, evidence={}, description="word " * 200)
+    long = finding("f", 5.0, evidence=Evidence(), description="word " * 200)
     assert len(why(long)) == WHY_CHARS
     assert why(long).endswith("…")
 

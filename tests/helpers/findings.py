@@ -9,6 +9,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from trailguard.pipeline.findings.evidence import Evidence
 from trailguard.pipeline.findings.store import Finding, finding_id
 
 T0 = datetime(2026, 10, 5, 14, 3, 27, tzinfo=UTC)
@@ -31,27 +32,30 @@ def rule_finding(**changes: Any) -> Finding:
         last_seen=T0,
         event_count=1,
         detector=detector,
-        evidence={  # as pipeline/detect/rule_findings.py writes it
-            "rule": "cloudtrail_logging_disabled",
-            "why": "CloudTrail logging was stopped: whatever happens next goes unrecorded.",
-            "regions": ["us-east-1"],
-            "source_ips": ["198.51.100.23"],
-            "user_agents": ["aws-cli/2.15.30 Python/3.11.8 Linux/6.5 exe/x86_64"],
-            "events": [
-                {
-                    "event_id": "3038ebd2-c98a-4c65-9b6e-e22506292313",
-                    "event_time": "2026-10-05T14:03:27+00:00",
-                    "event_name": "StopLogging",
-                    "event_source": "cloudtrail.amazonaws.com",
-                    "source_ip_address": "198.51.100.23",
-                    "error_code": None,
-                    "request_parameters": {
-                        "name": "arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events"
-                    },
-                }
-            ],
-            "events_omitted": 0,
-        },
+        evidence=Evidence.from_json(
+            {  # as pipeline/detect/rule_findings.py writes it
+                "rule": "cloudtrail_logging_disabled",
+                "why": "CloudTrail logging was stopped: whatever happens next goes unrecorded.",
+                "regions": ["us-east-1"],
+                "source_ips": ["198.51.100.23"],
+                "user_agents": ["aws-cli/2.15.30 Python/3.11.8 Linux/6.5 exe/x86_64"],
+                "events": [
+                    {
+                        "event_id": "3038ebd2-c98a-4c65-9b6e-e22506292313",
+                        "event_time": "2026-10-05T14:03:27+00:00",
+                        "event_name": "StopLogging",
+                        "event_source": "cloudtrail.amazonaws.com",
+                        "source_ip_address": "198.51.100.23",
+                        "error_code": None,
+                        "request_parameters": {
+                            "name": "arn:aws:cloudtrail:us-east-1:111122223333:"
+                            "trail/management-events"
+                        },
+                    }
+                ],
+                "events_omitted": 0,
+            }
+        ),
         created_at=T0 + timedelta(minutes=5),
         updated_at=T0 + timedelta(minutes=5),
         version=1,
@@ -77,68 +81,70 @@ def ml_finding(**changes: Any) -> Finding:
         last_seen=T0 + timedelta(minutes=42),
         event_count=187,
         detector=detector,
-        evidence={  # as pipeline/detect/explain.py writes it
-            "summary": "ci-deployer behaved unusually 2026-10-05 14:00-15:00 UTC; new apis: "
-            "iam:ListUsers, iam:ListRoles, iam:GetAccountAuthorizationDetails",
-            "score": 0.71,
-            "windows": ["2026-10-05T14:00:00+00:00"],
-            "cold_start": False,
-            "peer_group": "role:ci",
-            "history_days": 41.0,
-            "top_features": [
-                {
-                    "feature": "n_apis",
-                    "value": 41.0,
-                    "principal_baseline": 6.5,
-                    "peer_baseline": 8.0,
-                    "deviation": 5.12,
-                },
-                {
-                    "feature": "error_rate",
-                    "value": 0.62,
-                    "principal_baseline": 0.01,
-                    "peer_baseline": 0.02,
-                    "deviation": 4.3,
-                },
-                {
-                    "feature": "novel_networks",
-                    "value": 1.0,
-                    "principal_baseline": 0.0,
-                    "peer_baseline": None,
-                    "deviation": 3.0,
-                },
-            ],
-            "unusual": {
-                "apis": [
-                    {"value": "iam:ListUsers", "events": 61, "category": "discovery"},
-                    {"value": "iam:ListRoles", "events": 58, "category": "discovery"},
+        evidence=Evidence.from_json(
+            {  # as pipeline/detect/explain.py writes it
+                "summary": "ci-deployer behaved unusually 2026-10-05 14:00-15:00 UTC; new apis: "
+                "iam:ListUsers, iam:ListRoles, iam:GetAccountAuthorizationDetails",
+                "score": 0.71,
+                "windows": ["2026-10-05T14:00:00+00:00"],
+                "cold_start": False,
+                "peer_group": "role:ci",
+                "history_days": 41.0,
+                "top_features": [
                     {
-                        "value": "iam:GetAccountAuthorizationDetails",
-                        "events": 2,
-                        "category": "discovery",
+                        "feature": "n_apis",
+                        "value": 41.0,
+                        "principal_baseline": 6.5,
+                        "peer_baseline": 8.0,
+                        "deviation": 5.12,
+                    },
+                    {
+                        "feature": "error_rate",
+                        "value": 0.62,
+                        "principal_baseline": 0.01,
+                        "peer_baseline": 0.02,
+                        "deviation": 4.3,
+                    },
+                    {
+                        "feature": "novel_networks",
+                        "value": 1.0,
+                        "principal_baseline": 0.0,
+                        "peer_baseline": None,
+                        "deviation": 3.0,
                     },
                 ],
-                "networks": [{"value": "AS64500 EXAMPLE-TRANSIT", "events": 187}],
-                "user_agents": [{"value": "tool:python-requests", "events": 187}],
-                "regions": [],
-                "countries": [{"value": "NL", "events": 187}],
-            },
-            "profile": {
-                "apis": {
-                    "frequent": ["sts:AssumeRole", "s3:PutObject"],
-                    "infrequent": ["s3:GetObject"],
-                    "rare": ["s3:ListBuckets"],
+                "unusual": {
+                    "apis": [
+                        {"value": "iam:ListUsers", "events": 61, "category": "discovery"},
+                        {"value": "iam:ListRoles", "events": 58, "category": "discovery"},
+                        {
+                            "value": "iam:GetAccountAuthorizationDetails",
+                            "events": 2,
+                            "category": "discovery",
+                        },
+                    ],
+                    "networks": [{"value": "AS64500 EXAMPLE-TRANSIT", "events": 187}],
+                    "user_agents": [{"value": "tool:python-requests", "events": 187}],
+                    "regions": [],
+                    "countries": [{"value": "NL", "events": 187}],
                 },
-                "networks": {"frequent": ["AS16509 AMAZON-02"], "infrequent": [], "rare": []},
-                "user_agents": {"frequent": ["aws-cli/2"], "infrequent": [], "rare": []},
-                "regions": {"frequent": ["eu-west-1"], "infrequent": [], "rare": []},
-                "countries": {"frequent": ["IE"], "infrequent": [], "rare": []},
-            },
-            "sensitive_calls": {"discovery": 121},
-            "threshold": 0.62,
-            "source_ips": ["203.0.113.77"],
-            "user_agents": ["python-requests/2.31.0"],
-        },
+                "profile": {
+                    "apis": {
+                        "frequent": ["sts:AssumeRole", "s3:PutObject"],
+                        "infrequent": ["s3:GetObject"],
+                        "rare": ["s3:ListBuckets"],
+                    },
+                    "networks": {"frequent": ["AS16509 AMAZON-02"], "infrequent": [], "rare": []},
+                    "user_agents": {"frequent": ["aws-cli/2"], "infrequent": [], "rare": []},
+                    "regions": {"frequent": ["eu-west-1"], "infrequent": [], "rare": []},
+                    "countries": {"frequent": ["IE"], "infrequent": [], "rare": []},
+                },
+                "sensitive_calls": {"discovery": 121},
+                "threshold": 0.62,
+                "source_ips": ["203.0.113.77"],
+                "user_agents": ["python-requests/2.31.0"],
+            }
+        ),
         score=0.71,
         model_version="iforest-2026.10.01",
         created_at=T0 + timedelta(hours=1),

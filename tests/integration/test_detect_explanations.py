@@ -37,16 +37,15 @@ def test_a_stolen_key_creating_users_is_explained(tmp_path: Path) -> None:
     assert finding.principal == ALICE
     assert finding.type == "Persistence:IAMUser/AnomalousBehavior"
     evidence = finding.evidence
-    unusual = evidence["unusual"]
-    assert {a["value"] for a in unusual["apis"]} >= {"iam:CreateUser", "iam:CreateAccessKey"}
-    assert [n["value"] for n in unusual["user_agents"]] == ["tool:python-requests"]
+    unusual = evidence.unusual
+    assert {a.value for a in unusual["apis"]} >= {"iam:CreateUser", "iam:CreateAccessKey"}
+    assert [n.value for n in unusual["user_agents"]] == ["tool:python-requests"]
     assert unusual["networks"] and unusual["countries"]
-    assert set(evidence["profile"]["apis"]["frequent"]) == {"s3:ListBuckets", "s3:GetObject"}
-    assert evidence["profile"]["user_agents"]["frequent"] == ["aws-cli/2"]
-    top = {t["feature"]: t for t in evidence["top_features"]}
-    assert top, "no features named"
-    for item in top.values():
-        assert item["principal_baseline"] is not None and "peer_baseline" in item
-    assert evidence["source_ips"] == [FOREIGN_IP]
-    assert finding.region == "us-east-1" and evidence["regions"] == ["us-east-1"]
+    frequent = evidence.profile["apis"]["frequent"]
+    assert {a.value for a in frequent} == {"s3:ListBuckets", "s3:GetObject"}
+    assert [a.value for a in evidence.profile["user_agents"]["frequent"]] == ["aws-cli/2"]
+    assert evidence.top_features, "no features named"
+    assert all(item.principal_baseline is not None for item in evidence.top_features)
+    assert evidence.source_ips == (FOREIGN_IP,)
+    assert finding.region == "us-east-1" and evidence.regions == ("us-east-1",)
     assert "iam:CreateUser" in finding.description

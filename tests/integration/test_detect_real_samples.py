@@ -29,10 +29,10 @@ def test_flaws2_stolen_lambda_credentials_used_from_outside_aws_are_found(
     (stolen,) = [f for f in stats.findings if f.principal == LEVEL1]
     assert stolen.type == OUTSIDE_AWS
     assert stolen.severity >= 7.0
-    assert stolen.evidence["source_ips"] == ["104.102.221.250"]
+    assert stolen.evidence.source_ips == ("104.102.221.250",)
     assert stolen.event_count == 4  # ListObjects, ListImages, BatchGetImage, GetDownloadUrlForLayer
     # The same Lambda's own calls from AWS (awslambda-worker) are not a finding.
-    assert all(e["source_ip_address"] == "104.102.221.250" for e in stolen.evidence["events"])
+    assert all(e.source_ip_address == "104.102.221.250" for e in stolen.evidence.events)
 
 
 def test_flaws2_rerun_updates_nothing_and_adds_nothing(flaws2_lake: Path) -> None:

@@ -44,7 +44,7 @@ def test_a_suppression_rule_archives_what_it_matches_and_nothing_else(tmp_path: 
         active = list_findings(con, FindingFilter())
         archived = list_findings(con, FindingFilter(status="archived"))
     assert [f.type for f in active] == ["Stealth:IAMUser/CloudTrailLoggingDisabled"]
-    assert [f.evidence["suppressed"] for f in archived] == ["suppression rule: break-glass drills"]
+    assert [f.evidence.suppressed for f in archived] == ["suppression rule: break-glass drills"]
     again = run_detection(lake)
     assert (again.created, again.updated) == (0, 0)  # archiving again is no new revision
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from trailguard.pipeline.detect.anomaly import Episode, Window, episodes, has_signal, strong_signal
 from trailguard.pipeline.detect.explain import finding_type
+from trailguard.pipeline.findings.evidence import Evidence, Observed
 
 T0 = datetime(2026, 10, 10, 9, tzinfo=UTC)
 QUIET = {
@@ -65,11 +66,11 @@ def test_a_gap_or_another_principal_starts_a_new_episode() -> None:
     ]
 
 
-def _evidence(new_categories: list[str | None], sensitive: dict[str, int]) -> dict[str, Any]:
-    return {
-        "unusual": {"apis": [{"value": "x", "events": 1, "category": c} for c in new_categories]},
-        "sensitive_calls": sensitive,
-    }
+def _evidence(new_categories: list[str | None], sensitive: dict[str, int]) -> Evidence:
+    return Evidence(
+        unusual={"apis": tuple(Observed("x", 1, c) for c in new_categories)},
+        sensitive_calls=sensitive,
+    )
 
 
 def test_the_finding_type_names_the_tactic_of_the_new_apis() -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from trailguard.pipeline.evaluation.evaluate import Evaluation, Population, Scenario, evaluate, pool
 from trailguard.pipeline.evaluation.labels import population, with_actors
+from trailguard.pipeline.findings.evidence import Evidence
 from trailguard.pipeline.findings.store import Finding
 
 T = datetime(2026, 10, 12, 10, 20, tzinfo=UTC)
@@ -52,7 +53,7 @@ def _finding(principal: str = ALICE, start: datetime = T, **changes: Any) -> Fin
         "last_seen": start,
         "event_count": 1,
         "detector": "rules.cloudtrail_logging_disabled",
-        "evidence": {},
+        "evidence": Evidence(),
     }
     values.update(changes)
     return Finding(**values)

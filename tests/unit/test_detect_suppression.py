@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from trailguard.pipeline.findings.evidence import Evidence
 from trailguard.pipeline.findings.store import Finding
 from trailguard.pipeline.findings.suppression import to_config
 
@@ -27,7 +28,7 @@ def _finding(**changes: Any) -> Finding:
         "last_seen": T,
         "event_count": 3,
         "detector": "isolation_forest",
-        "evidence": {"source_ips": ["52.94.1.1"], "user_agents": ["Boto3/1.35 prowler"]},
+        "evidence": Evidence(source_ips=("52.94.1.1",), user_agents=("Boto3/1.35 prowler",)),
     }
     values.update(changes)
     return Finding(**values)
@@ -54,14 +55,14 @@ def test_network_and_agent_conditions_must_hold_for_every_source() -> None:
         {"suppress": [{"name": "n", "network": "52.94.0.0/16", "user_agent": "*prowler*"}]}
     )
     assert config.reason(_finding()) is not None
-    mixed = {"source_ips": ["52.94.1.1", "185.220.101.7"], "user_agents": ["Boto3/1.35 prowler"]}
+    mixed = Evidence(source_ips=("52.94.1.1", "185.220.101.7"), user_agents=("Boto3/1.35 prowler",))
     assert config.reason(_finding(evidence=mixed)) is None
 
 
 def test_findings_only_from_trusted_networks_are_archived() -> None:
     config = to_config({"trusted_networks": ["52.94.0.0/16"]})
     assert config.reason(_finding()) == "all sources in trusted networks"
-    assert config.reason(_finding(evidence={"source_ips": ["lambda.amazonaws.com"]})) is None
+    assert config.reason(_finding(evidence=Evidence(source_ips=("lambda.amazonaws.com",)))) is None
 
 
 def test_unknown_keys_are_rejected_rather_than_silently_ignored() -> None:

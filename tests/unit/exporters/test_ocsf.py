@@ -11,6 +11,7 @@ from tests.helpers.findings import T0, ml_finding, rule_finding
 from tests.helpers.golden import assert_golden
 from tests.helpers.ocsf import requirement, validate_event
 from trailguard.pipeline.export.ocsf import severity_id, to_payload
+from trailguard.pipeline.findings.evidence import Evidence
 from trailguard.pipeline.findings.store import Finding
 
 STANDARD = {"rule": rule_finding, "ml": ml_finding}
@@ -26,7 +27,9 @@ VARIANTS: dict[str, Finding] = {
     "ml": ml_finding(),
     "updated": ml_finding(version=3, event_count=412, last_seen=T0 + timedelta(hours=3)),
     "archived": rule_finding(status="archived"),
-    "no account, region or evidence": rule_finding(account_id=None, region=None, evidence={}),
+    "no account, region or evidence": rule_finding(
+        account_id=None, region=None, evidence=Evidence()
+    ),
     "root, policy type": rule_finding(
         principal="arn:aws:iam::111122223333:root",
         type="Policy:IAMUser/RootCredentialUsage",
@@ -35,7 +38,7 @@ VARIANTS: dict[str, Finding] = {
     "instance credentials outside AWS": rule_finding(
         principal="arn:aws:iam::111122223333:role/web-app",
         type="UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
-        evidence={"unusual": {"networks": {"198.51.100.9": 14}}, "events": []},
+        evidence=Evidence.from_json({"unusual": {"networks": {"198.51.100.9": 14}}, "events": []}),
     ),
 }
 
@@ -187,12 +190,14 @@ def test_feature_contributions_carry_value_baseline_and_peer() -> None:
 
 def test_the_short_evidence_spellings_map_the_same_way() -> None:
     finding = ml_finding(
-        evidence={
-            "features": [{"name": "n_apis", "value": 41, "baseline": 6.5, "peer": 8.0}],
-            "unusual": {"apis": ["ListUsers"], "networks": ["203.0.113.77"]},
-            "profiled": {"apis": {"frequent": ["AssumeRole"]}},
-            "events": ["6d4b2a6e-1111-4c1e-9f00-000000000001"],
-        }
+        evidence=Evidence.from_json(
+            {
+                "features": [{"name": "n_apis", "value": 41, "baseline": 6.5, "peer": 8.0}],
+                "unusual": {"apis": ["ListUsers"], "networks": ["203.0.113.77"]},
+                "profiled": {"apis": {"frequent": ["AssumeRole"]}},
+                "events": ["6d4b2a6e-1111-4c1e-9f00-000000000001"],
+            }
+        )
     )
     payload = to_payload(finding)
     analysis = _analysis(payload)
@@ -234,8 +239,8 @@ def test_a_rules_own_evidence_is_kept_as_data_and_in_full_in_unmapped() -> None:
     payload = to_payload(finding)
 
     data = [e["data"] for e in payload["evidences"] if e["name"] == "detector evidence"]
-    assert data == [{k: v for k, v in finding.evidence.items() if k != "events"}]
-    verbatim = {k: v for k, v in finding.evidence.items() if k != "events"}
+    verbatim = {k: v for k, v in finding.evidence.to_json().items() if k != "events"}
+    assert data == [verbatim]
     assert payload["unmapped"]["trailguard"]["evidence"] == verbatim  # events: in evidences
     assert payload["unmapped"]["trailguard"]["severity"] == 7.5
     assert payload["finding_info"]["related_events"] == [

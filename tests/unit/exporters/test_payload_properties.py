@@ -16,6 +16,7 @@ from trailguard.pipeline.export.ocsf import to_payload
 from trailguard.pipeline.export.securityhub import to_payload as asff
 from trailguard.pipeline.export.syslog import to_cef
 from trailguard.pipeline.export.syslog import to_payload as syslog_message
+from trailguard.pipeline.findings.evidence import Evidence
 from trailguard.pipeline.findings.store import Finding
 
 text = st.text(min_size=1, max_size=40)
@@ -40,22 +41,24 @@ def findings(draw: st.DrawFn) -> Finding:
         event_count=draw(st.integers(1, 10**6)),
         version=draw(st.integers(1, 50)),
         status=draw(st.sampled_from(["active", "archived"])),
-        evidence={
-            "unusual": draw(
-                st.dictionaries(
-                    st.sampled_from(["apis", "networks", "x"]), evidence_value, max_size=3
-                )
-            ),
-            "profile": draw(
-                st.dictionaries(
-                    st.sampled_from(["apis", "regions"]),
-                    st.dictionaries(text, st.lists(text, max_size=2)),
-                    max_size=2,
-                )
-            ),
-            "events": draw(st.lists(text, max_size=2)),
-            "note": draw(scalar),
-        },
+        evidence=Evidence.from_json(
+            {
+                "unusual": draw(
+                    st.dictionaries(
+                        st.sampled_from(["apis", "networks", "x"]), evidence_value, max_size=3
+                    )
+                ),
+                "profile": draw(
+                    st.dictionaries(
+                        st.sampled_from(["apis", "regions"]),
+                        st.dictionaries(text, st.lists(text, max_size=2)),
+                        max_size=2,
+                    )
+                ),
+                "events": draw(st.lists(text, max_size=2)),
+                "note": draw(scalar),
+            }
+        ),
     )
 
 

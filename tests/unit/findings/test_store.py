@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from trailguard.pipeline.findings.evidence import Evidence, SampleEvent
 from trailguard.pipeline.findings.store import Finding, finding_id, load_findings, upsert_findings
 
 T0 = datetime(2026, 10, 5, 14, tzinfo=UTC)
@@ -26,7 +27,7 @@ def a_finding(**changes: object) -> Finding:
         last_seen=T0,
         event_count=1,
         detector="rules.cloudtrail_logging_disabled",
-        evidence={"events": ["e1"]},
+        evidence=Evidence(events=(SampleEvent(event_id="e1"),)),
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
