@@ -79,6 +79,8 @@ def threshold_rule(
     window: timedelta,
     count: int,
     per_event: int = 1,
+    batched: tuple[str, ...] = (),
+    by_request: bool = True,
     identity_types: tuple[str, ...] = (),
     workloads_only: bool = False,
     attack: tuple[str, ...] = (),
@@ -86,8 +88,9 @@ def threshold_rule(
     describe: Describe | None = None,
 ) -> Callable[[Keys], Keys]:
     """Register the decorated key function as a counting rule named like its module: it matches
-    when one principal's events carry `count` distinct keys within `window` (an event carries at
-    most `per_event` keys)."""
+    when one principal's events carry `count` distinct keys within `window` (an event of the
+    `batched` names carries at most `per_event` keys, any other one; `by_request=False` when the
+    keys are not read from the request alone, so that identical requests are counted apart)."""
 
     def register(keys: Keys) -> Keys:
         """Add the rule to RULES: an event counts when it carries at least one key."""
@@ -106,7 +109,7 @@ def threshold_rule(
             attack=attack,
             stratus=stratus,
             describe=describe,
-            threshold=Threshold(window, count, per_event, keys),
+            threshold=Threshold(window, count, per_event, keys, by_request, batched),
         )
         _add(rule)
         return keys

@@ -128,17 +128,17 @@ Keys = Callable[[Event, RuleContext], list[str]]
 class Threshold:
     """A rule that counts: it matches when one principal's events carry at least `count` distinct
     keys (secret ids, instance ids, object keys...) within `window`. An event carries at most
-    `per_event` keys (a batch API names several), which bounds the events a window needs."""
+    `per_event` keys if its name is in `batched` (a batch API names several; empty = every name),
+    one otherwise: that bounds the events a window needs. `by_request`: the keys are read from
+    the event's name and request alone, so identical requests carry identical keys and the SQL
+    prefilter may count distinct requests."""
 
     window: timedelta
     count: int
     per_event: int = 1
     keys: Keys = field(default=lambda event, context: [], repr=False)
-
-    @property
-    def min_events(self) -> int:
-        """The fewest events that can reach `count` keys (the SQL prefilter's bound)."""
-        return -(-self.count // self.per_event)
+    by_request: bool = True
+    batched: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,7 @@ import pyarrow as pa
 
 from trailguard.models.registry import load_rules
 from trailguard.models.rules.base import Event, Rule, RuleContext
-from trailguard.pipeline.detect.rule_windows import (
-    distinct_keys,
-    threshold_candidates,
-    windows_met,
-)
+from trailguard.pipeline.detect.rule_windows import distinct_keys, met_windows
 from trailguard.pipeline.features.enrich import to_ip_table
 from trailguard.pipeline.findings.evidence import Evidence, SampleEvent
 from trailguard.pipeline.findings.store import Finding, finding_id
@@ -39,13 +35,20 @@ EVIDENCE_KEYS = ("rule", "why", "regions", "source_ips", "user_agents", "events"
 def index_lake(con: duckdb.DuckDBPyConnection, known_ips: pa.Table) -> pa.Table:
     """Build `rule_index` from one scan of the `events` view (sql/detect/rule_index.sql);
     return the lake's addresses that `known_ips` (an `ip_info` table) does not hold, looked up."""
-    con.execute(read_sql("detect/rule_index.sql"))
+    con.execute(read_sql("detect/rule_index.sql"), {"counted_names": counted_names()})
+    con.execute(read_sql("detect/counted_index.sql"))
     con.register("known_ips", known_ips)
     try:
         rows = con.execute(read_sql("detect/new_addresses.sql")).fetchall()
     finally:
         con.unregister("known_ips")
     return to_ip_table(sorted(str(row[0]) for row in rows))
+
+
+def counted_names() -> list[str]:
+    """The event names of the counting rules (rule_index keeps what their keys read)."""
+    rules = load_rules().values()
+    return sorted({name for rule in rules if rule.threshold for name in rule.event_names})
 
 
 def workloads(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
@@ -77,7 +80,7 @@ def candidates(
     """(event_id, event_date, account_id) of the events from `since` on passing a rule's
     prefilter (needs `rule_index`)."""
     if rule.threshold is not None:
-        return threshold_candidates(con, rule, context, since)
+        return met_windows(con, rule, context, since)
     params = {
         "since": since,
         "event_names": sorted(rule.event_names),
@@ -163,16 +166,10 @@ def run_rules(
     findings: list[Finding] = []
     for rule_id, rule in rules.items():
         judged = sorted((events[i] for i in set(ids[rule_id])), key=_order)
-        matched = [e for e in judged if rule.matches(e, context)]
-        if rule.threshold is not None:
-            matched = [e for e in windows_met(rule, matched, context) if _from(e, since)]
+        # A counting rule's candidates are its matches already (met_windows).
+        matched = judged if rule.threshold else [e for e in judged if rule.matches(e, context)]
         findings.extend(to_findings(rule, matched, context))
     return findings
-
-
-def _from(event: Event, since: datetime | None) -> bool:
-    # A counting window may reach back before `since`; its earlier days are recounted elsewhere.
-    return since is None or event.get("event_time") >= since
 
 
 def _order(event: Event) -> tuple[object, str]:

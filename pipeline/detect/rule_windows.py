@@ -18,11 +18,27 @@ from trailguard.models.rules.base import Event, Rule, RuleContext, Threshold
 from trailguard.pipeline.sqlfiles import read_sql
 
 
-def threshold_candidates(
+def met_windows(
     con: duckdb.DuckDBPyConnection, rule: Rule, context: RuleContext, since: datetime | None
 ) -> list[tuple[str, date, str]]:
-    """(event_id, event_date, account_id) of the events a counting rule must judge (needs
-    `rule_index`)."""
+    """(event_id, event_date, account_id) of a counting rule's matches from `since` on: its
+    candidates judged from `rule_index` alone, then counted in their windows."""
+    events = [
+        e for e in threshold_candidates(con, rule, context, since) if rule.matches(e, context)
+    ]
+    met = windows_met(rule, events, context)
+    return [
+        (str(e.get("event_id")), e.get("event_date"), str(e.get("account_id")))
+        for e in met
+        if since is None or e.get("event_time") >= since
+    ]
+
+
+def threshold_candidates(
+    con: duckdb.DuckDBPyConnection, rule: Rule, context: RuleContext, since: datetime | None
+) -> list[Event]:
+    """The events a counting rule must judge, as partial rows of `rule_index` (the columns its
+    key function reads; needs `rule_index`)."""
     if rule.threshold is None:
         raise ValueError(f"{rule.rule_id} is not a counting rule")
     params = {
@@ -32,10 +48,15 @@ def threshold_candidates(
         "workloads_only": rule.workloads_only,
         "workloads": sorted(context.workloads),
         "window": rule.threshold.window,
-        "min_events": rule.threshold.min_events,
+        "count": rule.threshold.count,
+        "per_event": rule.threshold.per_event,
+        "batched": list(rule.threshold.batched),
+        "by_request": rule.threshold.by_request,
     }
-    rows = con.execute(read_sql("detect/threshold_candidates.sql"), params).fetchall()
-    return [(str(row[0]), row[1], str(row[2])) for row in rows]
+    cursor = con.execute(read_sql("detect/threshold_candidates.sql"), params)
+    columns = [d[0] for d in cursor.description or []]
+    rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return [Event(row | {"event_name": row["event_name_base"]}) for row in rows]
 
 
 def windows_met(

@@ -8,6 +8,12 @@
 -- Each row keeps its partition (event_date, account_id): fetching the candidates' full rows
 -- (events_by_id.sql) then reads only their partitions' files, not the whole lake.
 -- assumed_role: the role an AssumeRole call by EC2, Lambda or ECS asked for (NULL otherwise).
+-- request_hash: a hash of the event name and request, so that a counting rule's prefilter
+-- (threshold_candidates.sql) counts distinct requests: a workload reading the same secret every
+-- minute makes one request, not a thousand.
+-- counted: for the events of the counting rules' names ($counted_names), what their key
+-- functions read (request, error, the service acting, console session), so that they are judged
+-- from this table; only the few events of a met window are fetched whole (NULL otherwise).
 -- trail_bucket: the bucket a CreateTrail/UpdateTrail call sent the trail to; admin_role: the role
 -- a successful AttachRolePolicy gave AdministratorAccess (rule_context.sql; NULL otherwise).
 -- of_episode: the principal has an anomaly episode (registered table `episode_principals`:
@@ -27,11 +33,24 @@ SELECT
     e.session_issuer_arn,
     e.source_is_ip,
     e.source_ip_address,
+    hash(e.event_name_base, e.request_parameters) AS request_hash,
     CASE
         WHEN e.event_name = 'AssumeRole'
             AND e.identity_invoked_by IN ('ec2.amazonaws.com', 'lambda.amazonaws.com', 'ecs-tasks.amazonaws.com')
             THEN json_extract_string(e.request_parameters, '$.roleArn')
     END AS assumed_role,
+    CASE
+        WHEN e.event_name_base IN (SELECT unnest($counted_names))
+            THEN {
+                'event_source': e.event_source,
+                'request_parameters': e.request_parameters,
+                'error_code': e.error_code,
+                'error_message': e.error_message,
+                'identity_invoked_by': e.identity_invoked_by,
+                'session_issuer_name': e.session_issuer_name,
+                'session_credential_from_console': e.session_credential_from_console
+            }
+    END AS counted,
     CASE
         WHEN e.event_name IN ('CreateTrail', 'UpdateTrail') AND e.error_code IS NULL
             THEN json_extract_string(e.request_parameters, '$.s3BucketName')
