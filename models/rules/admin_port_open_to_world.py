@@ -5,17 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from trailguard.models.registry import rule
-from trailguard.models.rules.base import Event, RuleContext, items
+from trailguard.models.rules.base import Event, RuleContext, items, where
 
 ADMIN_PORTS = (22, 3389)
 _WORLD = ("0.0.0.0/0", "::/0")
 
 
+def _describe(event: Event) -> str:
+    group = event.request.get("groupId") or event.request.get("groupName") or "?"
+    return (
+        f"Security group {group} was opened to the internet on an administrative port "
+        f"by {event.principal}{where(event)}"
+    )
+
+
 @rule(
-    finding_type="Exfiltration:IAMUser/AnomalousBehavior",
+    finding_type="DefenseImpairment:EC2/DisableOrModifyCloudFirewall",
     severity=6.0,
     title="Administrative port opened to the internet",
     event_names=("AuthorizeSecurityGroupIngress",),
+    attack=("T1562.007",),
+    stratus=("aws.exfiltration.ec2-security-group-open-port-22-ingress",),
+    describe=_describe,
 )
 def admin_port_open_to_world(event: Event, context: RuleContext) -> bool:
     """An ingress rule from anywhere whose port range covers SSH (22) or RDP (3389)."""

@@ -1,64 +1,51 @@
-"""A bucket policy or ACL granting anyone, or another account, access to the bucket."""
+"""A bucket policy granting an account outside the organisation access to the bucket.
+
+The Stratus technique `s3-backdoor-bucket-policy`: one statement naming an attacker's account
+gives it the data for as long as nobody reads the policy. Accounts of the organisation (those the
+trail records) are not outside. Grants to everyone are GuardDuty's own findings
+(bucket_anonymous_access_granted, bucket_public_access_granted).
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import orjson
-
 from trailguard.models.registry import rule
-from trailguard.models.rules.base import Event, RuleContext
+from trailguard.models.rules.base import Event, RuleContext, where
+from trailguard.models.rules.policy import account_of, bucket_policy, principals, statements
 
-_PUBLIC_GROUPS = ("AllUsers", "AuthenticatedUsers")
-_ACCOUNT = re.compile(r"(?:arn:aws:iam::)?(\d{12})")
+
+def outside_accounts(event: Event, context: RuleContext) -> list[str]:
+    """The accounts outside the organisation that the policy's Allow statements name."""
+    found: set[str] = set()
+    for statement in statements(bucket_policy(event.request)):
+        found.update(_accounts(statement))
+    return sorted(a for a in found if context.outside_org(a, event.account_id))
+
+
+def _accounts(statement: dict[str, Any]) -> set[str]:
+    if statement.get("Effect") != "Allow":
+        return set()
+    return {a for p in principals(statement.get("Principal")) if (a := account_of(p))}
+
+
+def _describe(event: Event) -> str:
+    bucket = event.request.get("bucketName") or "?"
+    return (
+        f"S3 bucket {bucket} was opened to an account outside the organisation "
+        f"by {event.principal}{where(event)}"
+    )
 
 
 @rule(
-    finding_type="Policy:S3/BucketAnonymousAccessGranted",
+    finding_type="Exfiltration:S3/TransferDataToCloudAccount",
     severity=7.0,
-    title="S3 bucket opened to the public or another account",
-    event_names=("PutBucketPolicy", "PutBucketAcl"),
+    title="S3 bucket shared with an account outside the organisation",
+    event_names=("PutBucketPolicy",),
+    attack=("T1537",),
+    stratus=("aws.exfiltration.s3-backdoor-bucket-policy",),
+    describe=_describe,
 )
 def bucket_shared_externally(event: Event, context: RuleContext) -> bool:
-    """An Allow to `*` without a condition, or to a foreign account; or a public ACL grant."""
-    if not event.succeeded:
-        return False
-    if event.name == "PutBucketAcl":
-        return any(group in str(event.request) for group in _PUBLIC_GROUPS)
-    policy = event.request.get("bucketPolicy")
-    if isinstance(policy, str):
-        try:
-            policy = orjson.loads(policy)
-        except orjson.JSONDecodeError:
-            return False
-    if not isinstance(policy, dict):
-        return False
-    statements = policy.get("Statement") or []
-    if isinstance(statements, dict):
-        statements = [statements]
-    own = event.account_id
-    return any(_opens(s, own) for s in statements if isinstance(s, dict))
-
-
-def _opens(statement: dict[str, Any], own: str | None) -> bool:
-    if statement.get("Effect") != "Allow":
-        return False
-    principals = _principals(statement.get("Principal"))
-    if "*" in principals and not statement.get("Condition"):
-        return True
-    accounts = {m.group(1) for p in principals if (m := _ACCOUNT.match(p))}
-    return bool(own) and any(account != own for account in accounts)
-
-
-def _principals(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        found: list[str] = []
-        for inner in value.values():
-            found.extend(_principals(inner))
-        return found
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return []
+    """A successful bucket policy whose Allow names an account outside the organisation."""
+    return event.succeeded and bool(outside_accounts(event, context))

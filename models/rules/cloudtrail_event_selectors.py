@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from trailguard.models.registry import rule
-from trailguard.models.rules.base import Event, RuleContext
+from trailguard.models.rules.base import Event, RuleContext, where
+
+
+def _describe(event: Event) -> str:
+    trail = event.request.get("trailName") or "?"
+    return (
+        f"Event selectors of CloudTrail trail {trail} were changed by {event.principal}"
+        f"{where(event)} so that management events go unrecorded"
+    )
 
 
 @rule(
@@ -13,6 +21,9 @@ from trailguard.models.rules.base import Event, RuleContext
     severity=7.0,
     title="CloudTrail event selectors stop recording management events",
     event_names=("PutEventSelectors",),
+    attack=("T1562.008",),
+    stratus=("aws.defense-evasion.cloudtrail-event-selectors",),
+    describe=_describe,
 )
 def cloudtrail_event_selectors(event: Event, context: RuleContext) -> bool:
     """Selectors that exclude management events or one direction of them."""

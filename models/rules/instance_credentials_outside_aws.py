@@ -8,10 +8,17 @@ lifted (from the metadata service, the environment, a leaked log) and replayed e
 from __future__ import annotations
 
 from trailguard.models.registry import rule
-from trailguard.models.rules.base import INSTANCE_SESSION, Event, RuleContext
+from trailguard.models.rules.base import INSTANCE_SESSION, Event, RuleContext, where
 
 # Services that legitimately relay an instance's calls from their own addresses.
 _RELAYS = ("ssm.amazonaws.com", "ssmmessages.amazonaws.com", "ec2messages.amazonaws.com")
+
+
+def _describe(event: Event) -> str:
+    return (
+        f"Credentials of workload {event.principal} were used{where(event)}, "
+        f"an address outside AWS, to call {event.name}"
+    )
 
 
 @rule(
@@ -21,6 +28,9 @@ _RELAYS = ("ssm.amazonaws.com", "ssmmessages.amazonaws.com", "ec2messages.amazon
     identity_types=("AssumedRole",),
     outside_aws=True,
     workloads_only=True,
+    attack=("T1552.005",),
+    stratus=("aws.credential-access.ec2-steal-instance-credentials",),
+    describe=_describe,
 )
 def instance_credentials_outside_aws(event: Event, context: RuleContext) -> bool:
     """A workload role session calling from a public, non-AWS, untrusted address."""

@@ -29,7 +29,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from trailguard.pipeline.lake.views import open_memory
 from trailguard.pipeline.sqlfiles import read_sql, sql_files
 
 _COMMENT = re.compile(r"--[^\n]*")
@@ -84,11 +83,15 @@ def reduce_peers(parts: Iterable[Tables], params: dict[str, Any]) -> Tables:
     for part in parts:
         for name, table in part.items():
             by_name.setdefault(name, []).append(table)
-    with open_memory() as con:
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
         for name, tables in by_name.items():
             con.register(name, pa.concat_tables(tables))
         build_peers(con, params)
         return _tables(con, "peers")
+    finally:
+        con.close()
 
 
 def run_families(

@@ -93,7 +93,7 @@ def _section(html: str, finding: Finding) -> str:
 
 def test_the_lake_has_an_anomaly_and_rule_findings_to_report(findings: list[Finding]) -> None:
     detectors = {f.detector for f in findings}
-    assert {"isolation_forest", "rules.pentest_user_agent"} <= detectors
+    assert {"isolation_forest", "rules.pentest_kali_linux"} <= detectors
 
 
 def test_every_finding_is_listed_and_has_its_own_section_with_a_timeline(

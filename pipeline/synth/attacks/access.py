@@ -5,7 +5,7 @@ from __future__ import annotations
 from trailguard.pipeline.synth import network as net
 from trailguard.pipeline.synth.scenario import Ctx, technique
 
-CONSOLE = "UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B"
+CONSOLE = "InitialAccess:IAM/CloudAccounts"  # the exact rule console_login_without_mfa
 
 
 @technique(

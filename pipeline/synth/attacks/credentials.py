@@ -21,7 +21,7 @@ def _count(c: Ctx, loud: tuple[int, int], quiet: tuple[int, int]) -> int:
     "aws.credential-access.ec2-get-password-data",
     "Retrieve EC2 password data",
     calls=("GetPasswordData",),
-    findings=(CREDENTIALS,),
+    findings=(CREDENTIALS, "CredentialAccess:EC2/UnsecuredCredentials"),
 )
 def get_password_data(c: Ctx) -> None:
     """Ask for the Windows password of many instances (mostly failing when loud)."""
@@ -46,7 +46,7 @@ def get_password_data(c: Ctx) -> None:
     "aws.credential-access.secretsmanager-retrieve-secrets",
     "Retrieve a high number of Secrets Manager secrets",
     calls=("ListSecrets", "GetSecretValue"),
-    findings=(CREDENTIALS,),
+    findings=(CREDENTIALS, "CredentialAccess:SecretsManager/CloudSecretsManagementStores"),
     victims=CREDENTIAL_HOLDERS,
 )
 def retrieve_secrets(c: Ctx) -> None:
@@ -62,7 +62,7 @@ def retrieve_secrets(c: Ctx) -> None:
     "aws.credential-access.secretsmanager-batch-retrieve-secrets",
     "Retrieve secrets in bulk with BatchGetSecretValue",
     calls=("ListSecrets", "BatchGetSecretValue"),
-    findings=(CREDENTIALS,),
+    findings=(CREDENTIALS, "CredentialAccess:SecretsManager/CloudSecretsManagementStores"),
 )
 def batch_retrieve_secrets(c: Ctx) -> None:
     """One call reads them all: ``BatchGetSecretValue`` with a filter matching everything."""
@@ -79,7 +79,7 @@ def batch_retrieve_secrets(c: Ctx) -> None:
     "aws.credential-access.ssm-retrieve-securestring-parameters",
     "Retrieve and decrypt SSM parameters",
     calls=("DescribeParameters", "GetParameters"),
-    findings=(CREDENTIALS,),
+    findings=(CREDENTIALS, "CredentialAccess:SSM/CloudSecretsManagementStores"),
     victims=CREDENTIAL_HOLDERS,
 )
 def ssm_parameters(c: Ctx) -> None:

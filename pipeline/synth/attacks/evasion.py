@@ -53,7 +53,7 @@ def cloudtrail_delete(c: Ctx) -> None:
     "aws.defense-evasion.cloudtrail-event-selectors",
     "Disable CloudTrail logging through event selectors",
     calls=("GetEventSelectors", "PutEventSelectors"),
-    findings=(EVASION,),
+    findings=(EVASION, "Stealth:IAMUser/CloudTrailLoggingDisabled"),
 )
 def cloudtrail_event_selectors(c: Ctx) -> None:
     """Keep the trail on but exclude management events from it."""
@@ -79,7 +79,7 @@ def cloudtrail_event_selectors(c: Ctx) -> None:
     "tg.defense-evasion.guardduty-delete-detector",
     "Delete the GuardDuty detector",
     calls=("ListDetectors", "DeleteDetector"),
-    findings=(EVASION,),
+    findings=(EVASION, "DefenseImpairment:GuardDuty/DisableOrModifyTools"),
 )
 def guardduty_delete(c: Ctx) -> None:
     """Find the region's GuardDuty detector and delete it."""
@@ -94,7 +94,7 @@ def guardduty_delete(c: Ctx) -> None:
     "aws.defense-evasion.vpc-remove-flow-logs",
     "Remove VPC flow logs",
     calls=("DescribeFlowLogs", "DeleteFlowLogs"),
-    findings=(EVASION,),
+    findings=(EVASION, "DefenseImpairment:EC2/DisableOrModifyTools"),
 )
 def remove_flow_logs(c: Ctx) -> None:
     """Delete the VPC's flow logs."""
@@ -112,7 +112,7 @@ def remove_flow_logs(c: Ctx) -> None:
     "aws.defense-evasion.organizations-leave",
     "Attempt to leave the organisation",
     calls=("DescribeOrganization", "LeaveOrganization"),
-    findings=(EVASION,),
+    findings=(EVASION, "DefenseImpairment:Organizations/ModifyCloudResourceHierarchy"),
 )
 def leave_organization(c: Ctx) -> None:
     """Try to take the account out of the organisation (and its SCPs); usually denied."""

@@ -15,7 +15,7 @@ IMPACT = "Impact:IAMUser/AnomalousBehavior"
     "aws.execution.ec2-launch-unusual-instances",
     "Launch unusual EC2 instances",
     calls=("DescribeRegions", "RunInstances"),
-    findings=(IMPACT,),
+    findings=(IMPACT, "Impact:EC2/ComputeHijacking"),
 )
 def launch_unusual_instances(c: Ctx) -> None:
     """GPU instances for mining, in a region the organisation never uses."""
@@ -57,7 +57,7 @@ def _run_instances(c: Ctx, kind: str) -> dict[str, Any]:
     "aws.execution.ssm-send-command",
     "Run commands on instances with SSM",
     calls=("DescribeInstanceInformation", "SendCommand"),
-    findings=(EXECUTION,),
+    findings=(EXECUTION, "Execution:SSM/CloudAdministrationCommand"),
 )
 def ssm_send_command(c: Ctx) -> None:
     """``AWS-RunShellScript`` on every managed instance."""
@@ -79,7 +79,7 @@ def ssm_send_command(c: Ctx) -> None:
     "aws.execution.ssm-start-session",
     "Open SSM sessions on instances",
     calls=("StartSession",),
-    findings=(EXECUTION,),
+    findings=(EXECUTION, "Execution:SSM/CloudAdministrationCommand"),
 )
 def ssm_start_session(c: Ctx) -> None:
     """Interactive shells through Session Manager."""

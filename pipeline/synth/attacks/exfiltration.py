@@ -12,7 +12,7 @@ PUBLIC_BUCKET = "Policy:S3/BucketAnonymousAccessGranted"
     "aws.exfiltration.ec2-share-ebs-snapshot",
     "Share an EBS snapshot externally",
     calls=("CreateSnapshot", "ModifySnapshotAttribute"),
-    findings=(EXFILTRATION,),
+    findings=(EXFILTRATION, "Exfiltration:EC2/TransferDataToCloudAccount"),
 )
 def share_snapshot(c: Ctx) -> None:
     """Snapshot a volume and grant an outside account permission to create volumes from it."""
@@ -39,7 +39,7 @@ def share_snapshot(c: Ctx) -> None:
     "aws.exfiltration.ec2-share-ami",
     "Share an AMI externally",
     calls=("DescribeImages", "ModifyImageAttribute"),
-    findings=(EXFILTRATION,),
+    findings=(EXFILTRATION, "Exfiltration:EC2/TransferDataToCloudAccount"),
 )
 def share_ami(c: Ctx) -> None:
     """Grant an outside account launch permission on an image."""
@@ -60,7 +60,7 @@ def share_ami(c: Ctx) -> None:
     "aws.exfiltration.rds-share-snapshot",
     "Share an RDS snapshot externally",
     calls=("DescribeDBSnapshots", "ModifyDBSnapshotAttribute"),
-    findings=(EXFILTRATION,),
+    findings=(EXFILTRATION, "Exfiltration:RDS/TransferDataToCloudAccount"),
 )
 def share_rds_snapshot(c: Ctx) -> None:
     """Grant an outside account restore permission on a database snapshot."""
@@ -81,7 +81,7 @@ def share_rds_snapshot(c: Ctx) -> None:
     "aws.exfiltration.s3-backdoor-bucket-policy",
     "Backdoor an S3 bucket policy",
     calls=("GetBucketPolicy", "PutBucketPolicy"),
-    findings=(EXFILTRATION, PUBLIC_BUCKET),
+    findings=(EXFILTRATION, PUBLIC_BUCKET, "Exfiltration:S3/TransferDataToCloudAccount"),
     victims=CREDENTIAL_HOLDERS,
 )
 def backdoor_bucket_policy(c: Ctx) -> None:
@@ -112,7 +112,7 @@ def backdoor_bucket_policy(c: Ctx) -> None:
     "aws.exfiltration.ec2-security-group-open-port-22-ingress",
     "Open ingress port 22 on a security group",
     calls=("DescribeSecurityGroups", "AuthorizeSecurityGroupIngress"),
-    findings=(EXFILTRATION,),
+    findings=(EXFILTRATION, "DefenseImpairment:EC2/DisableOrModifyCloudFirewall"),
     victims=CREDENTIAL_HOLDERS,
 )
 def open_port_22(c: Ctx) -> None:

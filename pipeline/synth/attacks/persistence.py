@@ -19,7 +19,11 @@ def _backdoor_name(c: Ctx) -> str:
     "aws.persistence.iam-create-admin-user",
     "Create an administrative IAM user",
     calls=("CreateUser", "AttachUserPolicy", "CreateAccessKey"),
-    findings=(PERSISTENCE,),
+    findings=(
+        PERSISTENCE,
+        "PrivilegeEscalation:IAM/AdditionalCloudRoles",
+        "Persistence:IAM/AdditionalCloudCredentials",
+    ),
 )
 def create_admin_user(c: Ctx) -> None:
     """A new user with AdministratorAccess and a key, then the key used from outside."""
@@ -60,7 +64,7 @@ def create_admin_user(c: Ctx) -> None:
     "aws.persistence.iam-create-user-login-profile",
     "Create a login profile on an IAM user",
     calls=("CreateLoginProfile",),
-    findings=(PERSISTENCE,),
+    findings=(PERSISTENCE, "Persistence:IAM/AdditionalCloudCredentials"),
 )
 def create_login_profile(c: Ctx) -> None:
     """Give an existing (or new) user a console password."""
@@ -87,7 +91,7 @@ def create_login_profile(c: Ctx) -> None:
     "tg.persistence.iam-update-login-profile",
     "Reset another user's console password",
     calls=("GetLoginProfile", "UpdateLoginProfile"),
-    findings=(PERSISTENCE,),
+    findings=(PERSISTENCE, "PrivilegeEscalation:IAM/AccountManipulation"),
 )
 def update_login_profile(c: Ctx) -> None:
     """Take over a human user's console by resetting its password."""
@@ -101,7 +105,7 @@ def update_login_profile(c: Ctx) -> None:
     "aws.persistence.iam-backdoor-user",
     "Create an access key on an existing user",
     calls=("ListAccessKeys", "CreateAccessKey"),
-    findings=(PERSISTENCE,),
+    findings=(PERSISTENCE, "Persistence:IAM/AdditionalCloudCredentials"),
 )
 def backdoor_user(c: Ctx) -> None:
     """A second access key on someone else's user."""
@@ -126,7 +130,7 @@ def backdoor_user(c: Ctx) -> None:
     "aws.persistence.iam-backdoor-role",
     "Backdoor an IAM role's trust policy",
     calls=("GetRole", "UpdateAssumeRolePolicy"),
-    findings=(PERSISTENCE,),
+    findings=(PERSISTENCE, "Persistence:IAM/AdditionalCloudRoles"),
 )
 def backdoor_role(c: Ctx) -> None:
     """Let an outside account assume an existing role."""
@@ -155,7 +159,7 @@ def backdoor_role(c: Ctx) -> None:
     "aws.persistence.lambda-overwrite-code",
     "Overwrite Lambda function code",
     calls=("GetFunction20150331v2", "UpdateFunctionCode20150331v2"),
-    findings=(PERSISTENCE,),
+    findings=(PERSISTENCE, "Persistence:Lambda/ImplantInternalImage"),
 )
 def lambda_overwrite_code(c: Ctx) -> None:
     """Replace a function's code with the attacker's."""
@@ -180,7 +184,7 @@ def lambda_overwrite_code(c: Ctx) -> None:
     "aws.persistence.lambda-backdoor-function",
     "Backdoor a Lambda function policy",
     calls=("GetPolicy20150331v2", "AddPermission20150331v2"),
-    findings=(PERSISTENCE,),
+    findings=(PERSISTENCE, "Persistence:Lambda/AccountManipulation"),
 )
 def lambda_backdoor(c: Ctx) -> None:
     """Let anyone (or an outside account) invoke a function."""
@@ -203,7 +207,7 @@ def lambda_backdoor(c: Ctx) -> None:
     "aws.persistence.sts-federation-token",
     "Get a federation token",
     calls=("GetFederationToken",),
-    findings=(PERSISTENCE,),
+    findings=(PERSISTENCE, "Persistence:STS/AdditionalCloudCredentials"),
     victims=("legacy_user",),
 )
 def federation_token(c: Ctx) -> None:

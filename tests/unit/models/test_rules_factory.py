@@ -81,10 +81,11 @@ def test_guardduty_detector_disabled_by_update_is_found_but_not_a_denied_attempt
 
 
 def test_kali_user_agent_is_found_and_an_ordinary_cli_is_not() -> None:
-    rule = RULES["pentest_user_agent"]
+    rule = RULES["pentest_kali_linux"]
     kali = "aws-cli/2.13.25 Python/3.11.5 Linux/6.5.0-kali3-amd64 exe/x86_64.kali.2023"
     assert rule.matches(_event(userAgent=kali))
     assert not rule.matches(_event())
+    assert not RULES["pentest_parrot_linux"].matches(_event(userAgent=kali))
 
 
 def test_leaving_the_organisation_is_found_even_when_denied() -> None:
@@ -117,6 +118,22 @@ def test_bucket_policy_granting_another_account_is_found() -> None:
         requestParameters={"bucketName": "data", "bucketPolicy": policy},
     )
     assert RULES["bucket_shared_externally"].matches(event)
+
+
+def test_bucket_policy_for_an_account_of_the_organisation_is_not_found() -> None:
+    policy = {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "999988887777"}, "Action": "s3:GetObject"}
+        ]
+    }
+    event = _event(
+        eventSource="s3.amazonaws.com",
+        eventName="PutBucketPolicy",
+        requestParameters={"bucketName": "data", "bucketPolicy": policy},
+    )
+    org = RuleContext(org_accounts=frozenset({"111122223333", "999988887777"}))
+    assert RULES["bucket_shared_externally"].matches(event)
+    assert not RULES["bucket_shared_externally"].matches(event, org)
 
 
 def test_bucket_policy_for_the_own_account_is_not_found() -> None:
