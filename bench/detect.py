@@ -47,10 +47,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from trailguard.pipeline.ingest.state import create_views, ensure_tables
+from trailguard.pipeline.ingest.state import ensure_tables
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.files import EVENTS_DIR, ROW_GROUP_ROWS
 from trailguard.pipeline.lake.schema import SCHEMA
+from trailguard.pipeline.lake.views import create_views
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 120.0  # issue 4: features + scoring for 10M events in under 2 minutes
@@ -249,7 +250,7 @@ class Stage:
 BASELINE = """
 import sys, duckdb
 from pathlib import Path
-from trailguard.pipeline.ingest.state import create_views
+from trailguard.pipeline.lake.views import create_views
 con = duckdb.connect()
 create_views(con, Path(sys.argv[1]))
 con.sql(

@@ -39,10 +39,10 @@ from trailguard.pipeline.findings.suppression import (
     SuppressionConfig,
     load_suppression,
 )
-from trailguard.pipeline.ingest.state import create_views
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.lock import holds_lake_lock
 from trailguard.pipeline.lake.shards import Each, Shard, account_weights, assign, in_turn, rows_of
+from trailguard.pipeline.lake.views import has_events, open_lake_reader
 from trailguard.pipeline.sqlfiles import read_sql
 
 log = logging.getLogger(__name__)
@@ -154,14 +154,9 @@ def flag_shards(plan: DetectPlan, each: Each = in_turn) -> list[anomaly.Window]:
 
 def finish_detection(plan: DetectPlan, windows: list[anomaly.Window]) -> DetectStats:
     """Run the rules, turn flagged windows into explained findings, upsert them all."""
-    mem = duckdb.connect()
-    mem.execute("SET TimeZone = 'UTC'")
-    # Every query over the `events` view binds it, reading each Parquet footer (thousands of
-    # files at 10M events) again unless they are cached; the run never sees the files change.
-    mem.execute("SET parquet_metadata_cache = true")
-    try:
-        if not create_views(mem, plan.lake):
-            return DetectStats(0, 0, 0, 0, 0, 0, None, notes=["the lake is empty"])
+    if not has_events(plan.lake):
+        return DetectStats(0, 0, 0, 0, 0, 0, None, notes=["the lake is empty"])
+    with open_lake_reader(plan.lake) as mem:  # footers cached: the run holds the lake's lock
         found = _episodes(plan, windows)
         mem.register("episode_principals", principals(found))  # rule_index keeps their events
         # Rules need every address looked up, features or not.
@@ -169,8 +164,6 @@ def finish_detection(plan: DetectPlan, windows: list[anomaly.Window]) -> DetectS
         register_reference(mem, pa.concat_tables([plan.ip_info.cast(IP_INFO_SCHEMA), fresh]))
         rule_findings = run_rules(mem, plan.config.trusted_networks, plan.since)
         ml = _model_findings(mem, plan, found)
-    finally:
-        mem.close()
     version = plan.info.version if plan.model and plan.info else None
     return _store(plan, rule_findings + ml, len(ml), version, fresh)
 

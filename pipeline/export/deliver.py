@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import tenacity
 
 from trailguard.pipeline.export.base import (
     DestinationRejected,
@@ -36,6 +36,7 @@ from trailguard.pipeline.export.base import (
 from trailguard.pipeline.findings.store import Finding, load_findings
 from trailguard.pipeline.lake.db import db_path, open_db
 from trailguard.pipeline.lake.lock import holds_export_lock
+from trailguard.pipeline.retry import Backoff, RetryEvent, retrying
 from trailguard.pipeline.sqlfiles import read_sql
 
 log = logging.getLogger(__name__)
@@ -100,9 +101,16 @@ class Retry:
     backoff: float
     sleep: Callable[[float], None]
 
-    def delay(self, attempt: int) -> float:
-        """Exponential backoff with full jitter (so many exporters do not retry in step)."""
-        return random.uniform(0.5, 1.0) * min(self.backoff * 2.0**attempt, MAX_BACKOFF)
+    def policy(self, on_retry: Callable[[RetryEvent], None]) -> tenacity.Retrying:
+        """`max_retries` retries of an unavailable destination, `backoff` doubling to
+        `MAX_BACKOFF`, times 0.5 to 1 (so many exporters do not retry in step)."""
+        return retrying(
+            transient=DestinationUnavailable,
+            attempts=self.max_retries + 1,
+            backoff=Backoff(first=self.backoff, cap=MAX_BACKOFF, jitter=(0.5, 1.0)),
+            on_retry=on_retry,
+            sleep=self.sleep,
+        )
 
 
 class _Run:
@@ -129,18 +137,11 @@ class _Run:
             self._advance(batch, rejected)
 
     def _send_with_retry(self, batch: Sequence[Finding]) -> list[Rejection]:
-        attempt = 0
-        while True:
-            try:
-                return self.sink.send(batch)
-            except DestinationUnavailable as exc:
-                if attempt >= self.retry.max_retries:
-                    raise
-                wait = self.retry.delay(attempt)
-                message = redact(str(exc), self.sink.secrets)
-                log.warning("%s; retry %d in %.1fs", message, attempt + 1, wait)
-                self.retry.sleep(wait)
-                attempt += 1
+        return self.retry.policy(self._log_retry)(self.sink.send, batch)
+
+    def _log_retry(self, retry: RetryEvent) -> None:
+        message = redact(str(retry.error), self.sink.secrets)
+        log.warning("%s; retry %d in %.1fs", message, retry.attempt, retry.wait)
 
     def _advance(self, batch: Sequence[Finding], rejected: list[Rejection]) -> None:
         now = datetime.now(UTC)

@@ -27,10 +27,11 @@ from trailguard.pipeline.export.base import (
     DestinationUnavailable,
     Rejection,
     SinkOptions,
-    redact_url,
     register,
 )
 from trailguard.pipeline.findings.store import Finding
+from trailguard.pipeline.retry import Backoff, retrying
+from trailguard.pipeline.urls import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -103,17 +104,22 @@ class HecSink:
         return []
 
     def _wait_for_ack(self, ack_id: int) -> None:
-        deadline = time.monotonic() + self.timeout
-        delay = 0.05
-        while time.monotonic() < deadline:
-            answer = self._post(
-                f"{ACK_PATH}?channel={self.channel}", orjson.dumps({"acks": [ack_id]})
+        """Poll the ack endpoint (every 0.05 s, doubling to 1 s) until the batch is indexed or
+        `timeout` seconds have passed; a failed poll is not retried here but by the delivery."""
+        polls = retrying(
+            again=lambda acked: not acked,
+            backoff=Backoff(first=0.05, cap=1.0),
+            deadline=time.monotonic() + self.timeout,
+        )
+        if not polls(self._acked, ack_id):
+            raise DestinationUnavailable(
+                f"{self.name}: batch not acknowledged within {self.timeout}s"
             )
-            if answer.get("acks", {}).get(str(ack_id)) is True:
-                return
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
-        raise DestinationUnavailable(f"{self.name}: batch not acknowledged within {self.timeout}s")
+
+    def _acked(self, ack_id: int) -> bool:
+        """Whether the collector says the batch of `ack_id` was indexed."""
+        answer = self._post(f"{ACK_PATH}?channel={self.channel}", orjson.dumps({"acks": [ack_id]}))
+        return answer.get("acks", {}).get(str(ack_id)) is True
 
     def _post(self, path: str, body: bytes) -> dict[str, Any]:
         headers = {

@@ -54,11 +54,11 @@ from trailguard.pipeline.features.queries import (
     run_families,
     scan_lake,
 )
-from trailguard.pipeline.ingest.state import create_views
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.files import account_sizes
 from trailguard.pipeline.lake.lock import holds_lake_lock
 from trailguard.pipeline.lake.shards import Each, Shard, assign, in_turn, rows_of
+from trailguard.pipeline.lake.views import has_events, open_lake_reader
 from trailguard.pipeline.sqlfiles import SQL_DIR, read_sql
 
 HISTORY = timedelta(days=30)  # novelty looks back at least this far before the first hour
@@ -130,15 +130,10 @@ def plan_features(lake: Path, *, full: bool = False, shards: int = 1) -> Feature
     signature = feature_signature()
     if full or columns != signature:
         cursor = None  # asked for, or the feature SQL changed since the stored rows: rebuild
-    mem = duckdb.connect()
-    try:
-        mem.execute("SET TimeZone = 'UTC'")
-        mem.execute("SET parquet_metadata_cache = true")  # footers read by the view, not again
-        if not create_views(mem, lake):
-            return None
+    if not has_events(lake):
+        return None
+    with open_lake_reader(lake) as mem:
         scan = scan_lake(mem, cursor)
-    finally:
-        mem.close()
     if scan.start is None or scan.end is None:
         return None
     fresh = to_ip_table(sorted(set(scan.addresses) - set(known_ips.column("ip").to_pylist())))
@@ -192,21 +187,15 @@ def shard_features(plan: FeaturePlan, index: int, peers: Tables) -> pa.Table:
 @contextmanager
 def open_shard(plan: FeaturePlan, index: int) -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory DuckDB over shard `index`'s accounts, prepared (`feature_sql.prepare`)."""
-    mem = duckdb.connect()
-    try:
-        mem.execute("SET TimeZone = 'UTC'")
-        # Every shard table scans the Parquet: its files' footers are read once, not per scan.
-        mem.execute("SET parquet_metadata_cache = true")
+    # Every shard table scans the Parquet: its files' footers are read once, not per scan.
+    with open_lake_reader(plan.lake, accounts=plan.shards[index]) as mem:
         # No feature SQL depends on the order of a table's rows (results are ordered explicitly),
         # so DuckDB need not keep it when two threads fill `calls` (~5 % of its CPU).
         mem.execute("SET preserve_insertion_order = false")
-        create_views(mem, plan.lake, plan.shards[index])
         register_reference(mem, plan.ip_info)
         mem.register("keys", rows_of(plan.keys, plan.shards[index]))
         prepare(mem, feature_params(plan.start, plan.end))
         yield mem
-    finally:
-        mem.close()
 
 
 def write_features(plan: FeaturePlan, tables: list[pa.Table]) -> FeatureStats:

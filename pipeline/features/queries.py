@@ -29,6 +29,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trailguard.pipeline.lake.views import open_memory
 from trailguard.pipeline.sqlfiles import read_sql, sql_files
 
 _COMMENT = re.compile(r"--[^\n]*")
@@ -83,15 +84,11 @@ def reduce_peers(parts: Iterable[Tables], params: dict[str, Any]) -> Tables:
     for part in parts:
         for name, table in part.items():
             by_name.setdefault(name, []).append(table)
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
+    with open_memory() as con:
         for name, tables in by_name.items():
             con.register(name, pa.concat_tables(tables))
         build_peers(con, params)
         return _tables(con, "peers")
-    finally:
-        con.close()
 
 
 def run_families(

@@ -37,13 +37,13 @@ from trailguard.pipeline.ingest.state import (
     ingested_versions,
     record_objects,
     record_run,
-    refresh_views,
 )
 from trailguard.pipeline.ingest.workers import read_all
 from trailguard.pipeline.lake import files as lake_files
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.ledger import Ledger
 from trailguard.pipeline.lake.lock import holds_lake_lock
+from trailguard.pipeline.lake.views import refresh_views
 from trailguard.pipeline.urls import redact_url
 
 log = logging.getLogger(__name__)

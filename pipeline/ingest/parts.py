@@ -30,15 +30,11 @@ from trailguard.pipeline.ingest.ingest import (
 from trailguard.pipeline.ingest.limits import ReadLimits
 from trailguard.pipeline.ingest.sources import open_source
 from trailguard.pipeline.ingest.sources.layout import ObjectRef, Skipped
-from trailguard.pipeline.ingest.state import (
-    ensure_tables,
-    ingested_versions,
-    record_run,
-    refresh_views,
-)
+from trailguard.pipeline.ingest.state import ensure_tables, ingested_versions, record_run
 from trailguard.pipeline.lake import files as lake_files
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.lock import lake_lock
+from trailguard.pipeline.lake.views import refresh_views
 
 # The delivery folder of an object: its account, region and day (after any prefix, `AWSLogs/`
 # or an organisation's `o-.../`).

@@ -1,4 +1,4 @@
-"""Ingest state in the lake's DuckDB file: the object cursor, the quarantine, run summaries, views.
+"""Ingest state in the lake's DuckDB file: the object cursor, the quarantine, run summaries.
 
 Each function takes an open connection (see `pipeline.lake.db.open_db`) and does one short thing.
 """
@@ -8,17 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime
-from hashlib import sha256
 from operator import attrgetter
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from trailguard.pipeline.faults import crash_point
-from trailguard.pipeline.lake.files import EVENTS_DIR, events_globs
 from trailguard.pipeline.lake.ledger import Ledger, write_ledger
-from trailguard.pipeline.lake.schema import SCHEMA
 from trailguard.pipeline.sqlfiles import read_sql
 from trailguard.pipeline.urls import object_uri
 
@@ -198,59 +194,6 @@ def _as_arrow(
 def record_run(con: duckdb.DuckDBPyConnection, run: RunSummary) -> None:
     """Keep a run's summary."""
     con.execute("INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", astuple(run))
-
-
-def create_views(
-    con: duckdb.DuckDBPyConnection, lake: Path, accounts: Iterable[str] | None = None
-) -> bool:
-    """(Re)create the `events` view over the lake's Parquet (only `accounts`' partitions when
-    given) and the `ua_family` macro; False while the lake has no events."""
-    events = lake.resolve() / EVENTS_DIR
-    if not any(events.glob("event_date=*/account_id=*/*.parquet")):
-        return False
-    for statement in _view_statements(lake, accounts):
-        con.execute(statement)
-    return True
-
-
-def refresh_views(con: duckdb.DuckDBPyConnection, lake: Path) -> bool:
-    """`create_views` in the lake's own database, unless it holds them already as they would be
-    created now; False while the lake has no events.
-
-    Creating the view binds it, which reads the schema of every Parquet file of the lake: a run
-    every few minutes over a lake of many files need not pay that each time. The view's
-    comment is a digest of its definition (its statements, the lake's path and schema).
-    """
-    digest = _views_digest(lake)
-    current = con.execute(
-        "SELECT comment FROM duckdb_views() WHERE view_name = 'events' AND schema_name = 'main'"
-        " AND database_name = current_database()"
-    ).fetchone()
-    if current is not None and current[0] == digest:
-        return True
-    if not create_views(con, lake):
-        return False
-    con.execute(f"COMMENT ON VIEW events IS {sql_literal(digest)}")
-    return True
-
-
-def _view_statements(lake: Path, accounts: Iterable[str] | None) -> list[str]:
-    globs = [sql_literal(glob) for glob in events_globs(lake, accounts)]
-    files = globs[0] if accounts is None else "[" + ", ".join(globs) + "]"
-    return [
-        read_sql("views/events.sql").replace("{events_glob}", files),
-        read_sql("views/macros.sql"),
-    ]
-
-
-def _views_digest(lake: Path) -> str:
-    definition = "\n".join([*_view_statements(lake, None), SCHEMA.to_string()])
-    return sha256(definition.encode()).hexdigest()
-
-
-def sql_literal(text: str) -> str:
-    """`text` as a single-quoted SQL string literal (for DDL, which takes no bind parameters)."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def forget_objects(con: duckdb.DuckDBPyConnection, uris: Iterable[str]) -> pa.Table:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+
+from trailguard.pipeline.retry import Backoff, log_first, retrying
 
 log = logging.getLogger(__name__)
 
@@ -51,27 +52,34 @@ def open_db(
 def _connect_with_retry(
     path: Path, *, read_only: bool, timeout: float
 ) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + timeout
-    delay = 0.05
-    warned = False
-    while True:
-        try:
-            created = not path.exists()
-            connection = duckdb.connect(str(path), read_only=read_only)
-            if created:
-                os.chmod(path, 0o600)  # audit data: owner-only
-            connection.execute("SET TimeZone = 'UTC'")  # timestamps come back in UTC everywhere
-            return connection
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise
-            if time.monotonic() >= deadline:
-                raise DatabaseBusy(
-                    f"{path} is held by another process (a running `trailguard` or an open "
-                    f"`duckdb` shell) for more than {timeout:.0f}s; close it and retry"
-                ) from exc
-            if not warned:
-                log.warning("waiting for %s: another process holds it", path)
-                warned = True
-            time.sleep(delay * (1 + random.random()))
-            delay = min(delay * 2, 2.0)
+    """Connect; while another process holds the file, retry with jittered backoff (from 0.05 s,
+    doubling to 2 s, times 1 to 2) until `timeout` seconds have passed."""
+    policy = retrying(
+        transient=_held_elsewhere,
+        backoff=Backoff(first=0.05, cap=2.0, jitter=(1.0, 2.0)),
+        deadline=time.monotonic() + timeout,
+        on_retry=log_first(log, "waiting for %s: another process holds it", path),
+    )
+    try:
+        return policy(_connect, path, read_only)
+    except duckdb.IOException as exc:
+        if not _held_elsewhere(exc):
+            raise
+        raise DatabaseBusy(
+            f"{path} is held by another process (a running `trailguard` or an open "
+            f"`duckdb` shell) for more than {timeout:.0f}s; close it and retry"
+        ) from exc
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    created = not path.exists()
+    connection = duckdb.connect(str(path), read_only=read_only)
+    if created:
+        os.chmod(path, 0o600)  # audit data: owner-only
+    connection.execute("SET TimeZone = 'UTC'")  # timestamps come back in UTC everywhere
+    return connection
+
+
+def _held_elsewhere(error: BaseException) -> bool:
+    """DuckDB's error for a database file another process holds: it names the lock."""
+    return isinstance(error, duckdb.IOException) and "lock" in str(error).lower()

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+from trailguard.pipeline.retry import Backoff, log_first, retrying
+
 log = logging.getLogger(__name__)
 
 LOCK_NAME = ".trailguard.lock"
@@ -99,25 +101,23 @@ def lake_lock(
 
 
 def _acquire_file(path: Path, deadline: float, timeout: float, purpose: str) -> int:
-    """Open the lock file and flock it, polling with backoff until the deadline."""
+    """Open the lock file and flock it, polling with backoff (from 0.05 s, doubling to 1 s)
+    until the deadline."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    delay, warned = 0.05, False
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                raise LakeLocked(_busy_message(path, timeout, purpose)) from None
-            if not warned:
-                log.warning("waiting for %s: another trailguard run is writing the lake", path)
-                warned = True
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
-            continue
-        _note_holder(fd, purpose)
-        return fd
+    policy = retrying(
+        transient=BlockingIOError,  # flock's LOCK_NB answer: another process holds it
+        backoff=Backoff(first=0.05, cap=1.0),
+        deadline=deadline,
+        on_retry=log_first(log, "waiting for %s: another trailguard run is writing the lake", path),
+    )
+    try:
+        policy(fcntl.flock, fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise LakeLocked(_busy_message(path, timeout, purpose)) from None
+    _note_holder(fd, purpose)
+    return fd
 
 
 def _note_holder(fd: int, purpose: str) -> None:

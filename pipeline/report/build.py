@@ -38,8 +38,8 @@ from trailguard.pipeline.features.build import load_features
 from trailguard.pipeline.features.enrich import IP_INFO_SCHEMA
 from trailguard.pipeline.findings.store import Finding
 from trailguard.pipeline.findings.views import FindingFilter, list_findings
-from trailguard.pipeline.ingest.state import create_views
 from trailguard.pipeline.lake.db import open_db
+from trailguard.pipeline.lake.views import open_lake_reader
 from trailguard.pipeline.report.html import to_html
 from trailguard.pipeline.sqlfiles import read_sql
 
@@ -158,19 +158,14 @@ def read_report(
         (f for f in stored if f.status == "active"),
         key=lambda f: (-f.severity, f.first_seen, f.finding_id),
     )
-    mem = duckdb.connect()
-    try:
-        mem.execute("SET TimeZone = 'UTC'")
-        if not create_views(mem, lake):
-            raise ValueError(f"the lake {lake} holds no events: run `trailguard ingest` first")
+    # No footer cache: the report holds no lock, and an ingest may rewrite files meanwhile.
+    with open_lake_reader(lake, metadata_cache=False) as mem:  # LakeEmpty: run ingest first
         mem.register("ip_info", ip_info)  # events_by_id.sql joins it
         summary = read_summary(mem)
         items = [
             FindingReport(f, timeline_span(f, summary), label_of(f, scenarios)) for f in active
         ]
         read_findings_activity(mem, items)
-    finally:
-        mem.close()
     return ReportData(
         lake=lake,
         generated_at=datetime.now(UTC),

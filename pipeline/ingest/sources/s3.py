@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import HTTPClientError, IncompleteReadError
 
 from trailguard.pipeline.ingest.sources.layout import ObjectRef, is_event_object
+from trailguard.pipeline.retry import Backoff, retrying
 
 # Adaptive retries back off on throttling (503 SlowDown) and resets; a pool sized for many
 # concurrent GETs of small objects, since GET latency, not bandwidth, is the bottleneck.
@@ -38,7 +37,8 @@ def _config() -> Config:
 
 
 # A GET whose body breaks off (reset, read timeout, fewer bytes than Content-Length) after the
-# headers arrived is outside botocore's retries: read_object fetches it again this many times.
+# headers arrived is outside botocore's retries: read_object fetches it again this many times,
+# after a wait drawn from 0 to 0.2 s, 0.4 s, 0.8 s ("full jitter").
 BODY_ATTEMPTS = 4
 _BODY_ERRORS = (HTTPClientError, IncompleteReadError, OSError)
 log = logging.getLogger(__name__)
@@ -98,16 +98,31 @@ class S3Source:
 
     def read_object(self, ref: ObjectRef) -> bytes:
         """The object's bytes; a body cut short is fetched again, never taken as the object."""
-        for attempt in range(1, BODY_ATTEMPTS + 1):
-            response = self.client.get_object(Bucket=self.bucket, Key=self.prefix + ref.key)
-            try:
-                return _read_body(response, ref.uri)
-            except _BODY_ERRORS as exc:  # botocore retries requests, never the body's read
-                if attempt == BODY_ATTEMPTS:
-                    raise OSError(f"{ref.uri}: body read failed {attempt} times: {exc}") from exc
-                log.warning("%s: body read failed (%s); fetching it again", ref.uri, exc)
-                time.sleep(random.random() * min(0.1 * 2**attempt, 2.0))
-        raise AssertionError("unreachable")
+        policy = retrying(
+            transient=_BodyCut,
+            attempts=BODY_ATTEMPTS,
+            backoff=Backoff(first=0.2, cap=2.0, jitter=(0.0, 1.0)),
+            on_retry=lambda retry: log.warning(
+                "%s: body read failed (%s); fetching it again", ref.uri, retry.error
+            ),
+        )
+        try:
+            return policy(self._fetch, ref)
+        except _BodyCut as cut:
+            error = cut.__cause__
+            raise OSError(f"{ref.uri}: body read failed {BODY_ATTEMPTS} times: {error}") from error
+
+    def _fetch(self, ref: ObjectRef) -> bytes:
+        """One GET of the object and the read of its body."""
+        response = self.client.get_object(Bucket=self.bucket, Key=self.prefix + ref.key)
+        try:
+            return _read_body(response, ref.uri)
+        except _BODY_ERRORS as exc:  # botocore retries requests, never the body's read
+            raise _BodyCut(exc) from exc
+
+
+class _BodyCut(Exception):
+    """A GET whose body broke off or came short (its cause says how); a failed request is not."""
 
 
 def _read_body(response: dict[str, Any], uri: str) -> bytes:

@@ -18,10 +18,10 @@ from trailguard.pipeline.ingest.state import (
     ingested_versions,
     object_states,
     record_objects,
-    refresh_views,
 )
 from trailguard.pipeline.lake import files as lake_files
 from trailguard.pipeline.lake.db import open_db
+from trailguard.pipeline.lake.views import refresh_views
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 RECORDED = [  # (source, key, version): the bucket, one account's prefix, another bucket

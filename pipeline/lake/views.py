@@ -1,0 +1,107 @@
+"""The `events` view over the lake's Parquet, and the in-memory DuckDB that reads through it.
+
+Every query over the events goes through the view (`sql/views/events.sql`, with the macros of
+`sql/views/macros.sql` beside it). Features, detection and the report read the lake from an
+in-memory DuckDB opened by `open_lake_reader`; ingest keeps the view in the lake's own database
+too (`refresh_views`), for `trailguard query` and a `duckdb` shell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from hashlib import sha256
+from pathlib import Path
+
+import duckdb
+
+from trailguard.pipeline.lake.files import EVENTS_DIR, events_globs
+from trailguard.pipeline.lake.schema import SCHEMA
+from trailguard.pipeline.sqlfiles import read_sql
+
+
+class LakeEmpty(ValueError):
+    """The lake holds no events yet: there is nothing to read."""
+
+
+def has_events(lake: Path) -> bool:
+    """Whether the lake holds any events (a Parquet file in a partition)."""
+    return any((lake.resolve() / EVENTS_DIR).glob("event_date=*/account_id=*/*.parquet"))
+
+
+def open_memory() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB whose timestamps come back in UTC, as the lake's database's do."""
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    return connection
+
+
+@contextmanager
+def open_lake_reader(
+    lake: Path, *, accounts: Iterable[str] | None = None, metadata_cache: bool = True
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB with the `events` view over the lake (only `accounts`' partitions
+    when given) and its macros, closed on exit; raises `LakeEmpty` while the lake has no events.
+
+    With `metadata_cache`, each Parquet footer is read once, not by every query that binds the
+    view (thousands of files at 10M events): for a run that holds the lake's lock, so that the
+    files cannot change under it.
+    """
+    connection = open_memory()
+    try:
+        if metadata_cache:
+            connection.execute("SET parquet_metadata_cache = true")
+        if not create_views(connection, lake, accounts):
+            raise LakeEmpty(f"the lake {lake} holds no events: run `trailguard ingest` first")
+        yield connection
+    finally:
+        connection.close()
+
+
+def create_views(
+    con: duckdb.DuckDBPyConnection, lake: Path, accounts: Iterable[str] | None = None
+) -> bool:
+    """(Re)create the `events` view over the lake's Parquet (only `accounts`' partitions when
+    given) and the `ua_family` macro; False while the lake has no events."""
+    if not has_events(lake):
+        return False
+    for statement in _view_statements(lake, accounts):
+        con.execute(statement)
+    return True
+
+
+def refresh_views(con: duckdb.DuckDBPyConnection, lake: Path) -> bool:
+    """`create_views` in the lake's own database, unless it holds them already as they would be
+    created now; False while the lake has no events.
+
+    Creating the view binds it, which reads the schema of every Parquet file of the lake: a run
+    every few minutes over a lake of many files need not pay that each time. The view's
+    comment is a digest of its definition (its statements, the lake's path and schema).
+    """
+    digest = _views_digest(lake)
+    current = con.execute(read_sql("lake/events_view_comment.sql")).fetchone()
+    if current is not None and current[0] == digest:
+        return True
+    if not create_views(con, lake):
+        return False
+    con.execute(f"COMMENT ON VIEW events IS {sql_literal(digest)}")
+    return True
+
+
+def _view_statements(lake: Path, accounts: Iterable[str] | None) -> list[str]:
+    globs = [sql_literal(glob) for glob in events_globs(lake, accounts)]
+    files = globs[0] if accounts is None else "[" + ", ".join(globs) + "]"
+    return [
+        read_sql("views/events.sql").replace("{events_glob}", files),
+        read_sql("views/macros.sql"),
+    ]
+
+
+def _views_digest(lake: Path) -> str:
+    definition = "\n".join([*_view_statements(lake, None), SCHEMA.to_string()])
+    return sha256(definition.encode()).hexdigest()
+
+
+def sql_literal(text: str) -> str:
+    """`text` as a single-quoted SQL string literal (for DDL, which takes no bind parameters)."""
+    return "'" + text.replace("'", "''") + "'"
