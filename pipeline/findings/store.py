@@ -15,15 +15,19 @@ from trailguard.pipeline.sqlfiles import read_sql
 
 SEVERITY_LOW_MAX = 3.9
 SEVERITY_MEDIUM_MAX = 6.9
+# GuardDuty keeps Critical (9.0-10.0) for attack sequences: only pipeline/detect/sequences.py
+# raises a finding above High's 8.9.
+SEVERITY_CRITICAL_MIN = 9.0
 
 
 def severity_label(severity: float) -> str:
-    """GuardDuty's label for a 1.0-8.9 severity: Low, Medium or High."""
+    """GuardDuty's label for a severity: Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9, Critical
+    9.0-10.0 (attack sequences only)."""
     if severity <= SEVERITY_LOW_MAX:
         return "Low"
     if severity <= SEVERITY_MEDIUM_MAX:
         return "Medium"
-    return "High"
+    return "High" if severity < SEVERITY_CRITICAL_MIN else "Critical"
 
 
 def finding_id(detector: str, principal: str, episode: str) -> str:
@@ -56,10 +60,11 @@ class Finding:
     updated_at: datetime | None = None
     version: int = 1
     revision: int = 0  # global change counter, set by the store (exporters' cursor)
+    sequence_id: str | None = None  # the attack sequence it belongs to (pipeline/detect/sequences)
 
     @property
     def severity_label(self) -> str:
-        """Low, Medium or High."""
+        """Low, Medium, High or Critical."""
         return severity_label(self.severity)
 
 

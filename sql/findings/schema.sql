@@ -8,7 +8,7 @@ CREATE SEQUENCE IF NOT EXISTS finding_revision START 1;
 CREATE TABLE IF NOT EXISTS findings (
     finding_id    VARCHAR PRIMARY KEY,
     type          VARCHAR NOT NULL,     -- e.g. Stealth:IAMUser/CloudTrailLoggingDisabled
-    severity      DOUBLE NOT NULL,      -- 1.0-8.9 (Low < 4.0 <= Medium < 7.0 <= High)
+    severity      DOUBLE NOT NULL,      -- 1.0-8.9 (Low < 4.0 <= Medium < 7.0 <= High); sequences 9-10
     title         VARCHAR NOT NULL,
     description   VARCHAR NOT NULL,
     account_id    VARCHAR,
@@ -27,3 +27,7 @@ CREATE TABLE IF NOT EXISTS findings (
     version       BIGINT NOT NULL DEFAULT 1,          -- 1 + the number of material updates
     revision      BIGINT NOT NULL                     -- global change counter (exporter cursor)
 );
+
+-- The attack sequence a finding belongs to (pipeline/detect/sequences.py sets it after each run;
+-- NULL otherwise). Added after the table's first release: lakes made before it gain the column.
+ALTER TABLE findings ADD COLUMN IF NOT EXISTS sequence_id VARCHAR;
