@@ -53,7 +53,7 @@ def _describe(event: Event) -> str:
     describe=_describe,
 )
 def cloudtrail_bucket_lifecycle(event: Event, context: RuleContext) -> bool:
-    """An enabled expiration under MIN_RETENTION_DAYS on a trail's bucket (succeeded)."""
+    """An enabled expiration under 90 days (MIN_RETENTION_DAYS) on a trail's bucket (succeeded)."""
     bucket = str(event.request.get("bucketName") or "")
     if not event.succeeded or not bucket or not _trail_bucket(bucket, context):
         return False
