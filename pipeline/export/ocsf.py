@@ -23,7 +23,13 @@ CLASS_UID = 2004
 CATEGORY_UID = 2
 ACTIVITY_CREATE, ACTIVITY_UPDATE = 1, 2
 _SEVERITY_IDS = {2: "Low", 3: "Medium", 4: "High", 5: "Critical"}
-_ACCOUNT_TYPES = {"user": (3, "AWS IAM User"), "role": (4, "AWS IAM Role")}
+# The account a principal belongs to is an AWS account whatever the principal: account type_id 3
+# "AWS IAM User" and 4 "AWS IAM Role" describe the identity, not the account, and are deprecated
+# in 1.6.0 in favour of user.type_id.
+AWS_ACCOUNT = {"type_id": 10, "type": "AWS Account"}
+# `cloud` (the cloud object) and `host` (which brings in `actor`): an attribute a profile adds is
+# only valid in an event that declares the profile.
+PROFILES = ("cloud", "host")
 
 
 @cache  # reading package metadata took two thirds of the time of building a payload
@@ -114,7 +120,7 @@ def _metadata(finding: Finding) -> dict[str, Any]:
             "feature": {"name": finding.detector},
         },
         "uid": f"{finding.finding_id}:r{finding.revision}",
-        "profiles": ["cloud"],
+        "profiles": list(PROFILES),
         "log_name": "findings",
         "log_provider": "trailguard",
         "original_time": event_time(finding).astimezone(UTC).isoformat(),
@@ -130,7 +136,7 @@ def _cloud(finding: Finding) -> dict[str, Any]:
     if finding.region:
         cloud["region"] = finding.region
     if finding.account_id:
-        cloud["account"] = {"uid": finding.account_id, "type_id": 10, "type": "AWS Account"}
+        cloud["account"] = {"uid": finding.account_id, **AWS_ACCOUNT}
     return cloud
 
 
@@ -200,8 +206,7 @@ def actor(finding: Finding) -> dict[str, Any]:
     else:
         user.update(type_id=1, type="User")
     if finding.account_id:
-        type_id, type_name = _ACCOUNT_TYPES.get(kind, (10, "AWS Account"))
-        user["account"] = {"uid": finding.account_id, "type_id": type_id, "type": type_name}
+        user["account"] = {"uid": finding.account_id, **AWS_ACCOUNT}
     return {"user": user}
 
 

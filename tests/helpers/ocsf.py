@@ -7,6 +7,13 @@ attribute takes its type, array-ness and enum from `dictionary.json` unless the 
 Class-level enums are derived as the compiler does: `class_uid = category_uid * 1000 + uid`,
 `type_uid = class_uid * 100 + activity_id`. The observable `type_id` enum gains the `observable`
 numbers declared on types, dictionary attributes and objects.
+
+Beyond types and enums, three rules of the schema that a payload can break quietly: an attribute
+that a profile brings in (`actor` is the `host` profile's) is only valid when `metadata.profiles`
+declares that profile; an enum value marked `@deprecated` is not to be sent (account `type_id` 3
+"AWS IAM User" since 1.6.0); and a caption sibling (`type` of `type_id`, `severity` of
+`severity_id`, as the dictionary's `sibling` says) must be the caption of the id, unless the id is
+99 Other, whose caption the source names.
 """
 
 from __future__ import annotations
@@ -160,8 +167,29 @@ def _check_object(
             errors.append(f"{path}.{name}: not an attribute of this class/object")
             continue
         spec = {**dictionary().get(name, {}), **attributes[name]}
+        profile = attributes[name].get("profile")
+        if profile is not None and profile not in profiles:
+            errors.append(
+                f"{path}.{name}: belongs to the {profile!r} profile, "
+                f"which metadata.profiles does not declare"
+            )
         errors.extend(_check_value(item, spec, name, profiles, f"{path}.{name}"))
+        errors.extend(_check_sibling(value, name, spec, path))
     return errors
+
+
+def _check_sibling(value: dict[str, Any], name: str, spec: Spec, path: str) -> list[str]:
+    """The caption sibling of an enum id (`type` of `type_id`) must be the id's caption."""
+    sibling = dictionary().get(name, {}).get("sibling")
+    enum = spec.get("enum") or {}
+    if not sibling or sibling not in value or spec.get("is_array"):
+        return []
+    item = value[name]
+    caption = enum.get(str(item), {}).get("caption")
+    if caption is None or str(item) == "99" or value[sibling] == caption:
+        return []
+    wrong = value[sibling]
+    return [f"{path}.{sibling}: {wrong!r} is not the caption of {name} {item} ({caption!r})"]
 
 
 def _check_value(
@@ -181,6 +209,9 @@ def _check_value(
         enum = _observable_ids()
     if enum is not None and str(item) not in enum:
         return [f"{path}: {item!r} not in enum {sorted(enum)}"]
+    if enum is not None and "@deprecated" in enum[str(item)]:
+        note = enum[str(item)]["@deprecated"]
+        return [f"{path}: {item!r} is deprecated since {note.get('since')}: {note.get('message')}"]
     return _check_type(item, spec.get("type", "string_t"), profiles, path)
 
 

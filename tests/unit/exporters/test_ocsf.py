@@ -131,9 +131,30 @@ def test_principal_is_the_actor_and_the_affected_resource() -> None:
     user = payload["actor"]["user"]
     assert user["uid"] == "arn:aws:iam::111122223333:role/ci-deployer"
     assert user["name"] == "ci-deployer"
-    assert user["account"]["type"] == "AWS IAM Role"
+    # The account is an AWS account whatever the principal (type_id 3/4 are deprecated in 1.6).
+    assert user["account"] == {"uid": "111122223333", "type_id": 10, "type": "AWS Account"}
     assert payload["resources"][0]["uid"] == user["uid"]
     assert payload["resources"][0]["type"] == "AWS::IAM::Role"
+
+
+def test_actor_comes_with_the_host_profile_that_defines_it() -> None:
+    payload = to_payload(rule_finding())
+
+    assert "actor" in payload and "host" in payload["metadata"]["profiles"]
+    assert validate_event(payload) == []
+
+
+def test_validator_refuses_undeclared_profile_deprecated_enum_and_wrong_caption() -> None:
+    payload = to_payload(ml_finding())
+    payload["metadata"]["profiles"] = ["cloud"]
+    payload["actor"]["user"]["account"].update(type_id=4, type="AWS IAM Role")
+    payload["severity"] = "Low" if payload["severity"] != "Low" else "High"
+
+    errors = validate_event(payload)
+
+    assert any("actor: belongs to the 'host' profile" in e for e in errors)
+    assert any("account.type_id: 4 is deprecated since 1.6.0" in e for e in errors)
+    assert any("detection_finding.severity:" in e and "caption of severity_id" in e for e in errors)
 
 
 def _analysis(payload: dict[str, Any]) -> dict[str, Any]:
