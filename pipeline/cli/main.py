@@ -7,6 +7,7 @@ import gc
 import sys
 import time
 from collections.abc import Callable, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import NoReturn, cast
 
@@ -59,10 +60,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_command(command, args)
 
 
+def installed_version() -> str:
+    """trailguard's version from the installed package's metadata (what pip installed)."""
+    try:
+        return metadata.version("trailguard")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = Parser(prog="trailguard", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"trailguard {installed_version()}")
     sub = cast(
         "argparse._SubParsersAction[argparse.ArgumentParser]",
         parser.add_subparsers(required=True, metavar="COMMAND"),
