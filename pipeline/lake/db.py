@@ -22,6 +22,9 @@ from trailguard.pipeline.retry import Backoff, log_first, retrying
 log = logging.getLogger(__name__)
 
 DB_NAME = "trailguard.duckdb"
+# The oldest DuckDB whose storage format the lake's database is written in: the newest DuckDB
+# CLI on PyPI (duckdb-cli 1.5.x) cannot open a file in a newer format (README: the lake).
+STORAGE_VERSION = "v1.5.0"
 DEFAULT_TIMEOUT = 120.0
 
 
@@ -73,11 +76,24 @@ def _connect_with_retry(
 
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     created = not path.exists()
-    connection = duckdb.connect(str(path), read_only=read_only)
+    # A new file is written in a storage format the DuckDB CLI of STORAGE_VERSION's line opens
+    # (any DuckDB client, not only this package's), whatever newer library wrote it.
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "storage_compatibility_version": STORAGE_VERSION
+    }
+    connection = duckdb.connect(str(path), read_only=read_only, config=config)
     if created:
         os.chmod(path, 0o600)  # audit data: owner-only
     connection.execute("SET TimeZone = 'UTC'")  # timestamps come back in UTC everywhere
+    # The events view names its files relative to the lake (a copied or moved lake reads its
+    # own files): relative paths resolve against the database file's folder.
+    connection.execute(f"SET file_search_path = {sql_literal(str(path.parent.resolve()))}")
     return connection
+
+
+def sql_literal(text: str) -> str:
+    """`text` as a single-quoted SQL string literal (for DDL and SET, which take no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _held_elsewhere(error: BaseException) -> bool:

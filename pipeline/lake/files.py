@@ -362,9 +362,12 @@ def account_sizes(lake: Path, since: date | None = None) -> dict[str, int]:
     return sizes
 
 
-def events_globs(lake: Path, accounts: Iterable[str] | None = None) -> list[str]:
-    """Globs of the lake's Parquet files: every file, or those of `accounts` (each a folder)."""
-    events = lake.resolve() / EVENTS_DIR
+def events_globs(
+    lake: Path, accounts: Iterable[str] | None = None, *, relative: bool = False
+) -> list[str]:
+    """Globs of the lake's Parquet files: every file, or those of `accounts` (each a folder);
+    `relative` to the lake's folder, or absolute."""
+    events = Path(EVENTS_DIR) if relative else lake.resolve() / EVENTS_DIR
     if accounts is None:
         return [f"{events}/*/*/*.parquet"]
     return [f"{events}/event_date=*/account_id={account}/*.parquet" for account in accounts]

@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+from trailguard.pipeline.config import settings
 from trailguard.pipeline.retry import Backoff, log_first, retrying
 
 log = logging.getLogger(__name__)
 
 LOCK_NAME = ".trailguard.lock"
-DEFAULT_TIMEOUT = float(os.environ.get("TRAILGUARD_LOCK_TIMEOUT", "1800"))
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -73,11 +73,13 @@ def lock_path(lake: str | Path, scope: str = "lake") -> Path:
 def lake_lock(
     lake: str | Path,
     *,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float | None = None,
     purpose: str = "write",
     scope: str = "lake",
 ) -> Iterator[None]:
-    """Hold the lake's lock for `scope`; wait up to `timeout` seconds, then raise `LakeLocked`."""
+    """Hold the lake's lock for `scope`; wait up to `timeout` seconds (default: the
+    `lock_timeout` setting), then raise `LakeLocked`."""
+    timeout = settings().lock_timeout if timeout is None else timeout
     path = lock_path(lake, scope).absolute()
     with _HELD_GUARD:
         held = _HELD.setdefault(path, _Held())

@@ -23,7 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from trailguard.pipeline.lake.check import DAMAGED_DIR
-from trailguard.pipeline.lake.db import DB_NAME, db_path, open_db
+from trailguard.pipeline.lake.db import DB_NAME, STORAGE_VERSION, db_path, open_db
 from trailguard.pipeline.sqlfiles import read_sql
 
 BACKUP = Path("backup") / DB_NAME  # in the lake
@@ -178,7 +178,7 @@ def write_backup(lake: Path) -> Path:
             for name in GROUPS[group]
             if name in existing
         }
-    copy = duckdb.connect(str(tmp))
+    copy = duckdb.connect(str(tmp), config={"storage_compatibility_version": STORAGE_VERSION})
     try:
         for name, table in tables.items():
             copy.from_arrow(table).create(name)

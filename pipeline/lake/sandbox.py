@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from trailguard.pipeline.lake.files import EVENTS_DIR
+from trailguard.pipeline.lake.views import shadow_events_view
 
 ALLOWED = frozenset(["SELECT"])
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
@@ -34,6 +35,7 @@ class QueryRefused(ValueError):
 def lock_down(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
     """Restrict `con` to reading the lake's own Parquet files (module docstring, point 2)."""
     events = str(lake.resolve() / EVENTS_DIR) + "/"
+    shadow_events_view(con, lake)
     con.execute("SET allowed_directories = $folders", {"folders": [events]})
     con.execute("SET autoinstall_known_extensions = false")
     con.execute("SET autoload_known_extensions = false")

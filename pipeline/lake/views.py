@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from trailguard.pipeline.lake.db import sql_literal
 from trailguard.pipeline.lake.files import EVENTS_DIR, events_globs
 from trailguard.pipeline.lake.schema import SCHEMA
 from trailguard.pipeline.sqlfiles import read_sql
@@ -59,13 +60,18 @@ def open_lake_reader(
 
 
 def create_views(
-    con: duckdb.DuckDBPyConnection, lake: Path, accounts: Iterable[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    lake: Path,
+    accounts: Iterable[str] | None = None,
+    *,
+    relative: bool = False,
 ) -> bool:
     """(Re)create the `events` view over the lake's Parquet (only `accounts`' partitions when
-    given) and the `ua_family` macro; False while the lake has no events."""
+    given) and the `ua_family` macro; False while the lake has no events. A `relative` view
+    names its files relative to the lake, for the lake's own database (see `refresh_views`)."""
     if not has_events(lake):
         return False
-    for statement in _view_statements(lake, accounts):
+    for statement in _view_statements(lake, accounts, relative=relative):
         con.execute(statement)
     return True
 
@@ -76,20 +82,36 @@ def refresh_views(con: duckdb.DuckDBPyConnection, lake: Path) -> bool:
 
     Creating the view binds it, which reads the schema of every Parquet file of the lake: a run
     every few minutes over a lake of many files need not pay that each time. The view's
-    comment is a digest of its definition (its statements, the lake's path and schema).
+    comment is a digest of its definition (its statements and the lake's schema).
+
+    This view names its files relative to the lake: a copied, moved or restored lake reads its
+    own files, never the original's. DuckDB resolves them against `file_search_path`, which
+    trailguard's connections set to the lake's folder; a `duckdb` shell opened in the lake's
+    folder resolves them too (README: querying the lake).
     """
     digest = _views_digest(lake)
     current = con.execute(read_sql("lake/events_view_comment.sql")).fetchone()
     if current is not None and current[0] == digest:
         return True
-    if not create_views(con, lake):
+    if not create_views(con, lake, relative=True):
         return False
     con.execute(f"COMMENT ON VIEW events IS {sql_literal(digest)}")
     return True
 
 
-def _view_statements(lake: Path, accounts: Iterable[str] | None) -> list[str]:
-    globs = [sql_literal(glob) for glob in events_globs(lake, accounts)]
+def shadow_events_view(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
+    """A temporary `events` view over the lake's files by their absolute paths, in front of the
+    database's own (relative) one: for a connection that may reach no file outside the lake's
+    events folder, which DuckDB judges by the path as written, before `file_search_path`."""
+    if has_events(lake):
+        view = _view_statements(lake, None)[0]
+        con.execute(view.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW", 1))
+
+
+def _view_statements(
+    lake: Path, accounts: Iterable[str] | None, *, relative: bool = False
+) -> list[str]:
+    globs = [sql_literal(glob) for glob in events_globs(lake, accounts, relative=relative)]
     files = globs[0] if accounts is None else "[" + ", ".join(globs) + "]"
     return [
         read_sql("views/events.sql").replace("{events_glob}", files),
@@ -98,10 +120,5 @@ def _view_statements(lake: Path, accounts: Iterable[str] | None) -> list[str]:
 
 
 def _views_digest(lake: Path) -> str:
-    definition = "\n".join([*_view_statements(lake, None), SCHEMA.to_string()])
+    definition = "\n".join([*_view_statements(lake, None, relative=True), SCHEMA.to_string()])
     return sha256(definition.encode()).hexdigest()
-
-
-def sql_literal(text: str) -> str:
-    """`text` as a single-quoted SQL string literal (for DDL, which takes no bind parameters)."""
-    return "'" + text.replace("'", "''") + "'"
