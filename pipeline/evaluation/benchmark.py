@@ -24,6 +24,8 @@ from trailguard.pipeline.evaluation.matrix import (
     DEFAULT_SEEDS,
     DEFAULT_SIZES,
     SIZES,
+    population_of,
+    role_of,
 )
 from trailguard.pipeline.evaluation.scorecard import (
     NOT_CAUGHT,
@@ -85,7 +87,7 @@ def run_benchmark(
     for size in settings.sizes:
         for seed in settings.seeds:
             if progress:
-                progress(f"{size}-seed{seed} ...")
+                progress(f"{size}-seed{seed}-{population_of(seed)} ({role_of(seed)}) ...")
             runs.append(run_one(settings, size, seed))
             if progress:
                 progress(f"{runs[-1].name}: {runs[-1].seconds:.0f}s")
@@ -97,9 +99,16 @@ def run_one(settings: EvalSettings, size: str, seed: int) -> Run:
     """One organisation: reuse or generate it, rebuild its lake, run the pipeline, evaluate."""
     began = time.monotonic()
     org = SIZES[size]
-    name = f"{size}-seed{seed}"
+    population = population_of(seed)
+    name = f"{size}-seed{seed}-{population}"
     demo = DemoSettings(
-        settings.out / name, org.days, org.accounts, org.principals, seed, org.intensity
+        settings.out / name,
+        org.days,
+        org.accounts,
+        org.principals,
+        seed,
+        org.intensity,
+        population,
     )
     _clear(demo)
     result = run_demo(demo, budget=settings.budget)
@@ -133,6 +142,8 @@ def to_json(bench: Benchmark) -> dict[str, Any]:
                 "name": r.name,
                 "size": r.size,
                 "seed": r.seed,
+                "population": population_of(r.seed),
+                "role": role_of(r.seed),
                 "events": r.events,
                 "generated": r.generated,
                 "seconds": round(r.seconds, 1),
@@ -180,7 +191,7 @@ TARGETS_HEADING = "Targets (the detection goals trailguard is held to; docs/dete
 
 def format_benchmark(bench: Benchmark) -> str:
     """Per run and pooled, then the targets marked met or missed, then per technique."""
-    names = [r.name for r in bench.runs] + ["pooled"]
+    names = [f"{r.name} ({role_of(r.seed)})" for r in bench.runs] + ["pooled"]
     evals = [r.evaluation for r in bench.runs] + [bench.pooled]
     events = [r.events for r in bench.runs] + [sum(r.events for r in bench.runs)]
     rows = [_row(*args) for args in zip(names, events, evals, strict=True)]

@@ -22,6 +22,7 @@ from trailguard.pipeline.report.build import REPORT, write_report
 from trailguard.pipeline.run import PipelineResult, run_pipeline
 from trailguard.pipeline.synth.defaults import DEFAULT_START
 from trailguard.pipeline.synth.generate import generate_organisation
+from trailguard.pipeline.synth.scenario import load
 from trailguard.pipeline.synth.schedule import learning_days
 
 LABELS = "labels.json"
@@ -38,6 +39,7 @@ class DemoSettings:
     principals: int = 180
     seed: int = 7
     intensity: float = 1.0  # benign call rate (`trailguard synth --intensity`)
+    population: str = "both"  # benign novelties planted: classic, life or both (matrix.py)
 
 
 @dataclass
@@ -98,6 +100,7 @@ def _start_over(data: Path, lake: Path, settings: DemoSettings) -> int:
         principals=settings.principals,
         seed=settings.seed,
         intensity=settings.intensity,
+        attacks=scenarios(settings.population),
     )
     (data / MARKER).write_text(json.dumps({**_fingerprint(settings), "complete": True}))
     return summary.events
@@ -123,7 +126,19 @@ def _fingerprint(settings: DemoSettings) -> dict[str, float | str]:
     }
     if settings.intensity != 1.0:  # only then: folders of earlier demos stay valid
         fingerprint["intensity"] = settings.intensity
+    if settings.population != "both":
+        fingerprint["population"] = settings.population
     return fingerprint
+
+
+def scenarios(population: str) -> list[str] | None:
+    """The scenario ids an organisation of `population` plants: every attack, and the hard
+    negatives of that population (None: every scenario)."""
+    if population == "both":
+        return None
+    registry = load()
+    keep = {"classic": "tg.benign.", "life": "tg.life."}[population]
+    return sorted(t.id for t in registry.values() if t.kind == "attack" or t.id.startswith(keep))
 
 
 def training_end(settings: DemoSettings) -> datetime:

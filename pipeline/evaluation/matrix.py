@@ -28,6 +28,13 @@ SIZES = {
     "default": OrgSize(days=21, accounts=6, principals=180),  # `trailguard demo`'s
 }
 DEFAULT_SEEDS = (7, 11, 23)
+# Which benign novelties an organisation holds (hard negatives: pipeline/synth/hard_negatives.py,
+# `classic`, and pipeline/synth/benign_life.py, `life`, written apart from how detection scores),
+# and whether its figures may tune anything: the seed-7 organisations are the *tuning* ones
+# (thresholds and points were looked at there), every other one is *held out* (reported only).
+POPULATIONS = ("classic", "life", "both")
+SEED_POPULATION = {7: "classic", 11: "life", 23: "both"}
+TUNING_SEEDS = frozenset({7})
 DEFAULT_SIZES = ("small", "default")
 QUICK_SEEDS = (7,)
 QUICK_SIZES = ("tiny",)
@@ -35,3 +42,13 @@ DEFAULT_BUDGET = 2.0  # findings read per 100 principals per day (docs/detection
 LEARNING_DAYS = (
     DEFAULTS.learning_days
 )  # a detector's false positives are counted after this many days of a lake
+
+
+def population_of(seed: int) -> str:
+    """The benign population of a seed's organisations (`both` for seeds not in the table)."""
+    return SEED_POPULATION.get(seed, "both")
+
+
+def role_of(seed: int) -> str:
+    """`tuning` or `held-out`: whether a seed's figures were looked at while tuning."""
+    return "tuning" if seed in TUNING_SEEDS else "held-out"

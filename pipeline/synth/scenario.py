@@ -149,7 +149,11 @@ class Technique:
 
 
 REGISTRY: dict[str, Technique] = {}
-_PACKAGES = ("trailguard.pipeline.synth.attacks", "trailguard.pipeline.synth.hard_negatives")
+_PACKAGES = (
+    "trailguard.pipeline.synth.attacks",
+    "trailguard.pipeline.synth.hard_negatives",
+    "trailguard.pipeline.synth.benign_life",  # a second population of benign novelties
+)
 
 
 def technique(
