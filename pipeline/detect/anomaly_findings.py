@@ -18,11 +18,13 @@ from trailguard.models.isolation_forest import ModelInfo
 from trailguard.pipeline.detect.anomaly import Episode
 from trailguard.pipeline.detect.explain import (
     Baselines,
+    describe,
     explain,
     finding_type,
     history_start,
     profiles,
     severity,
+    techniques,
 )
 from trailguard.pipeline.features.build import feature_params
 from trailguard.pipeline.findings.evidence import Evidence
@@ -129,6 +131,10 @@ def ml_finding(episode: Episode, explained: Evidence, sources: Sources, info: Mo
         key_order=EVIDENCE_KEYS,
     )
     kind = finding_type(episode, evidence)
+    attack, stratus = techniques(evidence)
+    evidence = dataclasses.replace(
+        evidence, extra={**evidence.extra, "attack": attack, "stratus": stratus}
+    )
     tactic = kind.split(":", 1)[0]
     regions = sources["regions"]
     return Finding(
@@ -136,7 +142,7 @@ def ml_finding(episode: Episode, explained: Evidence, sources: Sources, info: Mo
         type=kind,
         severity=severity(episode, info.threshold, evidence),
         title=f"{tactic}: unusual behaviour of {episode.principal.rsplit('/', 1)[-1]}",
-        description=evidence.summary or "",
+        description=describe(episode, evidence, kind),
         account_id=episode.account_id,
         principal=episode.principal,
         region=regions[0] if len(regions) == 1 else None,

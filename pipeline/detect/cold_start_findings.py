@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from trailguard.models.cold_start import HIGH_RISK, MEDIUM, Signal, score, severity
+from trailguard.pipeline.detect.explain import who
 from trailguard.pipeline.findings.evidence import Evidence
 from trailguard.pipeline.findings.store import Finding, finding_id
 from trailguard.pipeline.sqlfiles import SQL_DIR, read_sql
@@ -175,21 +176,6 @@ def to_finding(burst: Burst) -> Finding | None:
 def _stratus(burst: Burst) -> list[str]:
     """Stratus Red Team techniques the burst's agent names (it tags its own calls)."""
     return ["stratus-red-team"] if "stratus" in burst.values("tools") else []
-
-
-def who(principal: str) -> str:
-    """`user alice`, `role deploy session bob`, `root`: a principal key as descriptions name it."""
-    tail = principal.rsplit(":", 1)[-1]
-    if tail == "root":
-        return "root"
-    parts = tail.split("/")
-    if parts[0] == "user":
-        return f"user {parts[-1]}"
-    if parts[0] in ("assumed-role", "role") and len(parts) >= 3:
-        return f"role {parts[1]} session {parts[2]}"
-    if parts[0] in ("assumed-role", "role") and len(parts) == 2:
-        return f"role {parts[1]}"
-    return principal
 
 
 _LEADS = {

@@ -8,8 +8,10 @@ GuardDuty does. The finding type follows from what was unusual (discovery, persi
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import duckdb
@@ -20,7 +22,7 @@ import pyarrow.compute as pc
 from trailguard.pipeline.detect.anomaly import Episode
 from trailguard.pipeline.features.build import BASELINE, HISTORY
 from trailguard.pipeline.findings.evidence import Evidence, FeatureContribution, Observed
-from trailguard.pipeline.sqlfiles import read_sql
+from trailguard.pipeline.sqlfiles import SQL_DIR, read_sql
 
 TOP_FEATURES = 5
 FREQUENT = 0.2  # share of the principal's active hours a value appears in
@@ -221,3 +223,99 @@ def summary(episode: Episode, profile: Profile) -> str:
 def history_start(episodes: list[Episode]) -> datetime:
     """Where the profile query must start to cover every episode's trailing history."""
     return min(e.start for e in episodes) - HISTORY
+
+
+# What each tactic's APIs are for, in GuardDuty's words ("APIs commonly used in ... tactics").
+_PURPOSES = {
+    "DefenseEvasion": "APIs commonly used to evade defenses were invoked by",
+    "Exfiltration": "APIs commonly used to share data outside were invoked by",
+    "Persistence": "APIs commonly used to keep access were invoked by",
+    "CredentialAccess": "APIs commonly used to obtain credentials were invoked by",
+    "Execution": "APIs commonly used to run commands were invoked by",
+    "Impact": "APIs commonly used to launch or destroy resources were invoked by",
+    "Discovery": "APIs commonly used in discovery were invoked by",
+    "InitialAccess": "Unusual APIs were invoked by",
+}
+# ATT&CK techniques of a tactic's category, when no API of the episode names a precise one.
+_CATEGORY_ATTACK = {
+    "logging_tamper": "T1562.008",
+    "data_sharing": "T1537",
+    "iam_mutation": "T1098",
+    "persistence": "T1098",
+    "credential_access": "T1552",
+    "remote_execution": "T1651",
+    "compute_launch": "T1578.002",
+    "discovery": "T1580",
+}
+
+
+@cache
+def api_techniques() -> dict[str, tuple[str, str]]:
+    """API name -> (ATT&CK technique, Stratus Red Team technique or ""), from
+    sql/reference/api_techniques.csv."""
+    path = SQL_DIR / "reference" / "api_techniques.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {r["event_name"]: (r["attack"], r["stratus"]) for r in csv.DictReader(handle)}
+
+
+def techniques(evidence: Evidence) -> tuple[list[str], list[str]]:
+    """(ATT&CK ids, Stratus ids) an episode's new APIs and sensitive calls name."""
+    known = api_techniques()
+    attack: set[str] = set()
+    stratus: set[str] = set()
+    for observed in evidence.unusual.get("apis", ()):
+        name = observed.value.split(":", 1)[-1]
+        name = name.split("20", 1)[0] if name[:1].isupper() and "20" in name else name
+        if name in known:
+            attack.add(known[name][0])
+            if known[name][1]:
+                stratus.add(known[name][1])
+        elif observed.category in _CATEGORY_ATTACK:
+            attack.add(_CATEGORY_ATTACK[observed.category])
+    attack |= {_CATEGORY_ATTACK[c] for c in evidence.sensitive_calls if c in _CATEGORY_ATTACK}
+    return sorted(attack), sorted(stratus)
+
+
+def describe(episode: Episode, evidence: Evidence, kind: str) -> str:
+    """One line, GuardDuty-style: what kind of APIs, by whom, and what made them unusual."""
+    tactic = kind.split(":", 1)[0]
+    lead = _PURPOSES.get(tactic, _PURPOSES["InitialAccess"])
+    apis = evidence.unusual.get("apis", ())
+    sensitive = [a.value for a in apis if a.category not in (None, "discovery")]
+    shown = sensitive or [a.value for a in apis]
+    details = []
+    if shown:
+        more = f" (+{len(shown) - 3} more)" if len(shown) > 3 else ""
+        details.append(f"{', '.join(shown[:3])}{more} never called by it before")
+    events, hours = int(episode.total("n_events")), len(episode.windows)
+    details.append(f"{events} calls in {hours} hour{'s' if hours > 1 else ''}")
+    denied = sum(w.row.get("denied_rate", 0.0) * w.row["n_events"] for w in episode.windows)
+    if events and denied / events >= 0.1:
+        details.append(f"{round(100 * denied / events)} % denied")
+    for name, phrase in (
+        ("networks", "from a network new to it"),
+        ("countries", "from a country new to it"),
+        ("user_agents", "with a new user agent"),
+        ("regions", "in a region new to it"),
+    ):
+        values = [v.value for v in evidence.unusual.get(name, ())]
+        if values:
+            details.append(f"{phrase} ({', '.join(values[:2])})")
+    if evidence.cold_start:
+        details.append(f"judged against its peers ({evidence.peer_group})")
+    return f"{lead} {who(episode.principal)}: " + ", ".join(details)
+
+
+def who(principal: str) -> str:
+    """`user alice`, `role deploy session bob`, `root`: a principal key as descriptions name it."""
+    tail = principal.rsplit(":", 1)[-1]
+    parts = tail.split("/")
+    if tail == "root":
+        return "root"
+    if parts[0] == "user":
+        return f"user {parts[-1]}"
+    if parts[0] in ("assumed-role", "role") and len(parts) >= 3:
+        return f"role {parts[1]} session {parts[2]}"
+    if parts[0] in ("assumed-role", "role") and len(parts) == 2:
+        return f"role {parts[1]}"
+    return principal
