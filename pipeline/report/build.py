@@ -47,7 +47,7 @@ REPORT = "report.html"
 CONTEXT = timedelta(days=1)  # shown on each side of a finding
 SHORT = timedelta(days=1)  # a shown span this short gets ten-minute buckets
 HOUR, TEN_MINUTES = timedelta(hours=1), timedelta(minutes=10)
-MAX_EVENTS = 50  # listed per finding
+MAX_EVENTS = 10  # listed per finding (the lake and `trailguard explain` hold the rest)
 
 
 @dataclass(frozen=True)

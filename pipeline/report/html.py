@@ -1,236 +1,360 @@
-"""The report's HTML, from `ReportData`: pure, one page, inline CSS and SVG, nothing to fetch.
+"""The report's HTML, from `ReportData`: pure, one page, inline CSS, SVG and a small script,
+nothing to fetch.
 
-Every value is escaped on its way into the page (`_e`), numbers and our own labels included, so
-no path lets a log value through raw: CloudTrail fields are attacker-controlled (a user agent, a
-role session name, request parameters can all carry `<script>`).
+The page is a Jinja2 template (pipeline/report/report.html.j2) rendered with autoescape: every
+value from the lake is escaped on its way in, since CloudTrail fields are attacker-controlled (a
+user agent, a role session name, request parameters can all carry `<script>`). Only what this
+package draws is marked safe: the SVG charts (svg.py escapes their text) and the inline style and
+script, which the Content-Security-Policy admits by hash (assets.py).
+
+Layout for hundreds of findings: a summary first (counts by severity and type, the attack
+sequences, the top principals), then the findings grouped by attack sequence, then by principal;
+each finding is one line saying what happened that opens (<details>) on its facts, timeline,
+evidence and events, so the page reads with scripts off and filters and sorts with them on.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+import hashlib
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from html import escape
-from typing import TYPE_CHECKING
+from functools import cache
+from importlib.resources import files
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from markupsafe import Markup
 
 from trailguard.pipeline.findings.store import Finding
 from trailguard.pipeline.findings.views import render_evidence
+from trailguard.pipeline.report.assets import SCRIPT, STYLE, content_security_policy
 from trailguard.pipeline.report.svg import histogram, score_chart, timeline_chart
+from trailguard.pipeline.report.terminal import shorten_middle
+from trailguard.pipeline.report.what import what_happened
 
 if TYPE_CHECKING:
-    from trailguard.models.isolation_forest import ModelInfo
     from trailguard.pipeline.report.build import FindingReport, ReportData, Scores
 
-STYLE = """
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222;
-  margin: 0 auto; max-width: 1100px; padding: 1em 2em 4em; }
-h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
-.muted { color: #666; } nav a { margin-right: 1em; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.2em 1.2em; }
-dl.facts dt { color: #666; } dl.facts dd { margin: 0; }
-table { border-collapse: collapse; width: 100%; margin: 0.5em 0; }
-th, td { text-align: left; padding: 0.25em 0.5em; border-bottom: 1px solid #eee;
-  vertical-align: top; }
-th { background: #f6f6f6; } td.num { text-align: right; }
-td.wrap, .wrap { word-break: break-all; max-width: 28em; }
-.sev { display: inline-block; min-width: 4.5em; padding: 0 0.4em; border-radius: 3px;
-  color: #fff; font-weight: 600; text-align: center; }
-.sev-High { background: #b8283c; } .sev-Medium { background: #d9822b; }
-.sev-Low { background: #5b7fa6; }
-article { border-top: 2px solid #ddd; margin-top: 2em; }
-pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 12px; }
-svg.chart { width: 100%; height: auto; font-family: inherit; }
-.legend span { display: inline-block; width: 0.9em; height: 0.9em; margin: 0 0.3em 0 1em;
-  vertical-align: middle; }
-"""
+LABELS = ("Critical", "High", "Medium", "Low")
+SHORT_PRINCIPAL = 64  # characters of a principal shown in a line (the middle goes, never the end)
+TOP_TYPES, TOP_PRINCIPALS = 12, 10
+
+
+@cache
+def _template() -> jinja2.Template:
+    text = (files("trailguard.pipeline.report") / "report.html.j2").read_text(encoding="utf-8")
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    return env.from_string(text)
 
 
 def to_html(data: ReportData) -> str:
     """The whole page."""
-    body = [
-        _header(data),
-        _findings_table(data.findings, labelled=data.evaluation is not None),
-        _scores_section(data.scores),
-    ]
-    if data.evaluation is not None:
-        body.append(
-            _section("evaluation", "Against the labels", f"<pre>{_e(data.evaluation)}</pre>")
-        )
-    body.extend(_finding_section(item) for item in data.findings)
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>trailguard report: {_e(data.lake.name)}</title><style>{STYLE}</style></head>"
-        f"<body>{''.join(body)}</body></html>\n"
-    )
+    return _template().render(**page(data)) + "\n"
 
 
-def _e(value: object) -> str:
-    """Any value as escaped text ('-' for None)."""
-    return "-" if value is None else escape(str(value), quote=True)
+def page(data: ReportData) -> dict[str, Any]:
+    """Everything the template shows, as plain values (escaped by the template)."""
+    active = [item.finding for item in data.findings]
+    groups = group_findings(data.findings)
+    return {
+        "csp": content_security_policy(),
+        "style": Markup(STYLE),  # safe: our constant, admitted by its CSP hash
+        "script": Markup(SCRIPT),  # safe: our constant, admitted by its CSP hash
+        "lake": str(data.lake),
+        "lake_name": data.lake.name,
+        "generated": _time(data.generated_at),
+        "facts": _facts(data),
+        "severities": list(by_severity(active).items()),
+        "total": len(active),
+        "archived": data.archived,
+        "sequences": [_sequence_line(g) for g in groups if g.sequence],
+        **_types(active),
+        "principals": _top_principals(groups),
+        "accounts": sorted({f.account_id for f in active if f.account_id}),
+        "groups": [_group_view(g) for g in groups],
+        **_scores(data.scores),
+        "evaluation": evaluation_blocks(data.evaluation) if data.evaluation else None,
+    }
 
 
 def _time(value: datetime | None) -> str:
-    return "-" if value is None else _e(f"{value:%Y-%m-%d %H:%M:%S} UTC")
+    return "-" if value is None else f"{value:%Y-%m-%d %H:%M:%S} UTC"
 
 
-def _section(anchor: str, title: str, inner: str) -> str:
-    return f'<section id="{_e(anchor)}"><h2>{_e(title)}</h2>{inner}</section>'
-
-
-def _facts(pairs: Iterable[tuple[str, str]]) -> str:
-    """A definition list; values are already escaped HTML."""
-    return (
-        '<dl class="facts">' + "".join(f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in pairs) + "</dl>"
-    )
-
-
-def _header(data: ReportData) -> str:
+def _facts(data: ReportData) -> list[tuple[str, str]]:
     s, model = data.summary, data.scores.model
-    active = [item.finding for item in data.findings]
-    severities = ", ".join(f"{_e(label)} {n}" for label, n in by_severity(active).items())
     facts = [
-        ("lake", _e(data.lake)),
         ("span", f"{_time(s.first_event)} .. {_time(s.last_event)}"),
-        ("events", _e(f"{s.events:,}")),
-        ("principals", _e(f"{s.principals:,}")),
-        ("accounts", _e(f"{s.accounts:,}")),
-        ("findings", f"{len(active)} active ({severities}); {data.archived} archived"),
-        ("model", _e(model.version) if model else "none (exact rules only)"),
+        ("events", f"{s.events:,}"),
+        ("principals", f"{s.principals:,}"),
+        ("accounts", f"{s.accounts:,}"),
+        ("model", model.version if model else "none (exact rules only)"),
     ]
     if model:
-        facts += _model_facts(model)
-    nav = '<nav><a href="#findings">Findings</a><a href="#scores">Score distribution</a>'
-    nav += '<a href="#evaluation">Against the labels</a>' if data.evaluation is not None else ""
-    return (
-        f'<header><h1>trailguard report</h1><p class="muted">generated '
-        f"{_time(data.generated_at)}</p>{_facts(facts)}{nav}</nav></header>"
-    )
-
-
-def _model_facts(model: ModelInfo) -> list[tuple[str, str]]:
-    threshold = f"{model.threshold:.4f} (strong signal: {model.strong_threshold:.4f})"
-    window = f"{model.rows:,} windows, {model.training_start} .. {model.training_end}"
-    return [("threshold", _e(threshold)), ("trained on", _e(window))]
+        facts.append(("threshold", f"{model.threshold:.4f} (strong: {model.strong_threshold:.4f})"))
+        facts.append(
+            (
+                "trained on",
+                f"{model.rows:,} windows, {model.training_start} .. {model.training_end}",
+            )
+        )
+    return facts
 
 
 def by_severity(findings: Sequence[Finding]) -> dict[str, int]:
-    """How many findings of each severity label, High first."""
+    """How many findings of each severity label, Critical first (labels with none are left out,
+    but High, Medium and Low are always listed)."""
     counts = Counter(f.severity_label for f in findings)
-    return {label: counts[label] for label in ("High", "Medium", "Low")}
+    return {label: counts[label] for label in LABELS if counts[label] or label != "Critical"}
 
 
-def _findings_table(items: Sequence[FindingReport], *, labelled: bool) -> str:
-    head = ["severity", "type", "principal", "account", "first seen", "last seen", "events"]
-    head += ["detector"] + (["labelled as"] if labelled else [])
-    rows = [_finding_row(item, labelled) for item in items]
-    table = (
-        "<table><thead><tr>"
-        + "".join(f"<th>{_e(h)}</th>" for h in head)
-        + f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+def _types(findings: Sequence[Finding]) -> dict[str, Any]:
+    counts = Counter(f.type for f in findings)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {
+        "types": ranked[:TOP_TYPES],
+        "more_types": max(len(ranked) - TOP_TYPES, 0),
+        "all_types": sorted(counts),
+    }
+
+
+@dataclass
+class Group:
+    """Findings shown together: an attack sequence and its members, or one principal's."""
+
+    key: str
+    items: list[FindingReport] = field(default_factory=list)
+    sequence: FindingReport | None = None
+
+    @property
+    def top(self) -> Finding:
+        """Its most severe finding (the sequence itself for a sequence)."""
+        return self.sequence.finding if self.sequence else self.items[0].finding
+
+
+def group_findings(items: Sequence[FindingReport]) -> list[Group]:
+    """Attack sequences first (with their members), then each principal's other findings; the
+    most severe group first, and within a group the most severe finding, then the earliest."""
+    sequences = {
+        i.finding.finding_id: Group(i.finding.finding_id, sequence=i)
+        for i in items
+        if i.finding.detector == "sequences"
+    }
+    by_principal: dict[str, Group] = {}
+    for item in items:
+        f = item.finding
+        if f.finding_id in sequences:
+            continue
+        if f.sequence_id in sequences:
+            sequences[f.sequence_id].items.append(item)
+            continue
+        key = f"{f.account_id}/{f.principal}"
+        by_principal.setdefault(key, Group(key)).items.append(item)
+    groups = [*sequences.values(), *by_principal.values()]
+    for group in groups:
+        group.items.sort(key=lambda i: (-i.finding.severity, i.finding.first_seen))
+    return sorted(
+        (g for g in groups if g.items or g.sequence),
+        key=lambda g: (g.sequence is None, -g.top.severity, g.top.first_seen, g.key),
     )
-    inner = table if items else "<p>No active findings.</p>"
-    return _section("findings", f"Findings ({len(items)} active, by severity)", inner)
 
 
-def _finding_row(item: FindingReport, labelled: bool) -> str:
-    f = item.finding
-    cells = [
-        _severity(f),
-        f'<a href="#{_anchor(f)}">{_e(f.type)}</a>',
-        f'<span class="wrap">{_e(f.principal)}</span>',
-        _e(f.account_id),
-        _time(f.first_seen),
-        _time(f.last_seen),
-        _e(f"{f.event_count:,}"),
-        _e(f.detector),
+def group_anchor(group: Group) -> str:
+    """The group's id in the page: its sequence's finding id, or a hash of its principal."""
+    digest = hashlib.sha256(group.key.encode()).hexdigest()[:16]
+    return group.top.finding_id if group.sequence else f"p-{digest}"
+
+
+def _sequence_line(group: Group) -> dict[str, Any]:
+    f = group.top
+    return {
+        "id": group_anchor(group),
+        "title": f.title,
+        "severity": f"{f.severity:.1f}",
+        "label": f.severity_label,
+        "principal": f.principal,
+        "short": shorten_middle(f.principal, SHORT_PRINCIPAL),
+        "when": f"{_time(f.first_seen)} .. {_time(f.last_seen)}",
+        "members": len(group.items),
+    }
+
+
+def _top_principals(groups: Sequence[Group]) -> list[dict[str, Any]]:
+    counted: dict[str, list[Finding]] = defaultdict(list)
+    anchors: dict[str, str] = {}
+    for group in groups:
+        for item in group.items:
+            counted[item.finding.principal].append(item.finding)
+            anchors.setdefault(item.finding.principal, group_anchor(group))
+    ranked = sorted(
+        counted.items(), key=lambda kv: (-max(f.severity for f in kv[1]), -len(kv[1]), kv[0])
+    )
+    return [
+        {
+            "principal": principal,
+            "short": shorten_middle(principal, SHORT_PRINCIPAL),
+            "label": max(found, key=lambda f: f.severity).severity_label,
+            "count": len(found),
+            "group": anchors[principal],
+        }
+        for principal, found in ranked[:TOP_PRINCIPALS]
     ]
-    if labelled:
-        cells.append(_e(item.label))
-    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
-def _anchor(finding: Finding) -> str:
-    return _e(f"f-{finding.finding_id}")
+def _group_view(group: Group) -> dict[str, Any]:
+    top = group.top
+    shown = [group.sequence, *group.items] if group.sequence else group.items
+    accounts = sorted({i.finding.account_id or "-" for i in shown})
+    caption = f"{len(group.items)} finding{'s' if len(group.items) != 1 else ''}"
+    caption += f" · account {', '.join(accounts)}" if not group.sequence else " in this sequence"
+    return {
+        "id": group_anchor(group),
+        "sequence": group.sequence is not None,
+        "title": top.title,
+        "story": top.description if group.sequence else None,
+        "short": shorten_middle(top.principal, SHORT_PRINCIPAL),
+        "caption": caption,
+        "severity": f"{top.severity:.1f}",
+        "time": top.first_seen.isoformat(),
+        "type": top.type,
+        "account": top.account_id or "",
+        "principal": top.principal,
+        "findings": [_finding_view(i, group) for i in shown],
+    }
 
 
-def _severity(finding: Finding) -> str:
-    label = finding.severity_label
-    return f'<span class="sev sev-{_e(label)}">{_e(finding.severity)} {_e(label)}</span>'
-
-
-def _scores_section(scores: Scores) -> str:
-    if scores.model is None or not scores.scores:
-        return _section("scores", "Score distribution", f"<p>{_e(scores.note)}</p>")
-    hist = histogram(scores.scores, scores.flagged, include=scores.model.threshold)
-    caption = (
-        f"<p>The isolation forest's score of every feature window (one principal-hour): "
-        f"{len(scores.scores):,} windows, {len(scores.flagged):,} flagged. Counts are on a log "
-        f"scale; the dashed line is the threshold calibrated on the training baseline "
-        f"({_e(f'{scores.model.threshold:.4f}')}). A window above it still needs a concrete "
-        "signal to be flagged, and one with a strong signal may be flagged below it.</p>"
-        '<p class="legend"><span style="background:#7f9cc4"></span>all windows'
-        '<span style="background:#d1495b"></span>flagged windows</p>'
-    )
-    return _section(
-        "scores", "Score distribution", caption + score_chart(hist, scores.model.threshold)
-    )
-
-
-def _finding_section(item: FindingReport) -> str:
+def _finding_view(item: FindingReport, group: Group) -> dict[str, Any]:
     f = item.finding
+    return {
+        "id": f.finding_id,
+        "severity": f"{f.severity:.1f}",
+        "label": f.severity_label,
+        "type": f.type,
+        "what": what_happened(f),
+        "principal": f.principal,
+        "short": shorten_middle(f.principal, SHORT_PRINCIPAL),
+        "account": f.account_id or "-",
+        "time": f.first_seen.isoformat(),
+        "when": _time(f.first_seen),
+        "facts": _finding_facts(item),
+        "members": [{"id": i.finding.finding_id, "type": i.finding.type} for i in group.items]
+        if item is group.sequence
+        else [],
+        "timeline_caption": _timeline_caption(item),
+        "timeline": Markup(_timeline(item)),  # safe: svg.py escapes every text it draws
+        "evidence": "\n".join(render_evidence(f.evidence, omit=("events",))).strip(),
+        "events": [
+            {
+                "time": _time(e.time),
+                "api": e.api,
+                "ip": e.source_ip or "-",
+                "agent": e.user_agent or "-",
+                "error": e.error or "-",
+            }
+            for e in item.events
+        ],
+        "more": f"{item.events_total - len(item.events):,}"
+        if item.events_total > len(item.events)
+        else None,
+    }
+
+
+def _finding_facts(item: FindingReport) -> list[tuple[str, str]]:
+    f = item.finding
+    detector = f.detector
+    if f.score is not None:
+        detector += f" (model {f.model_version}, score {f.score:.4f})"
     facts = [
-        ("id", _e(f.finding_id)),
-        ("type", _e(f.type)),
-        ("severity", _severity(f)),
-        ("principal", _e(f.principal)),
-        ("account / region", f"{_e(f.account_id)} / {_e(f.region)}"),
-        ("seen", f"{_time(f.first_seen)} .. {_time(f.last_seen)} ({_e(f.event_count)} events)"),
-        (
-            "detector",
-            _e(f.detector)
-            + (
-                f" (model {_e(f.model_version)}, score {_e(f.score)})"
-                if f.score is not None
-                else ""
-            ),
-        ),
+        ("id", f.finding_id),
+        ("title", f.title),
+        ("description", f.description),
+        ("principal", f.principal),
+        ("account / region", f"{f.account_id or '-'} / {region_of(f)}"),
+        ("seen", f"{_time(f.first_seen)} .. {_time(f.last_seen)} ({f.event_count:,} events)"),
+        ("detector", detector),
     ]
+    if f.sequence_id:
+        facts.append(("attack sequence", f.sequence_id))
     if item.label is not None:
-        facts.append(("labelled as", _e(item.label)))
-    evidence = render_evidence(f.evidence, omit=("events",))  # the events are listed below
+        facts.append(("labelled as", item.label))
+    return facts
+
+
+def region_of(finding: Finding) -> str:
+    """The finding's region; when its events span several (IAM and other global services log in
+    us-east-1 whatever region the rest of the work is in, so most principals' findings do, and
+    detectors then leave `region` empty), the regions its evidence names."""
+    if finding.region:
+        return finding.region
+    regions = finding.evidence.regions
+    return ", ".join(regions) if regions else "-"
+
+
+def _timeline_caption(item: FindingReport) -> str:
+    span = item.span
+    step = (
+        "hour" if span.step.total_seconds() >= 3600 else f"{span.step.total_seconds() / 60:.0f} min"
+    )
     return (
-        f'<article id="{_anchor(f)}"><h3>{_e(f.title)}</h3><p>{_e(f.description)}</p>'
-        f"{_facts(facts)}<h4>Timeline</h4>{_timeline(item)}"
-        f"<h4>Evidence</h4><pre>{_e(chr(10).join(evidence).strip())}</pre>"
-        f"<h4>Events</h4>{_events(item)}"
-        '<p><a href="#findings">back to the findings</a></p></article>'
+        f"{item.finding.principal}: events per {step}, {_time(span.start)} .. {_time(span.end)}; "
+        "the finding's window shaded, errors in red."
     )
 
 
 def _timeline(item: FindingReport) -> str:
     span = item.span
     window = (item.finding.first_seen, item.finding.last_seen)
-    chart = timeline_chart(item.counts, span.buckets(), span.step, window)
-    step = (
-        "hour" if span.step.total_seconds() >= 3600 else f"{span.step.total_seconds() / 60:.0f} min"
-    )
-    return (
-        f'<p class="muted">{_e(item.finding.principal)}: events per {_e(step)}, '
-        f"{_time(span.start)} .. {_time(span.end)}; the finding's window shaded, errors in red."
-        f"</p>{chart}"
-    )
+    return timeline_chart(item.counts, span.buckets(), span.step, window)
 
 
-def _events(item: FindingReport) -> str:
-    if not item.events:
-        return "<p>No events found in the lake for this finding.</p>"
-    head = "".join(f"<th>{h}</th>" for h in ("time", "API", "source IP", "user agent", "error"))
-    rows = "".join(
-        f"<tr><td>{_time(e.time)}</td><td>{_e(e.api)}</td><td>{_e(e.source_ip)}</td>"
-        f'<td class="wrap">{_e(e.user_agent)}</td><td>{_e(e.error)}</td></tr>'
-        for e in item.events
-    )
-    more = item.events_total - len(item.events)
-    note = f'<p class="muted">{more:,} more not listed.</p>' if more > 0 else ""
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{note}"
+def _scores(scores: Scores) -> dict[str, Any]:
+    if scores.model is None or not scores.scores:
+        return {"score_chart": None, "score_note": scores.note}
+    hist = histogram(scores.scores, scores.flagged, include=scores.model.threshold)
+    return {
+        "score_chart": Markup(score_chart(hist, scores.model.threshold)),  # safe: escaped
+        "score_note": None,
+        "windows": f"{len(scores.scores):,}",
+        "flagged": f"{len(scores.flagged):,}",
+        "threshold": f"{scores.model.threshold:.4f}",
+    }
+
+
+_CELLS = re.compile(r"\s*\|\s*")
+_GAP = re.compile(r"\s{2,}")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A table (`rows`, with a `head` or keyed by its first column) or a paragraph (`text`)."""
+
+    rows: list[list[str]] = field(default_factory=list)
+    head: list[str] = field(default_factory=list)
+    keyed: bool = False
+    text: str = ""
+
+
+def evaluation_blocks(text: str) -> list[Block]:
+    """The evaluation's text (pipeline/evaluation/scorecard.py: a Markdown table, then aligned
+    `name   value` lines) as HTML tables: a Markdown table keeps its head, aligned lines become
+    a two-column table, indented lines included."""
+    blocks: list[Block] = []
+    lines = [line for line in text.splitlines() if line.strip()]
+    table = [line for line in lines if line.lstrip().startswith("|")]
+    if table:
+        cells = [_CELLS.split(line.strip().strip("|")) for line in table]
+        body = [c for c in cells[1:] if not all(set(x) <= {"-", ":"} for x in c)]
+        blocks.append(Block(rows=body, head=cells[0]))
+    rows = []
+    for line in lines:
+        if line.lstrip().startswith("|"):
+            continue
+        parts = _GAP.split(line.strip(), maxsplit=1)
+        name = ("\u2003" if line.startswith(" ") else "") + parts[0]
+        rows.append([name, parts[1] if len(parts) > 1 else ""])
+    if rows:
+        blocks.append(Block(rows=rows, keyed=True))
+    return blocks
