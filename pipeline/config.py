@@ -15,6 +15,8 @@ no other module reads a `TRAILGUARD_*` variable. `settings()` reads this process
 | TRAILGUARD_LOCK_TIMEOUT    | lock_timeout   | 1800 s   |
 | TRAILGUARD_TASK_RUNNER     | task_runner    | thread   |
 | TRAILGUARD_DASK_ADDRESS    | dask_address   | none     |
+| TRAILGUARD_SIGMA_RULES     | sigma_rules    | bundled  |
+| TRAILGUARD_SECURITYHUB_ROLE | securityhub_role | none   |
 | AWS_MAX_ATTEMPTS           | s3_attempts    | 8        |
 | AWS_RETRY_MODE             | s3_retry_mode  | adaptive |
 | TRAILGUARD_MAX_OBJECT_BYTES | max_object_bytes | 256 MiB |
@@ -30,7 +32,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+RetryMode = Literal["adaptive", "standard", "legacy"]
 
 
 class SettingsError(ValueError):
@@ -53,9 +57,15 @@ class Settings:
     lock_timeout: float = 1800.0
     task_runner: str = "thread"
     dask_address: str | None = None
+    # Sigma rule folders `trailguard detect` runs (`bundled`: SigmaHQ's CloudTrail rules shipped
+    # with trailguard). The variable is a path list (`bundled:/etc/sigma`); `none` turns Sigma off.
+    sigma_rules: tuple[str, ...] = ("bundled",)
+    # The role `export --to securityhub` assumes in each account whose findings it imports
+    # (`arn:aws:iam::{account}:role/NAME`, or a role name); none: the caller's account only.
+    securityhub_role: str | None = None
     # S3 requests: attempts and botocore's retry mode (the standard AWS variables).
     s3_attempts: int = 8
-    s3_retry_mode: str = "adaptive"
+    s3_retry_mode: RetryMode = "adaptive"
     # Ingest reads one object's decompressed text and one record's JSON up to these sizes; past
     # them the object is quarantined (CloudTrail's own: tens of MB at most, records < 256 KB).
     max_object_bytes: int = 256 << 20
@@ -74,6 +84,8 @@ _VARIABLES: dict[str, str] = {
     "lock_timeout": "TRAILGUARD_LOCK_TIMEOUT",
     "task_runner": "TRAILGUARD_TASK_RUNNER",
     "dask_address": "TRAILGUARD_DASK_ADDRESS",
+    "sigma_rules": "TRAILGUARD_SIGMA_RULES",
+    "securityhub_role": "TRAILGUARD_SECURITYHUB_ROLE",
     "s3_attempts": "AWS_MAX_ATTEMPTS",
     "s3_retry_mode": "AWS_RETRY_MODE",
     "max_object_bytes": "TRAILGUARD_MAX_OBJECT_BYTES",
@@ -110,6 +122,13 @@ def settings() -> Settings:
     return load_settings()
 
 
+def parse_paths(text: str) -> tuple[str, ...]:
+    """Folders of a path list (`:` between them, `;` on Windows); `none` or `off`: no folder."""
+    if text.strip().lower() in ("none", "off"):
+        return ()
+    return tuple(part.strip() for part in text.split(os.pathsep) if part.strip())
+
+
 def _parse(name: str, text: str, default: object) -> object:
     """`text` as the type of the setting's default, checked against its choices."""
     parser: Callable[[str], object] = str
@@ -117,6 +136,8 @@ def _parse(name: str, text: str, default: object) -> object:
         parser = parse_size
     elif isinstance(default, Path):
         parser = Path
+    elif isinstance(default, tuple):
+        parser = parse_paths
     elif isinstance(default, bool | int):
         parser = int
     elif isinstance(default, float):

@@ -274,6 +274,14 @@ def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--max-retries", type=int, default=5, help="retries while unavailable (5)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per request (10)")
     p.add_argument("--endpoint-url", help="S3 / Security Hub compatible endpoint")
+    p.add_argument(
+        "--securityhub-role",
+        default=settings().securityhub_role,
+        metavar="ROLE",
+        help="role assumed in each account to import its findings into Security Hub: "
+        "arn:aws:iam::{account}:role/NAME or NAME "
+        f"(${variable('securityhub_role')}, else the caller's account only)",
+    )
     p.set_defaults(command=cmd_export)
 
 
@@ -289,11 +297,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         max_retries=args.max_retries,
         timeout=args.timeout,
         endpoint_url=args.endpoint_url,
+        role=args.securityhub_role,
     )
     print(
         f"{stats.destination}: sent {stats.sent}, refused {stats.failed}, "
         f"cursor {stats.cursor_before} -> {stats.cursor_after}"
     )
+    if stats.failed:
+        # Refused one by one, each with the destination's reason; the rest went on (exit 0).
+        where = "the export_rejects table (`trailguard query` shows it)"
+        line = f"trailguard: {stats.destination} refused {stats.failed} finding(s); see {where}"
+        print(line, file=sys.stderr)
     if stats.error is None:
         return 0
     print(f"trailguard: export stopped: {stats.error}", file=sys.stderr)

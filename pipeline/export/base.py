@@ -44,6 +44,9 @@ class SinkOptions:
     endpoint_url: str | None = None  # S3 / Security Hub compatible endpoint (a local server)
     client: Any = None  # a ready boto3 client, as the house style passes clients in
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # Security Hub: the role assumed in each account whose findings are imported
+    # (`arn:aws:iam::{account}:role/NAME`, or a role name), None to import the caller's only.
+    role: str | None = None
 
 
 class Sink(Protocol):
@@ -79,9 +82,18 @@ def register(*schemes: str) -> Callable[[Opener], Opener]:
     return add
 
 
-def aws_client(service: str, options: SinkOptions, region: str | None = None) -> Any:
-    """A boto3 client for `service` bounded by the export timeout; the passed-in one if given."""
-    if options.client is not None:
+def aws_client(
+    service: str,
+    options: SinkOptions,
+    region: str | None = None,
+    credentials: Mapping[str, str] | None = None,
+) -> Any:
+    """A boto3 client for `service` bounded by the export timeout; the passed-in one if given.
+
+    `credentials` (AssumeRole's AccessKeyId, SecretAccessKey, SessionToken) make a client of
+    that session instead, never the passed-in one.
+    """
+    if options.client is not None and credentials is None:
         return options.client
     import boto3
     from botocore.config import Config
@@ -93,7 +105,14 @@ def aws_client(service: str, options: SinkOptions, region: str | None = None) ->
         connect_timeout=options.timeout,
         read_timeout=options.timeout,
     )
-    session: Any = boto3.session.Session(region_name=region)  # None: the configured region
+    keys: dict[str, Any] = {}
+    if credentials is not None:
+        keys = {
+            "aws_access_key_id": credentials["AccessKeyId"],
+            "aws_secret_access_key": credentials["SecretAccessKey"],
+            "aws_session_token": credentials["SessionToken"],
+        }
+    session: Any = boto3.session.Session(region_name=region, **keys)  # None: configured region
     return session.client(service, endpoint_url=options.endpoint_url, config=config)
 
 

@@ -75,14 +75,16 @@ def export_findings(
     client: Any = None,
     env: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    role: str | None = None,
 ) -> ExportStats:
-    """Send every finding changed since this destination's cursor; see the module docstring."""
+    """Send every finding changed since this destination's cursor; see the module docstring.
+    `role`: for Security Hub, the role assumed in each account (`securityhub.role_arn`)."""
     if batch_size < 1 or max_retries < 0:
         raise ValueError("batch_size must be >= 1 and max_retries >= 0")
     if not db_path(lake).exists():  # a mistyped --lake should not look like "nothing to send"
         raise FileNotFoundError(f"no trailguard database at {db_path(lake)}: wrong --lake?")
     environ = dict(os.environ if env is None else env)
-    sink = open_sink(destination, SinkOptions(timeout, endpoint_url, client, environ))
+    sink = open_sink(destination, SinkOptions(timeout, endpoint_url, client, environ, role))
     with open_db(lake) as con:
         ensure_export_tables(con)
         before = read_cursor(con, sink.name)

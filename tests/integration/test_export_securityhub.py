@@ -1,4 +1,10 @@
-"""Export to Security Hub on a local moto server: BatchImportFindings, updates in place."""
+"""Export to Security Hub on a local moto server: BatchImportFindings, updates in place.
+
+moto imports any finding from any caller; AWS takes a finding of an account's default product
+only from that account. `hub_endpoint` enforces that rule in moto's backend, refusing the others
+in FailedFindings as AWS does, so that these tests fail where AWS would refuse. moto's STS gives
+an assumed role's credentials the role's account, so each account's hub is its own backend.
+"""
 
 from __future__ import annotations
 
@@ -10,32 +16,73 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import duckdb
 import pytest
 
 from tests.helpers.findings import many_findings, ml_finding, rule_finding
 from tests.helpers.lake import store
+from trailguard.pipeline.cli.main import main
 from trailguard.pipeline.export.deliver import export_findings
 from trailguard.pipeline.export.securityhub import send_batch, to_payload
+from trailguard.pipeline.lake.db import db_path
+
+CALLER = "123456789012"  # moto's account for the test credentials
+MEMBER, OTHER = "111122223333", "444455556666"
+ROLE = "arn:aws:iam::{account}:role/TrailguardSecurityHubImport"
+
+
+def _own_account_only(original: Any) -> Any:
+    """moto's BatchImportFindings, refusing what AWS refuses: a finding of a default product
+    imported by another account than the product's and the finding's."""
+
+    def batch_import_findings(self: Any, findings: list[dict[str, Any]]) -> Any:
+        allowed, refused = [], []
+        for finding in findings:
+            arn = str(finding.get("ProductArn", ""))
+            owner = arn.split(":")[4] if arn.count(":") >= 5 else ""
+            default = arn.endswith(f":product/{owner}/default")
+            if default and self.account_id not in {owner} & {finding.get("AwsAccountId")}:
+                message = (
+                    f"Account {self.account_id} is not allowed to import findings of account "
+                    f"{finding.get('AwsAccountId')} for product {arn}"
+                )
+                failure = {"ErrorCode": "AccessDeniedException", "ErrorMessage": message}
+                refused.append({"Id": finding.get("Id", ""), **failure})
+            else:
+                allowed.append(finding)
+        failed, succeeded, failures = original(self, allowed)
+        return failed + len(refused), succeeded, [*failures, *refused]
+
+    return batch_import_findings
 
 
 @pytest.fixture(scope="module")
 def hub_endpoint() -> Iterator[str]:
     """Security Hub and STS on a moto server of its own (s3_server may be another S3 store)."""
+    from moto.securityhub.models import SecurityHubBackend
     from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with pytest.MonkeyPatch.context() as patch:
+        original = SecurityHubBackend.batch_import_findings
+        patch.setattr(SecurityHubBackend, "batch_import_findings", _own_account_only(original))
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+        server.stop()
 
 
-def hub_findings(endpoint: str) -> dict[str, dict[str, Any]]:
-    client = boto3.client("securityhub", endpoint_url=endpoint, region_name="us-east-1")
-    found: dict[str, dict[str, Any]] = {}
-    for page in client.get_paginator("get_findings").paginate():
-        found.update({f["Id"]: f for f in page["Findings"]})
-    return found
+def hub_findings(endpoint: str, account: str = MEMBER) -> dict[str, dict[str, Any]]:
+    """The findings in `account`'s Security Hub (us-east-1) of the moto server."""
+    from moto.securityhub.models import securityhub_backends
+
+    return {f.id: f.data for f in securityhub_backends[account]["us-east-1"].findings}
+
+
+def rejects(lake: Path) -> list[tuple[str, str]]:
+    with duckdb.connect(str(db_path(lake)), read_only=True) as con:
+        rows = con.execute("SELECT finding_id, reason FROM export_rejects").fetchall()
+    return [(str(r[0]), str(r[1])) for r in rows]
 
 
 def closed_port() -> int:
@@ -54,11 +101,11 @@ def test_findings_are_imported_and_an_update_replaces_the_same_hub_finding(
     store(lake, [rule, ml, *others])
 
     first = export_findings(
-        lake, "securityhub:us-east-1", endpoint_url=hub_endpoint, batch_size=150
+        lake, "securityhub:us-east-1", endpoint_url=hub_endpoint, batch_size=150, role=ROLE
     )
     grown = dataclasses.replace(ml, event_count=300, last_seen=ml.last_seen + timedelta(hours=2))
     store(lake, [grown])
-    second = export_findings(lake, "securityhub:us-east-1", endpoint_url=hub_endpoint)
+    second = export_findings(lake, "securityhub:us-east-1", endpoint_url=hub_endpoint, role=ROLE)
 
     hub = {k: v for k, v in hub_findings(hub_endpoint).items() if k not in before}
     assert (first.sent, second.sent) == (102, 1) and first.ok and second.ok
@@ -67,7 +114,8 @@ def test_findings_are_imported_and_an_update_replaces_the_same_hub_finding(
     assert updated["ProductFields"]["trailguard/Version"] == "2"
     assert updated["ProductFields"]["trailguard/EventCount"] == "300"
     assert updated["LastObservedAt"].startswith("2026-10-05T16:45:27")
-    assert updated["ProductArn"].endswith(":product/123456789012/default")  # caller's account
+    assert updated["ProductArn"].endswith(f":product/{MEMBER}/default")  # the finding's account
+    assert updated["FindingProviderFields"]["Types"] == updated["Types"]
     assert hub[rule.finding_id]["Types"] == [
         "TTPs/Defense Evasion/Stealth:IAMUser-CloudTrailLoggingDisabled"
     ]
@@ -83,7 +131,7 @@ def test_an_unreachable_security_hub_leaves_everything_for_the_next_run(
     failed = export_findings(
         lake, "securityhub:us-east-1", endpoint_url=down, max_retries=1, backoff=0.01, timeout=1
     )
-    later = export_findings(lake, "securityhub:us-east-1", endpoint_url=hub_endpoint)
+    later = export_findings(lake, "securityhub:us-east-1", endpoint_url=hub_endpoint, role=ROLE)
 
     assert failed.retryable and failed.sent == 0 and failed.cursor_after == 0
     assert failed.error is not None and "securityhub:us-east-1" in failed.error
@@ -96,15 +144,94 @@ def test_a_finding_security_hub_refuses_alone_is_a_rejection_not_a_failed_batch(
 ) -> None:
     client = boto3.client("securityhub", endpoint_url=hub_endpoint, region_name="us-east-1")
     good, bad = many_findings(2, first=3000)
-    arn = "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default"
-    payloads = [
-        to_payload(f, product_arn=arn, account_id="123456789012", region="us-east-1")
-        for f in (good, bad)
-    ]
+    good, bad = (dataclasses.replace(f, account_id=CALLER) for f in (good, bad))
+    payloads = [to_payload(f, account_id=CALLER, region="us-east-1") for f in (good, bad)]
     payloads[1]["Resources"] = []  # what Security Hub refuses as InvalidInput
 
     rejected = send_batch(client, payloads, [good, bad], "securityhub:us-east-1")
 
     assert [(r.finding_id, r.revision) for r in rejected] == [(bad.finding_id, bad.revision)]
     assert rejected[0].reason.startswith("InvalidInput")
-    assert good.finding_id in hub_findings(hub_endpoint)
+    assert good.finding_id in hub_findings(hub_endpoint, CALLER)
+
+
+def test_an_organisations_findings_land_each_in_its_own_accounts_hub_one_session_each(
+    hub_endpoint: str, aws_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.sts.models import STSBackend
+
+    assumed: list[str] = []
+    original = STSBackend.assume_role
+
+    def assume_role(self: Any, *args: Any, **kwargs: Any) -> Any:
+        assumed.append(str(kwargs.get("role_arn")))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(STSBackend, "assume_role", assume_role)
+    lake = tmp_path / "lake"
+    org = [
+        dataclasses.replace(f, account_id=account)
+        for i, f in enumerate(many_findings(9, first=4000))
+        for account in [(CALLER, MEMBER, OTHER)[i % 3]]
+    ]
+    store(lake, org)
+
+    stats = export_findings(
+        lake, "securityhub:us-east-1", endpoint_url=hub_endpoint, batch_size=4, role=ROLE
+    )
+
+    assert stats.ok and (stats.sent, stats.failed) == (9, 0) and rejects(lake) == []
+    for account in (CALLER, MEMBER, OTHER):
+        expected = {f.finding_id for f in org if f.account_id == account}
+        hub = hub_findings(hub_endpoint, account)
+        assert expected <= set(hub)
+        assert {hub[i]["AwsAccountId"] for i in expected} == {account}
+        assert {hub[i]["ProductArn"].split(":")[4] for i in expected} == {account}
+    # Three batches, two other accounts: each role assumed once, the caller's own never.
+    assert sorted(assumed) == [ROLE.format(account=a) for a in (MEMBER, OTHER)]
+
+
+def test_without_a_role_another_accounts_finding_stops_the_export_and_loses_nothing(
+    hub_endpoint: str,
+    aws_env: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lake = tmp_path / "lake"
+    stored = store(lake, many_findings(2, first=5000))
+    monkeypatch.delenv("TRAILGUARD_SECURITYHUB_ROLE", raising=False)
+    args = ["export", "--to", "securityhub:us-east-1", "--lake", str(lake)]
+    args += ["--endpoint-url", hub_endpoint, "--max-retries", "0"]
+
+    stopped = main(args)
+    err = capsys.readouterr().err
+    sent = main([*args, "--securityhub-role", "TrailguardSecurityHubImport"])
+
+    assert stopped == 1 and f"account(s) {MEMBER} cannot be imported" in err
+    assert "--securityhub-role" in err and rejects(lake) == []
+    assert sent == 0 and {f.finding_id for f in stored} <= set(hub_findings(hub_endpoint))
+
+
+def test_findings_security_hub_refuses_are_logged_kept_and_counted_by_the_cli(
+    hub_endpoint: str,
+    aws_env: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lake = tmp_path / "lake"
+    stored = store(lake, many_findings(2, first=6000))
+    # `?account=` claims the caller is the findings' account: it is not, so AWS refuses them.
+    to = f"securityhub:us-east-1?account={MEMBER}"
+
+    code = main(["export", "--to", to, "--lake", str(lake), "--endpoint-url", hub_endpoint])
+    output = capsys.readouterr()
+
+    assert code == 0  # refused one by one: the cursor moves on, the rejects stay listed
+    assert "refused 2" in output.out and "refused 2 finding(s)" in output.err
+    assert "export_rejects" in output.err
+    kept = dict(rejects(lake))
+    assert set(kept) == {f.finding_id for f in stored}
+    assert all(r.startswith("AccessDeniedException: Account 123456789012") for r in kept.values())
+    assert sum("AccessDeniedException" in r.getMessage() for r in caplog.records) == 2

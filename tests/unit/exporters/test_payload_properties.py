@@ -150,12 +150,11 @@ def test_cef_header_has_seven_fields_and_title_and_message_survive_escaping(
 @FAST
 @given(findings())
 def test_asff_fits_security_hub_limits(finding: Finding) -> None:
-    arn = "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default"
-    payload: dict[str, Any] = asff(
-        finding, product_arn=arn, account_id="123456789012", region="us-east-1"
-    )
+    payload: dict[str, Any] = asff(finding, account_id="123456789012", region="us-east-1")
 
     assert len(payload["Title"]) <= 256 and 0 < len(payload["Description"]) <= 1024
     assert all(isinstance(v, str) and len(v) <= 2048 for v in payload["ProductFields"].values())
     assert len(payload["ProductFields"]) <= 50
     assert payload["Severity"]["Label"] in {"LOW", "MEDIUM", "HIGH"}
+    account = payload["AwsAccountId"]  # AWS takes the default product only from its own account
+    assert payload["ProductArn"].endswith(f":{account}:product/{account}/default")
