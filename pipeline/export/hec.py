@@ -57,6 +57,8 @@ def to_payload(finding: Finding, *, index: str | None = None) -> dict[str, Any]:
             "finding_revision": str(finding.revision),  # with the uid: the key to deduplicate on
         },
     }
+    if finding.sequence_id:  # indexed, so a search can gather an attack sequence's members
+        envelope["fields"]["sequence_uid"] = finding.sequence_id
     if index:
         envelope["index"] = index
     return envelope

@@ -159,10 +159,26 @@ def _finding_info(finding: Finding) -> dict[str, Any]:
     if attack:
         info["attacks"] = [attack]
     events = event_ids(finding)
-    if events:
-        info["related_events"] = [{"uid": e, "product": {"name": "AWS CloudTrail"}} for e in events]
-        info["related_events_count"] = len(events)
+    related = [{"uid": e, "product": {"name": "AWS CloudTrail"}} for e in events]
+    # OCSF 1.6 has no related_findings: a related_event is "an event or another finding related
+    # to a finding", so an attack sequence names its members (and a member its sequence) there.
+    related += [
+        {"uid": uid, "type": "Detection Finding", "product": {"name": "trailguard"}}
+        for uid in related_findings(finding)
+    ]
+    if related:
+        info["related_events"] = related
+        info["related_events_count"] = len(related)
     return info
+
+
+def related_findings(finding: Finding) -> list[str]:
+    """The findings tied to this one: an attack sequence's members (its evidence names them), or
+    the sequence a finding belongs to (pipeline/detect/sequences.py)."""
+    sequence = finding.evidence.extra.get("sequence")
+    members = sequence.get("members") if isinstance(sequence, dict) else None
+    ids = [str(m) for m in members] if isinstance(members, list) else []
+    return ids + ([finding.sequence_id] if finding.sequence_id else [])
 
 
 def _analytic(finding: Finding) -> dict[str, Any]:
