@@ -99,8 +99,9 @@ def enumeration(row: Row) -> bool:
 
 @signal(points=1.5, tactic="Discovery", attack=("T1033",))
 def whoami_then_denied(row: Row) -> bool:
-    """GetCallerIdentity, then five or more denied calls: checking a key, then trying it."""
-    return int(row["denied_after_whoami"]) >= 5
+    """GetCallerIdentity, then five or more denied calls, a quarter of the hour's: checking a
+    key, then trying it (a scanner's few denials among hundreds of reads are not this)."""
+    return int(row["denied_after_whoami"]) >= 5 and denied_share(row) >= 0.25
 
 
 @signal(
@@ -129,7 +130,7 @@ def role_hop(row: Row) -> bool:
 
 @signal(points=1.5, tactic="Persistence", attack=("T1098",))
 def org_first_api(row: Row) -> bool:
-    """A high-risk API the organisation never called before (IAM change, logging, sharing)."""
+    """A high-risk API the organisation never called in its (3 days or more of) history."""
     return bool(row["org_first_apis"])
 
 

@@ -10,7 +10,8 @@
 --   sql/reference/hosting_networks.csv the principal first used within the day before),
 --   hosting_kind, new_to_org (one of the hour's networks appeared in the organisation's logs
 --   within the day before), n_assume (AssumeRole calls by a long-term IAM user key),
---   org_first_apis (high-risk APIs this hour was the organisation's first call of), first/last
+--   org_first_apis (high-risk APIs this hour was the organisation's first call of, once the
+--   lake holds 3 days), first/last
 --   event time, identity type and a few source addresses, agents and regions.
 -- Why: an intruder with a leaked key is loudest in its first hour (hundreds of APIs, most denied,
 --   from a VPS, with an attack tool) and that hour is often the first the lake holds: none of
@@ -85,6 +86,8 @@ org_api_first AS (
     JOIN api_categories AS c ON c.event_name = p.api
     WHERE list_contains($high_risk, c.category)
     GROUP BY ALL
+    -- Only once the organisation has a history: in a lake's first days every API is a first.
+    HAVING min(p.event_time) >= (SELECT min(event_time) FROM source) + INTERVAL 3 DAY
 ),
 
 filtered AS (
