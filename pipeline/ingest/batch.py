@@ -247,10 +247,10 @@ class _Read:
         for failure in self.rows.failures:
             self.failures.setdefault(self.owners[failure.position], []).append(failure)
         for number, (ref, rejected, _) in enumerate(self.objects):
-            bad = self.rows.failed.get(ref.uri, 0) + sum(r.record_index >= 0 for r in rejected)
-            if bad > MAX_BAD_RECORDS:
-                first = (rejected or self.failures[number])[0].reason
-                self.overflowing[number] = too_many_bad(first)
+            records = [r.reason for r in rejected if r.record_index != WHOLE_OBJECT]
+            if self.rows.failed.get(ref.uri, 0) + len(records) > MAX_BAD_RECORDS:
+                records += [f.reason for f in self.failures.get(number, [])]
+                self.overflowing[number] = too_many_bad(records[0])
 
 
 def _log_quarantined(ref: ObjectRef, entries: list[QuarantineEntry]) -> None:

@@ -129,7 +129,8 @@ def _decode_text(data: bytes, out: Decoded, plain: bool, limits: ReadLimits) -> 
         _decode_damaged(data, out, limits)
         return
     if isinstance(document, dict) and _repeats_records_key(data):
-        document = _every_records_array(data, document, out)
+        del document  # parsed again below, not held twice
+        document = _every_records_array(data, out)
         if document is None:  # too deep for Python's JSON: read record by record
             _salvage_array(data.decode("utf-8", errors="surrogateescape"), out, limits)
             return
@@ -162,10 +163,10 @@ def _repeats_records_key(data: bytes) -> bool:
     return first >= 0 and data.find(_RECORDS_KEY, first + 1) >= 0
 
 
-def _every_records_array(data: bytes, document: dict[str, Any], out: Decoded) -> Any:
-    """`document`, its records those of every top-level `Records` array (a repeated key: JSON
-    leaves it undefined, and orjson keeps the last array only). None when Python's JSON cannot
-    read the document again (nested deeper than it goes)."""
+def _every_records_array(data: bytes, out: Decoded) -> Any:
+    """The document, read by Python's JSON, its `Records` those of every top-level `Records`
+    array (a repeated key: JSON leaves it undefined, and orjson keeps the last array only). None
+    when Python's JSON cannot read it (nested deeper than it goes)."""
     top: list[tuple[str, Any]] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -174,7 +175,9 @@ def _every_records_array(data: bytes, document: dict[str, Any], out: Decoded) ->
         return dict(items)
 
     try:
-        json.loads(data, object_pairs_hook=pairs, parse_int=_json_int, parse_float=_json_float)
+        document = json.loads(
+            data, object_pairs_hook=pairs, parse_int=_json_int, parse_float=_json_float
+        )
     except RecursionError:
         return None
     arrays = [value for key, value in top if key == "Records" and isinstance(value, list)]

@@ -5,9 +5,9 @@ device named like a log, are `Skipped` as unreadable (reported as failed reads, 
 file is); any other file that is not a CloudTrail log, and a symbolic link (never followed: it
 could point outside the source), is `Skipped` and counted; only CloudTrail's digests and Insights
 files pass unremarked. A source that is itself a FIFO, socket or device is refused before
-anything is read (`SourceError`). A read opens without blocking (a FIFO put in a file's place
-after the listing would wait for a writer forever), reads a regular file only, and stops past
-`max_bytes`.
+anything is read (`SourceError`). A read opens without blocking, so that a FIFO put in a file's
+place after the listing reads as empty (or fails) instead of waiting for a writer forever, and
+stops past `max_bytes` (a device would read on without end).
 """
 
 from __future__ import annotations
@@ -69,12 +69,11 @@ class LocalSource:
         """The object's bytes (all of them, should the file have grown since it was listed, up
         to `max_bytes`: past them, `ObjectTooLarge`)."""
         # A file descriptor, not a file object: `open` adds a buffer, a `stat` and the object's
-        # own set-up, which cost more than reading the few KB of a CloudTrail object.
+        # own set-up, which cost more than reading the few KB of a CloudTrail object. (So no
+        # `fstat` either: the listing saw a regular file, and O_NONBLOCK keeps anything put in
+        # its place since from blocking the read.)
         fd = os.open(ref.uri, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
         try:
-            kind = special_kind(os.fstat(fd).st_mode)
-            if kind:
-                raise OSError(f"a {kind}, not a regular file: not read")
             asked = ref.size + 1
             data = os.read(fd, asked)
             if len(data) < asked <= _ONE_READ:  # short of what was asked: the end of the file
@@ -110,30 +109,42 @@ def _walk(folder: str, prefix: str) -> Iterator[ObjectRef | Skipped]:
         yield Skipped(folder, reason, unreadable=True)
         return
     for entry in entries:
-        try:
-            yield from _entry(entry, prefix + entry.name)
+        key = prefix + entry.name
+        try:  # the common case first, and inline: this runs for every object of a source
+            if entry.is_file(follow_symlinks=False) and is_event_object(key):
+                yield _ref(entry.path, key, entry.stat(follow_symlinks=False))
+            elif entry.is_dir(follow_symlinks=False):
+                yield from _walk(entry.path, key + "/")
+            else:
+                yield from _other(entry, key)
         except OSError as exc:  # gone or unreadable since its folder was listed
             yield Skipped(entry.path, f"{type(exc).__name__}: {exc}", unreadable=True)
 
 
-def _entry(entry: os.DirEntry[str], key: str) -> Iterator[ObjectRef | Skipped]:
-    """What one folder entry lists as."""
+def _other(entry: os.DirEntry[str], key: str) -> Iterator[Skipped]:
+    """Why an entry that is neither a log nor a folder is not read (a digest: no reason)."""
     if entry.is_symlink():  # links could point outside the source; never follow them
         yield Skipped(entry.path, "a symbolic link: not followed")
-    elif entry.is_dir(follow_symlinks=False):
-        yield from _walk(entry.path, key + "/")
-    else:
-        yield from _listed(entry.path, key, entry.stat(follow_symlinks=False))
+        return
+    kind = special_kind(entry.stat(follow_symlinks=False).st_mode)
+    if kind:
+        reason = f"a {kind}, not a regular file: not read"
+        yield Skipped(entry.path, reason, unreadable=is_event_object(key))
+    elif not is_digest(key):
+        yield Skipped(entry.path, "not a CloudTrail log, by its name")
 
 
 def _listed(path: str, key: str, info: os.stat_result) -> Iterator[ObjectRef | Skipped]:
-    """A file as an object to read, or why it is not read (a digest: nothing)."""
+    """A single file given as the source: an object to read, or why it is not read."""
     kind = special_kind(info.st_mode)
     if kind:
-        reason = f"a {kind}, not a regular file: not read"
-        yield Skipped(path, reason, unreadable=is_event_object(key))
+        yield Skipped(path, f"a {kind}, not a regular file: not read", unreadable=True)
     elif is_event_object(key):
-        version = f"{info.st_size}-{info.st_mtime_ns}"  # a rewritten file is read again
-        yield ObjectRef(uri=path, key=key, size=info.st_size, version=version)
+        yield _ref(path, key, info)
     elif not is_digest(key):
         yield Skipped(path, "not a CloudTrail log, by its name")
+
+
+def _ref(path: str, key: str, info: os.stat_result) -> ObjectRef:
+    version = f"{info.st_size}-{info.st_mtime_ns}"  # a rewritten file is read again
+    return ObjectRef(uri=path, key=key, size=info.st_size, version=version)
