@@ -20,7 +20,14 @@ from trailguard.pipeline.urls import REDACTED, redact_url
 
 
 class DestinationUnavailable(RuntimeError):
-    """The destination is down, timed out or answered 5xx: retry later, nothing is lost."""
+    """The destination is down, timed out or answered 5xx: retry later, nothing is lost.
+
+    `retry_after`: the seconds the destination asked to be left alone (HTTP `Retry-After`).
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class DestinationRejected(RuntimeError):

@@ -109,10 +109,22 @@ class Retry:
         return retrying(
             transient=DestinationUnavailable,
             attempts=self.max_retries + 1,
-            backoff=Backoff(first=self.backoff, cap=MAX_BACKOFF, jitter=(0.5, 1.0)),
+            backoff=_RetryAfter(first=self.backoff, cap=MAX_BACKOFF, jitter=(0.5, 1.0)),
             on_retry=on_retry,
             sleep=self.sleep,
         )
+
+
+@dataclass(frozen=True)
+class _RetryAfter(Backoff):
+    """The backoff, or longer when the destination asked for it (`Retry-After`, up to `cap`)."""
+
+    def __call__(self, state: tenacity.RetryCallState) -> float:
+        """The wait after `state`'s failed attempt."""
+        wait = super().__call__(state)
+        error = state.outcome.exception() if state.outcome and state.outcome.failed else None
+        asked = getattr(error, "retry_after", None)
+        return max(wait, min(float(asked), self.cap)) if asked else wait
 
 
 class _Run:

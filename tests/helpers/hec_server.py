@@ -3,12 +3,16 @@
 It checks `Authorization: Splunk <token>`, splits a request body into its concatenated JSON
 events, answers as HEC does (`{"text": "Success", "code": 0}`, 401/403 with HEC's codes), hands
 out `ackId`s and answers `/services/collector/ack` when acknowledgement is on, and plays injected
-faults in order, one per event request: "503", "400", "slow" (take the events, then answer after
-the client gave up), "noack" (take the events, never acknowledge them).
+faults in order, one per event request: "503", "429" (both with `Retry-After: retry_after` when
+set), "400", "slow" (take the events, then answer after the client gave up), "noack" (take the
+events, never acknowledge them). It inflates a gzip body (`Content-Encoding: gzip`), refuses as
+Splunk does (400, code 6, `invalid-event-number`) any request holding an event of a `poisoned`
+finding uid, and counts the TCP connections clients opened (HTTP/1.1: kept alive).
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import ssl
 import threading
@@ -28,6 +32,9 @@ class HecState:
     ack: bool = False
     faults: list[str] = field(default_factory=list)
     slow_seconds: float = 1.0
+    retry_after: str | None = None
+    poisoned: set[str] = field(default_factory=set)
+    connections: int = 0
     batches: list[list[dict[str, Any]]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     acked: set[int] = field(default_factory=set)
@@ -56,6 +63,12 @@ def split_events(body: bytes) -> list[dict[str, Any]]:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    protocol_version = "HTTP/1.1"  # keep-alive, as Splunk's collector
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.state.lock:
+            self.server.state.connections += 1
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet test output
         return
@@ -63,6 +76,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         state = self.server.state
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
         with state.lock:
             state.requests.append({"path": self.path, "headers": dict(self.headers)})
         auth = self.headers.get("Authorization", "")
@@ -78,12 +93,18 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         with state.lock:
             fault = state.faults.pop(0) if state.faults else "ok"
-        if fault == "503":
-            return self._answer(503, {"text": "Server is busy", "code": 9})
+        busy = {"Retry-After": state.retry_after} if state.retry_after else {}
+        if fault in ("503", "429"):
+            return self._answer(int(fault), {"text": "Server is busy", "code": 9}, busy)
         if fault == "400":
             return self._answer(400, {"text": "Invalid data format", "code": 6})
+        events = split_events(body)
+        for number, event in enumerate(events):
+            if event.get("fields", {}).get("finding_uid") in state.poisoned:
+                refusal = {"text": "Invalid data format", "code": 6}
+                return self._answer(400, {**refusal, "invalid-event-number": number})
         with state.lock:
-            state.batches.append(split_events(body))
+            state.batches.append(events)
             ack_id = state.next_ack
             state.next_ack += 1
             if fault != "noack":
@@ -101,12 +122,16 @@ class _Handler(BaseHTTPRequestHandler):
             acks = {str(i): i in state.acked for i in request.get("acks", [])}
         self._answer(200, {"acks": acks})
 
-    def _answer(self, status: int, answer: dict[str, Any]) -> None:
+    def _answer(
+        self, status: int, answer: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         data = json.dumps(answer).encode()
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a "slow" fault)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from tests.helpers.findings import many_findings
@@ -17,6 +18,7 @@ from tests.helpers.tls import make_pki
 from trailguard.pipeline.cli.main import main
 from trailguard.pipeline.export.deliver import ExportStats, export_findings
 from trailguard.pipeline.findings.store import Finding
+from trailguard.pipeline.lake.db import db_path
 
 TOKEN = "6f1e2d3c-aaaa-bbbb-cccc-tg-hec-token-0001"
 
@@ -255,3 +257,58 @@ def test_each_index_of_one_collector_keeps_its_own_cursor(tmp_path: Path) -> Non
     assert (main_index.sent, other_index.sent) == (2, 2)
     assert [e["index"] for e in state.events] == ["security"] * 2 + ["archive"] * 2
     assert versions(ocsf_events(state)) == {k: 2 for k in expected_versions(stored)}
+
+
+def rejects(lake: Path) -> dict[str, str]:
+    with duckdb.connect(str(db_path(lake)), read_only=True) as con:
+        rows = con.execute("SELECT finding_id, reason FROM export_rejects").fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def test_one_poisoned_event_is_isolated_and_kept_and_the_rest_delivered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lake = tmp_path / "lake"
+    stored = store(lake, many_findings(7))
+    bad = stored[4]
+    state = HecState(token=TOKEN, ack=True, poisoned={bad.finding_id})
+    monkeypatch.setenv("TRAILGUARD_HEC_TOKEN", TOKEN)
+
+    with hec_server(state) as url:
+        code = main(["export", "--to", f"hec:{url}", "--lake", str(lake), "--batch-size", "7"])
+        output = capsys.readouterr()
+        again = export(lake, url)
+
+    assert code == 0 and "sent 6, refused 1" in output.out and "refused 1 finding" in output.err
+    assert rejects(lake) == {bad.finding_id: "HTTP 400 Invalid data format (code 6)"}
+    delivered = versions(ocsf_events(state))
+    assert set(delivered) == set(expected_versions(stored)) - {(bad.finding_id, bad.version)}
+    assert (again.ok, again.sent, again.failed) == (True, 0, 0)  # the feed is not blocked
+    assert (cursor_row(lake, again.destination) or {})["revision"] == stored[-1].revision
+
+
+def test_batches_are_gzipped_on_one_kept_alive_connection(tmp_path: Path) -> None:
+    stored = store(tmp_path / "lake", many_findings(5))
+    state = HecState(token=TOKEN, ack=True)
+
+    with hec_server(state) as url:
+        stats = export(tmp_path / "lake", url, batch_size=2)
+
+    posts = [r for r in state.requests if r["path"] == "/services/collector/event"]
+    assert stats.ok and len(posts) == 3
+    assert {r["headers"]["Content-Encoding"] for r in posts} == {"gzip"}
+    assert state.connections == 1  # three batches and their acks, one TCP connection
+    assert versions(ocsf_events(state)) == expected_versions(stored)
+
+
+@pytest.mark.parametrize("status", ["429", "503"])
+def test_a_busy_collector_is_left_alone_for_its_retry_after(tmp_path: Path, status: str) -> None:
+    stored = store(tmp_path / "lake", many_findings(2))
+    state = HecState(token=TOKEN, faults=[status], retry_after="3")
+    waits: list[float] = []
+
+    with hec_server(state) as url:
+        stats = export(tmp_path / "lake", url, backoff=0.01, sleep=waits.append)
+
+    assert stats.ok and waits == [3.0]  # not the 0.01 s backoff
+    assert versions(ocsf_events(state)) == expected_versions(stored)
