@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
 import pytest
 
+from tests.factories import cloudtrail_event
 from trailguard.pipeline.ingest import workers as ingest_workers
+from trailguard.pipeline.ingest.limits import ReadLimits
 from trailguard.pipeline.ingest.sources.layout import ObjectRef
-from trailguard.pipeline.ingest.workers import _batches
+from trailguard.pipeline.ingest.sources.local import LocalSource
+from trailguard.pipeline.ingest.workers import _batches, read_all
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def refs(count: int, size: int = 100) -> list[ObjectRef]:
@@ -45,3 +54,25 @@ def test_bytes_bound_a_batch_as_objects_do() -> None:
 def test_an_object_larger_than_a_batch_is_a_batch_of_its_own() -> None:
     listing = [*refs(3), ObjectRef(uri="/big", key="big", size=5 << 20, version="v"), *refs(2)]
     assert [len(b) for b in _batches(listing)] == [4, 2]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_objects_a_batch_leaves_past_its_text_budget_are_read_next_in_order(
+    tmp_path: Path, workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Batches of 4 objects (then the end of the listing one by one), in worker processes with
+    # two workers; a budget of two and a half objects' text leaves the fourth of a batch for
+    # another batch, read before the results that follow.
+    monkeypatch.setattr(ingest_workers, "BATCH_OBJECTS", 4)
+    for i in range(8):
+        (tmp_path / f"{i}.json").write_bytes(orjson.dumps({"Records": [cloudtrail_event()]}))
+    listed = [ref for ref in LocalSource(tmp_path).list_objects() if isinstance(ref, ObjectRef)]
+    size = listed[0].size
+    limits = ReadLimits(object_bytes=size * 5 // 2, record_bytes=size * 5 // 2)
+
+    results = list(read_all(str(tmp_path), None, listed, NOW, workers, limits))
+
+    read = [key for result in results for key in result.objects["key"].to_pylist()]
+    assert read == [f"{i}.json" for i in range(8)]  # every object, once, in listing order
+    assert max(result.objects.num_rows for result in results) == 3
+    assert sum(result.records for result in results) == 8
