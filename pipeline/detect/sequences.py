@@ -38,7 +38,13 @@ import duckdb
 import pyarrow as pa
 
 from trailguard.pipeline.findings.evidence import Evidence, SampleEvent
-from trailguard.pipeline.findings.store import Finding, finding_id, load_findings, upsert_findings
+from trailguard.pipeline.findings.store import (
+    Finding,
+    finding_id,
+    has_findings_table,
+    load_findings,
+    upsert_findings,
+)
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.views import open_lake_reader
 from trailguard.pipeline.sqlfiles import read_sql
@@ -148,6 +154,8 @@ def run_sequences(lake: Path) -> list[AttackSequence]:
     """Recompute the attack sequences from the lake's active findings, store them and mark
     their members (`sequence_id`)."""
     with open_db(lake, read_only=True) as con:
+        if not has_findings_table(con):  # nothing stored yet (a run with no finding at all)
+            return []
         findings = [f for f in load_findings(con) if f.status == "active"]
         prevalence = dict(
             con.execute(read_sql("detect/sequence_findings.sql"), {"detector": DETECTOR}).fetchall()
