@@ -47,6 +47,7 @@ NEEDED_ACTIONS = {
     "kms:Decrypt",  # trail objects encrypted with SSE-KMS (only through S3)
     "s3:PutObject",  # NDJSON export to a bucket
     "securityhub:BatchImportFindings",  # the Security Hub exporter
+    "sts:AssumeRole",  # the Security Hub exporter, in each member account (--securityhub-role)
 }
 
 
