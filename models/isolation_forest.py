@@ -50,6 +50,9 @@ def squash(values: Matrix) -> Matrix:
     return np.sign(values) * np.log1p(np.abs(values))
 
 
+MIN_GROUP_ROWS = 500  # a group's own 99.8th percentile needs a few hundred hours to be stable
+
+
 class IsolationForestDetector:
     """Isolation forest with a calibrated threshold and per-feature baseline statistics."""
 
@@ -66,8 +69,12 @@ class IsolationForestDetector:
         self.strong_contamination = strong_contamination
         self.random_state = random_state
 
-    def fit(self, features: Matrix, feature_names: list[str]) -> IsolationForestDetector:
-        """Learn the forest, the score threshold and each feature's baseline centre and scale."""
+    def fit(
+        self, features: Matrix, feature_names: list[str], groups: list[str] | None = None
+    ) -> IsolationForestDetector:
+        """Learn the forest, the score threshold and each feature's baseline centre and scale;
+        with `groups` (a calibration group per row: people, CI, workloads...), also each group's
+        own threshold at the same quantile, for the groups with `MIN_GROUP_ROWS` rows or more."""
         x = squash(features)
         self.feature_names_ = list(feature_names)
         self.forest_ = IsolationForest(
@@ -78,6 +85,14 @@ class IsolationForestDetector:
         scores = -self.forest_.score_samples(x)
         # The threshold is the baseline's own (1 - contamination) quantile: calibrated on data.
         self.threshold_ = float(np.quantile(scores, 1 - self.contamination))
+        # Per calibration group: the same share of each group's own hours is above its bar, so
+        # bursty people do not take the whole alert budget of steady workloads.
+        self.group_thresholds_: dict[str, float] = {}
+        labels = np.asarray(groups if groups is not None else [], dtype=object)
+        for group in sorted(set(labels.tolist())):
+            own = scores[labels == group]
+            if len(own) >= MIN_GROUP_ROWS:
+                self.group_thresholds_[str(group)] = float(np.quantile(own, 1 - self.contamination))
         # A lower bar for windows with a strong signal (see pipeline.detect.anomaly.strong_signal).
         self.strong_threshold_ = float(np.quantile(scores, 1 - self.strong_contamination))
         self.center_ = np.median(x, axis=0)
@@ -102,6 +117,12 @@ class IsolationForestDetector:
 
     def _score(self, features: Matrix) -> NDArray[np.float64]:
         return np.asarray(-self.forest_.score_samples(squash(features)), dtype=np.float64)
+
+    def group_threshold(self, group: str) -> float:
+        """The bar of a calibration group: its own quantile, never below the global one (models
+        saved before groups existed have none)."""
+        own = getattr(self, "group_thresholds_", {}).get(group, self.threshold_)
+        return max(self.threshold_, float(own))
 
     def deviations(self, features: Matrix) -> Matrix:
         """Robust z of each feature against the baseline (what made a row stand out)."""

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from trailguard.models.isolation_forest import IsolationForestDetector, Matrix
 from trailguard.pipeline.features.build import KEY_COLUMNS, PEER_LEARNING
+from trailguard.pipeline.sqlfiles import read_sql
 
 EPISODE_GAP = timedelta(hours=1)  # windows closer than this belong to one episode
 DESCRIPTIVE = frozenset(["principal_kind", "peer_group"])
@@ -47,9 +49,76 @@ def matrix(table: pa.Table, columns: list[str]) -> Matrix:
 
 
 def fit(table: pa.Table) -> IsolationForestDetector:
-    """Train the detector on baseline feature rows."""
+    """Train the detector on baseline feature rows (thresholds calibrated per group too)."""
     columns = model_columns(table)
-    return IsolationForestDetector().fit(matrix(table, columns), columns)
+    return IsolationForestDetector().fit(matrix(table, columns), columns, groups(table))
+
+
+def stored_spans(con: duckdb.DuckDBPyConnection) -> pa.Table | None:
+    """The spans of the lake's active findings (sql/detect/finding_spans.sql); None before the
+    first detection run made the table."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'findings'"
+    ).fetchall()[0][0]
+    return con.sql(read_sql("detect/finding_spans.sql")).to_arrow_table() if exists else None
+
+
+def without_findings(con: duckdb.DuckDBPyConnection, table: pa.Table) -> pa.Table:
+    """`table`'s rows outside every active finding of their principal, in their order: the
+    training window leaves incidents out."""
+    found = stored_spans(con)
+    if found is None or found.num_rows == 0 or table.num_rows == 0:
+        return table
+    numbered = table.append_column("row_id", pa.array(range(table.num_rows), pa.int64()))
+    con.register("training", numbered)
+    con.register("spans", found)
+    try:
+        kept: pa.Table = con.sql(read_sql("detect/without_findings.sql")).to_arrow_table()
+    finally:
+        con.unregister("training")
+        con.unregister("spans")
+    return kept.drop_columns(["row_id"])
+
+
+def group_of(kind: str | None, peer_group: str | None) -> str:
+    """The calibration group of a principal: `person` (Identity Center sessions, IAM users,
+    federated users), `root`, `ci` (role families: deploy roles shared across accounts and
+    web-identity CI), `workload` (other roles and sessions) or `service`."""
+    peer = peer_group or ""
+    if peer.startswith("sso:") or kind in ("iam_user", "federated"):
+        return "person"
+    if kind == "root":
+        return "root"
+    if peer.startswith("family:") or kind == "web_identity":
+        return "ci"
+    if kind in ("role", "role_session"):
+        return "workload"
+    return "service"
+
+
+def groups(table: pa.Table) -> list[str]:
+    """The calibration group of every row."""
+    kinds = table.column("principal_kind").to_pylist()
+    peers = table.column("peer_group").to_pylist()
+    return [group_of(k, p) for k, p in zip(kinds, peers, strict=True)]
+
+
+def corroborated(c: Mapping[str, Any]) -> Any:
+    """For people: a sensitive novelty (a new non-discovery API, log tampering, an attack tool)
+    *and* an unusual context (a new network, country or agent, a never-active hour, an attack
+    tool, a jump in AccessDenied, or five new APIs at once). A person trying something new from
+    their usual laptop at their usual hour is their job changing, not an intrusion. Of one row,
+    or of many at once (numpy columns, element-wise)."""
+    sensitive = (
+        (c["novel_sensitive_apis"] > 0) | (c["n_logging_tamper"] > 0) | (c["n_hostile_agent"] > 0)
+    )
+    context = (
+        new_contexts(c)
+        | (c["novel_hour"] > 0)
+        | ((c["denied_rate_delta"] >= 0.5) & (c["n_events"] >= 10))
+        | (c["novel_apis"] >= 5)
+    )
+    return sensitive & context
 
 
 def has_signal(row: Mapping[str, Any]) -> bool:
@@ -90,7 +159,14 @@ def strong_signal(row: Mapping[str, Any]) -> bool:
 
 def strong_signals(c: Mapping[str, Any]) -> Any:
     """`strong_signal` of one row or of many at once (numpy columns, element-wise)."""
-    return (c["novel_peer_sensitive_apis"] > 0) & ((c["ctx_cold_start"] == 0) | new_contexts(c))
+    # A brand-new peer group (ctx_new_peer_group) has everything new, its places included: it
+    # must clear the threshold itself.
+    settled = c["ctx_new_peer_group"] == 0 if "ctx_new_peer_group" in c else True
+    return (
+        (c["novel_peer_sensitive_apis"] > 0)
+        & ((c["ctx_cold_start"] == 0) | new_contexts(c))
+        & settled
+    )
 
 
 def new_contexts(c: Mapping[str, Any]) -> Any:
@@ -157,8 +233,15 @@ def flag(model: IsolationForestDetector, table: pa.Table, lake_start: datetime) 
         for f in table.schema
         if pa.types.is_floating(f.type)
     }
-    above = scores[candidates] >= model.threshold_
-    chosen = candidates[signals(columns) & (above | strong_signals(columns))]
+    kinds = groups(table.take(pa.array(candidates, type=pa.int64())))
+    bars = np.array([model.group_threshold(g) for g in kinds], dtype=np.float64)
+    people = np.array([g == "person" for g in kinds], dtype=bool)
+    # Root is used a few times a year: there is no profile to be novel against. Every use is the
+    # exact rule's (RootCredentialUsage), and its dangerous actions have rules of their own.
+    profiled = np.array([g != "root" for g in kinds], dtype=bool)
+    above = scores[candidates] >= bars
+    gate = signals(columns) & (above | strong_signals(columns)) & profiled
+    chosen = candidates[gate & (~people | corroborated(columns))]
     rows = table.take(pa.array(chosen, type=pa.int64())).to_pylist()
     deviations = model.deviations(x[chosen]) if len(chosen) else x[:0]
     names = model.feature_names_

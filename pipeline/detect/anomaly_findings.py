@@ -32,6 +32,7 @@ from trailguard.pipeline.findings.store import Finding, finding_id
 from trailguard.pipeline.sqlfiles import read_sql
 
 ML_DETECTOR = "isolation_forest"
+MIN_SEVERITY = 4.0  # Medium: an anomaly finding needs two kinds of evidence
 Sources = dict[str, list[str]]
 # The keys of the evidence, in the order it has always been stored in (written even when empty:
 # the stored evidence of the same finding must not change).
@@ -54,23 +55,34 @@ EVIDENCE_KEYS = (
 
 
 def model_findings(
-    mem: duckdb.DuckDBPyConnection, found: list[Episode], baselines: Baselines, info: ModelInfo
+    mem: duckdb.DuckDBPyConnection,
+    found: list[Episode],
+    baselines: Baselines,
+    info: ModelInfo,
+    findings: pa.Table | None = None,
 ) -> list[Finding]:
     """One explained finding per episode (needs `rule_index`, built with the episodes'
-    `principals` registered as `episode_principals`)."""
+    `principals` registered as `episode_principals`). `findings`: the spans of active findings
+    (`finding_spans`), whose events the profiles leave out."""
     if not found:
         return []
     enrich_episode_events(mem, found)
     mem.register("episode_spans", spans(found))
+    if findings is not None and findings.num_rows:
+        mem.register("finding_spans", findings)
+        mem.execute(read_sql("detect/drop_finding_events.sql"))
+        mem.unregister("finding_spans")
     try:
         profiled = profiles(mem, len(found))
         sources = read_sources(mem, len(found))
     finally:
         mem.unregister("episode_spans")
-    return [
+    findings = [
         ml_finding(e, explain(e, baselines, p), s, info)
         for e, p, s in zip(found, profiled, sources, strict=True)
     ]
+    # One kind of evidence is Low (explain.severity): not worth an analyst's time, not stored.
+    return [f for f in findings if f.severity >= MIN_SEVERITY]
 
 
 def enrich_episode_events(mem: duckdb.DuckDBPyConnection, found: list[Episode]) -> None:
@@ -159,3 +171,24 @@ def ml_finding(episode: Episode, explained: Evidence, sources: Sources, info: Mo
 def _episode_key(episode: Episode) -> str:
     start: datetime = episode.start
     return f"{episode.account_id}/{start:%Y-%m-%dT%H}"
+
+
+def finding_spans(stored: pa.Table | None, new: list[Finding]) -> pa.Table:
+    """The spans of the stored active findings (sql/detect/finding_spans.sql) and of `new` ones
+    (this run's rules), as one table: Medium and High only (a Low one is informational)."""
+    moment = _MOMENT
+    new = [f for f in new if f.severity >= MIN_SEVERITY]
+    added = pa.table(
+        {
+            "principal_key": pa.array([f.principal for f in new], pa.string()),
+            "account_id": pa.array([f.account_id for f in new], pa.string()),
+            "first_seen": pa.array([f.first_seen for f in new], moment),
+            "last_seen": pa.array([f.last_seen for f in new], moment),
+        }
+    )
+    if stored is None or not stored.num_rows:
+        return added
+    return pa.concat_tables([stored.select(added.column_names).cast(added.schema), added])
+
+
+_MOMENT = pa.timestamp("us", tz="UTC")

@@ -198,14 +198,40 @@ def finding_type(episode: Episode, evidence: Evidence) -> str:
     return "InitialAccess:IAMUser/AnomalousBehavior"
 
 
+def evidence_kinds(episode: Episode, evidence: Evidence) -> list[str]:
+    """The independent kinds of evidence an episode carries (each counts once, however strong):
+    a new sensitive API, one new to the peer group too, a new place (network with a new country
+    or agent), an attack tool's agent, log tampering, a jump in AccessDenied."""
+    total = episode.total
+    new_place = any(
+        w.row["novel_networks"] > 0
+        and (w.row["novel_countries"] > 0 or w.row["novel_user_agents"] > 0)
+        for w in episode.windows
+    )
+    denied_jump = any(
+        w.row["denied_rate_delta"] >= 0.5 and w.row["n_events"] >= 10 for w in episode.windows
+    )
+    found = {
+        "new sensitive API": any(
+            a.category not in (None, "discovery") for a in evidence.unusual.get("apis", ())
+        ),
+        "new to its peers": total("novel_peer_sensitive_apis") > 0,
+        "new place": new_place or total("novel_countries") > 0,
+        "attack tool": total("n_hostile_agent") > 0,
+        "log tampering": total("n_logging_tamper") > 0,
+        "AccessDenied jump": denied_jump,
+    }
+    return [name for name, present in found.items() if present]
+
+
 def severity(episode: Episode, threshold: float, evidence: Evidence) -> float:
-    """Medium by default, higher with the score margin and sensitive novelty (2.0-8.5)."""
-    value = 4.0 + 15 * max(episode.score - threshold, 0.0)
-    if any(a.category not in (None, "discovery") for a in evidence.unusual.get("apis", ())):
-        value += 1.5
-    if episode.total("n_hostile_agent") > 0:
-        value += 1.0
-    return round(min(max(value, 2.0), 8.5), 1)
+    """2.5, plus 1 per kind of evidence (`evidence_kinds`) and up to 1.5 for the score's margin
+    over the threshold (2.5-8.5): one kind of evidence alone is Low, two make Medium, four or
+    more with a clear margin High. The count, not any one feature, drives it: a single odd
+    thing has an innocent explanation far more often than several at once."""
+    kinds = len(evidence_kinds(episode, evidence))
+    value = 2.5 + kinds + min(1.5, 15 * max(episode.score - threshold, 0.0))
+    return round(min(value, 8.5), 1)
 
 
 def summary(episode: Episode, profile: Profile) -> str:

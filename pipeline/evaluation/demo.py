@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from trailguard.pipeline import config
 from trailguard.pipeline.evaluation.evaluate import Evaluation
 from trailguard.pipeline.evaluation.labels import evaluate_lake
 from trailguard.pipeline.evaluation.matrix import DEFAULT_BUDGET
@@ -64,6 +65,7 @@ def run_demo(settings: DemoSettings, *, budget: float = DEFAULT_BUDGET) -> DemoR
         source=str(data / "AWSLogs"),  # labels.json beside it is not CloudTrail
         train_until=training_end(settings),
         baseline_days=learning_days(settings.days),
+        sigma=config.settings().sigma_rules,  # TRAILGUARD_SIGMA_RULES, as `trailguard detect`
     )
     with open_db(lake, read_only=True) as con:
         evaluation = evaluate_lake(

@@ -6,7 +6,9 @@
 --   category, i.e. any but discovery), novel_peer_apis and novel_peer_sensitive_apis (new for the
 --   peer group as a whole, not only for the principal), novel_networks, novel_countries, novel_user_agents,
 --   novel_regions, novel_hour (1 when the principal was never active at this hour of day),
---   ctx_cold_start (1 when judged against its peer group), ctx_history_days.
+--   ctx_cold_start (1 when judged against its peer group), ctx_new_peer_group (1 when that
+--   group itself is new: fewer than $peer_learning of history in a lake that has more),
+--   ctx_history_days.
 -- Why: GuardDuty's anomaly detection is novelty against a profile of the identity itself; a
 -- stolen key shows up as a new network, a new agent, new APIs. Novelty needs history: in the
 -- first days of a lake everything is new, so nothing is counted before the peer group has
@@ -48,7 +50,11 @@ aggregated AS (
         window_start,
         any_value(peer_group) AS peer_group,
         any_value(principal_since) <= window_start - $learning AS mature,
-        any_value(peer_since) <= window_start - $peer_learning AS peer_mature,
+        -- A peer group nobody has seen before, in a lake that has its history, is *new*: what
+        -- its first member does is new for the organisation, not "still learning".
+        any_value(peer_since) <= window_start - $peer_learning
+            OR (SELECT min(since) FROM peers) <= window_start - $peer_learning AS peer_mature,
+        any_value(peer_since) > window_start - $peer_learning AS new_group,
         date_diff('hour', any_value(principal_since), window_start) / 24.0 AS ctx_history_days,
         count(*) FILTER (WHERE dim = 'api' AND own_new) AS own_apis,
         count(*) FILTER (WHERE dim = 'api' AND peer_new) AS peer_apis,
@@ -90,6 +96,7 @@ final AS (
             AS novel_regions,
         CASE WHEN mature THEN least(own_hour, 1) ELSE 0 END AS novel_hour,
         (NOT mature AND peer_mature)::INTEGER AS ctx_cold_start,
+        (NOT mature AND peer_mature AND new_group)::INTEGER AS ctx_new_peer_group,
         ctx_history_days
     FROM aggregated
 )
