@@ -45,6 +45,13 @@ DaskWorkers = Annotated[
 BaselineDays = Annotated[
     int, Field(ge=1, le=365, description="days of history the model learns normal behaviour from")
 ]
+SigmaRules = Annotated[
+    tuple[str, ...],
+    Field(
+        description="Sigma rule folders to run (`bundled`: SigmaHQ's CloudTrail rules shipped "
+        "with trailguard); empty: no Sigma rules"
+    ),
+]
 TopFindings = Annotated[
     int, Field(ge=1, le=1000, description="findings listed in the run's artifact, by severity")
 ]

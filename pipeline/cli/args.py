@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from trailguard.pipeline.config import DEFAULTS, settings, variable
+from trailguard.pipeline.config import DEFAULTS, parse_paths, settings, variable
 from trailguard.pipeline.lake.db import DB_NAME
 
 Command = Callable[[argparse.Namespace], int]
@@ -50,6 +50,30 @@ def add_budget_arg(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_BUDGET,
         help=f"alerts read per 100 principals per day ({DEFAULT_BUDGET:g})",
     )
+
+
+def add_sigma_args(parser: argparse.ArgumentParser) -> None:
+    """`--sigma DIR` (repeatable, or a path list) and `--no-sigma`: the Sigma rules detection
+    runs, by default $TRAILGUARD_SIGMA_RULES, else the bundled SigmaHQ CloudTrail pack."""
+    folders = ":".join(settings().sigma_rules) or "none"
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--sigma",
+        action="append",
+        metavar="DIR",
+        help="folder of Sigma rules to run, instead of the default; repeatable, or a path list "
+        f"(`bundled` is SigmaHQ's CloudTrail pack) (${variable('sigma_rules')}, else {folders})",
+    )
+    group.add_argument("--no-sigma", action="store_true", help="run no Sigma rules")
+
+
+def sigma_folders(args: argparse.Namespace) -> tuple[str, ...]:
+    """The Sigma rule folders of `add_sigma_args`' options (`bundled`: the bundled pack)."""
+    if args.no_sigma:
+        return ()
+    if not args.sigma:
+        return settings().sigma_rules
+    return tuple(folder for given in args.sigma for folder in parse_paths(given))
 
 
 def utc_time(text: str) -> datetime:

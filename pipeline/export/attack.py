@@ -155,6 +155,10 @@ _TECHNIQUES: dict[tuple[str, str], tuple[str, str, str | None, str | None]] = {
     ("Execution", "*"): _CLOUD_COMMAND,
 }
 
+# A Sigma rule's type names only its tactic: the rule's own tags name its techniques (in the
+# finding's evidence, `attack`), and a guess from the purpose would contradict them.
+_TACTIC_ONLY_FAMILIES = frozenset({"SigmaRule"})
+
 # Stolen instance credentials are used to reach data: credential access is their tactic. Other
 # UnauthorizedAccess types are someone else's valid credentials at work: initial access.
 _TACTIC_OF_FAMILY: dict[str, str] = {"InstanceCredentialExfiltration": "CredentialAccess"}
@@ -176,7 +180,7 @@ def technique_for(finding_type: str) -> Technique | None:
     if tactic is None:
         return None
     named = _TECHNIQUES.get((purpose, family)) or _TECHNIQUES.get((purpose, "*"))
-    if named is None:
+    if named is None or family in _TACTIC_ONLY_FAMILIES:
         return Technique(*tactic)
     return Technique(*tactic, *named)
 
