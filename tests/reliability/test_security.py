@@ -294,7 +294,10 @@ def assert_partitions_are_safe(lake: Path) -> None:
 
 @settings(max_examples=60, deadline=None, database=None)
 @given(
-    account=st.text(max_size=80), day=st.sampled_from(["0001-01-01", "9999-12-31", "2026-10-05"])
+    # The first day ingest accepts (years 1 and 9999 are quarantined: tests/unit/ingest/
+    # test_normalize.py), a leap day and an ordinary one.
+    account=st.text(max_size=80),
+    day=st.sampled_from(["2013-11-01", "2016-02-29", "2026-10-05"]),
 )
 def test_any_account_text_stays_a_safe_partition_name(account: str, day: str) -> None:
     record = cloudtrail_event(recipientAccountId=account, eventTime=f"{day}T12:00:00Z")
