@@ -1,15 +1,30 @@
 """AWS Security Hub: findings as ASFF through `BatchImportFindings`, at most 100 per call.
 
 `securityhub` (the session's region) or `securityhub:REGION[?account=ID]`. Findings are imported
-as the account's own product (`product/<account>/default`). The ASFF `Id` is the finding id and
-`UpdatedAt` its update time, so a newer version of a finding updates the same Security Hub
-finding instead of adding one.
+as the default product of the finding's own account (`product/<account>/default`), and AWS takes
+such a finding only from that account: "the identifier of the account that you are calling
+BatchImportFindings from needs to be the same as the AwsAccountId attribute for the finding"
+(BatchImportFindings API reference; only an allow-listed partner product may import for other
+accounts, and a delegated administrator gets no such right). So the findings of an organisation's
+other accounts are imported through a role assumed in each of them (`SinkOptions.role`:
+`arn:aws:iam::{account}:role/NAME` or a role name; `--securityhub-role`), one session per account
+cached until shortly before its credentials expire. Without a role, a batch holding another
+account's finding stops the export before anything is sent, cursor unmoved, saying which accounts
+need it. A finding Security Hub refuses on its own (FailedFindings) is a rejection with AWS's
+ErrorCode and ErrorMessage, logged and kept in `export_rejects`.
+
+The ASFF `Id` is the finding id and `UpdatedAt` its update time, so a newer version of a finding
+updates the same Security Hub finding instead of adding one. Severity, Types and Confidence also
+go in `FindingProviderFields`, the fields a provider keeps updating once analysts have changed
+the top-level ones.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,13 +40,41 @@ from trailguard.pipeline.export.base import (
     aws_client,
     register,
 )
+from trailguard.pipeline.findings.credit import credit_of
 from trailguard.pipeline.findings.store import Finding
 
 SCHEMA_VERSION = "2018-10-08"
 MAX_BATCH = 100  # BatchImportFindings' limit
 _RETRYABLE_CODES = {"InternalException", "InternalError", "ThrottlingException", "LimitExceeded"}
 _NOT_TTPS = {"Exfiltration": "Effects/Data Exfiltration", "Impact": "Effects/Data Destruction"}
-_RESOURCE_TYPES = {"user": "AwsIamUser", "role": "AwsIamRole", "root": "AwsAccount"}
+_RESOURCE_TYPES = {"user": "AwsIamUser", "role": "AwsIamRole"}
+# An assumed-role session: arn:aws:sts::<account>:assumed-role/<role name>/<session name>.
+_SESSION = re.compile(
+    r"^arn:(?P<partition>[^:]+):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/(?P<name>.+)$"
+)
+ROLE_SESSION_NAME = "trailguard-securityhub-export"
+_RENEW_BEFORE = timedelta(minutes=5)  # assume again before a session's credentials expire
+
+
+def default_product_arn(partition: str, region: str, account: str) -> str:
+    """The default product of `account`: the only one it may import its own findings as."""
+    return f"arn:{partition}:securityhub:{region}:{account}:product/{account}/default"
+
+
+def role_arn(pattern: str, account: str, partition: str = "aws") -> str:
+    """The role to assume in `account`: `pattern` with `{account}` filled in, or a role name."""
+    if pattern.startswith("arn:"):
+        return pattern.replace("{account}", account)
+    return f"arn:{partition}:iam::{account}:role/{pattern.strip('/')}"
+
+
+def check_role_pattern(pattern: str) -> None:
+    """Refuse a role ARN that would name the same role whatever the account."""
+    if pattern.startswith("arn:") and "{account}" not in pattern:
+        raise ValueError(
+            f"Security Hub role {pattern!r} must contain {{account}} "
+            "(arn:aws:iam::{account}:role/NAME), or be a role name"
+        )
 
 
 def iso(moment: datetime) -> str:
@@ -57,26 +100,33 @@ def asff_types(finding_type: str) -> list[str]:
 
 
 def to_payload(
-    finding: Finding, *, product_arn: str, account_id: str, region: str
+    finding: Finding,
+    *,
+    account_id: str,
+    region: str,
+    partition: str = "aws",
+    product_arn: str | None = None,
 ) -> dict[str, Any]:
-    """The ASFF finding of a Finding; `account_id` is used when the finding has none."""
-    partition = product_arn.split(":", 2)[1]
+    """The ASFF finding of a Finding, as its own account's default product; `account_id` is
+    used when the finding has none. `product_arn` (the older signature) gives only its
+    partition: another account's product would be refused by AWS."""
+    if product_arn:
+        partition = product_arn.split(":", 2)[1]
+    account = finding.account_id or account_id
     created = finding.created_at or finding.first_seen
     return {
         "SchemaVersion": SCHEMA_VERSION,
         "Id": finding.finding_id,
-        "ProductArn": product_arn,
+        "ProductArn": default_product_arn(partition, region, account),
         "GeneratorId": f"trailguard/{finding.detector}",
-        "AwsAccountId": finding.account_id or account_id,
+        "AwsAccountId": account,
         "Types": asff_types(finding.type),
         "FirstObservedAt": iso(finding.first_seen),
         "LastObservedAt": iso(finding.last_seen),
         "CreatedAt": iso(created),
         "UpdatedAt": iso(ocsf.event_time(finding)),
-        "Severity": {
-            "Label": finding.severity_label.upper(),
-            "Original": f"{finding.severity:.1f}",
-        },
+        "Severity": severity(finding),
+        "FindingProviderFields": provider_fields(finding),
         "Title": finding.title[:256],
         "Description": finding.description[:1024] or finding.title[:1024],
         "CompanyName": "trailguard",
@@ -86,17 +136,51 @@ def to_payload(
         "ProductFields": product_fields(finding),
         # RecordState is the provider's to set; Workflow belongs to the analyst (not sent).
         "RecordState": "ARCHIVED" if finding.status == "archived" else "ACTIVE",
-    }
+    } | _related(finding, default_product_arn(partition, region, account))
 
 
-def resource(finding: Finding, *, partition: str, region: str) -> dict[str, str]:
-    """The principal as the ASFF resource of the finding."""
-    return {
-        "Type": _RESOURCE_TYPES.get(ocsf.principal_kind(finding.principal), "Other"),
-        "Id": finding.principal,
-        "Partition": partition,
-        "Region": finding.region or region,
-    }
+def _related(finding: Finding, arn: str) -> dict[str, Any]:
+    """ASFF RelatedFindings (at most 10): an attack sequence's members, or a member's sequence."""
+    ids = ocsf.related_findings(finding)[:10]
+    return {"RelatedFindings": [{"ProductArn": arn, "Id": i} for i in ids]} if ids else {}
+
+
+def severity(finding: Finding) -> dict[str, str]:
+    """ASFF Severity: the label, and the GuardDuty-scale value as the provider's original."""
+    return {"Label": finding.severity_label.upper(), "Original": f"{finding.severity:.1f}"}
+
+
+def provider_fields(finding: Finding) -> dict[str, Any]:
+    """FindingProviderFields: what a provider may still update after analysts changed the
+    top-level Severity and Types (BatchImportFindings ignores the provider's change there)."""
+    fields: dict[str, Any] = {"Severity": severity(finding), "Types": asff_types(finding.type)}
+    if finding.score is None and finding.model_version is None:
+        fields["Confidence"] = 100  # an exact rule matched the events themselves
+    return fields
+
+
+def resource(finding: Finding, *, partition: str, region: str) -> dict[str, Any]:
+    """The principal as an ASFF resource whose Id has the form its Type expects."""
+    principal = finding.principal
+    found: dict[str, Any] = {"Partition": partition, "Region": finding.region or region}
+    kind = ocsf.principal_kind(principal)
+    session = _SESSION.match(principal)
+    if session:
+        # A session is keyed by its role. Its ARN names the role without the role's path, so
+        # this is the role's ARN for roles at `/` (most); the session is kept under Other.
+        role = f"arn:{session['partition']}:iam::{session['account']}:role/{session['role']}"
+        other = {"SessionArn": principal, "SessionName": session["name"][:1024]}
+        found.update(Type="AwsIamRole", Id=role, Details={"Other": other})
+    elif kind == "root":
+        account = principal.split(":")[4] or finding.account_id or ""
+        found.update(
+            Type="AwsAccount",
+            Id=f"AWS::::Account:{account}",  # Security Hub's own form for an account resource
+            Details={"Other": {"PrincipalArn": principal}},
+        )
+    else:
+        found.update(Type=_RESOURCE_TYPES.get(kind, "Other"), Id=principal)
+    return found
 
 
 def product_fields(finding: Finding) -> dict[str, str]:
@@ -113,6 +197,12 @@ def product_fields(finding: Finding) -> dict[str, str]:
         fields["trailguard/Score"] = f"{finding.score:.4f}"
     if finding.model_version:
         fields["trailguard/ModelVersion"] = finding.model_version
+    credit = credit_of(finding.evidence)
+    if credit:  # a Sigma rule's match: its id and author go wherever it goes (DRL 1.1)
+        fields["trailguard/RuleId"] = credit.rule_id
+        fields["trailguard/RuleTitle"] = credit.title
+        fields["trailguard/RuleAuthor"] = credit.author or ""
+        fields["trailguard/RuleSource"] = ", ".join(p for p in (credit.pack, credit.licence) if p)
     if technique:
         fields["trailguard/MitreTactic"] = technique.tactic_uid
         best = technique.sub_technique_uid or technique.technique_uid
@@ -124,41 +214,101 @@ def product_fields(finding: Finding) -> dict[str, str]:
     return fields
 
 
+@dataclass(frozen=True)
+class _Session:
+    """A Security Hub client acting as one account, and when its credentials expire."""
+
+    client: Any
+    expires: datetime | None  # None: the caller's own credentials, renewed by botocore
+
+
 class SecurityHubSink:
-    """BatchImportFindings with the account's own product ARN."""
+    """BatchImportFindings as each finding's own account: the caller's, or a role assumed."""
 
     def __init__(self, destination: str, options: SinkOptions) -> None:
         rest = destination.split(":", 1)[1] if ":" in destination else ""
         url = urlsplit(f"//{rest}")
+        if options.role:
+            check_role_pattern(options.role)
         self.options = options
         self.client = aws_client("securityhub", options, region=url.hostname)
         self.region: str = self.client.meta.region_name
+        self.partition = "aws-cn" if self.region.startswith("cn-") else "aws"
         self.account = parse_qs(url.query).get("account", [None])[0]
         self.name = f"securityhub:{self.region}"
         self._sts: Any = None
+        self._sessions: dict[str, _Session] = {}
         self.secrets: tuple[str, ...] = ()
 
     def send(self, findings: Sequence[Finding]) -> list[Rejection]:
-        """Import the batch in calls of at most 100; return the findings refused one by one."""
-        account = self.account or self._caller_account()
-        partition = "aws-cn" if self.region.startswith("cn-") else "aws"
-        arn = f"arn:{partition}:securityhub:{self.region}:{account}:product/{account}/default"
+        """Import the batch account by account, in calls of at most 100; return the findings
+        refused one by one."""
+        caller = self.account or self._caller_account()
+        by_account: dict[str, list[Finding]] = {}
+        for finding in findings:
+            by_account.setdefault(finding.account_id or caller, []).append(finding)
+        self._refuse_without_role(set(by_account) - {caller}, caller)
         rejected: list[Rejection] = []
-        for start in range(0, len(findings), MAX_BATCH):
-            chunk = findings[start : start + MAX_BATCH]
-            payloads = [
-                to_payload(f, product_arn=arn, account_id=account, region=self.region)
-                for f in chunk
-            ]
-            rejected.extend(send_batch(self.client, payloads, chunk, self.name))
+        for account, group in by_account.items():
+            client = self._client_for(account, caller)
+            for start in range(0, len(group), MAX_BATCH):
+                chunk = group[start : start + MAX_BATCH]
+                payloads = [
+                    to_payload(f, account_id=account, region=self.region, partition=self.partition)
+                    for f in chunk
+                ]
+                name = f"{self.name} (account {account})"
+                rejected.extend(send_batch(client, payloads, chunk, name))
         return rejected
 
-    def _caller_account(self) -> str:
+    def _refuse_without_role(self, others: set[str], caller: str) -> None:
+        """Stop before sending anything when another account's findings have no way in."""
+        if others and not self.options.role:
+            raise DestinationRejected(
+                f"{self.name}: findings of account(s) {', '.join(sorted(others))} cannot be "
+                f"imported from account {caller}: Security Hub takes a finding of the default "
+                "product only from the finding's own account. Set --securityhub-role "
+                "(TRAILGUARD_SECURITYHUB_ROLE) to a role trailguard may assume in each account, "
+                "e.g. arn:aws:iam::{account}:role/TrailguardSecurityHubImport; nothing was sent"
+            )
+
+    def _client_for(self, account: str, caller: str) -> Any:
+        """The caller's client for its own account, else a cached session of the role."""
+        if account == caller:
+            return self.client
+        cached = self._sessions.get(account)
+        if cached is None or (
+            cached.expires is not None and cached.expires - _RENEW_BEFORE <= datetime.now(UTC)
+        ):
+            cached = self._assume(account)
+            self._sessions[account] = cached
+        return cached.client
+
+    def _assume(self, account: str) -> _Session:
+        assert self.options.role is not None
+        arn = role_arn(self.options.role, account, self.partition)
+        answer = _call(
+            lambda: self._sts_client().assume_role(RoleArn=arn, RoleSessionName=ROLE_SESSION_NAME),
+            f"{self.name}: assuming {arn} for account {account}",
+        )
+        credentials = answer["Credentials"]
+        client = aws_client("securityhub", self.options, self.region, credentials)
+        expires = credentials.get("Expiration")
+        return _Session(client, expires if isinstance(expires, datetime) else None)
+
+    def _sts_client(self) -> Any:
         if self._sts is None:  # made once: a retry should not pay for a new client
-            endpoint = self.options.endpoint_url or self.client.meta.endpoint_url
+            endpoint = self.options.endpoint_url
+            if endpoint is None and self.options.client is not None:
+                # A client handed in for a local server: its STS is the same server.
+                local = self.client.meta.endpoint_url
+                endpoint = None if "amazonaws.com" in local else local
             options = SinkOptions(timeout=self.options.timeout, endpoint_url=endpoint)
             self._sts = aws_client("sts", options, region=self.region)
-        self.account = str(_call(self._sts.get_caller_identity, self.name)["Account"])
+        return self._sts
+
+    def _caller_account(self) -> str:
+        self.account = str(_call(self._sts_client().get_caller_identity, self.name)["Account"])
         return self.account
 
 

@@ -29,6 +29,7 @@ from trailguard.pipeline.export.base import (
     SinkOptions,
     register,
 )
+from trailguard.pipeline.findings.credit import credit_of
 from trailguard.pipeline.findings.store import Finding
 
 log = logging.getLogger(__name__)
@@ -45,9 +46,15 @@ def to_payload(finding: Finding, *, fmt: str = "json", hostname: str = "-") -> b
     moment = ocsf.event_time(finding).astimezone(UTC)
     timestamp = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     header = f"<{pri}>1 {timestamp} {_header_field(hostname, 255)} trailguard - FINDING"
-    message = to_cef(finding) if fmt == "cef" else _json(finding)
-    # RFC 5424 6.4: a UTF-8 MSG starts with a BOM; pure ASCII is MSG-ANY and needs none.
-    body = message if message.isascii() else BOM + message
+    if fmt == "cef":
+        # CEF receivers match the record by its start (`^CEF:`), and the CEF spec defines the
+        # record as UTF-8 without a BOM: the message goes as MSG-ANY (RFC 5424 6.4), which may
+        # be any octets, UTF-8 included.
+        body = to_cef(finding)
+    else:
+        # RFC 5424 6.4: a UTF-8 MSG starts with a BOM; pure ASCII is MSG-ANY and needs none.
+        message = _json(finding)
+        body = message if message.isascii() else BOM + message
     return f"{header} {structured_data(finding)} {body}".encode()
 
 
@@ -103,7 +110,7 @@ def to_cef(finding: Finding) -> str:
 def cef_extension(finding: Finding) -> dict[str, Any]:
     """CEF extension keys: standard ones, then labelled custom strings and numbers."""
     technique = technique_for(finding.type)
-    return {
+    extension: dict[str, Any] = {
         "externalId": finding.finding_id,
         "rt": ocsf.epoch_ms(ocsf.event_time(finding)),
         "start": ocsf.epoch_ms(finding.first_seen),
@@ -127,6 +134,10 @@ def cef_extension(finding: Finding) -> dict[str, Any]:
         "cs5Label": "mitreTechnique",
         "cs5": (technique.sub_technique_uid or technique.technique_uid or "") if technique else "",
     }
+    credit = credit_of(finding.evidence)
+    if credit:  # a Sigma rule's match: its id and author go wherever it goes (DRL 1.1)
+        extension |= {"cs6Label": "sigmaRule", "cs6": credit.line()}
+    return extension
 
 
 def _cef_header(value: str) -> str:

@@ -54,12 +54,20 @@ def test_structured_data_escapes_quote_backslash_and_bracket() -> None:
     assert parsed["structured_data"]["trailguard@32473"]["principal"] == nasty
 
 
-def test_non_ascii_message_starts_with_a_bom_and_ascii_one_does_not() -> None:
-    accented = parse_rfc5424(to_payload(rule_finding(title="Connexion déguisée"), fmt="cef"))
-    plain = parse_rfc5424(to_payload(rule_finding(), fmt="cef"))
+def test_a_json_message_is_ascii_so_it_needs_no_bom() -> None:
+    accented = parse_rfc5424(to_payload(rule_finding(title="Connexion déguisée"), fmt="json"))
 
-    assert accented["bom"] and "déguisée" in accented["msg"]
-    assert not plain["bom"]
+    assert not accented["bom"] and accented["msg"].isascii()
+    assert json.loads(accented["msg"])["message"] == "Connexion déguisée"
+
+
+def test_a_non_ascii_cef_record_has_no_bom_so_receivers_matching_cef_find_it() -> None:
+    message = to_payload(rule_finding(title="Connexion déguisée"), fmt="cef")
+    parsed = parse_rfc5424(message)
+
+    assert "\ufeff".encode() not in message
+    assert not parsed["bom"] and parsed["msg"].startswith("CEF:0|")
+    assert "Connexion déguisée" in message.decode("utf-8")
 
 
 def test_cef_escapes_pipes_in_header_and_equals_in_extensions() -> None:
