@@ -13,6 +13,7 @@ from trailguard.flows.params import (
     EndpointUrl,
     Lake,
     MaxRetries,
+    SecurityHubRole,
     Timeout,
 )
 from trailguard.flows.retries import io_task
@@ -35,6 +36,7 @@ def deliver(
     max_retries: int,
     timeout: float,
     endpoint_url: str | None,
+    securityhub_role: str | None,
 ) -> ExportStats:
     """Send findings above the cursor in batches (the exporter retries with backoff)."""
     return export_findings(
@@ -44,6 +46,7 @@ def deliver(
         max_retries=max_retries,
         timeout=timeout,
         endpoint_url=endpoint_url,
+        role=securityhub_role,
     )
 
 
@@ -55,9 +58,12 @@ def export(
     max_retries: MaxRetries = 5,
     timeout: Timeout = 10.0,
     endpoint_url: EndpointUrl = None,
+    securityhub_role: SecurityHubRole = SETTINGS.securityhub_role,
 ) -> ExportStats:
     """Deliver new and updated findings to `destination`; fail the run if delivery stopped."""
-    stats = deliver(lake, destination, batch_size, max_retries, timeout, endpoint_url)
+    stats = deliver(
+        lake, destination, batch_size, max_retries, timeout, endpoint_url, securityhub_role
+    )
     get_run_logger().info(
         "%s: sent %d, refused %d, cursor %d -> %d",
         stats.destination,

@@ -58,6 +58,13 @@ TopFindings = Annotated[
 Destination = Annotated[
     str, Field(min_length=1, description="where findings go: a file path, or a SIEM URL")
 ]
+SecurityHubRole = Annotated[
+    str | None,
+    Field(
+        description="Security Hub: the role assumed in each account to import its findings "
+        "(arn:aws:iam::{account}:role/NAME, or NAME)",
+    ),
+]
 BatchSize = Annotated[int, Field(ge=1, le=10_000, description="findings per request")]
 MaxRetries = Annotated[int, Field(ge=0, le=20, description="retries of a failed send")]
 Timeout = Annotated[float, Field(gt=0, le=600, description="seconds per request")]
