@@ -3,7 +3,7 @@
 Each (size, seed) of the matrix is one `trailguard demo` run in `<out>/<size>-seed<seed>/`: the
 organisation is generated once and reused while its settings stay the same; the lake is rebuilt
 every time (a kept lake would still hold findings stored by earlier detection code). The
-evaluations are printed per run and pooled (counts added: never tune on one seed), with issue 4's
+evaluations are printed per run and pooled (counts added: never tune on one seed), with issue 18's
 targets marked, and written to `<out>/eval.json` and `<out>/pr_curve.png`.
 """
 
@@ -203,6 +203,7 @@ def format_benchmark(bench: Benchmark) -> str:
         [
             _table(RUN_COLUMNS, rows),
             TARGETS_HEADING + "\n" + _table(["target", "goal", *names], goals),
+            _every(bench),
             _techniques(bench.pooled),
             _noise(bench.pooled),
         ]
@@ -232,6 +233,22 @@ def _row(name: str, events: int, e: Evaluation) -> list[object]:
 def _table(columns: list[str], rows: Sequence[Sequence[object]]) -> str:
     """`format_table` without its row count."""
     return format_table(columns, rows).rsplit("\n", 1)[0]
+
+
+def _every(bench: Benchmark) -> str:
+    """Whether each target holds on every organisation (not only pooled), and which runs were
+    used for tuning and which are held out."""
+    lines = ["Every organisation (targets hold per run, not only pooled):"]
+    for i, target in enumerate(targets(bench.pooled)):
+        marks = [targets(r.evaluation)[i].met for r in bench.runs]
+        held = all(m is not False for m in marks)
+        missed = [r.name for r, m in zip(bench.runs, marks, strict=True) if m is False]
+        verdict = "met" if held else f"MISSED on {', '.join(missed)}"
+        lines.append(f"  {target.name} {target.goal}: {verdict}")
+    tuning = [r.name for r in bench.runs if role_of(r.seed) == "tuning"]
+    held_out = [r.name for r in bench.runs if role_of(r.seed) != "tuning"]
+    lines.append(f"Tuning: {', '.join(tuning) or '-'}; held out: {', '.join(held_out) or '-'}")
+    return "\n".join(lines)
 
 
 def _techniques(e: Evaluation) -> str:

@@ -1,4 +1,4 @@
-"""An evaluation as people and programs read it: issue 4's targets, a text report, a JSON dict.
+"""An evaluation as people and programs read it: issue 18's targets, a text report, a JSON dict.
 
 The numbers are `pipeline.evaluation.evaluate`'s (definitions in its docstring); this module only
 derives rates from its counts and says which targets are met.
@@ -18,7 +18,7 @@ NOT_CAUGHT = ("low", "long", "missed")
 
 @dataclass(frozen=True)
 class Target:
-    """One of issue 4's targets and the value measured against it."""
+    """One of the detection targets (issue 18) and the value measured against it."""
 
     name: str
     value: float | None
@@ -28,7 +28,7 @@ class Target:
     @property
     def goal(self) -> str:
         """E.g. `>= 0.95`."""
-        return f"{'<=' if self.at_most else '>='} {self.limit:g}"
+        return f"{'<=' if self.at_most else '>='} {self.limit:.2g}"
 
     @property
     def met(self) -> bool | None:
@@ -39,18 +39,19 @@ class Target:
 
 
 def targets(e: Evaluation) -> list[Target]:
-    """Recall >= 0.95 overall and >= 0.8 quiet; <= 1 FP per 100 principals per day; <= half the
-    hard negatives at Medium+."""
+    """Issue 18's targets, held on every organisation: recall >= 0.95 overall and >= 0.9 for
+    quiet attacks; <= 0.5 false positives per 100 principals per day after learning; at most a
+    third of the benign novelties (hard negatives) at Medium+."""
     negatives = e.hard_negatives
     flagged = sum(o.verdict == "flagged" for o in negatives)
     return [
         Target("recall", e.recall(), 0.95),
-        Target("recall, quiet attacks", e.recall("quiet"), 0.8),
-        Target("FP per 100 principals per day", e.fp_per_100, 1.0, at_most=True),
+        Target("recall, quiet attacks", e.recall("quiet"), 0.9),
+        Target("FP per 100 principals per day", e.fp_per_100, 0.5, at_most=True),
         Target(
-            "hard negatives at Medium+",
+            "benign novelties at Medium+",
             flagged / len(negatives) if negatives else None,
-            0.5,
+            1 / 3,
             at_most=True,
         ),
     ]

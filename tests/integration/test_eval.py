@@ -22,7 +22,7 @@ def test_eval_writes_the_numbers_and_a_pr_curve_and_reuses_the_organisation(
     assert "Targets (the detection goals" in out and "recall, quiet attacks" in out
     data = json.loads((tmp_path / "eval.json").read_text())
     [run] = data["runs"]
-    assert (run["name"], run["generated"]) == ("tiny-seed7", True)
+    assert (run["name"], run["generated"]) == ("tiny-seed7-classic", True)
     assert run["recall"]["attacks"] == 28 and run["recall"]["caught"] >= 20
     assert run["hard_negatives"]["scenarios"] == 5
     assert run["false_positives"]["benign_principal_days"] > 0
@@ -32,7 +32,7 @@ def test_eval_writes_the_numbers_and_a_pr_curve_and_reuses_the_organisation(
         "recall",
         "recall, quiet attacks",
         "FP per 100 principals per day",
-        "hard negatives at Medium+",
+        "benign novelties at Medium+",
     ]
     png = (tmp_path / "pr_curve.png").read_bytes()
     assert png.startswith(PNG_SIGNATURE) and len(png) > 10_000

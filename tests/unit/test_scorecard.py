@@ -31,14 +31,14 @@ def _evaluation(**changes: object) -> Evaluation:
     return Evaluation(**values)  # type: ignore[arg-type]
 
 
-def test_each_target_is_marked_met_or_missed_against_issue_4s_goals() -> None:
+def test_each_target_is_marked_met_or_missed_against_issue_18s_goals() -> None:
     found = {t.name: (t.value, t.met) for t in targets(_evaluation())}
 
     assert found == {
         "recall": (0.95, True),
         "recall, quiet attacks": (0.0, False),
-        "FP per 100 principals per day": (1.0, True),
-        "hard negatives at Medium+": (0.6, False),
+        "FP per 100 principals per day": (1.0, False),
+        "benign novelties at Medium+": (0.6, False),
     }
 
 
@@ -55,7 +55,7 @@ def test_the_json_holds_every_number_and_serialises() -> None:
     assert data["not_caught"] == {"low": 1, "long": 0, "missed": 0}
     assert data["hard_negatives"]["flagged_medium_plus"] == 3
     assert data["false_positives"]["per_100_principals_per_day"] == 1.0
-    assert [t["met"] for t in data["targets"]] == [True, False, True, False]
+    assert [t["met"] for t in data["targets"]] == [True, False, False, False]
     assert len(data["scenarios"]) == 25
 
 
