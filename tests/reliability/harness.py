@@ -33,7 +33,7 @@ REGIONS = ("us-east-1", "eu-west-1")
 # Small thresholds so a corpus of 30 objects crosses every boundary of a run: several worker
 # batches, several flushes (rows + state), compaction of a partition.
 SMALL_RUN = ("5", "100000", "2")  # objects per batch, bytes (~100 rows) per flush, files to compact
-_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+_EPOCH = datetime(2026, 11, 1, tzinfo=UTC)  # an ingest time after the corpus's days
 
 
 @dataclass
