@@ -221,6 +221,15 @@ def _take_records(records: list[Any], out: Decoded, size: int, limits: ReadLimit
             out.records.append((index, record))
 
 
+def _too_large_text(text: str, limit: int) -> str | None:
+    """The reason a record's text is past `limit` bytes (counted only when it may be: a
+    character is 1 to 4 bytes of UTF-8)."""
+    if len(text) * 4 <= limit:
+        return None
+    size = len(text.encode("utf-8", errors="surrogateescape"))
+    return record_too_large(size, limit) if size > limit else None
+
+
 def record_too_large(size: int, limit: int) -> str:
     """The quarantine reason of a record of `size` bytes, past `limit`."""
     return (
@@ -252,10 +261,7 @@ def _first_line_parses(line: str, limits: ReadLimits) -> bool:
 def _decode_lines(lines: list[str], out: Decoded, limits: ReadLimits) -> None:
     """NDJSON (including Logstash-style lines): each line one record; bad lines rejected."""
     for index, line in enumerate(lines):
-        size = len(line.encode("utf-8", errors="surrogateescape"))
-        problem = _bad_bytes(line)
-        if size > limits.record_bytes:
-            problem = record_too_large(size, limits.record_bytes)
+        problem = _too_large_text(line, limits.record_bytes) or _bad_bytes(line)
         if problem:
             out.reject(Rejected(index, problem, _raw_text(line)))
             continue
@@ -318,12 +324,14 @@ def _salvage_array(text: str, out: Decoded, limits: ReadLimits) -> None:
                 return
             position, index = skipped, index + 1
             continue
-        problem = _bad_bytes(text[position:end]) or _unencodable(record)
-        size = len(text[position:end].encode("utf-8", errors="surrogateescape"))
-        if size > limits.record_bytes:
-            problem = record_too_large(size, limits.record_bytes)
+        written = text[position:end]
+        problem = (
+            _too_large_text(written, limits.record_bytes)
+            or _bad_bytes(written)
+            or _unencodable(record)
+        )
         if problem:
-            out.reject(Rejected(index, problem, _raw_text(text[position:end])))
+            out.reject(Rejected(index, problem, _raw_text(written)))
         else:
             out.records.append((index, record))
         position, index = end, index + 1

@@ -94,10 +94,14 @@ def _larger_than(limit: int) -> Any:
     texts, raws = attrgetter(*TEXT_FIELDS), attrgetter(*NESTED_FIELDS)
 
     def larger(record: Any) -> bool:
-        size = sum(len(text) for text in texts(record) if text is not None)
+        size = sum(map(_utf8_size, filter(None, texts(record))))
         return size + sum(map(len, raws(record))) > limit
 
     return larger
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())
 
 
 def _written_compactly(text: bytes) -> bool:
