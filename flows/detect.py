@@ -17,6 +17,7 @@ from trailguard.flows.params import (
     DaskWorkers,
     Lake,
     Shards,
+    SigmaRules,
     TaskRunnerKind,
     TopFindings,
 )
@@ -40,9 +41,15 @@ def snapshot_findings(lake: Path) -> dict[str, int]:
 
 
 @io_task
-def plan(lake: Path, since: datetime | None, suppression: Path | None, shards: int) -> DetectPlan:
-    """Read the feature rows and the model; group the accounts in shards."""
-    return plan_detection(lake, since=since, suppression=suppression, shards=shards)
+def plan(
+    lake: Path,
+    since: datetime | None,
+    suppression: Path | None,
+    shards: int,
+    sigma: tuple[str, ...] = SETTINGS.sigma_rules,
+) -> DetectPlan:
+    """Read the feature rows and the model; group the accounts in shards; compile Sigma rules."""
+    return plan_detection(lake, since=since, suppression=suppression, shards=shards, sigma=sigma)
 
 
 @io_task
@@ -65,12 +72,13 @@ def detect_on(
     suppression: Path | None,
     shards: int | None,
     runner: TaskRunner[Any],
+    sigma: tuple[str, ...] = SETTINGS.sigma_rules,
 ) -> DetectStats:
     """Plan, score the shards on `runner`, finish; call inside a flow. The run holds the lake
     from plan to upsert, as `trailguard detect` does; scoring tasks get their rows and the model
     as arguments and touch no file."""
     with lake_lock(lake, purpose="detect flow"):
-        the_plan = plan(lake, since, suppression, default_shards(shards, runner))
+        the_plan = plan(lake, since, suppression, default_shards(shards, runner), sigma)
         return finish(the_plan, flag_shards(the_plan, on_runner(runner)))
 
 
@@ -84,17 +92,21 @@ def detect(
     task_runner: TaskRunnerKind = "thread",
     dask_address: DaskAddress = None,
     dask_workers: DaskWorkers = None,
+    sigma: SigmaRules = SETTINGS.sigma_rules,
 ) -> DetectStats:
-    """Rules and model from `since` (default: everything); top findings as a run artifact."""
+    """Rules, Sigma rules and model from `since` (default: everything); top findings as a run
+    artifact."""
     logger = get_run_logger()
     before = snapshot_findings(lake)
     with make_task_runner(task_runner, dask_address, dask_workers) as runner:
-        stats = detect_on(lake, since, suppression, shards, runner)
+        stats = detect_on(lake, since, suppression, shards, runner, sigma)
     changed = publish(lake, before, top_findings)
     logger.info(
-        "rule findings %d, anomaly findings %d: %d new, %d updated, %d unchanged, %d archived "
+        "rule findings %d, Sigma findings %d, anomaly findings %d: %d new, %d updated, "
+        "%d unchanged, %d archived "
         "(model %s); %d in the artifact",
         stats.rule_findings,
+        stats.sigma_findings,
         stats.ml_findings,
         stats.created,
         stats.updated,

@@ -8,6 +8,7 @@ history to train one, the exact rules still run and the result says why the mode
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,8 +43,10 @@ def run_pipeline(
     baseline_days: int = DEFAULTS.baseline_days,
     train_until: datetime | None = None,
     workers: int | None = None,
+    sigma: Sequence[str] = DEFAULTS.sigma_rules,
 ) -> PipelineResult:
-    """Ingest `source` (if given) into `lake`, build features, train if needed, detect."""
+    """Ingest `source` (if given) into `lake`, build features, train if needed, detect (with the
+    Sigma rules of `sigma`: folders, or `bundled`)."""
     notes: list[str] = []
     summary = ingest(source, lake, endpoint_url=endpoint_url, workers=workers) if source else None
     if not has_events(lake):
@@ -53,7 +56,7 @@ def run_pipeline(
         lake, retrain=retrain, baseline_days=baseline_days, train_until=train_until
     )
     notes.extend([note] if note else [])
-    detect = run_detection(lake)
+    detect = run_detection(lake, sigma=sigma)
     return PipelineResult(summary, features, model, detect, notes + list(detect.notes))
 
 

@@ -15,8 +15,10 @@ from trailguard.pipeline.cli.args import (
     add_baseline_arg,
     add_budget_arg,
     add_lake_arg,
+    add_sigma_args,
     reads_lake,
     reads_sound_lake,
+    sigma_folders,
     utc_time,
 )
 from trailguard.pipeline.evaluation.matrix import LEARNING_DAYS
@@ -91,10 +93,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _detect(sub: Sub) -> None:
-    p = sub.add_parser("detect", help="run exact rules and the model; store findings")
+    p = sub.add_parser("detect", help="run exact rules, Sigma rules and the model; store findings")
     add_lake_arg(p)
     p.add_argument("--since", type=utc_time, help="only events/windows from this time")
     p.add_argument("--suppression", type=Path, help="suppression TOML (<lake>/suppression.toml)")
+    add_sigma_args(p)
     p.set_defaults(command=cmd_detect)
 
 
@@ -103,9 +106,12 @@ def cmd_detect(args: argparse.Namespace) -> int:
     """`trailguard detect`."""
     from trailguard.pipeline.detect.detect import run_detection
 
-    s = run_detection(args.lake, since=args.since, suppression=args.suppression)
+    s = run_detection(
+        args.lake, since=args.since, suppression=args.suppression, sigma=sigma_folders(args)
+    )
     print(
-        f"rule findings {s.rule_findings}  anomaly findings {s.ml_findings}  "
+        f"rule findings {s.rule_findings}  Sigma findings {s.sigma_findings}  "
+        f"anomaly findings {s.ml_findings}  "
         f"new {s.created}  updated {s.updated}  unchanged {s.unchanged}  "
         f"archived {s.archived}  model {s.model_version or '-'}"
     )
@@ -184,10 +190,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
         finding = get_finding(con, args.finding_id)
         if finding is None:
             count, first = ids_starting_with(con, args.finding_id, EXPLAIN_LISTED)
-    if finding is None:
-        raise ValueError(explain_miss(args.finding_id, count, first))
-    # JSON escapes every control character; the text is shown with visible escapes.
+            raise ValueError(explain_miss(args.finding_id, count, first))
     evidence = finding.evidence.to_json()
+    # JSON escapes every control character; the text is shown with visible escapes.
     text = json.dumps(evidence, indent=2, default=str) if args.json else render(finding)
     print(printable(text, keep_lines=True))
     return 0

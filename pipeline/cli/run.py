@@ -11,9 +11,11 @@ from trailguard.pipeline.cli.args import (
     add_baseline_arg,
     add_budget_arg,
     add_lake_arg,
+    add_sigma_args,
     new_lake_removed_on_failure,
     require_lake,
     require_sound_lake,
+    sigma_folders,
 )
 from trailguard.pipeline.evaluation.matrix import (
     DEFAULT_SEEDS,
@@ -47,6 +49,7 @@ def add_run_commands(sub: Sub) -> None:
     p.add_argument("--endpoint-url", help="S3-compatible endpoint (or AWS_ENDPOINT_URL)")
     p.add_argument("--retrain", action="store_true", help="train a new model before detecting")
     add_baseline_arg(p)
+    add_sigma_args(p)
     p.set_defaults(command=cmd_run)
 
     d = sub.add_parser("demo", help="a synthetic organisation end to end, scored against labels")
@@ -105,6 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             endpoint_url=args.endpoint_url,
             retrain=args.retrain,
             baseline_days=args.baseline_days,
+            sigma=sigma_folders(args),
         )
     print(format_result(result))
     _print_top(args.lake)
@@ -176,7 +180,8 @@ def format_result(result: PipelineResult) -> str:
     lines.append(f"model     {model.version if model else 'none (rules only)'}")
     d = result.detect
     lines.append(
-        f"detect    {d.rule_findings} rule + {d.ml_findings} anomaly findings: "
+        f"detect    {d.rule_findings} rule + {d.sigma_findings} Sigma + {d.ml_findings} anomaly "
+        "findings: "
         f"{d.created} new, {d.updated} updated, {d.archived} archived by suppression"
     )
     lines.extend(f"note      {printable(note)}" for note in result.notes)

@@ -10,6 +10,7 @@ over the same lake store identical findings.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,12 +26,20 @@ from trailguard.models.isolation_forest import (
     load_model,
     save_model,
 )
+from trailguard.models.sigma.pack import NO_RULES, SigmaPack, load_pack
 from trailguard.pipeline.config import DEFAULTS
 from trailguard.pipeline.detect import anomaly
-from trailguard.pipeline.detect.anomaly_findings import model_findings, principals
+from trailguard.pipeline.detect.anomaly_findings import (
+    finding_spans,
+    model_findings,
+    principals,
+)
 from trailguard.pipeline.detect.baseline import has_features, too_little_history, windows_per_day
+from trailguard.pipeline.detect.cold_start_findings import cold_start_findings
 from trailguard.pipeline.detect.explain import Baselines
 from trailguard.pipeline.detect.rule_findings import index_lake, run_rules
+from trailguard.pipeline.detect.sequences import with_sequences
+from trailguard.pipeline.detect.sigma_findings import run_sigma
 from trailguard.pipeline.features.build import load_features
 from trailguard.pipeline.features.enrich import IP_INFO_SCHEMA, register_reference
 from trailguard.pipeline.findings.store import Finding, upsert_findings
@@ -65,6 +74,7 @@ class DetectStats:
     model_version: str | None
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    sigma_findings: int = 0  # of the findings, those of Sigma rules (not in rule_findings)
 
 
 @holds_lake_lock  # one writer of the lake at a time
@@ -75,7 +85,7 @@ def train_model(
     with open_db(lake, read_only=True) as con:
         end = now or _features_end(con)
         start = end - timedelta(days=baseline_days)
-        table = load_features(con, start, end)
+        table = anomaly.without_findings(con, load_features(con, start, end))
         days = windows_per_day(con) if table.num_rows < MIN_TRAINING_ROWS else []
     if table.num_rows < MIN_TRAINING_ROWS:
         found, needed = table.num_rows, MIN_TRAINING_ROWS
@@ -109,21 +119,35 @@ class DetectPlan:
     info: ModelInfo | None
     notes: tuple[str, ...]
     shards: tuple[Shard, ...]  # accounts whose feature rows one scoring task scores
+    sigma: SigmaPack = NO_RULES  # the Sigma rules to run, compiled
 
 
 @holds_lake_lock  # one writer of the lake at a time
 def run_detection(
-    lake: Path, *, since: datetime | None = None, suppression: Path | None = None, shards: int = 1
+    lake: Path,
+    *,
+    since: datetime | None = None,
+    suppression: Path | None = None,
+    shards: int = 1,
+    sigma: Sequence[str] = DEFAULTS.sigma_rules,
 ) -> DetectStats:
-    """Run every rule and the latest model over the lake (from `since`), upsert the findings."""
-    plan = plan_detection(lake, since=since, suppression=suppression, shards=shards)
+    """Run every rule, the Sigma rules of `sigma` (folders, or `bundled`) and the latest model
+    over the lake (from `since`), upsert the findings."""
+    plan = plan_detection(lake, since=since, suppression=suppression, shards=shards, sigma=sigma)
     return finish_detection(plan, flag_shards(plan))
 
 
 def plan_detection(
-    lake: Path, *, since: datetime | None = None, suppression: Path | None = None, shards: int = 1
+    lake: Path,
+    *,
+    since: datetime | None = None,
+    suppression: Path | None = None,
+    shards: int = 1,
+    sigma: Sequence[str] = DEFAULTS.sigma_rules,
 ) -> DetectPlan:
-    """Read the feature rows, address lookups and model a run needs; split the rows in shards."""
+    """Read the feature rows, address lookups and model a run needs; split the rows in shards;
+    compile the Sigma rules of `sigma` (a folder that is not there is an error)."""
+    pack = load_pack(sigma)
     config = load_suppression(suppression or lake / DEFAULT_FILE)
     with open_db(lake) as con:
         con.execute(read_sql("detect/state.sql"))
@@ -140,7 +164,10 @@ def plan_detection(
     info, model, notes = _model(lake, features, lake_start)
     scored = model is not None and features is not None
     parts = assign(account_weights(features), shards) if scored else ()
-    return DetectPlan(lake, since, config, ip_info, features, lake_start, model, info, notes, parts)
+    notes += tuple(f"Sigma rule skipped: {s.pack}/{s.path}: {s.reason}" for s in pack.skipped)
+    return DetectPlan(
+        lake, since, config, ip_info, features, lake_start, model, info, notes, parts, pack
+    )
 
 
 def flag_shards(plan: DetectPlan, each: Each = in_turn) -> list[anomaly.Window]:
@@ -163,9 +190,13 @@ def finish_detection(plan: DetectPlan, windows: list[anomaly.Window]) -> DetectS
         fresh = index_lake(mem, plan.ip_info)
         register_reference(mem, pa.concat_tables([plan.ip_info.cast(IP_INFO_SCHEMA), fresh]))
         rule_findings = run_rules(mem, plan.config.trusted_networks, plan.since)
-        ml = _model_findings(mem, plan, found)
+        sigma = run_sigma(mem, plan.sigma, plan.since)
+        # History-free signals: from the lake's first hour, model or not (models/cold_start.py).
+        cold = cold_start_findings(mem, plan.since)
+        ml = cold + _model_findings(mem, plan, found, rule_findings + sigma + cold)
     version = plan.info.version if plan.model and plan.info else None
-    return _store(plan, rule_findings + ml, len(ml), version, fresh)
+    stats = _store(plan, rule_findings + sigma + ml, len(ml), version, fresh, len(sigma))
+    return with_sequences(plan.lake, stats)  # last: sequences tie the stored findings together
 
 
 def _episodes(plan: DetectPlan, windows: list[anomaly.Window]) -> list[anomaly.Episode]:
@@ -175,12 +206,18 @@ def _episodes(plan: DetectPlan, windows: list[anomaly.Window]) -> list[anomaly.E
 
 
 def _model_findings(
-    mem: duckdb.DuckDBPyConnection, plan: DetectPlan, found: list[anomaly.Episode]
+    mem: duckdb.DuckDBPyConnection,
+    plan: DetectPlan,
+    found: list[anomaly.Episode],
+    earlier: list[Finding],
 ) -> list[Finding]:
     if not found or plan.model is None or plan.info is None or plan.features is None:
         return []
     baselines = Baselines(plan.features, plan.model.feature_names_)
-    return model_findings(mem, found, baselines, plan.info)
+    with open_db(plan.lake, read_only=True) as con:  # incidents stay out of the profiles
+        stored = anomaly.stored_spans(con)
+    spans = finding_spans(stored, earlier)
+    return model_findings(mem, found, baselines, plan.info, spans)
 
 
 def _lake_start(con: duckdb.DuckDBPyConnection) -> datetime | None:
@@ -210,6 +247,7 @@ def _store(
     ml: int,
     version: str | None,
     fresh_ips: pa.Table,
+    sigma: int = 0,
 ) -> DetectStats:
     archived = {f.finding_id: r for f in findings if (r := plan.config.reason(f)) is not None}
     with open_db(plan.lake) as con:
@@ -219,7 +257,7 @@ def _store(
         for fid, reason in sorted(archived.items()):
             con.execute(read_sql("detect/archive.sql"), {"finding_id": fid, "reason": reason})
     return DetectStats(
-        rule_findings=len(findings) - ml,
+        rule_findings=len(findings) - ml - sigma,
         ml_findings=ml,
         created=stats.created,
         updated=stats.updated,
@@ -228,4 +266,5 @@ def _store(
         model_version=version,
         findings=findings,
         notes=list(plan.notes),
+        sigma_findings=sigma,
     )

@@ -38,14 +38,14 @@ def test_a_suppression_rule_archives_what_it_matches_and_nothing_else(tmp_path: 
         '[[suppress]]\nname = "break-glass drills"\ntype = "Policy:IAMUser/RootCredentialUsage"\n',
         encoding="utf-8",
     )
-    stats = run_detection(lake)
+    stats = run_detection(lake, sigma=())
     assert stats.archived == 1
     with open_db(lake, read_only=True) as con:
         active = list_findings(con, FindingFilter())
         archived = list_findings(con, FindingFilter(status="archived"))
     assert [f.type for f in active] == ["Stealth:IAMUser/CloudTrailLoggingDisabled"]
     assert [f.evidence.suppressed for f in archived] == ["suppression rule: break-glass drills"]
-    again = run_detection(lake)
+    again = run_detection(lake, sigma=())
     assert (again.created, again.updated) == (0, 0)  # archiving again is no new revision
 
 
@@ -54,6 +54,6 @@ def test_a_model_trained_on_other_features_is_refused_but_rules_still_run(tmp_pa
     build_features(lake)
     stale = IsolationForestDetector(n_estimators=10).fit(np.zeros((60, 2)), ["old_a", "old_b"])
     save_model(stale, lake, window=(START, START), rows=60, principals=1)
-    stats = run_detection(lake)
+    stats = run_detection(lake, sigma=())
     assert stats.rule_findings == 2 and stats.ml_findings == 0
     assert any("trained on other features" in note for note in stats.notes)
