@@ -15,6 +15,7 @@ import dataclasses
 from trailguard.pipeline.synth import network as net
 from trailguard.pipeline.synth.archetypes import scanner
 from trailguard.pipeline.synth.hard_negatives import _run_days
+from trailguard.pipeline.synth.profiles import Profile
 from trailguard.pipeline.synth.scenario import Ctx, technique
 
 _MOBILE = ("92.40", "2.96")  # a phone's tethering, a hotel's line
@@ -58,11 +59,13 @@ def on_call_night(c: Ctx) -> None:
 )
 def travel_vpn(c: Ctx) -> None:
     """Three days abroad: the usual work from a VPN exit on day one, a hotel line after."""
-    first = dataclasses.replace(c.victim, ips=(net.ip_in(c.rng, _COMMERCIAL_VPN),))
+    working = _working(c)
+    first = dataclasses.replace(working, ips=(net.ip_in(c.rng, _COMMERCIAL_VPN),))
     _run_days(c, 1, first)
-    later = dataclasses.replace(c.victim, ips=(net.ip_in(c.rng, _ABROAD),))
+    later = dataclasses.replace(working, ips=(net.ip_in(c.rng, _ABROAD),))
     c.day, c.t = c.day + 1, c.t + 86400
     _run_days(c, 2, later)
+    _at_least_one(c)
 
 
 @technique(
@@ -74,8 +77,10 @@ def travel_vpn(c: Ctx) -> None:
 )
 def tool_upgrade(c: Ctx) -> None:
     """The runners' image is rebuilt: every call now carries a new Terraform/SDK agent."""
-    upgraded = dataclasses.replace(c.victim, agents=(_TERRAFORM_NEXT,))
+    upgraded = dataclasses.replace(_working(c), agents=(_TERRAFORM_NEXT,))
+    c.ua = _TERRAFORM_NEXT
     _run_days(c, 4, upgraded)
+    _at_least_one(c)
 
 
 @technique(
@@ -198,3 +203,15 @@ def new_scanner(c: Ctx) -> None:
     )
     c.victim, c.ip, c.ua = profile, profile.ips[0], profile.agents[0]
     _run_days(c, 3, profile)
+    _at_least_one(c)
+
+
+def _working(c: Ctx) -> Profile:
+    """The victim's profile working every day of the scenario (no weekend, no day off)."""
+    return dataclasses.replace(c.victim, weekend=1.0, days_off=frozenset(), active_days=None)
+
+
+def _at_least_one(c: Ctx) -> None:
+    """A scenario always leaves an event (its label names the principal of the first one)."""
+    if not c.events:
+        c.call("GetCallerIdentity", gap=(60, 3600))
