@@ -50,9 +50,12 @@ def test_findings_filter_by_type_and_explain_shows_why(
 ) -> None:
     lake, _ = org
     capsys.readouterr()
-    main(["findings", "--lake", str(lake), "--type", "UnauthorizedAccess:*", "--format", "json"])
+    main(["findings", "--lake", str(lake), "--type", "*OutsideAWS", "--format", "json"])
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
     assert rows and all(r["type"] == OUTSIDE_AWS for r in rows)
+    main(["findings", "--lake", str(lake), "--type", "UnauthorizedAccess:*", "--format", "json"])
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert rows and all(r["type"].startswith("UnauthorizedAccess:") for r in rows)
     main(["findings", "--lake", str(lake), "--format", "json"])
     every = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
     ml = [r for r in every if "AnomalousBehavior" in r["type"]]
