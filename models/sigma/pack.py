@@ -8,8 +8,10 @@ DuckDB refuses is skipped here, with its reason, rather than failing a detection
 cannot run is skipped, never guessed at: `SigmaPack.skipped` says which and why.
 
 Packs are given as folders, or `BUNDLED` for SigmaHQ's CloudTrail rules shipped in the wheel
-(`models/sigma/rules/`, DRL 1.1: every match keeps the rule's author and id). Bundled rules known
-not to run are listed with the reason in `models/sigma/unsupported.toml`.
+(`models/sigma/rules/`, DRL 1.1: every match keeps the rule's author and id) less those
+`models/sigma/defaults.toml` holds back (rules below `medium`, rules an exact rule reports
+already), or `BUNDLED_ALL` for all of them. Bundled rules known not to run are listed with the
+reason in `models/sigma/unsupported.toml`.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ from trailguard.models.sigma.fields import cloudtrail_pipeline
 from trailguard.pipeline.lake.schema import SCHEMA
 from trailguard.pipeline.sqlfiles import read_sql
 
-BUNDLED = "bundled"  # the name of the bundled pack among folders
+BUNDLED = "bundled"  # the bundled pack among folders, less what defaults.toml holds back
+BUNDLED_ALL = "bundled-all"  # every bundled rule
 BUNDLED_PACK = "SigmaHQ"
 BUNDLED_LICENCE = "DRL 1.1"
 _HERE = resources.files("trailguard.models.sigma")
@@ -79,6 +82,7 @@ class SigmaPack:
     queries: tuple[SigmaQuery, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     other_logsources: int = 0
+    held_back: tuple[Skipped, ...] = ()  # bundled rules the default pack leaves off, and why
 
 
 NO_RULES = SigmaPack()  # Sigma turned off
@@ -90,6 +94,7 @@ class _RuleFile:
     path: str
     text: str
     licence: str | None
+    curated: bool = False  # a rule of the default bundled pack: defaults.toml may hold it back
 
 
 def load_pack(sources: Sequence[str | Path]) -> SigmaPack:
@@ -104,12 +109,17 @@ def load_pack(sources: Sequence[str | Path]) -> SigmaPack:
     ]
     queries: list[SigmaQuery] = []
     skipped: list[Skipped] = []
+    held: list[Skipped] = []
     others = 0
     for item, found in parsed:
         if isinstance(found, Skipped):
             skipped.append(found)
             continue
         for rule in found.rules:
+            why = held_back(rule, item.path) if item.curated else None
+            if why:
+                held.append(_skip(item, str(rule.id) if rule.id else None, rule.title, why))
+                continue
             result = compile_rule(_filtered(rule, filters), item)
             if result is None:
                 others += 1
@@ -119,15 +129,16 @@ def load_pack(sources: Sequence[str | Path]) -> SigmaPack:
                 skipped.append(_skip(item, result.rule_id, result.title, "duplicate rule id"))
             else:
                 queries.append(result)
-    return SigmaPack(tuple(queries), tuple(skipped), others)
+    return SigmaPack(tuple(queries), tuple(skipped), others, tuple(held))
 
 
 def read_rule_files(source: str) -> list[_RuleFile]:
     """The `.yml`/`.yaml` files of a folder (recursively) or of the bundled pack, by path."""
-    if source == BUNDLED:
+    if source in (BUNDLED, BUNDLED_ALL):
         folder = _HERE / "rules"
+        text, curated = "utf-8", source == BUNDLED
         return [
-            _RuleFile(BUNDLED_PACK, f.name, f.read_text(encoding="utf-8"), BUNDLED_LICENCE)
+            _RuleFile(BUNDLED_PACK, f.name, f.read_text(text), BUNDLED_LICENCE, curated)
             for f in sorted(_yaml_files(folder), key=lambda f: f.name)
         ]
     root = Path(source)
@@ -251,6 +262,27 @@ def _schema_connection() -> duckdb.DuckDBPyConnection:
     partitions = [pa.field("event_date", pa.date32()), pa.field("account_id", pa.string())]
     con.register("events", pa.schema([*SCHEMA, *partitions]).empty_table())
     return con
+
+
+_LEVELS = ("informational", "low", "medium", "high", "critical")
+
+
+def held_back(rule: SigmaRule | SigmaCorrelationRule, path: str) -> str | None:
+    """Why the default bundled pack leaves this rule off (models/sigma/defaults.toml), or None."""
+    config = _defaults()
+    superseded: dict[str, str] = config.get("superseded", {})
+    if path in superseded:
+        return f"off by default (--sigma bundled-all runs it): {superseded[path]}"
+    level = rule.level.name.lower() if rule.level else None
+    minimum = str(config.get("min_level", "informational"))
+    if level in _LEVELS and _LEVELS.index(level) < _LEVELS.index(minimum):
+        return f"off by default (--sigma bundled-all runs it): level {level}, below {minimum}"
+    return None
+
+
+@cache
+def _defaults() -> dict[str, object]:
+    return tomllib.loads((_HERE / "defaults.toml").read_text(encoding="utf-8"))
 
 
 @cache

@@ -62,7 +62,8 @@ def add_sigma_args(parser: argparse.ArgumentParser) -> None:
         action="append",
         metavar="DIR",
         help="folder of Sigma rules to run, instead of the default; repeatable, or a path list "
-        f"(`bundled` is SigmaHQ's CloudTrail pack) (${variable('sigma_rules')}, else {folders})",
+        "(`bundled`: SigmaHQ's CloudTrail rules of level medium and above; `bundled-all`: all "
+        f"of them) (${variable('sigma_rules')}, else {folders})",
     )
     group.add_argument("--no-sigma", action="store_true", help="run no Sigma rules")
 

@@ -165,6 +165,11 @@ def plan_detection(
     scored = model is not None and features is not None
     parts = assign(account_weights(features), shards) if scored else ()
     notes += tuple(f"Sigma rule skipped: {s.pack}/{s.path}: {s.reason}" for s in pack.skipped)
+    if pack.held_back:
+        notes += (
+            f"{len(pack.held_back)} bundled Sigma rules are off by default (below level medium, "
+            "or reported by an exact rule already): `--sigma bundled-all` runs them",
+        )
     return DetectPlan(
         lake, since, config, ip_info, features, lake_start, model, info, notes, parts, pack
     )

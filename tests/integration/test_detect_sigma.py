@@ -17,7 +17,7 @@ from sigma.rule import SigmaRule
 from tests.factories import assumed_role_identity, cloudtrail_event
 from tests.helpers.sigma_events import holds, negatives, positive
 from tests.unit.features.lakes import START, make_lake
-from trailguard.models.sigma.pack import BUNDLED, load_pack
+from trailguard.models.sigma.pack import BUNDLED_ALL, load_pack
 from trailguard.pipeline.cli.main import main
 from trailguard.pipeline.detect.detect import run_detection
 from trailguard.pipeline.detect.sigma_findings import run_sigma
@@ -81,7 +81,7 @@ def bundled(
         cases[name] = Case(str(rule.id), good["eventID"], tuple(b["eventID"] for b in bad))
         records += [good, *bad]
     lake = make_lake(tmp_path_factory.mktemp("sigma"), _timed(records))
-    return cases, _matched(_run(lake, [BUNDLED]))
+    return cases, _matched(_run(lake, [BUNDLED_ALL]))
 
 
 @pytest.mark.parametrize("name", RULE_FILES)
@@ -138,7 +138,7 @@ def test_sigma_rule_text_with_quotes_matches_literally_and_injects_nothing(tmp_p
 
 
 def _one(records: list[dict[str, Any]], tmp_path: Path) -> dict[str, set[str]]:
-    return _matched(_run(make_lake(tmp_path, _timed(records)), [BUNDLED]))
+    return _matched(_run(make_lake(tmp_path, _timed(records)), [BUNDLED_ALL]))
 
 
 NO_MFA = "77caf516-34e5-4df9-b4db-20744fea0a60"
@@ -286,8 +286,8 @@ def test_a_sigma_filter_in_a_folder_tunes_a_bundled_rule(tmp_path: Path) -> None
     user = cloudtrail_event(**login)
     sso = cloudtrail_event(**login, userIdentity=assumed_role_identity("AWSReservedSSO_x", "ann"))
     lake = make_lake(tmp_path, _timed([user, sso]))
-    assert _matched(_run(lake, [BUNDLED]))[NO_MFA] == {user["eventID"], sso["eventID"]}
-    assert _matched(_run(lake, [BUNDLED, str(folder)]))[NO_MFA] == {user["eventID"]}
+    assert _matched(_run(lake, [BUNDLED_ALL]))[NO_MFA] == {user["eventID"], sso["eventID"]}
+    assert _matched(_run(lake, [BUNDLED_ALL, str(folder)]))[NO_MFA] == {user["eventID"]}
 
 
 def test_every_export_of_a_sigma_finding_credits_its_rule(tmp_path: Path) -> None:

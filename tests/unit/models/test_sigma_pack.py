@@ -15,6 +15,7 @@ from trailguard.models.sigma import classify
 from trailguard.models.sigma.fields import render_field, to_lake_field
 from trailguard.models.sigma.pack import (
     BUNDLED,
+    BUNDLED_ALL,
     BUNDLED_LICENCE,
     BUNDLED_PACK,
     SigmaQuery,
@@ -51,7 +52,7 @@ def test_the_bundled_sigma_pack_ships_57_rules_with_their_source_and_licence() -
 
 
 def test_every_bundled_sigma_rule_compiles_or_is_listed_unsupported_with_a_reason() -> None:
-    pack = load_pack([BUNDLED])
+    pack = load_pack([BUNDLED_ALL])
     compiled = {q.path for q in pack.queries}
     skipped = {s.path: s.reason for s in pack.skipped}
     assert len(compiled) + len(skipped) == 57
@@ -64,7 +65,7 @@ def test_every_bundled_sigma_rule_compiles_or_is_listed_unsupported_with_a_reaso
 
 def test_a_rule_listed_unsupported_really_does_not_compile() -> None:
     # The list stays honest: a listed rule that compiles today should be taken off it.
-    for item in read_rule_files(BUNDLED):
+    for item in read_rule_files(BUNDLED_ALL):
         if item.path in unsupported():
             direct = _RuleFile("elsewhere", item.path, item.text, None)
             assert all(isinstance(r, Skipped) for r in compile_file(direct)), item.path
@@ -75,7 +76,7 @@ def test_loading_the_sigma_pack_needs_no_network(monkeypatch: pytest.MonkeyPatch
         raise AssertionError("Sigma loading tried to reach the network")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
-    assert len(load_pack([BUNDLED]).queries) >= 50
+    assert len(load_pack([BUNDLED_ALL]).queries) >= 50
 
 
 def test_a_sigma_folder_keeps_cloudtrail_rules_and_skips_the_rest_with_reasons(
@@ -217,3 +218,17 @@ def test_sigma_severity_follows_the_level_on_guardduty_scale() -> None:
     assert classify.severity("critical") < 9.0  # 9-10 is GuardDuty's, for attack sequences
     assert classify.severity(None) == classify.severity("medium")
     assert classify.techniques(("attack.t1685.002", "attack.stealth")) == ("T1685.002",)
+
+
+def test_the_default_bundled_pack_leaves_off_low_rules_and_those_an_exact_rule_reports() -> None:
+    default, everything = load_pack([BUNDLED]), load_pack([BUNDLED_ALL])
+    held = {s.path: s.reason for s in default.held_back}
+
+    assert {q.rule_id for q in default.queries} | {s.rule_id for s in default.held_back} == {
+        q.rule_id for q in everything.queries
+    }
+    assert all(q.level in ("medium", "high", "critical") for q in default.queries)
+    assert "aws_sts_assumerole_misuse.yml" in held  # level low: every role session matches
+    assert "rules.root_credential_usage" in held["aws_root_account_usage.yml"]
+    assert "Identity Center" in held["aws_cloudtrail_console_login_success_without_mfa.yml"]
+    assert everything.held_back == ()
