@@ -23,6 +23,7 @@ from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import pyarrow as pa
@@ -270,7 +271,7 @@ _LEVELS = ("informational", "low", "medium", "high", "critical")
 def held_back(rule: SigmaRule | SigmaCorrelationRule, path: str) -> str | None:
     """Why the default bundled pack leaves this rule off (models/sigma/defaults.toml), or None."""
     config = _defaults()
-    superseded: dict[str, str] = config.get("superseded", {})
+    superseded = cast(dict[str, str], config.get("superseded", {}))
     if path in superseded:
         return f"off by default (--sigma bundled-all runs it): {superseded[path]}"
     level = rule.level.name.lower() if rule.level else None
