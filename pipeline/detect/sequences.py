@@ -40,6 +40,7 @@ import pyarrow as pa
 from trailguard.pipeline.findings.evidence import Evidence, SampleEvent
 from trailguard.pipeline.findings.store import (
     Finding,
+    UpsertStats,
     finding_id,
     has_findings_table,
     load_findings,
@@ -141,28 +142,32 @@ class AttackSequence:
 
 def with_sequences(lake: Path, stats: DetectStats) -> DetectStats:
     """`stats` of a detection run with the attack sequences recomputed after it."""
-    sequences = run_sequences(lake)
+    sequences, stored = run_sequences(lake)
     note = f"{len(sequences)} attack sequence{'s' if len(sequences) != 1 else ''}"
     return dataclasses.replace(
         stats,
         findings=[*stats.findings, *(s.finding for s in sequences)],
+        created=stats.created + stored.created,
+        updated=stats.updated + stored.updated,
+        unchanged=stats.unchanged + stored.unchanged,
         notes=[*stats.notes, note],
     )
 
 
-def run_sequences(lake: Path) -> list[AttackSequence]:
+def run_sequences(lake: Path) -> tuple[list[AttackSequence], UpsertStats]:
     """Recompute the attack sequences from the lake's active findings, store them and mark
-    their members (`sequence_id`)."""
+    their members (`sequence_id`); what storing them did."""
+    nothing = UpsertStats(created=0, updated=0, unchanged=0)
     with open_db(lake, read_only=True) as con:
         if not has_findings_table(con):  # nothing stored yet (a run with no finding at all)
-            return []
+            return [], nothing
         findings = [f for f in load_findings(con) if f.status == "active"]
         prevalence = dict(
             con.execute(read_sql("detect/sequence_findings.sql"), {"detector": DETECTOR}).fetchall()
         )
     signals_of = [f for f in findings if f.detector != DETECTOR]
     if not signals_of:
-        return []
+        return [], nothing
     with open_lake_reader(lake, metadata_cache=False) as mem:
         links = read_links(mem, signals_of)
         total = int(
@@ -170,8 +175,7 @@ def run_sequences(lake: Path) -> list[AttackSequence]:
         )
     signals = to_signals(signals_of, prevalence, total)
     sequences = to_sequences(signals, links)
-    write_sequences(lake, sequences)
-    return sequences
+    return sequences, write_sequences(lake, sequences)
 
 
 def read_links(mem: duckdb.DuckDBPyConnection, findings: Sequence[Finding]) -> list[Link]:
@@ -184,7 +188,7 @@ def read_links(mem: duckdb.DuckDBPyConnection, findings: Sequence[Finding]) -> l
     return [Link(*row) for row in rows]
 
 
-def write_sequences(lake: Path, sequences: Sequence[AttackSequence]) -> None:
+def write_sequences(lake: Path, sequences: Sequence[AttackSequence]) -> UpsertStats:
     """Upsert the sequence findings and set every finding's `sequence_id`."""
     members = [(m, s.finding.finding_id) for s in sequences for m in s.members]
     table = pa.table(
@@ -192,10 +196,11 @@ def write_sequences(lake: Path, sequences: Sequence[AttackSequence]) -> None:
         schema=pa.schema([("finding_id", pa.string()), ("sequence_id", pa.string())]),
     )
     with open_db(lake) as con:
-        upsert_findings(con, [s.finding for s in sequences])
+        stored = upsert_findings(con, [s.finding for s in sequences])
         con.register("sequence_members", table)
         con.execute(read_sql("detect/sequence_members.sql"))
         con.unregister("sequence_members")
+    return stored
 
 
 def tactics_of(finding: Finding) -> tuple[str, ...]:
