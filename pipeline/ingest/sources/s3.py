@@ -3,33 +3,25 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import HTTPClientError, IncompleteReadError
 
+from trailguard.pipeline.config import settings
 from trailguard.pipeline.ingest.sources.layout import ObjectRef, is_event_object
 from trailguard.pipeline.retry import Backoff, retrying
-
-# Adaptive retries back off on throttling (503 SlowDown) and resets; a pool sized for many
-# concurrent GETs of small objects, since GET latency, not bandwidth, is the bottleneck.
-DEFAULT_MAX_ATTEMPTS = 8
+from trailguard.pipeline.urls import split_s3_uri
 
 
 def _config() -> Config:
-    """Retries and pool; the standard AWS_MAX_ATTEMPTS / AWS_RETRY_MODE variables still win."""
-    mode = os.environ.get("AWS_RETRY_MODE")
+    """Retries and pool: adaptive retries (the settings' default) back off on throttling (503
+    SlowDown) and resets; the pool is sized for many concurrent GETs of small objects, since GET
+    latency, not bandwidth, is the bottleneck. AWS_MAX_ATTEMPTS / AWS_RETRY_MODE still win."""
+    config = settings()
     return Config(
-        retries={
-            "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS),
-            "mode": "standard"
-            if mode == "standard"
-            else "legacy"
-            if mode == "legacy"
-            else "adaptive",
-        },
+        retries={"max_attempts": config.s3_attempts, "mode": config.s3_retry_mode},
         max_pool_connections=64,
         connect_timeout=10,
         read_timeout=60,
@@ -48,20 +40,8 @@ def s3_client(endpoint_url: str | None = None) -> Any:
     """A boto3 S3 client on the standard credential chain; `AWS_ENDPOINT_URL` is honoured."""
     import boto3  # here, not at the top: a run over a local folder never needs it (0.1 s)
 
-    endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or None
+    endpoint = endpoint_url or settings().endpoint_url
     return boto3.session.Session().client("s3", endpoint_url=endpoint, config=_config())
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    """('bucket', 'prefix/') of `s3://bucket/prefix`; the prefix may be empty."""
-    if not uri.startswith("s3://"):
-        raise ValueError(f"not an s3:// URI: {uri}")
-    bucket, _, prefix = uri[5:].partition("/")
-    if not bucket:
-        raise ValueError(f"no bucket in {uri}")
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
-    return bucket, prefix
 
 
 class S3Source:
