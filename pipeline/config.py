@@ -16,6 +16,7 @@ no other module reads a `TRAILGUARD_*` variable. `settings()` reads this process
 | TRAILGUARD_TASK_RUNNER     | task_runner    | thread   |
 | TRAILGUARD_DASK_ADDRESS    | dask_address   | none     |
 | TRAILGUARD_SIGMA_RULES     | sigma_rules    | bundled  |
+| TRAILGUARD_TRUSTED_ACCOUNTS | trusted_accounts | none   |
 | TRAILGUARD_SECURITYHUB_ROLE | securityhub_role | none   |
 | AWS_MAX_ATTEMPTS           | s3_attempts    | 8        |
 | AWS_RETRY_MODE             | s3_retry_mode  | adaptive |
@@ -60,6 +61,9 @@ class Settings:
     # Sigma rule folders `trailguard detect` runs (`bundled`: SigmaHQ's CloudTrail rules shipped
     # with trailguard). The variable is a path list (`bundled:/etc/sigma`); `none` turns Sigma off.
     sigma_rules: tuple[str, ...] = ("bundled",)
+    # AWS accounts outside the organisation that it trusts (a DR account, a partner's backup
+    # account): sharing with them is not exfiltration (`111122223333,444455556666`).
+    trusted_accounts: tuple[str, ...] = ()
     # The role `export --to securityhub` assumes in each account whose findings it imports
     # (`arn:aws:iam::{account}:role/NAME`, or a role name); none: the caller's account only.
     securityhub_role: str | None = None
@@ -85,6 +89,7 @@ _VARIABLES: dict[str, str] = {
     "task_runner": "TRAILGUARD_TASK_RUNNER",
     "dask_address": "TRAILGUARD_DASK_ADDRESS",
     "sigma_rules": "TRAILGUARD_SIGMA_RULES",
+    "trusted_accounts": "TRAILGUARD_TRUSTED_ACCOUNTS",
     "securityhub_role": "TRAILGUARD_SECURITYHUB_ROLE",
     "s3_attempts": "AWS_MAX_ATTEMPTS",
     "s3_retry_mode": "AWS_RETRY_MODE",
@@ -129,11 +134,21 @@ def parse_paths(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(os.pathsep) if part.strip())
 
 
+def parse_accounts(text: str) -> tuple[str, ...]:
+    """Twelve-digit account ids separated by commas, spaces or colons."""
+    accounts = tuple(a for a in re.split(r"[,\s:;]+", text.strip()) if a)
+    if any(not re.fullmatch(r"[0-9]{12}", a) for a in accounts):
+        raise ValueError(text)
+    return accounts
+
+
 def _parse(name: str, text: str, default: object) -> object:
     """`text` as the type of the setting's default, checked against its choices."""
     parser: Callable[[str], object] = str
     if name in _SIZES:
         parser = parse_size
+    elif name == "trusted_accounts":
+        parser = parse_accounts
     elif isinstance(default, Path):
         parser = Path
     elif isinstance(default, tuple):

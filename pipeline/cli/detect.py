@@ -104,10 +104,15 @@ def _detect(sub: Sub) -> None:
 @reads_sound_lake
 def cmd_detect(args: argparse.Namespace) -> int:
     """`trailguard detect`."""
+    from trailguard.pipeline.config import settings
     from trailguard.pipeline.detect.detect import run_detection
 
     s = run_detection(
-        args.lake, since=args.since, suppression=args.suppression, sigma=sigma_folders(args)
+        args.lake,
+        since=args.since,
+        suppression=args.suppression,
+        sigma=sigma_folders(args),
+        trusted_accounts=settings().trusted_accounts,  # TRAILGUARD_TRUSTED_ACCOUNTS
     )
     print(
         f"rule findings {s.rule_findings}  Sigma findings {s.sigma_findings}  "

@@ -9,6 +9,7 @@ over the same lake store identical findings.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -120,6 +121,7 @@ class DetectPlan:
     notes: tuple[str, ...]
     shards: tuple[Shard, ...]  # accounts whose feature rows one scoring task scores
     sigma: SigmaPack = NO_RULES  # the Sigma rules to run, compiled
+    trusted_accounts: tuple[str, ...] = ()  # outside accounts sharing with is not exfiltration
 
 
 @holds_lake_lock  # one writer of the lake at a time
@@ -130,10 +132,13 @@ def run_detection(
     suppression: Path | None = None,
     shards: int = 1,
     sigma: Sequence[str] = DEFAULTS.sigma_rules,
+    trusted_accounts: Sequence[str] = DEFAULTS.trusted_accounts,
 ) -> DetectStats:
     """Run every rule, the Sigma rules of `sigma` (folders, or `bundled`) and the latest model
-    over the lake (from `since`), upsert the findings."""
+    over the lake (from `since`), upsert the findings. `trusted_accounts`: outside accounts the
+    organisation trusts (sharing with them is not exfiltration)."""
     plan = plan_detection(lake, since=since, suppression=suppression, shards=shards, sigma=sigma)
+    plan = dataclasses.replace(plan, trusted_accounts=tuple(trusted_accounts))
     return finish_detection(plan, flag_shards(plan))
 
 
@@ -194,7 +199,9 @@ def finish_detection(plan: DetectPlan, windows: list[anomaly.Window]) -> DetectS
         # Rules need every address looked up, features or not.
         fresh = index_lake(mem, plan.ip_info)
         register_reference(mem, pa.concat_tables([plan.ip_info.cast(IP_INFO_SCHEMA), fresh]))
-        rule_findings = run_rules(mem, plan.config.trusted_networks, plan.since)
+        rule_findings = run_rules(
+            mem, plan.config.trusted_networks, plan.since, plan.trusted_accounts
+        )
         sigma = run_sigma(mem, plan.sigma, plan.since)
         # History-free signals: from the lake's first hour, model or not (models/cold_start.py).
         cold = cold_start_findings(mem, plan.since)

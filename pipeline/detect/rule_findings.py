@@ -59,16 +59,21 @@ def workloads(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
     )
 
 
-def rule_context(con: duckdb.DuckDBPyConnection, trusted: tuple[Network, ...] = ()) -> RuleContext:
+def rule_context(
+    con: duckdb.DuckDBPyConnection,
+    trusted: tuple[Network, ...] = (),
+    trusted_accounts: tuple[str, ...] = (),
+) -> RuleContext:
     """The lake-wide facts the rules see (needs `rule_index`): workloads, the organisation's
-    accounts, trail buckets and admin roles (sql/detect/rule_context.sql), trusted networks."""
+    accounts (with the operator's `trusted_accounts`: sharing with them is not exfiltration),
+    trail buckets and admin roles (sql/detect/rule_context.sql), trusted networks."""
     facts: dict[str, set[str]] = defaultdict(set)
     for kind, value in con.execute(read_sql("detect/rule_context.sql")).fetchall():
         facts[str(kind)].add(str(value))
     return RuleContext(
         workloads=workloads(con),
         trusted_networks=trusted,
-        org_accounts=frozenset(facts["org_account"]),
+        org_accounts=frozenset(facts["org_account"]) | frozenset(trusted_accounts),
         trail_buckets=frozenset(facts["trail_bucket"]),
         admin_roles=frozenset(facts["admin_role"]),
     )
@@ -146,7 +151,10 @@ def events_by_id(
 
 
 def run_rules(
-    con: duckdb.DuckDBPyConnection, trusted: tuple[Network, ...] = (), since: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    trusted: tuple[Network, ...] = (),
+    since: datetime | None = None,
+    trusted_accounts: tuple[str, ...] = (),
 ) -> list[Finding]:
     """Findings of every registered rule over events from the UTC day of `since` on (needs
     `rule_index` and every address of the lake in `ip_info`; `trusted` networks are never
@@ -154,7 +162,7 @@ def run_rules(
     if since is not None:
         # A rule finding is a day of matches: recount whole days, or a rerun would shrink it.
         since = since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    context = rule_context(con, trusted)
+    context = rule_context(con, trusted, trusted_accounts)
     rules = load_rules()
     found = named_candidates(con, [r for r in rules.values() if _named_only(r)], since)
     for rule_id, rule in rules.items():
