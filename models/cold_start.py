@@ -6,8 +6,9 @@ its own: hundreds of APIs across dozens of services, most of them denied, a GetC
 first, an attack tool's agent, a VPS or VPN network. Each such signal is one small function here
 registered with `@signal(points=...)`, with the reason it is worth its points; an hour's severity
 is the sum of its signals' points (capped at 8.9), and it becomes a finding at 4.0 (Medium) or
-more. No signal reaches Medium alone except an attack tool in the agent: a finding needs two
-kinds of evidence, e.g. a denied sweep *and* breadth, or a hosting network *and* a role hop.
+more. Only an attack tool in the agent or a sweep of fifty denied APIs reaches Medium alone;
+anything else needs two kinds of evidence, e.g. a denied burst *and* breadth, or a hosting network
+*and* a role hop.
 
 The points are the only tuned constants, few and reasoned (docs/detection.md, "Cold start"); the
 thresholds inside the signals are counts an ordinary principal does not reach in an hour (a
