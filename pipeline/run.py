@@ -44,6 +44,7 @@ def run_pipeline(
     train_until: datetime | None = None,
     workers: int | None = None,
     sigma: Sequence[str] = DEFAULTS.sigma_rules,
+    trusted_accounts: Sequence[str] = DEFAULTS.trusted_accounts,
 ) -> PipelineResult:
     """Ingest `source` (if given) into `lake`, build features, train if needed, detect (with the
     Sigma rules of `sigma`: folders, or `bundled`)."""
@@ -56,7 +57,7 @@ def run_pipeline(
         lake, retrain=retrain, baseline_days=baseline_days, train_until=train_until
     )
     notes.extend([note] if note else [])
-    detect = run_detection(lake, sigma=sigma)
+    detect = run_detection(lake, sigma=sigma, trusted_accounts=trusted_accounts)
     return PipelineResult(summary, features, model, detect, notes + list(detect.notes))
 
 

@@ -17,6 +17,7 @@ from trailguard.pipeline.cli.args import (
     require_sound_lake,
     sigma_folders,
 )
+from trailguard.pipeline.config import settings as current_settings
 from trailguard.pipeline.evaluation.matrix import (
     DEFAULT_SEEDS,
     DEFAULT_SIZES,
@@ -109,6 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             retrain=args.retrain,
             baseline_days=args.baseline_days,
             sigma=sigma_folders(args),
+            trusted_accounts=current_settings().trusted_accounts,  # TRAILGUARD_TRUSTED_ACCOUNTS
         )
     print(format_result(result))
     _print_top(args.lake)
