@@ -105,6 +105,11 @@ class Evaluation:
     by_detector: dict[str, int] = field(default_factory=dict)  # false positives counted
     budget: Budget = field(default_factory=lambda: Budget(DEFAULT_BUDGET))
     ranked: list[Ranked] = field(default_factory=list, repr=False)
+    # Attack sequences (pipeline/evaluation/sequences.py): planted attacks whose findings end in
+    # exactly one sequence, the sequences stored, and those on benign principals (target: none).
+    attacks_as_one_sequence: int = 0
+    sequences: int = 0
+    benign_sequences: int = 0
 
     def attacks(self, difficulty: str | None = None) -> list[Outcome]:
         """The attacks' outcomes (of one difficulty, `loud` or `quiet`, when given)."""
@@ -224,7 +229,21 @@ def evaluate(
         by_detector=dict(sorted(by_detector.items())),
         budget=at_budget(ranked, population.active, budget),
         ranked=ranked,
+        **_sequence_counts(active, scenarios),
     )
+
+
+def _sequence_counts(findings: list[Finding], scenarios: list[Scenario]) -> dict[str, int]:
+    """The attack-sequence fields of an Evaluation (scored by pipeline/evaluation/sequences.py,
+    which builds on this module's `involves`)."""
+    from trailguard.pipeline.evaluation.sequences import score_sequences
+
+    score = score_sequences(findings, scenarios)
+    return {
+        "attacks_as_one_sequence": score.attacks_as_one,
+        "sequences": score.sequences,
+        "benign_sequences": len(score.benign_principals),
+    }
 
 
 def to_ranked(finding: Finding, attacks: list[Scenario], true: bool) -> Ranked:
@@ -265,6 +284,9 @@ def pool(runs: Mapping[str, Evaluation]) -> Evaluation:
         false_in_learning=total("false_in_learning"),
         principal_days=total("principal_days"),
         days=total("days"),
+        attacks_as_one_sequence=total("attacks_as_one_sequence"),
+        sequences=total("sequences"),
+        benign_sequences=total("benign_sequences"),
         by_detector=dict(sorted(by_detector.items())),
         budget=Budget(
             evals[0].budget.per_100,

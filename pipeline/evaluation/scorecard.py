@@ -123,6 +123,8 @@ def summary(e: Evaluation) -> list[str]:
         f" at Medium+   ({sum(o.verdict != 'quiet' for o in negatives)} at any severity)",
         f"time to detect          median {median} min, max {longest} min from the attack's start",
         "                        (rule: its first event; model: the end of its first hour)",
+        f"attack sequences        {e.sequences}; planted attacks ending as one sequence "
+        f"{e.attacks_as_one_sequence}/{n}; on benign principals {e.benign_sequences} (target 0)",
         "targets (the detection goals trailguard is held to; docs/detection.md)",
         *(f"  {t.name + ' ' + t.goal:<36} {mark(t)}" for t in targets(e)),
     ]
@@ -173,6 +175,12 @@ def to_dict(e: Evaluation) -> dict[str, Any]:
             "recall": budget_recall(e),
         },
         "minutes_to_detect": {"median": median, "max": longest},
+        "attack_sequences": {
+            "sequences": e.sequences,
+            "attacks_as_one_sequence": e.attacks_as_one_sequence,
+            "attacks": len(e.attacks()),
+            "on_benign_principals": e.benign_sequences,
+        },
         "targets": [
             {"name": t.name, "goal": t.goal, "value": t.value, "met": t.met} for t in targets(e)
         ],

@@ -64,3 +64,16 @@ def test_the_report_names_what_was_seen_but_not_caught() -> None:
     assert "attacks caught          19/20" in text
     assert "seen only at Low 1" in text
     assert "hard negatives flagged  3/5 at Medium+" in text
+
+
+def test_the_report_and_json_say_how_attacks_ended_as_sequences() -> None:
+    e = Evaluation(attacks_as_one_sequence=3, sequences=4, benign_sequences=1)
+
+    assert "attack sequences        4; planted attacks ending as one sequence 3/0" in report(e)
+    assert "on benign principals 1 (target 0)" in report(e)
+    assert to_dict(e)["attack_sequences"] == {
+        "sequences": 4,
+        "attacks_as_one_sequence": 3,
+        "attacks": 0,
+        "on_benign_principals": 1,
+    }
