@@ -141,3 +141,17 @@ def test_the_cli_ingests_and_queries_with_bind_parameters(
     )
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "n" and int(out[1]) > 0
+
+
+def test_objects_that_are_not_cloudtrail_logs_are_counted_not_silently_passed(
+    s3_bucket: tuple[Any, str], samples: Path, tmp_path: Path, s3_server: str
+) -> None:
+    client, bucket = s3_bucket
+    upload_tree(client, bucket, samples / "flaws2-cloud-defender")
+    client.put_object(Bucket=bucket, Key="AWSLogs/README.txt", Body=b"not a log")
+    client.put_object(Bucket=bucket, Key="AWSLogs/exports/", Body=b"")  # a console folder marker
+
+    summary = ingest(f"s3://{bucket}", tmp_path / "lake", endpoint_url=s3_server)
+
+    assert (summary.written, summary.skipped_files, summary.failed) == (37, 1, [])
+    assert summary.skipped_examples[0].startswith(f"s3://{bucket}/AWSLogs/README.txt")

@@ -10,7 +10,12 @@ from botocore.config import Config
 from botocore.exceptions import HTTPClientError, IncompleteReadError
 
 from trailguard.pipeline.config import settings
-from trailguard.pipeline.ingest.sources.layout import ObjectRef, is_event_object
+from trailguard.pipeline.ingest.sources.layout import (
+    ObjectRef,
+    Skipped,
+    is_digest,
+    is_event_object,
+)
 from trailguard.pipeline.retry import Backoff, retrying
 from trailguard.pipeline.urls import split_s3_uri
 
@@ -61,13 +66,17 @@ class S3Source:
         """The source's identity in the state table."""
         return f"s3://{self.bucket}/{self.prefix}"
 
-    def list_objects(self) -> Iterator[ObjectRef]:
-        """Every event-bearing object under the prefix, in key order."""
+    def list_objects(self) -> Iterator[ObjectRef | Skipped]:
+        """Every event-bearing object under the prefix, in key order, and each other object
+        (not a digest, not a folder marker) as `Skipped`, to be counted as the local source's."""
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
             for item in page.get("Contents", []):
                 key = item["Key"][len(self.prefix) :]
                 if not is_event_object(key):
+                    if not (is_digest(key) or key.endswith("/")):
+                        uri = f"s3://{self.bucket}/{item['Key']}"
+                        yield Skipped(uri, "not a CloudTrail log, by its name")
                     continue
                 yield ObjectRef(
                     uri=f"s3://{self.bucket}/{item['Key']}",
