@@ -16,8 +16,8 @@ RUN useradd --create-home --uid 10001 --user-group --shell /usr/sbin/nologin tra
     && chown trailguard:trailguard /data \
     && chmod 700 /data
 
-# Build the wheel in a throwaway stage-like step and install it: the image runs what a user's
-# `pip install trailguard` runs (SQL as package data), not a checkout.
+# Build the wheel and install it, then drop the sources: the image runs what a user's
+# `pip install .` installs (the SQL, rules and templates as package data), not a checkout.
 WORKDIR /opt/trailguard
 COPY pyproject.toml README.md prefect.yaml ./
 COPY pipeline ./pipeline
