@@ -26,7 +26,7 @@ from trailguard.pipeline.cli.flows import add_flow_commands
 from trailguard.pipeline.cli.parser import Parser
 from trailguard.pipeline.cli.report import add_report_command
 from trailguard.pipeline.cli.run import add_run_commands
-from trailguard.pipeline.config import DEFAULTS, parse_size, settings, variable
+from trailguard.pipeline.config import DEFAULTS, SettingsError, parse_size, settings, variable
 from trailguard.pipeline.ingest.ingest import IngestSummary, ingest
 from trailguard.pipeline.ingest.limits import ReadLimits
 from trailguard.pipeline.lake.check import parquet_error
@@ -52,7 +52,11 @@ EPILOG = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `trailguard` console script."""
-    parser = build_parser()
+    try:
+        parser = build_parser()  # option defaults come from the settings: a variable may be bad
+    except SettingsError as exc:
+        print(f"trailguard: {exc}", file=sys.stderr)
+        return 2
     args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
     # At DEBUG the HTTP libraries print request headers: session tokens, key ids.
     install_safe_logging(args.verbose, WIRE_LOGGERS)

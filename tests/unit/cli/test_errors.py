@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from trailguard.pipeline.cli.errors import SafeFormatter, explain, run_command, safe_line
+from trailguard.pipeline.cli.main import main
 from trailguard.pipeline.lake.check import LakeDamaged
 
 LAKE = Path("/srv/lake")
@@ -88,3 +89,16 @@ def test_log_records_are_redacted_and_escaped_whatever_their_logger() -> None:
     finally:
         log.removeHandler(handler)
     assert stream.getvalue() == "GET https://***@host/x?token=*** failed for ua\\x1b]2;t\\x07\n"
+
+
+def test_a_bad_setting_in_the_environment_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TRAILGUARD_BASELINE_DAYS", "two weeks")
+
+    code = main(["findings"])
+
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "trailguard: TRAILGUARD_BASELINE_DAYS='two weeks' is not a valid baseline_days\n"
+    )
