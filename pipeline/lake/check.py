@@ -175,7 +175,7 @@ def check_file(path: Path, *, quick: bool = False) -> FileCheck:
             sources.update(s for s in pc.unique(batch.column("source_key")).to_pylist() if s)
         return FileCheck(path, parquet.metadata.num_rows, frozenset(sources))
     except (OSError, pa.ArrowException, KeyError) as exc:  # cut short, corrupt, not ours
-        return FileCheck(path, 0, error=_one_line(exc))
+        return FileCheck(path, 0, error=one_line(exc))
 
 
 def _check_unledgered(con: duckdb.DuckDBPyConnection, check: LakeCheck) -> None:
@@ -217,7 +217,7 @@ def unreadable_tables(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
             for _ in con.table(name).to_arrow_reader(_BATCH_ROWS):
                 pass
         except duckdb.Error as exc:
-            broken[name] = _one_line(exc)
+            broken[name] = one_line(exc)
     return broken
 
 
@@ -299,6 +299,7 @@ def _names(parts: Iterable[Partition]) -> str:
     return ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
 
 
-def _one_line(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
+    """An error as one short line: its first line (at most 200 characters), or its type."""
     text = str(error).strip().splitlines()
     return (text[0] if text else type(error).__name__)[:200]

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from trailguard.pipeline.lake.check import DAMAGED_DIR
+from trailguard.pipeline.lake.check import DAMAGED_DIR, one_line
 from trailguard.pipeline.lake.db import DB_NAME, STORAGE_VERSION, db_path, open_db
 from trailguard.pipeline.sqlfiles import read_sql
 
@@ -106,7 +106,7 @@ def read_groups(path: Path, groups: list[str]) -> dict[str, dict[str, pa.Table] 
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        return dict.fromkeys(groups, _one_line(exc))
+        return dict.fromkeys(groups, one_line(exc))
     try:
         existing = _table_names(con)
         results: dict[str, dict[str, pa.Table] | str] = {}
@@ -118,7 +118,7 @@ def read_groups(path: Path, groups: list[str]) -> dict[str, dict[str, pa.Table] 
                     if table in existing
                 }
             except duckdb.Error as exc:
-                results[group] = _one_line(exc)
+                results[group] = one_line(exc)
         return results
     finally:
         con.close()
@@ -193,11 +193,6 @@ def backup_path(lake: Path) -> Path | None:
     """The last copy `write_backup` made, if any."""
     path = lake / BACKUP
     return path if path.exists() else None
-
-
-def _one_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return (lines[0] if lines else type(error).__name__)[:200]
 
 
 def _table_names(con: duckdb.DuckDBPyConnection) -> set[str]:

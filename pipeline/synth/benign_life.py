@@ -14,7 +14,7 @@ import dataclasses
 
 from trailguard.pipeline.synth import network as net
 from trailguard.pipeline.synth.archetypes import scanner
-from trailguard.pipeline.synth.hard_negatives import _run_days
+from trailguard.pipeline.synth.hard_negatives import run_days
 from trailguard.pipeline.synth.profiles import Profile
 from trailguard.pipeline.synth.scenario import Ctx, technique
 
@@ -61,10 +61,10 @@ def travel_vpn(c: Ctx) -> None:
     """Three days abroad: the usual work from a VPN exit on day one, a hotel line after."""
     working = _working(c)
     first = dataclasses.replace(working, ips=(net.ip_in(c.rng, _COMMERCIAL_VPN),))
-    _run_days(c, 1, first)
+    run_days(c, 1, first)
     later = dataclasses.replace(working, ips=(net.ip_in(c.rng, _ABROAD),))
     c.day, c.t = c.day + 1, c.t + 86400
-    _run_days(c, 2, later)
+    run_days(c, 2, later)
     _at_least_one(c)
 
 
@@ -79,7 +79,7 @@ def tool_upgrade(c: Ctx) -> None:
     """The runners' image is rebuilt: every call now carries a new Terraform/SDK agent."""
     upgraded = dataclasses.replace(_working(c), agents=(_TERRAFORM_NEXT,))
     c.ua = _TERRAFORM_NEXT
-    _run_days(c, 4, upgraded)
+    run_days(c, 4, upgraded)
     _at_least_one(c)
 
 
@@ -202,7 +202,7 @@ def new_scanner(c: Ctx) -> None:
         error_rate=0.05,
     )
     c.victim, c.ip, c.ua = profile, profile.ips[0], profile.agents[0]
-    _run_days(c, 3, profile)
+    run_days(c, 3, profile)
     _at_least_one(c)
 
 

@@ -18,7 +18,7 @@ from trailguard.pipeline.synth.scenario import Ctx, technique
 _NEW_REGIONS = ("ap-southeast-1", "ca-central-1")
 
 
-def _run_days(c: Ctx, profile_days: int, profile: Profile, after: float = 0.0) -> None:
+def run_days(c: Ctx, profile_days: int, profile: Profile, after: float = 0.0) -> None:
     """Replay a new principal's ordinary profile over its first days (within the period),
     keeping only calls after ``after``."""
     for k in range(min(profile_days, c.place.days - c.day)):
@@ -51,7 +51,7 @@ def new_engineer(c: Ctx) -> None:
         active_days=None,
         rate=max(profile.rate, 15.0),
     )
-    _run_days(c, 7, profile)
+    run_days(c, 7, profile)
     if not any(rec["eventName"] == "ConsoleLogin" for _, rec in c.events):
         t = c.day_start + 9 * 3600
         c.events.insert(
@@ -89,7 +89,7 @@ def new_ci_pipeline(c: Ctx) -> None:
     for name in _BOOTSTRAP:
         c.call(name, gap=(1, 15), region=profile.regions[0])
     profile = dataclasses.replace(profile, weekend=0.0, days_off=frozenset(), active_days=None)
-    _run_days(c, 5, profile, after=c.t)  # its first deploys follow its bootstrap
+    run_days(c, 5, profile, after=c.t)  # its first deploys follow its bootstrap
 
 
 @technique(
