@@ -3,7 +3,6 @@ accounts per mapped task; the new findings as artifacts."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,11 +49,14 @@ def plan(
     sigma: tuple[str, ...] = SETTINGS.sigma_rules,
 ) -> DetectPlan:
     """Read the feature rows and the model; group the accounts in shards; compile Sigma rules."""
-    the_plan = plan_detection(
-        lake, since=since, suppression=suppression, shards=shards, sigma=sigma
+    return plan_detection(
+        lake,
+        since=since,
+        suppression=suppression,
+        shards=shards,
+        sigma=sigma,
+        trusted_accounts=SETTINGS.trusted_accounts,  # TRAILGUARD_TRUSTED_ACCOUNTS, as the CLI's
     )
-    # Outside accounts the organisation trusts (TRAILGUARD_TRUSTED_ACCOUNTS), as the CLI's.
-    return dataclasses.replace(the_plan, trusted_accounts=SETTINGS.trusted_accounts)
 
 
 @io_task

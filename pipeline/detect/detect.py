@@ -9,7 +9,6 @@ over the same lake store identical findings.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -137,8 +136,14 @@ def run_detection(
     """Run every rule, the Sigma rules of `sigma` (folders, or `bundled`) and the latest model
     over the lake (from `since`), upsert the findings. `trusted_accounts`: outside accounts the
     organisation trusts (sharing with them is not exfiltration)."""
-    plan = plan_detection(lake, since=since, suppression=suppression, shards=shards, sigma=sigma)
-    plan = dataclasses.replace(plan, trusted_accounts=tuple(trusted_accounts))
+    plan = plan_detection(
+        lake,
+        since=since,
+        suppression=suppression,
+        shards=shards,
+        sigma=sigma,
+        trusted_accounts=trusted_accounts,
+    )
     return finish_detection(plan, flag_shards(plan))
 
 
@@ -149,9 +154,11 @@ def plan_detection(
     suppression: Path | None = None,
     shards: int = 1,
     sigma: Sequence[str] = DEFAULTS.sigma_rules,
+    trusted_accounts: Sequence[str] = DEFAULTS.trusted_accounts,
 ) -> DetectPlan:
     """Read the feature rows, address lookups and model a run needs; split the rows in shards;
-    compile the Sigma rules of `sigma` (a folder that is not there is an error)."""
+    compile the Sigma rules of `sigma` (a folder that is not there is an error). The rules count
+    `trusted_accounts` as the organisation's own (sharing with them is not exfiltration)."""
     pack = load_pack(sigma)
     config = load_suppression(suppression or lake / DEFAULT_FILE)
     with open_db(lake) as con:
@@ -176,7 +183,18 @@ def plan_detection(
             "or reported by an exact rule already): `--sigma bundled-all` runs them",
         )
     return DetectPlan(
-        lake, since, config, ip_info, features, lake_start, model, info, notes, parts, pack
+        lake,
+        since,
+        config,
+        ip_info,
+        features,
+        lake_start,
+        model,
+        info,
+        notes,
+        parts,
+        pack,
+        tuple(trusted_accounts),
     )
 
 
