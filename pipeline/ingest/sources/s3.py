@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from botocore.config import Config
-from botocore.exceptions import HTTPClientError, IncompleteReadError
+from botocore.exceptions import ClientError, HTTPClientError, IncompleteReadError
 
 from trailguard.pipeline.config import settings
+from trailguard.pipeline.ingest.limits import ObjectTooLarge, too_large
 from trailguard.pipeline.ingest.sources.layout import (
     ObjectRef,
     Skipped,
@@ -50,11 +51,14 @@ def s3_client(endpoint_url: str | None = None) -> Any:
 
 
 class S3Source:
-    """Objects under `s3://bucket/prefix`, listed with pagination."""
+    """Objects under `s3://bucket/prefix`, listed with pagination; a GET asks for at most
+    `max_bytes + 1` bytes (an object that grew past the limit after it was listed is not read
+    whole: `ObjectTooLarge`, quarantined as one listed too large is)."""
 
-    def __init__(self, uri: str, client: Any) -> None:
+    def __init__(self, uri: str, client: Any, max_bytes: int | None = None) -> None:
         self.bucket, self.prefix = split_s3_uri(uri)
         self.client = client
+        self.max_bytes = max_bytes
 
     @property
     def remote(self) -> bool:
@@ -102,20 +106,52 @@ class S3Source:
             raise OSError(f"{ref.uri}: body read failed {BODY_ATTEMPTS} times: {error}") from error
 
     def _fetch(self, ref: ObjectRef) -> bytes:
-        """One GET of the object and the read of its body."""
-        response = self.client.get_object(Bucket=self.bucket, Key=self.prefix + ref.key)
+        """One GET of the object (its first `max_bytes + 1` bytes) and the read of its body."""
+        key = self.prefix + ref.key
+        if self.max_bytes is None:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+        else:
+            try:
+                response = self.client.get_object(
+                    Bucket=self.bucket, Key=key, Range=f"bytes=0-{self.max_bytes}"
+                )
+            except ClientError as exc:
+                if _error_code(exc) == "InvalidRange":  # S3's answer for a range of 0 bytes
+                    return b""
+                raise
+            if _range_total(response) > self.max_bytes:
+                response["Body"].close()  # the body is not read: the object is over the limit
+                raise ObjectTooLarge(too_large(self.max_bytes, "is"))
         try:
-            return _read_body(response, ref.uri)
+            body = _read_body(response, ref.uri, self.max_bytes)
         except _BODY_ERRORS as exc:  # botocore retries requests, never the body's read
             raise _BodyCut(exc) from exc
+        if self.max_bytes is not None and len(body) > self.max_bytes:  # a server past its word
+            raise ObjectTooLarge(too_large(self.max_bytes, "is"))
+        return body
 
 
 class _BodyCut(Exception):
     """A GET whose body broke off or came short (its cause says how); a failed request is not."""
 
 
-def _read_body(response: dict[str, Any], uri: str) -> bytes:
-    body: bytes = response["Body"].read()
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _range_total(response: dict[str, Any]) -> int:
+    """The object's whole size from a ranged GET's `Content-Range: bytes 0-N/TOTAL` (a server
+    that ignored the range and sent it all: its `Content-Length`)."""
+    content_range = str(response.get("ContentRange") or "")
+    total = content_range.rpartition("/")[2]
+    if total.isdigit():
+        return int(total)
+    return int(response.get("ContentLength") or 0)
+
+
+def _read_body(response: dict[str, Any], uri: str, max_bytes: int | None) -> bytes:
+    """The body; no more than `max_bytes + 1` bytes of it, whatever the server sends."""
+    body: bytes = response["Body"].read(None if max_bytes is None else max_bytes + 1)
     expected = response.get("ContentLength")
     if expected is not None and len(body) != int(expected):
         raise OSError(f"short read of {uri}: {len(body)} of {expected} bytes")
