@@ -43,8 +43,8 @@ from trailguard.pipeline.lake import files as lake_files
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.ledger import Ledger
 from trailguard.pipeline.lake.lock import holds_lake_lock
-from trailguard.pipeline.lake.views import refresh_views
-from trailguard.pipeline.urls import redact_url
+from trailguard.pipeline.lake.views import has_events, refresh_views
+from trailguard.pipeline.urls import redact_url, split_s3_uri
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,11 @@ SKIPPED_EXAMPLES = 20  # files skipped that a summary names
 
 class StrictModeError(RuntimeError):
     """`--strict` was given and the run quarantined records or failed to read objects."""
+
+
+class EmptySource(ValueError):
+    """The source listed no CloudTrail object and the lake holds no events: most likely a wrong
+    bucket, prefix or folder (a usage mistake: exit 2); the message says which and what to do."""
 
 
 @dataclass
@@ -128,7 +133,7 @@ def ingest(
         writer.flush(con)
         summary.seconds = time.monotonic() - clock
         record_run(con, run_row(src.name, started, summary))
-    warn_if_nothing_found(source, summary)
+    check_something_found(source, lake, summary)
     if strict and (summary.quarantined or summary.quarantined_objects or summary.failed):
         raise StrictModeError(_strict_message(summary))
     return summary
@@ -284,12 +289,21 @@ def run_row(source: str, started: datetime, s: IngestSummary) -> RunSummary:
     )
 
 
-def warn_if_nothing_found(source: str, s: IngestSummary) -> None:
-    """A warning when the listing found no object at all (read now or before): a wrong path or
-    prefix is the likely cause, and the run would otherwise end quietly."""
+def check_something_found(source: str, lake: Path, s: IngestSummary) -> None:
+    """When the listing found no object at all (read now or before), a wrong path or prefix is
+    the likely cause: on a lake with no events yet (a first run), `EmptySource`; on a lake with
+    events, a warning (a scheduled run with nothing new is normal; a source that lists nothing
+    at all may still be a mistake)."""
     if s.objects or s.skipped_objects or s.failed:
         return
     others = f"; {s.skipped_files:,} other files skipped" if s.skipped_files else ""
+    if not has_events(lake):
+        raise EmptySource(
+            f"found no CloudTrail log file under {describe_source(source)}{others}: check"
+            " --source (CloudTrail writes s3://BUCKET/[PREFIX/]AWSLogs/ACCOUNT/CloudTrail/REGION/"
+            f"YYYY/MM/DD/*.json.gz; export files end in .json, .jsonl or .ndjson[.gz]); nothing"
+            f" was written to {lake}"
+        )
     log.warning(
         "nothing to ingest: no CloudTrail log found under %s%s. Expected objects laid out as"
         " CloudTrail delivers them (AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/"
@@ -297,6 +311,17 @@ def warn_if_nothing_found(source: str, s: IngestSummary) -> None:
         redact_url(source),
         others,
     )
+
+
+def describe_source(source: str) -> str:
+    """`source` for a message: redacted, and an S3 URI's bucket and prefix named apart (a
+    prefix that misses `AWSLogs/` by one folder is the common mistake)."""
+    shown = redact_url(source)
+    if not source.startswith("s3://"):
+        return shown
+    bucket, prefix = split_s3_uri(source)
+    where = f"prefix {prefix!r}" if prefix else "no prefix: the whole bucket"
+    return f"{shown} (bucket {bucket!r}, {where})"
 
 
 def _strict_message(s: IngestSummary) -> str:

@@ -24,8 +24,8 @@ from trailguard.pipeline.ingest.batch import BatchResult, read_batch
 from trailguard.pipeline.ingest.ingest import (
     IngestSummary,
     LakeWriter,
+    check_something_found,
     run_row,
-    warn_if_nothing_found,
 )
 from trailguard.pipeline.ingest.limits import ReadLimits
 from trailguard.pipeline.ingest.sources import open_source
@@ -152,5 +152,5 @@ def finish_ingest(lake: Path, plan: IngestPlan, parts: list[PartSummary]) -> Ing
     with lake_lock(lake, purpose="finish ingest"), open_db(lake) as con:
         refresh_views(con, lake)
         record_run(con, run_row(plan.source_name, plan.started, total))
-    warn_if_nothing_found(plan.source, total)
+    check_something_found(plan.source, lake, total)
     return total
