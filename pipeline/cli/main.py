@@ -26,6 +26,7 @@ from trailguard.pipeline.cli.flows import add_flow_commands
 from trailguard.pipeline.cli.parser import Parser
 from trailguard.pipeline.cli.report import add_report_command
 from trailguard.pipeline.cli.run import add_run_commands
+from trailguard.pipeline.cli.triage import add_triage_commands
 from trailguard.pipeline.config import DEFAULTS, SettingsError, parse_size, settings, variable
 from trailguard.pipeline.ingest.ingest import IngestSummary, ingest
 from trailguard.pipeline.ingest.limits import ReadLimits
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_compact,
         _add_export,
         add_detect_commands,
+        add_triage_commands,
         add_synth_command,
         add_run_commands,
         add_flow_commands,

@@ -48,6 +48,7 @@ from trailguard.pipeline.findings.suppression import (
     SuppressionConfig,
     load_suppression,
 )
+from trailguard.pipeline.findings.triage import archive_by_suppression
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.lock import holds_lake_lock
 from trailguard.pipeline.lake.shards import Each, Shard, account_weights, assign, in_turn, rows_of
@@ -284,15 +285,14 @@ def _store(
         con.register("new_ips", fresh_ips)
         con.execute("INSERT OR IGNORE INTO ip_info SELECT * FROM new_ips")
         stats = upsert_findings(con, findings)
-        for fid, reason in sorted(archived.items()):
-            con.execute(read_sql("detect/archive.sql"), {"finding_id": fid, "reason": reason})
+        newly = sum(archive_by_suppression(con, f, r) for f, r in sorted(archived.items()))
     return DetectStats(
         rule_findings=len(findings) - ml - sigma,
         ml_findings=ml,
         created=stats.created,
         updated=stats.updated,
         unchanged=stats.unchanged,
-        archived=len(archived),
+        archived=newly,  # matched a rule and was not archived already
         model_version=version,
         findings=findings,
         notes=list(plan.notes),

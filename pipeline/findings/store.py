@@ -61,6 +61,11 @@ class Finding:
     version: int = 1
     revision: int = 0  # global change counter, set by the store (exporters' cursor)
     sequence_id: str | None = None  # the attack sequence it belongs to (pipeline/detect/sequences)
+    # The latest triage decision (pipeline/findings/triage.py): why, who (a person, or
+    # `suppression`) and when; None while nobody has decided.
+    status_reason: str | None = None
+    status_by: str | None = None
+    status_at: datetime | None = None
 
     @property
     def severity_label(self) -> str:

@@ -31,3 +31,22 @@ CREATE TABLE IF NOT EXISTS findings (
 -- The attack sequence a finding belongs to (pipeline/detect/sequences.py sets it after each run;
 -- NULL otherwise). Added after the table's first release: lakes made before it gain the column.
 ALTER TABLE findings ADD COLUMN IF NOT EXISTS sequence_id VARCHAR;
+
+-- Triage (pipeline/findings/triage.py): the latest decision on a finding's status, who made it
+-- and why. `status_by` is a person for `trailguard archive`/`unarchive`, or `suppression` when a
+-- suppression rule archived it (sql/detect/archive.sql); NULL while nobody has decided.
+ALTER TABLE findings ADD COLUMN IF NOT EXISTS status_reason VARCHAR;
+ALTER TABLE findings ADD COLUMN IF NOT EXISTS status_by VARCHAR;
+ALTER TABLE findings ADD COLUMN IF NOT EXISTS status_at TIMESTAMPTZ;
+
+-- Every archive and unarchive, oldest first: the audit trail behind `status_by`. A person's
+-- `unarchive` is final for suppression rules: sql/detect/archive.sql never archives that finding
+-- again (a person's word outranks a glob).
+CREATE TABLE IF NOT EXISTS finding_actions (
+    finding_id  VARCHAR NOT NULL,
+    action      VARCHAR NOT NULL,     -- archive | unarchive
+    actor       VARCHAR NOT NULL,     -- who: a person's name, or `suppression`
+    reason      VARCHAR NOT NULL,
+    acted_at    TIMESTAMPTZ NOT NULL,
+    suppression VARCHAR               -- the suppression entry this action wrote, if any
+);
