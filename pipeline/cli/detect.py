@@ -136,7 +136,7 @@ def _findings(sub: Sub) -> None:
         "--status",
         choices=["active", "archived", "all"],
         default="active",
-        help="active (default), archived (by suppression) or all",
+        help="active (default), archived (by a person or a suppression rule) or all",
     )
     p.add_argument("--limit", type=int, default=100, help="most findings listed (100)")
     p.add_argument(

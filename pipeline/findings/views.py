@@ -83,9 +83,13 @@ def render(finding: Finding) -> str:
         f"  seen        {finding.first_seen} .. {finding.last_seen}   events {finding.event_count}",
         f"  detector    {finding.detector}"
         + (f"   model {finding.model_version}   score {finding.score}" if finding.score else ""),
-        "",
-        finding.description,
     ]
+    if finding.status_by:
+        lines.append(
+            f"  decided     {finding.status} by {finding.status_by} at {finding.status_at}:"
+            f" {finding.status_reason}"
+        )
+    lines += ["", finding.description]
     lines += render_evidence(finding.evidence)
     return "\n".join(lines)
 
