@@ -17,8 +17,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from trailguard.pipeline.evaluation.demo import MARKER, DemoSettings, run_demo
+from trailguard.pipeline.evaluation.analyst import AnalystWeek
+from trailguard.pipeline.evaluation.demo import (
+    LABELS,
+    MARKER,
+    DemoSettings,
+    run_demo,
+)
 from trailguard.pipeline.evaluation.evaluate import Evaluation, pool
+from trailguard.pipeline.evaluation.labels import analyst_week_of_lake
 from trailguard.pipeline.evaluation.matrix import (
     DEFAULT_BUDGET,
     DEFAULT_SEEDS,
@@ -37,7 +44,9 @@ from trailguard.pipeline.evaluation.scorecard import (
     techniques,
     to_dict,
 )
+from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.report.output import format_table
+from trailguard.pipeline.synth.schedule import learning_days
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class Run:
     generated: bool  # False when the organisation on disk was reused
     seconds: float
     evaluation: Evaluation
+    analyst: AnalystWeek | None = None  # an analyst's first week of triage (analyst.py)
 
 
 @dataclass(frozen=True)
@@ -114,7 +124,15 @@ def run_one(settings: EvalSettings, size: str, seed: int) -> Run:
     result = run_demo(demo, budget=settings.budget)
     events = result.pipeline.ingest.written if result.pipeline.ingest else 0
     generated = result.generated_events is not None
-    return Run(name, size, seed, events, generated, time.monotonic() - began, result.evaluation)
+    with open_db(result.lake, read_only=True) as con:
+        analyst = analyst_week_of_lake(
+            con,
+            result.data / LABELS,
+            learning_days=learning_days(org.days),
+            budget=settings.budget,
+        )
+    seconds = time.monotonic() - began
+    return Run(name, size, seed, events, generated, seconds, result.evaluation, analyst)
 
 
 def _clear(demo: DemoSettings) -> None:
@@ -148,6 +166,7 @@ def to_json(bench: Benchmark) -> dict[str, Any]:
                 "generated": r.generated,
                 "seconds": round(r.seconds, 1),
                 **to_dict(r.evaluation),
+                "analyst_first_week": _analyst_json(r.analyst),
             }
             for r in bench.runs
         ],
@@ -204,6 +223,7 @@ def format_benchmark(bench: Benchmark) -> str:
             _table(RUN_COLUMNS, rows),
             TARGETS_HEADING + "\n" + _table(["target", "goal", *names], goals),
             _every(bench),
+            _analyst(bench),
             _techniques(bench.pooled),
             _noise(bench.pooled),
         ]
@@ -249,6 +269,68 @@ def _every(bench: Benchmark) -> str:
     held_out = [r.name for r in bench.runs if role_of(r.seed) != "tuning"]
     lines.append(f"Tuning: {', '.join(tuning) or '-'}; held out: {', '.join(held_out) or '-'}")
     return "\n".join(lines)
+
+
+ANALYST_COLUMNS = [
+    "run",
+    "archived",
+    "rules",
+    "FP/100p/day after",
+    "with rules",
+    "(Medium+)",
+    "recall after",
+    "attack findings archived",
+]
+
+
+def _analyst(bench: Benchmark) -> str:
+    """An analyst's first week (pipeline/evaluation/analyst.py): what archiving every false
+    positive of the week after learning with "suppress similar" does to the days after it."""
+    rows = []
+    for run in bench.runs:
+        week = run.analyst
+        if week is None:
+            continue
+        rows.append(
+            [
+                run.name,
+                week.archived,
+                week.rules,
+                _num(week.before.fp_per_100),
+                _num(week.after.fp_per_100),
+                f"{_num(week.before.fp_medium_plus_per_100)} -> "
+                f"{_num(week.after.fp_medium_plus_per_100)}",
+                f"{_num(week.before.recall())} -> {_num(week.after.recall())}",
+                week.attack_findings_archived,
+            ]
+        )
+    heading = (
+        "An analyst's first week: every false positive of the week after learning archived with "
+        '"suppress similar" (one rule per principal family and type); false positives per 100 '
+        "principals per day from the week after, as detected and with the rules:"
+    )
+    return heading + "\n" + (_table(ANALYST_COLUMNS, rows) if rows else "  (no day follows it)")
+
+
+def _analyst_json(week: AnalystWeek | None) -> dict[str, Any] | None:
+    if week is None:
+        return None
+    return {
+        "week": [week.week_start.isoformat(), week.week_end.isoformat()],
+        "false_positives_archived": week.archived,
+        "suppression_rules": week.rules,
+        "after_the_week": {
+            "fp_per_100_principals_per_day": week.before.fp_per_100,
+            "fp_per_100_principals_per_day_with_rules": week.after.fp_per_100,
+            "medium_plus_fp_per_100_principals_per_day": week.before.fp_medium_plus_per_100,
+            "medium_plus_fp_per_100_principals_per_day_with_rules": (
+                week.after.fp_medium_plus_per_100
+            ),
+            "recall": week.before.recall(),
+            "recall_with_rules": week.after.recall(),
+            "attack_findings_archived": week.attack_findings_archived,
+        },
+    }
 
 
 def _techniques(e: Evaluation) -> str:

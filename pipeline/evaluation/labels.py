@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from trailguard.pipeline.evaluation.analyst import AnalystWeek, first_week
 from trailguard.pipeline.evaluation.evaluate import (
     Evaluation,
     Population,
@@ -100,3 +101,16 @@ def evaluate_lake(
     scenarios = with_actors(con, read_labels(labels))
     findings = list_findings(con, FindingFilter(status=None, limit=2**62))
     return evaluate(findings, scenarios, population(con, scenarios, learning_days), budget)
+
+
+def analyst_week_of_lake(
+    con: duckdb.DuckDBPyConnection,
+    labels: Path,
+    *,
+    learning_days: int = LEARNING_DAYS,
+    budget: float = DEFAULT_BUDGET,
+) -> AnalystWeek | None:
+    """An analyst's first week of triage on a lake's findings (pipeline/evaluation/analyst.py)."""
+    scenarios = with_actors(con, read_labels(labels))
+    findings = list_findings(con, FindingFilter(status=None, limit=2**62))
+    return first_week(findings, scenarios, population(con, scenarios, learning_days), budget)
