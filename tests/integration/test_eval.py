@@ -28,6 +28,7 @@ def test_eval_writes_the_numbers_and_a_pr_curve_and_reuses_the_organisation(
     assert run["false_positives"]["benign_principal_days"] > 0
     assert run["budget"]["alerts"] > 0 and run["pr_curve"]
     assert data["pooled"]["recall"] == run["recall"]
+    assert "An analyst's first week" in out and "analyst_first_week" in run
     assert [t["name"] for t in data["pooled"]["targets"]] == [
         "recall",
         "recall, quiet attacks",
