@@ -9,7 +9,10 @@ the rows, the others are joined on to them.
 Incremental: the cursor (`feature_state`) is the newest `ingested_at` already featurised. A run
 recomputes every hour from the earliest hour any newer event falls in (late events included)
 onwards, and leaves older hours alone; a change to the feature SQL or the API catalogue (their
-SHA-256 is kept with the cursor) makes the next run a full rebuild. The work happens in
+SHA-256 is kept with the cursor) makes the next run a full rebuild. History leaves out the events
+inside active findings (`pipeline.features.incidents`): the spans a run used are kept with the
+cursor, and a finding added, grown or archived since pulls the next run's start back to its first
+hour, as a late event does. The work happens in
 in-memory DuckDBs over the Parquet; the lake's database file is only opened for the short read of
 the cursor and the short write of the results, so other tools are not locked out.
 
@@ -44,6 +47,7 @@ from trailguard.pipeline.features.enrich import (
     register_reference,
     to_ip_table,
 )
+from trailguard.pipeline.features.incidents import changed_from, read_spans, write_spans
 from trailguard.pipeline.features.queries import KEY_COLUMNS as KEY_COLUMNS
 from trailguard.pipeline.features.queries import (
     Tables,
@@ -98,6 +102,7 @@ class FeaturePlan:
     )  # every principal of the lake with its integer id (sql/features/plan/30_keys.sql)
     shards: tuple[Shard, ...]
     started: float  # time.monotonic() when the run started
+    spans: pa.Table  # active findings' spans, left out of history (features/findings/spans.sql)
 
 
 @holds_lake_lock  # overlapping runs must not read files a compaction removes
@@ -127,6 +132,8 @@ def plan_features(lake: Path, *, full: bool = False, shards: int = 1) -> Feature
         con.execute(read_sql("detect/state.sql"))
         cursor, columns = _cursor(con)
         known_ips = con.sql("SELECT * FROM ip_info").to_arrow_table()
+        spans = read_spans(con)
+        changed = changed_from(con, spans)  # findings since the stored rows: their hours are stale
     signature = feature_signature()
     if full or columns != signature:
         cursor = None  # asked for, or the feature SQL changed since the stored rows: rebuild
@@ -134,14 +141,15 @@ def plan_features(lake: Path, *, full: bool = False, shards: int = 1) -> Feature
         return None
     with open_lake_reader(lake) as mem:
         scan = scan_lake(mem, cursor)
-    if scan.start is None or scan.end is None:
+    start = scan.start if cursor is None else _earliest(scan.start, changed)
+    if start is None or scan.end is None:
         return None
     fresh = to_ip_table(sorted(set(scan.addresses) - set(known_ips.column("ip").to_pylist())))
     # Only accounts with files the run's history reaches can have rows: the rest sit out.
-    weights = account_sizes(lake, (scan.start - HISTORY).date())
+    weights = account_sizes(lake, (start - HISTORY).date())
     return FeaturePlan(
         lake=lake.resolve(),  # absolute: a shard may run in another working directory
-        start=scan.start,
+        start=start,
         end=scan.end,
         ingested=scan.ingested,
         full=cursor is None,
@@ -151,7 +159,13 @@ def plan_features(lake: Path, *, full: bool = False, shards: int = 1) -> Feature
         keys=scan.keys,
         shards=assign(weights, shards),
         started=started,
+        spans=spans,
     )
+
+
+def _earliest(*hours: datetime | None) -> datetime | None:
+    known = [hour for hour in hours if hour is not None]
+    return min(known) if known else None
 
 
 def compute_shards(plan: FeaturePlan, each: Each = in_turn) -> list[pa.Table]:
@@ -194,6 +208,7 @@ def open_shard(plan: FeaturePlan, index: int) -> Iterator[duckdb.DuckDBPyConnect
         mem.execute("SET preserve_insertion_order = false")
         register_reference(mem, plan.ip_info)
         mem.register("keys", rows_of(plan.keys, plan.shards[index]))
+        mem.register("finding_spans", plan.spans)  # shard/incidents.sql keeps its principals'
         prepare(mem, feature_params(plan.start, plan.end))
         yield mem
 
@@ -251,7 +266,8 @@ def feature_params(start: datetime, end: datetime) -> dict[str, Any]:
 
 
 def _write(con: duckdb.DuckDBPyConnection, table: pa.Table, plan: FeaturePlan) -> None:
-    """Replace recomputed hours, keep new address lookups, move the cursor: one transaction."""
+    """Replace recomputed hours, keep new address lookups and the spans left out of history,
+    move the cursor: one transaction."""
     con.register("new_features", table)
     con.register("new_ips", plan.fresh_ips)
     con.execute("BEGIN TRANSACTION")
@@ -263,6 +279,7 @@ def _write(con: duckdb.DuckDBPyConnection, table: pa.Table, plan: FeaturePlan) -
             con.execute("DELETE FROM features WHERE window_start >= $start", {"start": plan.start})
             con.execute("INSERT INTO features BY NAME SELECT * FROM new_features")
         con.execute("INSERT OR IGNORE INTO ip_info SELECT * FROM new_ips")
+        write_spans(con, plan.spans)  # what the stored rows left out of history
         con.execute(
             read_sql("detect/feature_cursor.sql"),
             {"ingested": plan.ingested, "columns": plan.signature},

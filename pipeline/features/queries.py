@@ -5,8 +5,11 @@ The folders of `sql/features/`, in the order they run (each file of `shard/`, `g
 - `plan/`: one scan of the whole lake before any shard (`scan_lake`): the run's hours, the
   addresses to look up, and `keys`, the principals numbered with an integer `pid` (each shard is
   given its accounts' rows of it);
-- `shard/`: tables of a shard's own events that stay in the shard (`calls`, `hourly`,
-  `sightings`), keyed by `pid`;
+- `findings/`: read from the lake's database when the run is planned
+  (`pipeline.features.incidents`): the spans of active findings, whose events the features leave
+  out of history, and the first hour a change in them makes stale;
+- `shard/`: tables of a shard's own events that stay in the shard (`incidents`, `calls`,
+  `hourly`, `sightings`), keyed by `pid`;
 - `gather/`: tables with one row per principal or less (`profiles`, `own_first`). A principal's
   events all live in its account, so a shard of whole accounts has its rows complete; the rows of
   every shard are gathered to compute `peers/`;

@@ -17,7 +17,20 @@
 -- (for Identity Center sessions, the same permission set; for roles, the same role family, e.g.
 -- `github-actions-deploy-348` and `-632`, when it has other members; else the same principal
 -- kind and dominant agent family) instead: what none of its peers ever did is novel. History is everything in
--- [$history_start, window): the trailing history the run was given.
+-- [$history_start, window): the trailing history the run was given, less the events inside
+-- active Medium and High findings (sql/features/findings/spans.sql). An attack's calls are not
+-- normal behaviour: after a principal's StopLogging was itself a finding, its next StopLogging
+-- is novel again, and one member's incident makes nothing routine for its peer group. The hour
+-- itself still sees every value it showed, incident or not: a value is new in an hour when no
+-- sighting of it outside a finding came before (own_first and peer_first count only those, so a
+-- value only an incident showed has no row there). Archived findings (benign by an analyst's
+-- word) and Low ones are history. Which principal is mature, and which group is new, still
+-- counts every event: how long a principal has existed is not behaviour.
+-- Ordering: detection creates findings from these rows, so the spans come after the features
+-- that should leave them out. The feature run keeps the spans it used (findings/state.sql); the
+-- next run recomputes from the first hour a new, grown or archived span changes
+-- (findings/changed.sql), and `trailguard run` runs features and detection again from there
+-- until the findings settle (pipeline/run.py).
 -- Inputs: the shard's `keys` (plan/), `sightings` (shard/) and `own_first` (gather/), and the
 -- organisation's `principals`, `peers` and `peer_first` (peers/: one peer group spans accounts
 -- and shards).
@@ -35,12 +48,14 @@ filtered AS (
         m.peer_group,
         m.principal_since,
         m.peer_since,
-        o.first_window = s.window_start AS own_new,
-        f.first_window = s.window_start AS peer_new
+        -- New: no sighting outside a finding before this hour (none at all: no row).
+        coalesce(o.first_window >= s.window_start, true) AS own_new,
+        coalesce(f.first_window >= s.window_start, true) AS peer_new
     FROM sightings AS s
     JOIN members AS m USING (pid)
-    JOIN own_first AS o USING (pid, dim, value)
-    JOIN peer_first AS f ON f.peer_group = m.peer_group AND f.dim = s.dim AND f.value = s.value
+    LEFT JOIN own_first AS o USING (pid, dim, value)
+    LEFT JOIN peer_first AS f
+        ON f.peer_group = m.peer_group AND f.dim = s.dim AND f.value = s.value
     WHERE s.window_start >= $window_start AND s.window_start < $window_end
 ),
 

@@ -5,14 +5,17 @@
 -- Columns: pid (plan/30_keys.sql), window_start (the hour), api (service:EventName, Lambda
 --   version suffix removed), service, category (from sql/reference/api_categories.csv), is_error,
 --   is_denied, is_write, region, is_ip, network (ASN organisation, else /24, else the service
---   name that stands in sourceIPAddress), country, inside_aws, ua_family, hostile_ua, n (events).
+--   name that stands in sourceIPAddress), country, inside_aws, ua_family, hostile_ua,
+--   in_finding (the events lie inside an active finding's span, shard/incidents.sql), n (events).
 -- Why: every feature family compares these few columns; computing them once keeps each family a
 -- short aggregate. Only what the features read is kept (no address, no agent string, no ARN),
 -- and identical events of an hour are one row with a count: a busy workload repeats the same
 -- call, and this table holds the whole history, so its size is most of the cost of what reads
 -- it. The user agent is reduced to a family because the full string changes with every CLI/SDK
 -- release (and attackers copy it), while a *new family* is meaningful. Agent families and API
--- names are worked out once per distinct value, not once per event.
+-- names are worked out once per distinct value, not once per event. `in_finding` splits an
+-- hour's calls into what later hours may count as history and what they may not (an attack's
+-- calls): every family counts both in the hour itself, history only the calls outside findings.
 -- The same columns per event for the explanations: sql/detect/events_enriched.sql.
 CREATE OR REPLACE TEMP TABLE calls AS
 WITH filtered AS (
@@ -76,9 +79,13 @@ aggregated AS (
         END AS network,
         i.country,
         coalesce(i.inside_aws, NOT coalesce(f.source_is_ip, false)) AS inside_aws,
-        a.ua_family
+        a.ua_family,
+        x.pid IS NOT NULL AS in_finding
     FROM filtered AS f
     JOIN keys AS k ON k.principal_key = f.principal_key AND k.account_id = f.account_id
+    -- Merged spans never overlap: at most one per event.
+    LEFT JOIN incidents AS x
+        ON x.pid = k.pid AND f.event_time >= x.first_seen AND f.event_time <= x.last_seen
     JOIN apis AS p
         ON p.event_source IS NOT DISTINCT FROM f.event_source
         AND p.event_name_base IS NOT DISTINCT FROM f.event_name_base

@@ -1,27 +1,39 @@
 -- sightings: what a principal showed in an hour, one row per dimension and value. A shard table:
 -- built from the shard's own `calls`, read by novelty and by gather/own_first.sql.
 -- Grain: one row per (pid, window_start, dim, value).
--- Columns: dim (api, network, country, user_agent, region, hour), value, category (APIs only).
+-- Columns: dim (api, network, country, user_agent, region, hour), value, category (APIs only),
+--   in_history (some event showing the value in that hour lies outside every active finding:
+--   later hours may count the sighting as history).
 -- Why: novelty is "the first sighting of a value", for the principal and for its peer group; both
 -- start from the same sightings. The hour of day is one per active hour: it comes from `hourly`.
+-- A value only an incident showed is still new afterwards: the hour itself sees every value it
+-- showed, but own_first (and through it peer_first) counts only sightings `in_history`.
 CREATE OR REPLACE TEMP TABLE sightings AS
 WITH source AS (
     SELECT * FROM calls
 ),
 
 aggregated AS (
-    SELECT DISTINCT pid, window_start, 'api' AS dim, api AS value, category FROM source
+    -- category depends on the API alone: grouping by it keeps one row per API.
+    SELECT
+        pid, window_start, 'api' AS dim, api AS value, category,
+        bool_or(NOT in_finding) AS in_history
+    FROM source GROUP BY pid, window_start, api, category
     UNION ALL
-    SELECT DISTINCT pid, window_start, 'network', network, NULL FROM source
+    SELECT pid, window_start, 'network', network, NULL, bool_or(NOT in_finding)
+    FROM source GROUP BY pid, window_start, network
     UNION ALL
-    SELECT DISTINCT pid, window_start, 'country', country, NULL FROM source
-    WHERE country IS NOT NULL
+    SELECT pid, window_start, 'country', country, NULL, bool_or(NOT in_finding)
+    FROM source WHERE country IS NOT NULL GROUP BY pid, window_start, country
     UNION ALL
-    SELECT DISTINCT pid, window_start, 'user_agent', ua_family, NULL FROM source
+    SELECT pid, window_start, 'user_agent', ua_family, NULL, bool_or(NOT in_finding)
+    FROM source GROUP BY pid, window_start, ua_family
     UNION ALL
-    SELECT DISTINCT pid, window_start, 'region', region, NULL FROM source
+    SELECT pid, window_start, 'region', region, NULL, bool_or(NOT in_finding)
+    FROM source GROUP BY pid, window_start, region
     UNION ALL
-    SELECT pid, window_start, 'hour', hour(window_start)::VARCHAR, NULL FROM hourly
+    SELECT pid, window_start, 'hour', hour(window_start)::VARCHAR, NULL, history_events > 0
+    FROM hourly
 ),
 
 final AS (

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.factories import assumed_role_identity, cloudtrail_event
-from tests.unit.features.lakes import at, feature_rows, make_lake, routine, window
+from tests.helpers.findings import rule_finding
+from tests.unit.features.lakes import START, at, feature_rows, make_lake, routine, window
 from trailguard.pipeline.features.build import build_features
+from trailguard.pipeline.findings.store import upsert_findings
+from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.shards import assign
 
 ALICE_ACCOUNT, BOB_ACCOUNT, QUIET_ACCOUNT = "111122223333", "444455556666", "777788889999"
@@ -68,6 +73,27 @@ def test_a_young_principal_is_judged_against_peers_in_other_shards(tmp_path: Pat
     assert hour["ctx_cold_start"] == 1  # the peer group's history comes from Alice's shard
     assert hour["novel_peer_sensitive_apis"] == 1  # CreateUser; Alice made access keys before
     assert hour["novel_sensitive_apis"] == 1
+
+
+def test_a_peers_finding_in_another_shard_leaves_its_calls_new_for_the_group(
+    tmp_path: Path,
+) -> None:
+    # Alice's CreateAccessKey of day 1 was a finding: it is no history of the peer group, in
+    # whichever shard Bob is computed, and every shard count still gives the whole lake's rows.
+    lake = make_lake(tmp_path, _organisation())
+    alice = f"arn:aws:iam::{ALICE_ACCOUNT}:user/alice"
+    key_made = START + timedelta(days=1, hours=10, minutes=30)
+    found = rule_finding(principal=alice, account_id=ALICE_ACCOUNT, first_seen=key_made)
+    with open_db(lake) as con:
+        upsert_findings(con, [dataclasses.replace(found, last_seen=key_made)])
+    build_features(lake)
+    expected = feature_rows(lake)
+    for shards in (2, 3):
+        build_features(lake, full=True, shards=shards)
+        assert feature_rows(lake) == expected, f"{shards} shards"
+    hour = window(feature_rows(lake, BOB), 6, 10)
+    assert hour["ctx_cold_start"] == 1
+    assert hour["novel_peer_sensitive_apis"] == 2  # CreateAccessKey too, now
 
 
 def test_an_incremental_sharded_run_equals_a_rebuild(tmp_path: Path) -> None:
