@@ -174,6 +174,8 @@ def cmd_findings(args: argparse.Namespace) -> int:
         "event_count",
         "status",
     ]
+    if args.status != "active":
+        columns.append("status_by")  # who archived it: a person, or `suppression`
     print_rows(columns, [[getattr(f, c) for c in columns] for f in found], args.format)
     return 0
 

@@ -16,11 +16,12 @@ from trailguard.pipeline.cli.args import add_lake_arg, reads_lake
 from trailguard.pipeline.cli.detect import EXPLAIN_LISTED, explain_miss
 from trailguard.pipeline.findings.similar import append_rule, similar_to
 from trailguard.pipeline.findings.store import Finding
-from trailguard.pipeline.findings.suppression import DEFAULT_FILE
-from trailguard.pipeline.findings.triage import current_user, set_status
+from trailguard.pipeline.findings.suppression import DEFAULT_FILE, load_suppression
+from trailguard.pipeline.findings.triage import archived_by_rule, current_user, set_status
 from trailguard.pipeline.findings.views import get_finding, ids_starting_with
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.lock import lake_lock
+from trailguard.pipeline.report.output import print_rows
 from trailguard.pipeline.report.terminal import printable
 
 if TYPE_CHECKING:
@@ -30,9 +31,10 @@ if TYPE_CHECKING:
 
 
 def add_triage_commands(sub: Sub) -> None:
-    """Register `archive` and `unarchive` on the `trailguard` parser."""
+    """Register `archive`, `unarchive` and `suppressions` on the `trailguard` parser."""
     _archive(sub)
     _unarchive(sub)
+    _suppressions(sub)
 
 
 def _common(p: argparse.ArgumentParser, verb: str) -> None:
@@ -141,3 +143,44 @@ def _resolve(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[Finding]:
 
 def _say(finding: Finding, what: str) -> None:
     print(printable(f"{finding.finding_id}  {what}: {finding.type}  {finding.principal}"))
+
+
+def _suppressions(sub: Sub) -> None:
+    p = sub.add_parser(
+        "suppressions",
+        help="list the suppression rules: owner, expiry, reason, findings each archived",
+    )
+    add_lake_arg(p)
+    p.add_argument("--suppression", type=Path, help=f"suppression file (<lake>/{DEFAULT_FILE})")
+    p.add_argument(
+        "--format", choices=["table", "csv", "json"], default="table", help="table (default)"
+    )
+    p.set_defaults(command=cmd_suppressions)
+
+
+@reads_lake
+def cmd_suppressions(args: argparse.Namespace) -> int:
+    """`trailguard suppressions`: every rule of the file, expired ones marked, with the number
+    of findings it has archived."""
+    path = args.suppression or args.lake / DEFAULT_FILE
+    config = load_suppression(path)
+    with open_db(args.lake, read_only=True) as con:
+        counts = archived_by_rule(con)
+    today = datetime.now(UTC).date()
+    rows = [
+        [
+            rule.name,
+            rule.owner or "-",
+            "never"
+            if rule.expires is None
+            else f"{rule.expires}" + (" EXPIRED" if rule.expired(today) else ""),
+            counts.get(f"suppression rule: {rule.name}", 0),
+            rule.reason or "-",
+        ]
+        for rule in config.rules
+    ]
+    print_rows(["name", "owner", "expires", "archived", "reason"], rows, args.format)
+    if config.trusted_networks:
+        networks = ", ".join(str(n) for n in config.trusted_networks)
+        print(printable(f"trusted networks: {networks}"))
+    return 0

@@ -122,10 +122,7 @@ def record(con: duckdb.DuckDBPyConnection, action: Action) -> None:
 
 def history(con: duckdb.DuckDBPyConnection, finding_id: str) -> list[Action]:
     """Every action on a finding, oldest first (none on a lake that has never had one)."""
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'finding_actions'"
-    ).fetchall()[0][0]
-    if not exists:
+    if not _has_table(con, "finding_actions"):
         return []
     rows = con.execute(
         "SELECT finding_id, action, actor, reason, acted_at, suppression FROM finding_actions"
@@ -133,3 +130,22 @@ def history(con: duckdb.DuckDBPyConnection, finding_id: str) -> list[Action]:
         {"id": finding_id},
     ).fetchall()
     return [Action(*row) for row in rows]
+
+
+def archived_by_rule(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Findings archived by suppression now, by their reason (`suppression rule: NAME`)."""
+    if not _has_table(con, "findings"):
+        return {}
+    rows = con.execute(
+        "SELECT status_reason, count(*) FROM findings"
+        " WHERE status = 'archived' AND status_by = $actor GROUP BY ALL",
+        {"actor": SUPPRESSION_ACTOR},
+    ).fetchall()
+    return {str(reason): int(count) for reason, count in rows}
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = $name", {"name": name}
+    ).fetchall()
+    return bool(found[0][0])

@@ -124,3 +124,30 @@ def test_an_unknown_id_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 2
     assert "no finding has an id starting with 'nope'" in capsys.readouterr().err
     assert _findings(lake) == [(finding.principal, "active", None)]
+
+
+def test_suppressions_lists_each_rule_with_its_owner_expiry_and_what_it_archived(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lake = make_lake(
+        tmp_path,
+        [_stop_logging(0, FIRST, "drift-repair-348"), _stop_logging(1, SECOND, "drift-repair-632")],
+    )
+    run_detection(lake, sigma=())
+    with open_db(lake, read_only=True) as con:
+        (first,) = [f for f in list_findings(con, FindingFilter()) if FIRST in f.principal]
+    args = ["--lake", str(lake), "--by", "ana"]
+    main(["archive", first.finding_id, "--reason", "drift", "--suppress", *args])
+    (lake / "suppression.toml").write_text(
+        (lake / "suppression.toml").read_text(encoding="utf-8")
+        + '\n[[suppress]]\nname = "old drill"\nowner = "bo"\nexpires = 2020-01-01\n',
+        encoding="utf-8",
+    )
+    run_detection(lake, sigma=())
+    capsys.readouterr()
+
+    assert main(["suppressions", "--lake", str(lake), "--format", "json"]) == 0
+
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["owner"], r["archived"]) for r in rows] == [("ana", 1), ("bo", 0)]
+    assert rows[1]["expires"] == "2020-01-01 EXPIRED"
