@@ -13,6 +13,10 @@ pipeline/detect/rule_findings.py evaluates both.
 Both name what they detect: `attack` (ATT&CK technique ids) and `stratus` (Stratus Red Team
 technique ids), carried into every finding's evidence; `describe(event)` writes the finding's
 one-line description, GuardDuty-style.
+
+One finding of a rule covers a principal's matches on one UTC day, or, with `episode="actor"`,
+its matches from one place (network and agent family) on any day: for rules that report *who*
+acted rather than *what* was done (root used), whose uses recur from the same place.
 """
 
 from __future__ import annotations
@@ -22,7 +26,15 @@ import pkgutil
 from collections.abc import Callable
 from datetime import timedelta
 
-from trailguard.models.rules.base import Describe, Event, Keys, Rule, RuleContext, Threshold
+from trailguard.models.rules.base import (
+    EPISODES,
+    Describe,
+    Event,
+    Keys,
+    Rule,
+    RuleContext,
+    Threshold,
+)
 
 Predicate = Callable[[Event, RuleContext], bool]
 RULES: dict[str, Rule] = {}
@@ -42,8 +54,12 @@ def rule(
     attack: tuple[str, ...] = (),
     stratus: tuple[str, ...] = (),
     describe: Describe | None = None,
+    episode: str = "day",
 ) -> Callable[[Predicate], Predicate]:
-    """Register the decorated predicate as the rule named like its module."""
+    """Register the decorated predicate as the rule named like its module (`episode`: what one
+    finding covers, `day` or `actor`; `Rule`)."""
+    if episode not in EPISODES:
+        raise ValueError(f"episode {episode!r}: one of {', '.join(EPISODES)}")
 
     def register(predicate: Predicate) -> Predicate:
         """Add the rule to RULES (a second rule of the same name is an error)."""
@@ -63,6 +79,7 @@ def rule(
                 attack=attack,
                 stratus=stratus,
                 describe=describe,
+                episode=episode,
             )
         )
         return predicate

@@ -121,6 +121,8 @@ class Event:
 
 
 Describe = Callable[[Event], str]
+# What one finding of a rule covers (Rule.episode; pipeline/detect/rule_findings.py groups by it).
+EPISODES = ("day", "actor")
 Keys = Callable[[Event, RuleContext], list[str]]
 
 
@@ -148,6 +150,9 @@ class Rule:
     `attack` names the ATT&CK (sub-)techniques the rule detects, `stratus` the Stratus Red Team
     techniques it covers; both are carried into each finding's evidence. `describe` writes the
     finding's one-line description from its first event. `threshold` makes it a counting rule.
+    `episode` is what one finding covers: `day` (a principal's matches on one UTC day) or `actor`
+    (a principal's matches from one place, its network and agent family, on every day: a use
+    that recurs from where it always comes from updates one finding, GuardDuty's aggregation).
     """
 
     rule_id: str
@@ -165,6 +170,7 @@ class Rule:
     stratus: tuple[str, ...] = ()
     describe: Describe | None = field(default=None, repr=False)
     threshold: Threshold | None = None
+    episode: str = "day"  # or "actor": EPISODES
 
     def matches(self, event: Event, context: RuleContext | None = None) -> bool:
         """True when `event` passes the prefilter and the predicate."""

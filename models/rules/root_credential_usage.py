@@ -1,4 +1,9 @@
-"""Root used: AWS advises against using it at all, so every use is worth a (low) finding."""
+"""Root used: AWS advises against using it at all, so every use is worth a (low) finding.
+
+One finding per place root acts from (network and agent family; `episode="actor"`): an
+account's root signing in every other week from the office updates one finding, count and last
+seen growing, as GuardDuty aggregates its findings; root from a new network or with a new tool
+is a new one."""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ def _describe(event: Event) -> str:
     identity_types=("Root",),
     attack=("T1078.004",),
     describe=_describe,
+    episode="actor",
 )
 def root_credential_usage(event: Event, context: RuleContext) -> bool:
     """A successful call by root itself (not an AWS service acting on the account's behalf)."""

@@ -1,6 +1,7 @@
 """A root session made with sts:AssumeRoot used: GuardDuty's Policy:IAMUser/
 ShortTermRootCredentialUsage (Low). Centralised root access is meant for a few tasks (unlocking a
-bucket policy, deleting root credentials); each use is worth a look."""
+bucket policy, deleting root credentials); each use is worth a look. As for root itself, one
+finding per place the sessions act from (`episode="actor"`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def _describe(event: Event) -> str:
     identity_types=("Root",),
     attack=("T1078.004",),
     describe=_describe,
+    episode="actor",
 )
 def short_term_root_credential_usage(event: Event, context: RuleContext) -> bool:
     """A successful call by an AssumeRoot session (userIdentity `assumedRoot` true)."""

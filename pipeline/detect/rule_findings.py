@@ -5,6 +5,16 @@ only judges the few candidate events; a counting rule's matches are then kept on
 reach its count within its window (pipeline/detect/rule_windows.py). Matches of one rule,
 principal and account on one UTC day form one finding (its episode), so a rerun, or more matches
 later that day, update the finding rather than repeat it.
+
+A rule about *who* acted rather than what was done (root used: `Rule.episode == "actor"`) has one
+finding per principal, account and place instead: the network the calls came from (ASN
+organisation, else /24, else the service name) and the agent's family. The account's root
+signing in every other week from the office with a browser updates one finding (count, last
+seen), as GuardDuty aggregates a finding's repeats; root from a new network or with a new tool
+is a new finding. The price: an archived finding stays archived when it is updated, so once an
+analyst has archived "root from the office, console", later uses from there are recorded on it
+but raise nothing new. Such rules are judged over the whole lake on every run (`since` is not
+applied), so a rerun never shrinks the count of a finding that spans weeks.
 """
 
 from __future__ import annotations
@@ -167,7 +177,8 @@ def run_rules(
     found = named_candidates(con, [r for r in rules.values() if _named_only(r)], since)
     for rule_id, rule in rules.items():
         if rule_id not in found:
-            found[rule_id] = candidates(con, rule, context, since)
+            # An actor episode spans days: recount it whole, or a rerun would shrink it.
+            found[rule_id] = candidates(con, rule, context, _since(rule, since))
     every = {row for rows in found.values() for row in rows}
     events = events_by_id(con, sorted({r[0] for r in every}), {(r[1], r[2]) for r in every})
     ids = {rule_id: [r[0] for r in rows] for rule_id, rows in found.items()}
@@ -180,6 +191,11 @@ def run_rules(
     return findings
 
 
+def _since(rule: Rule, since: datetime | None) -> datetime | None:
+    """Where a rule's candidates start: `since`, or the lake's start for an actor episode."""
+    return None if rule.episode == "actor" else since
+
+
 def _order(event: Event) -> tuple[object, str]:
     return event.get("event_time"), str(event.get("event_id"))
 
@@ -187,28 +203,38 @@ def _order(event: Event) -> tuple[object, str]:
 def to_findings(
     rule: Rule, events: Iterable[Event], context: RuleContext | None = None
 ) -> list[Finding]:
-    """One finding per (principal, account, UTC day) of a rule's matching events."""
+    """One finding per (principal, account, episode) of a rule's matching events: the UTC day,
+    or for an actor rule the place (`episode_of`)."""
     groups: dict[tuple[str, str, str], list[Event]] = defaultdict(list)
     for event in events:
-        day = f"{event.get('event_time'):%Y-%m-%d}"
-        groups[(str(event.get("principal_key")), str(event.account_id), day)].append(event)
+        key = (str(event.get("principal_key")), str(event.account_id), episode_of(rule, event))
+        groups[key].append(event)
     context = context or RuleContext()
     return [_finding(rule, key, group, context) for key, group in sorted(groups.items())]
+
+
+def episode_of(rule: Rule, event: Event) -> str:
+    """The episode an event of the rule belongs to: its UTC day (`2026-10-10`), or for an actor
+    rule where it came from: network and agent family (`Example ISP/console`)."""
+    if rule.episode == "actor":
+        network = event.get("source_network") or event.get("source_ip_address") or "unknown"
+        return f"{network}/{event.get('ua_family') or 'none'}"
+    return f"{event.get('event_time'):%Y-%m-%d}"
 
 
 def _finding(
     rule: Rule, key: tuple[str, str, str], events: list[Event], context: RuleContext
 ) -> Finding:
-    principal, account, day = key
+    principal, account, episode = key
     times = [e.get("event_time") for e in events]
     regions = sorted({str(e.get("aws_region")) for e in events if e.get("aws_region")})
     detector = f"rules.{rule.rule_id}"
     return Finding(
-        finding_id=finding_id(detector, principal, f"{account}/{day}"),
+        finding_id=finding_id(detector, principal, f"{account}/{episode}"),
         type=rule.finding_type,
         severity=rule.severity,
         title=rule.title,
-        description=_description(rule, events, day),
+        description=_description(rule, events),
         account_id=account,
         principal=principal,
         region=regions[0] if len(regions) == 1 else None,
@@ -220,12 +246,16 @@ def _finding(
     )
 
 
-def _description(rule: Rule, events: list[Event], day: str) -> str:
-    """The rule's line for the first event, GuardDuty-style, and how many events followed."""
+def _description(rule: Rule, events: list[Event]) -> str:
+    """The rule's line for the first event, GuardDuty-style, and how many events followed (on
+    which days, for an actor rule's finding that spans several)."""
     line = rule.description_of(events[0]).rstrip(".")
     if len(events) == 1:
         return f"{line}."
-    return f"{line} ({len(events)} events on {day})."
+    days = sorted({f"{e.get('event_time'):%Y-%m-%d}" for e in events})
+    if len(days) == 1:
+        return f"{line} ({len(events)} events on {days[0]})."
+    return f"{line} ({len(events)} events on {len(days)} days, {days[0]} to {days[-1]})."
 
 
 def _evidence(

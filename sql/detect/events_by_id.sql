@@ -3,7 +3,14 @@
 -- {event_date, account_id}, or NULL for every partition) names the partitions they lie in: the
 -- filter on partition columns alone prunes the lake's files before any is opened, so the scan
 -- reads the few partitions with a candidate instead of the whole lake (12 s of CPU at 10M events).
-SELECT e.*, i.inside_aws
+-- source_network and ua_family are where the call came from, as the features class it (ASN
+-- organisation, else /24, else the service name; the agent's family): a rule whose finding is
+-- one per place (Rule.episode 'actor') groups its matches by them.
+SELECT
+    e.*,
+    i.inside_aws,
+    coalesce(i.network, e.source_ip_address) AS source_network,
+    ua_family(lower(coalesce(e.user_agent, ''))) AS ua_family  -- sql/views/macros.sql
 FROM events AS e
 LEFT JOIN ip_info AS i ON i.ip = e.source_ip_address
 WHERE (
