@@ -4,7 +4,8 @@ Every other exporter either sends this payload as it is (NDJSON, HEC, syslog) or
 from the same Finding. Each change of a finding in the store is one OCSF event: `finding_info.uid`
 is the stable finding id, `metadata.uid` is `<finding id>:r<revision>` (archiving is a change
 without a new version, so the version alone would not do) so a receiver can drop a redelivered
-copy, and `activity_id` is Create for version 1, Update afterwards.
+copy, and `activity_id` is Create for version 1, Update afterwards. An analyst's archive or
+unarchive is such a change: its status, who and why are mapped by pipeline/export/decision.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from functools import cache
 from importlib import metadata
 from typing import Any
 
+from trailguard.pipeline.export import decision
 from trailguard.pipeline.export.attack import ATTACK_VERSION, attack_url, split_type, technique_for
 from trailguard.pipeline.export.evidence import anomaly_analyses, event_ids, evidences, observables
 from trailguard.pipeline.findings.store import SEVERITY_LOW_MAX, SEVERITY_MEDIUM_MAX, Finding
@@ -63,18 +65,19 @@ def event_time(finding: Finding) -> datetime:
 
 def to_payload(finding: Finding) -> dict[str, Any]:
     """The OCSF Detection Finding of one version of a finding."""
-    archived = finding.status == "archived"
+    status_id, status = decision.ocsf_status(finding)
     payload: dict[str, Any] = {
         **_classification(finding),
-        "status_id": 5 if archived else 1,
-        "status": "Archived" if archived else "New",
+        "status_id": status_id,
+        "status": status,
+        **decision.ocsf_fields(finding),
         "time": epoch_ms(event_time(finding)),
         "start_time": epoch_ms(finding.first_seen),
         "end_time": epoch_ms(finding.last_seen),
         "timezone_offset": 0,  # every time here is UTC
         "count": finding.event_count,
         "message": finding.title,
-        "is_alert": not archived,
+        "is_alert": finding.status != "archived",
         "confidence_id": 3 if finding.score is None else 0,  # exact rules are certain
         "metadata": _metadata(finding),
         "cloud": _cloud(finding),
@@ -263,6 +266,7 @@ def _resource(finding: Finding) -> dict[str, Any]:
 def _unmapped(finding: Finding) -> dict[str, Any]:
     """What OCSF has no field for, so nothing of the finding is lost on the way."""
     purpose, resource_type, family = split_type(finding.type)
+    decided = decision.decision_of(finding)
     return {
         "severity": finding.severity,
         "score": finding.score,
@@ -273,4 +277,4 @@ def _unmapped(finding: Finding) -> dict[str, Any]:
         "threat_family": family,
         # Sample events are mapped in full into `evidences`; the rest is kept verbatim.
         "evidence": {k: v for k, v in finding.evidence.to_json().items() if k != "events"},
-    }
+    } | ({"decision": decision.as_json(decided)} if decided else {})

@@ -17,6 +17,13 @@ The ASFF `Id` is the finding id and `UpdatedAt` its update time, so a newer vers
 updates the same Security Hub finding instead of adding one. Severity, Types and Confidence also
 go in `FindingProviderFields`, the fields a provider keeps updating once analysts have changed
 the top-level ones.
+
+An analyst's decision (`trailguard archive` / `unarchive`, or a suppression rule) is the customer's
+side of a finding: after a batch is imported, the findings someone decided get their Workflow
+status and a Note through BatchUpdateFindings in the same account (pipeline/export/decision.py),
+since BatchImportFindings cannot change Workflow or Note once a finding exists. A finding that
+BatchUpdateFindings does not process is a rejection too, its reason prefixed
+`BatchUpdateFindings`.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from trailguard.pipeline.export import ocsf
+from trailguard.pipeline.export import decision, ocsf
 from trailguard.pipeline.export.attack import split_type, technique_for
 from trailguard.pipeline.export.base import (
     DestinationRejected,
@@ -46,6 +53,10 @@ from trailguard.pipeline.findings.store import Finding
 SCHEMA_VERSION = "2018-10-08"
 MAX_BATCH = 100  # BatchImportFindings' limit
 _RETRYABLE_CODES = {"InternalException", "InternalError", "ThrottlingException", "LimitExceeded"}
+# BatchUpdateFindings' own codes worth another run: a concurrent update (AWS names calling it
+# right after BatchImportFindings as a cause), an internal failure, and a finding just imported
+# that the update does not see yet. The import is idempotent, so the whole batch is sent again.
+_RETRYABLE_UPDATE_CODES = {"ConcurrentUpdateError", "InternalFailure", "FindingNotFound"}
 _NOT_TTPS = {"Exfiltration": "Effects/Data Exfiltration", "Impact": "Effects/Data Destruction"}
 _RESOURCE_TYPES = {"user": "AwsIamUser", "role": "AwsIamRole"}
 # An assumed-role session: arn:aws:sts::<account>:assumed-role/<role name>/<session name>.
@@ -134,7 +145,8 @@ def to_payload(
         "Region": finding.region or region,
         "Resources": [resource(finding, partition=partition, region=region)],
         "ProductFields": product_fields(finding),
-        # RecordState is the provider's to set; Workflow belongs to the analyst (not sent).
+        # RecordState is the provider's to set; Workflow and Note are the analyst's, sent by
+        # send_workflow with BatchUpdateFindings.
         "RecordState": "ARCHIVED" if finding.status == "archived" else "ACTIVE",
     } | _related(finding, default_product_arn(partition, region, account))
 
@@ -258,7 +270,11 @@ class SecurityHubSink:
                     for f in chunk
                 ]
                 name = f"{self.name} (account {account})"
-                rejected.extend(send_batch(client, payloads, chunk, name))
+                refused = send_batch(client, payloads, chunk, name)
+                taken = {r.finding_id for r in refused}
+                imported = [f for f in chunk if f.finding_id not in taken]
+                arn = default_product_arn(self.partition, self.region, account)
+                rejected += refused + send_workflow(client, imported, arn, name)
         return rejected
 
     def _refuse_without_role(self, others: set[str], caller: str) -> None:
@@ -330,7 +346,30 @@ def send_batch(
     return rejected
 
 
-def _call(operation: Any, name: str) -> Any:
+def send_workflow(
+    client: Any, findings: Sequence[Finding], product_arn: str, name: str
+) -> list[Rejection]:
+    """BatchUpdateFindings for the findings someone decided (Workflow and Note); return those it
+    did not process. Undecided findings cost no call."""
+    revisions = {f.finding_id: f.revision for f in findings}
+    rejected: list[Rejection] = []
+    for request in decision.workflow_requests(findings, product_arn):
+        answer = _call(
+            lambda r=request: client.batch_update_findings(**r),
+            f"{name}: BatchUpdateFindings",
+            hint="the importing principal (or role) needs securityhub:BatchUpdateFindings",
+        )
+        for failure in answer.get("UnprocessedFindings", []):
+            found = str(failure.get("FindingIdentifier", {}).get("Id", ""))
+            code = failure.get("ErrorCode", "")
+            if code in _RETRYABLE_UPDATE_CODES:
+                raise DestinationUnavailable(f"{name}: BatchUpdateFindings {code} for {found}")
+            reason = f"BatchUpdateFindings {code}: {failure.get('ErrorMessage', '')}"
+            rejected.append(Rejection(found, revisions.get(found, 0), reason))
+    return rejected
+
+
+def _call(operation: Any, name: str, hint: str = "") -> Any:
     try:
         return operation()
     except ClientError as exc:
@@ -339,6 +378,8 @@ def _call(operation: Any, name: str) -> Any:
         detail = f"{name}: {error.get('Code', 'error')} (HTTP {status}): {error.get('Message', '')}"
         if status >= 500 or status == 429 or "Throttl" in str(error.get("Code")):
             raise DestinationUnavailable(detail) from None
+        if hint and (status == 403 or "AccessDenied" in str(error.get("Code"))):
+            detail += f" ({hint})"
         raise DestinationRejected(detail) from None
     except BotoCoreError as exc:
         raise DestinationUnavailable(f"{name}: {type(exc).__name__}: {exc}") from None

@@ -20,7 +20,7 @@ from datetime import UTC
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from trailguard.pipeline.export import ocsf
+from trailguard.pipeline.export import decision, ocsf
 from trailguard.pipeline.export.attack import technique_for
 from trailguard.pipeline.export.base import (
     DestinationRejected,
@@ -37,7 +37,9 @@ log = logging.getLogger(__name__)
 FACILITY_AUTHPRIV = 10  # security/authorization messages
 SD_ID = "trailguard@32473"  # 32473: the private enterprise number reserved for examples (RFC 5612)
 BOM = "\ufeff"
-_SYSLOG_SEVERITY = {"High": 2, "Medium": 3, "Low": 4}  # critical, error, warning
+# alert, critical, error, warning; Critical is an attack sequence (pipeline/detect/sequences.py)
+_SYSLOG_SEVERITY = {"Critical": 1, "High": 2, "Medium": 3, "Low": 4}
+CEF_STRING_MAX = 1023  # the length CEF gives `reason` and the flex strings
 
 
 def to_payload(finding: Finding, *, fmt: str = "json", hostname: str = "-") -> bytes:
@@ -77,6 +79,7 @@ def structured_data(finding: Finding) -> str:
         "severity": f"{finding.severity:.1f}",
         "principal": finding.principal,
         "count": str(finding.event_count),
+        "status": finding.status,  # active | archived
     }
     body = " ".join(f'{name}="{_sd_escape(value)}"' for name, value in params.items())
     return f"[{SD_ID} {body}]"
@@ -137,7 +140,23 @@ def cef_extension(finding: Finding) -> dict[str, Any]:
     credit = credit_of(finding.evidence)
     if credit:  # a Sigma rule's match: its id and author go wherever it goes (DRL 1.1)
         extension |= {"cs6Label": "sigmaRule", "cs6": credit.line()}
-    return extension
+    return extension | cef_status(finding)
+
+
+def cef_status(finding: Finding) -> dict[str, Any]:
+    """The finding's status and, once someone decided it, who, why (CEF's own `reason` key)
+    and when. cs1-cs6 are taken, so the labelled flex fields carry them."""
+    fields: dict[str, Any] = {"flexString1Label": "findingStatus", "flexString1": finding.status}
+    decided = decision.decision_of(finding)
+    if decided is not None:
+        fields |= {
+            "flexString2Label": "statusBy",
+            "flexString2": decided.by[:CEF_STRING_MAX],
+            "reason": decided.reason[:CEF_STRING_MAX],
+        }
+        if decided.at is not None:
+            fields |= {"flexDate1Label": "statusAt", "flexDate1": ocsf.epoch_ms(decided.at)}
+    return fields
 
 
 def _cef_header(value: str) -> str:

@@ -27,6 +27,15 @@ VARIANTS: dict[str, Finding] = {
     "ml": ml_finding(),
     "updated": ml_finding(version=3, event_count=412, last_seen=T0 + timedelta(hours=3)),
     "archived": rule_finding(status="archived"),
+    "archived by a person": rule_finding(
+        status="archived", status_by="ana", status_reason="quarterly access review", status_at=T0
+    ),
+    "archived by a suppression rule": rule_finding(
+        status="archived", status_by="suppression", status_reason="scanner role", status_at=T0
+    ),
+    "unarchived by a person": rule_finding(
+        status_by="ana", status_reason="not the auditor after all", status_at=T0
+    ),
     "no account, region or evidence": rule_finding(
         account_id=None, region=None, evidence=Evidence()
     ),
@@ -55,7 +64,8 @@ def test_every_payload_is_a_valid_ocsf_1_6_detection_finding(name: str) -> None:
 def test_payload_fills_every_required_and_applicable_recommended_attribute() -> None:
     profiles = ("cloud",)
     payload = to_payload(ml_finding())
-    # status_code / status_detail describe an event's outcome, not a finding: nothing to say.
+    # status_code is an event source's own code: a finding has none. status_detail is filled
+    # once someone archived or unarchived the finding (test_an_analysts_archive_... below).
     not_applicable = {"status_code", "status_detail"}
 
     assert requirement("detection_finding", "required", profiles) <= payload.keys()
@@ -286,3 +296,59 @@ def test_archived_findings_are_not_alerts() -> None:
     payload = to_payload(rule_finding(status="archived"))
 
     assert (payload["status_id"], payload["status"], payload["is_alert"]) == (5, "Archived", False)
+
+
+def test_an_analysts_archive_says_who_and_why_and_is_no_longer_an_alert() -> None:
+    decided_at = T0 + timedelta(days=1)
+    finding = rule_finding(
+        status="archived", status_by="ana", status_reason="approved change CHG-1182",
+        status_at=decided_at, revision=7,
+    )  # fmt: skip
+
+    payload = to_payload(finding)
+
+    assert (payload["status_id"], payload["status"], payload["is_alert"]) == (5, "Archived", False)
+    assert payload["status_detail"] == "Archived by ana: approved change CHG-1182"
+    assert payload["comment"] == "approved change CHG-1182"  # "a user provided comment"
+    assert payload["unmapped"]["trailguard"]["decision"] == {
+        "action": "archive",
+        "by": "ana",
+        "reason": "approved change CHG-1182",
+        "at": decided_at.isoformat(),
+    }
+
+
+def test_a_finding_a_person_unarchived_is_an_alert_again_and_in_progress_not_new() -> None:
+    # OCSF's New is "yet to be reviewed"; In Progress is "under review": a person has just
+    # reviewed it and chosen to keep it open.
+    payload = to_payload(
+        rule_finding(status_by="ana", status_reason="the change was never approved", status_at=T0)
+    )
+
+    assert (payload["status_id"], payload["status"], payload["is_alert"]) == (
+        2,
+        "In Progress",
+        True,
+    )
+    assert payload["status_detail"] == "Unarchived by ana: the change was never approved"
+    assert payload["unmapped"]["trailguard"]["decision"]["action"] == "unarchive"
+
+
+def test_a_suppression_rules_archive_is_detailed_but_is_no_persons_comment() -> None:
+    payload = to_payload(
+        rule_finding(
+            status="archived", status_by="suppression", status_reason="Prowler's nightly scan"
+        )
+    )
+
+    assert payload["status_detail"] == "Archived by a suppression rule: Prowler's nightly scan"
+    assert "comment" not in payload
+    assert payload["unmapped"]["trailguard"]["decision"]["by"] == "suppression"
+
+
+def test_an_undecided_finding_carries_no_decision() -> None:
+    payload = to_payload(rule_finding())
+
+    assert (payload["status_id"], payload["status"]) == (1, "New")
+    assert {"status_detail", "comment"}.isdisjoint(payload)
+    assert "decision" not in payload["unmapped"]["trailguard"]

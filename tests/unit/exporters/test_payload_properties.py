@@ -41,6 +41,10 @@ def findings(draw: st.DrawFn) -> Finding:
         event_count=draw(st.integers(1, 10**6)),
         version=draw(st.integers(1, 50)),
         status=draw(st.sampled_from(["active", "archived"])),
+        # A decision by a person or a suppression rule, or none; reasons are free text.
+        status_by=draw(st.none() | st.just("suppression") | text),
+        status_reason=draw(st.none() | text),
+        status_at=start + timedelta(days=1),
         evidence=Evidence.from_json(
             {
                 "unusual": draw(
@@ -145,6 +149,12 @@ def test_cef_header_has_seven_fields_and_title_and_message_survive_escaping(
     assert extension["externalId"] == finding.finding_id
     assert extension["cnt"] == str(finding.event_count)
     assert extension["msg"] == finding.description.replace("\r\n", "\n")  # =, \ and newlines
+    assert extension["flexString1"] == finding.status
+    assert extension.get("flexString2") == (
+        finding.status_by.replace("\r\n", "\n") if finding.status_by else None
+    )
+    reason = (finding.status_reason or "").strip() if finding.status_by else ""
+    assert extension.get("reason") == (reason.replace("\r\n", "\n") or None)
 
 
 @FAST

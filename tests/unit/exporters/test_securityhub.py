@@ -8,10 +8,13 @@ import pytest
 
 from tests.helpers.findings import ml_finding, rule_finding
 from tests.helpers.golden import assert_golden
+from trailguard.pipeline.export.base import DestinationUnavailable, Rejection
+from trailguard.pipeline.export.decision import workflow_requests
 from trailguard.pipeline.export.securityhub import (
     asff_types,
     check_role_pattern,
     role_arn,
+    send_workflow,
     to_payload,
 )
 from trailguard.pipeline.findings.store import Finding
@@ -155,3 +158,83 @@ def test_the_role_pattern_names_the_role_of_each_account(pattern: str, expected:
 def test_a_role_arn_without_the_account_placeholder_is_refused() -> None:
     with pytest.raises(ValueError, match=r"must contain \{account\}"):
         check_role_pattern("arn:aws:iam::111122223333:role/Import")
+
+
+ARN = "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default"
+
+
+def decided(n: int, **changes: Any) -> Finding:
+    """The n-th of a set of distinct findings, with the decision in `changes`."""
+    return rule_finding(finding_id=f"f{n:03d}", **changes)
+
+
+def test_a_decision_becomes_the_customers_workflow_and_note() -> None:
+    archived = decided(1, status="archived", status_by="ana", status_reason="approved change")
+    reopened = decided(2, status_by="ana", status_reason="not approved after all")
+
+    requests = workflow_requests([archived, reopened, decided(3)], ARN)
+
+    assert requests == [
+        {
+            "FindingIdentifiers": [{"Id": "f001", "ProductArn": ARN}],
+            "Workflow": {"Status": "SUPPRESSED"},
+            "Note": {"Text": "approved change", "UpdatedBy": "ana"},
+        },
+        {
+            "FindingIdentifiers": [{"Id": "f002", "ProductArn": ARN}],
+            "Workflow": {"Status": "NEW"},
+            "Note": {"Text": "not approved after all", "UpdatedBy": "ana"},
+        },
+    ]  # the undecided finding costs no call: its Workflow is left to the console
+
+
+def test_findings_decided_alike_share_a_request_of_at_most_100() -> None:
+    alike = [
+        decided(i, status="archived", status_by="suppression", status_reason="scanner")
+        for i in range(150)
+    ]
+    long_reason = decided(999, status="archived", status_by="ana", status_reason="x" * 600)
+
+    requests = workflow_requests([*alike, long_reason], ARN)
+
+    assert [len(r["FindingIdentifiers"]) for r in requests] == [100, 50, 1]
+    assert requests[0]["Note"] == {"Text": "scanner", "UpdatedBy": "suppression"}
+    assert len(requests[2]["Note"]["Text"]) == 512  # ASFF's limit for a note
+
+
+class UpdateClient:
+    """A Security Hub client whose BatchUpdateFindings answers with `unprocessed`."""
+
+    def __init__(self, unprocessed: list[dict[str, Any]]) -> None:
+        self.unprocessed = unprocessed
+        self.calls: list[dict[str, Any]] = []
+
+    def batch_update_findings(self, **request: Any) -> dict[str, Any]:
+        self.calls.append(request)
+        return {"ProcessedFindings": [], "UnprocessedFindings": self.unprocessed}
+
+
+def unprocessed(finding_id: str, code: str) -> dict[str, Any]:
+    identifier = {"Id": finding_id, "ProductArn": ARN}
+    return {"FindingIdentifier": identifier, "ErrorCode": code, "ErrorMessage": code}
+
+
+def test_a_decision_security_hub_does_not_process_is_a_rejection_of_that_revision() -> None:
+    finding = decided(1, status="archived", status_by="ana", status_reason="r", revision=12)
+    client = UpdateClient([unprocessed("f001", "InvalidInput")])
+
+    rejected = send_workflow(client, [finding, decided(2)], ARN, "securityhub:us-east-1")
+
+    assert len(client.calls) == 1
+    assert rejected == [Rejection("f001", 12, "BatchUpdateFindings InvalidInput: InvalidInput")]
+
+
+@pytest.mark.parametrize("code", ["ConcurrentUpdateError", "InternalFailure", "FindingNotFound"])
+def test_a_transient_update_failure_leaves_the_batch_for_another_attempt(code: str) -> None:
+    # AWS names BatchUpdateFindings right after BatchImportFindings as a cause of
+    # ConcurrentUpdateError; a finding just imported may not be found yet.
+    finding = decided(1, status="archived", status_by="ana", status_reason="r")
+    client = UpdateClient([unprocessed("f001", code)])
+
+    with pytest.raises(DestinationUnavailable, match=code):
+        send_workflow(client, [finding], ARN, "securityhub:us-east-1")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import timedelta
 
 import pytest
 
-from tests.helpers.findings import ml_finding, rule_finding
+from tests.helpers.findings import T0, ml_finding, rule_finding
 from tests.helpers.golden import assert_golden
 from tests.helpers.ocsf import validate_event
 from tests.helpers.syslog_server import parse_frames, parse_rfc5424
@@ -36,15 +38,17 @@ def test_message_is_rfc5424_with_filterable_structured_data() -> None:
         "severity": "5.0",
         "principal": "arn:aws:iam::111122223333:role/ci-deployer",
         "count": "187",
+        "status": "active",
     }
     assert validate_event(json.loads(parsed["msg"])) == []
 
 
-@pytest.mark.parametrize(("severity", "pri"), [(2.0, 84), (5.0, 83), (8.0, 82)])
+@pytest.mark.parametrize(("severity", "pri"), [(2.0, 84), (5.0, 83), (8.0, 82), (9.5, 81)])
 def test_priority_is_authpriv_with_severity_from_the_finding(severity: float, pri: int) -> None:
     parsed = parse_rfc5424(to_payload(rule_finding(severity=severity)))
 
-    assert int(parsed["pri"]) == pri  # facility 10 * 8 + warning 4 / error 3 / critical 2
+    # facility 10 * 8 + warning 4 / error 3 / critical 2 / alert 1 (an attack sequence)
+    assert int(parsed["pri"]) == pri
 
 
 def test_structured_data_escapes_quote_backslash_and_bracket() -> None:
@@ -93,3 +97,36 @@ def test_frames_are_octet_counted_and_split_back_exactly() -> None:
 
     assert parse_frames(b"".join(frame(m) for m in messages)) == messages
     assert frame(b"abc") == b"3 abc"
+
+
+def cef_fields(cef: str) -> dict[str, str]:
+    """The extension of a CEF record as key -> raw (escaped) value."""
+    extension = cef.split("|", 7)[7]
+    keys = re.findall(r"(?:^| )([A-Za-z0-9]+)=", extension)
+    values = re.split(r"(?:^| )[A-Za-z0-9]+=", extension)[1:]
+    return dict(zip(keys, values, strict=True))
+
+
+def test_cef_carries_the_status_and_an_analysts_decision_in_labelled_fields() -> None:
+    decided_at = T0 + timedelta(days=1)
+    archived = rule_finding(
+        status="archived", status_by="ana", status_reason="CHG-1182: approved, ticket=42",
+        status_at=decided_at,
+    )  # fmt: skip
+
+    fields = cef_fields(to_cef(archived))
+    undecided = cef_fields(to_cef(rule_finding()))
+
+    assert (fields["flexString1Label"], fields["flexString1"]) == ("findingStatus", "archived")
+    assert (fields["flexString2Label"], fields["flexString2"]) == ("statusBy", "ana")
+    assert fields["reason"] == "CHG-1182: approved, ticket\\=42"  # `=` escaped, as CEF says
+    assert fields["flexDate1Label"] == "statusAt"
+    assert fields["flexDate1"] == str(int(decided_at.timestamp() * 1000))
+    assert undecided["flexString1"] == "active"
+    assert {"flexString2", "reason", "flexDate1"}.isdisjoint(undecided)
+
+
+def test_structured_data_lets_a_receiver_filter_out_archived_findings() -> None:
+    parsed = parse_rfc5424(to_payload(rule_finding(status="archived", status_by="ana")))
+
+    assert parsed["structured_data"]["trailguard@32473"]["status"] == "archived"
