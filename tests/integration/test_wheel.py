@@ -4,6 +4,7 @@ its SQL is package data, and its modules are `trailguard.*`, never a bare `pipel
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import venv
@@ -16,17 +17,29 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "tests" / "data" / "cloudtrail" / "flaws2-cloud-defender"
 
 pytestmark = pytest.mark.slow
+# What a checkout holds beside the source, at any depth: version control, caches, build output.
+NOT_SOURCE = (".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache")
+# ... and at its top only: lakes and demo folders a developer made there.
+LOCAL_RUNS = ("lake", "demo-lake", "trailguard-demo", "trailguard-eval")
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A wheel built from this checkout."""
+    """A wheel built from a copy of this checkout (setuptools writes `build/` and `*.egg-info`
+    into the tree it builds: never into the checkout, where two runs would share them)."""
     out = tmp_path_factory.mktemp("wheel")
+    source = tmp_path_factory.mktemp("source") / "trailguard"
+    shutil.copytree(REPO, source, ignore=_not_source)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
         check=True,
     )
     return next(out.glob("trailguard-*.whl"))
+
+
+def _not_source(folder: str, names: list[str]) -> set[str]:
+    ignored = set(shutil.ignore_patterns(*NOT_SOURCE)(folder, names))
+    return ignored | (set(LOCAL_RUNS) & set(names) if Path(folder) == REPO else set())
 
 
 @pytest.fixture(scope="module")
