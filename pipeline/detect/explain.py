@@ -19,7 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from trailguard.pipeline.detect.anomaly import Episode
+from trailguard.models.registry import load_rules
+from trailguard.pipeline.detect.anomaly import Episode, new_contexts
 from trailguard.pipeline.features.build import BASELINE, HISTORY
 from trailguard.pipeline.findings.evidence import Evidence, FeatureContribution, Observed
 from trailguard.pipeline.sqlfiles import SQL_DIR, read_sql
@@ -198,10 +199,39 @@ def finding_type(episode: Episode, evidence: Evidence) -> str:
     return "InitialAccess:IAMUser/AnomalousBehavior"
 
 
+@cache
+def judged_apis() -> frozenset[str]:
+    """The event names an exact rule judges one call of, reading its request (who a policy
+    grants, which network an ingress opens to, whether a policy is admin...): the names of every
+    registered single-event rule. A counting rule's names are not: one call below its count is
+    not judged."""
+    return frozenset(n for r in load_rules().values() if r.threshold is None for n in r.event_names)
+
+
+def api_novelty_counts(episode: Episode, evidence: Evidence) -> bool:
+    """Whether the episode's new sensitive APIs count as evidence. They do when one of them is a
+    call no exact rule judges (reading a secret, creating a snapshot, deactivating a key), or
+    when the episode acts from somewhere new (a new network, country or agent, an attack tool).
+
+    A principal making, from where it always works and with the tool it always uses, only changes
+    whose requests the exact rules read and found harmless (a bucket policy inside the
+    organisation, an ingress from a private range, a role's trust in its own accounts, a
+    non-admin policy, ordinary instance types) is doing planned work: a pipeline applying its
+    code, a region being built out. Had a request been dangerous, its rule's finding says so.
+    """
+    sensitive = [
+        a for a in evidence.unusual.get("apis", ()) if a.category not in (None, "discovery")
+    ]
+    unjudged = any(api_name(a.value) not in judged_apis() for a in sensitive)
+    moved = any(bool(new_contexts(w.row)) for w in episode.windows)
+    return unjudged or moved
+
+
 def evidence_kinds(episode: Episode, evidence: Evidence) -> list[str]:
     """The independent kinds of evidence an episode carries (each counts once, however strong):
-    a new sensitive API, one new to the peer group too, a new place (network with a new country
-    or agent), an attack tool's agent, log tampering, a jump in AccessDenied."""
+    a new sensitive API, one new to the peer group too (both only when `api_novelty_counts`), a
+    new place (network with a new country or agent), an attack tool's agent, log tampering, a
+    jump in AccessDenied."""
     total = episode.total
     new_place = any(
         w.row["novel_networks"] > 0
@@ -211,11 +241,11 @@ def evidence_kinds(episode: Episode, evidence: Evidence) -> list[str]:
     denied_jump = any(
         w.row["denied_rate_delta"] >= 0.5 and w.row["n_events"] >= 10 for w in episode.windows
     )
+    novelty = api_novelty_counts(episode, evidence)
     found = {
-        "new sensitive API": any(
-            a.category not in (None, "discovery") for a in evidence.unusual.get("apis", ())
-        ),
-        "new to its peers": total("novel_peer_sensitive_apis") > 0,
+        "new sensitive API": novelty
+        and any(a.category not in (None, "discovery") for a in evidence.unusual.get("apis", ())),
+        "new to its peers": novelty and total("novel_peer_sensitive_apis") > 0,
         "new place": new_place or total("novel_countries") > 0,
         "attack tool": total("n_hostile_agent") > 0,
         "log tampering": total("n_logging_tamper") > 0,
@@ -284,14 +314,20 @@ def api_techniques() -> dict[str, tuple[str, str]]:
         return {r["event_name"]: (r["attack"], r["stratus"]) for r in csv.DictReader(handle)}
 
 
+def api_name(api: str) -> str:
+    """The event name of a profiled API (`lambda:UpdateFunctionCode20150331v2` ->
+    `UpdateFunctionCode`): without its service and a Lambda-style version suffix."""
+    name = api.split(":", 1)[-1]
+    return name.split("20", 1)[0] if name[:1].isupper() and "20" in name else name
+
+
 def techniques(evidence: Evidence) -> tuple[list[str], list[str]]:
     """(ATT&CK ids, Stratus ids) an episode's new APIs and sensitive calls name."""
     known = api_techniques()
     attack: set[str] = set()
     stratus: set[str] = set()
     for observed in evidence.unusual.get("apis", ()):
-        name = observed.value.split(":", 1)[-1]
-        name = name.split("20", 1)[0] if name[:1].isupper() and "20" in name else name
+        name = api_name(observed.value)
         if name in known:
             attack.add(known[name][0])
             if known[name][1]:

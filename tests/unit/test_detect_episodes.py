@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from trailguard.pipeline.detect.anomaly import Episode, Window, episodes, has_signal, strong_signal
-from trailguard.pipeline.detect.explain import finding_type
+from trailguard.pipeline.detect.explain import evidence_kinds, finding_type
 from trailguard.pipeline.findings.evidence import Evidence, Observed
 
 T0 = datetime(2026, 10, 10, 9, tzinfo=UTC)
@@ -101,3 +101,37 @@ def test_a_new_principal_setting_itself_up_from_its_peers_networks_is_not_strong
     # The same calls from a network (or with an agent) none of its peers ever used are.
     assert strong_signal({**setup, "novel_networks": 1})
     assert strong_signal({**setup, "novel_user_agents": 1})
+
+
+def _changes(*apis: tuple[str, str], **window: Any) -> tuple[Episode, Evidence]:
+    """An episode whose new APIs are `apis` ((service:EventName, category)), new to its peers."""
+    row = {"novel_sensitive_apis": len(apis), "novel_peer_sensitive_apis": len(apis), **window}
+    episode = Episode("deploy", "111122223333", [_window("deploy", 0, **row)])
+    return episode, Evidence(unusual={"apis": tuple(Observed(a, 1, c) for a, c in apis)})
+
+
+def test_changes_the_rules_judge_made_from_the_usual_place_are_no_evidence() -> None:
+    # A pipeline applying its code: a bucket policy, an ingress rule, a role's trust, each read
+    # by an exact rule (bucket_shared_externally, admin_port_open_to_world, ...) and found fine.
+    work = [
+        ("s3:PutBucketPolicy", "data_sharing"),
+        ("ec2:AuthorizeSecurityGroupIngress", "data_sharing"),
+        ("iam:UpdateAssumeRolePolicy", "iam_mutation"),
+        ("lambda:UpdateFunctionCode20150331v2", "persistence"),
+    ]
+    assert evidence_kinds(*_changes(*work)) == []
+    # The same changes from a network new to the principal keep their weight.
+    assert evidence_kinds(*_changes(*work, novel_networks=1)) == [
+        "new sensitive API",
+        "new to its peers",
+    ]
+
+
+def test_a_call_no_rule_judges_keeps_its_weight_from_anywhere() -> None:
+    # One secret read is routine for a rule that counts (secrets_mass_retrieval), so no rule
+    # has judged it: its novelty is the model's to weigh.
+    read = ("secretsmanager:GetSecretValue", "credential_access")
+    assert evidence_kinds(*_changes(read)) == ["new sensitive API", "new to its peers"]
+    assert evidence_kinds(*_changes(read, ("s3:PutBucketPolicy", "data_sharing")))[:1] == [
+        "new sensitive API"
+    ]
