@@ -47,6 +47,7 @@ NEEDED_ACTIONS = {
     "kms:Decrypt",  # trail objects encrypted with SSE-KMS (only through S3)
     "s3:PutObject",  # NDJSON export to a bucket
     "securityhub:BatchImportFindings",  # the Security Hub exporter
+    "securityhub:BatchUpdateFindings",  # the same, for an analyst's archive (Workflow, Note)
     "sts:AssumeRole",  # the Security Hub exporter, in each member account (--securityhub-role)
 }
 
