@@ -3,10 +3,11 @@ mistake or a damaged lake, and never a credential or a terminal escape in what i
 
 | code | meaning |
 |------|---------|
-| 1    | a source or destination failed (S3 unreachable, an export refused) |
+| 1    | a source or destination failed (S3 unreachable, an export refused, the lake's disk full) |
 | 2    | a usage mistake: an option, a value, a folder that is not a lake, SQL DuckDB refuses |
 | 65   | the lake or its database is damaged: `trailguard check` says what, and how to repair |
 | 75   | another run holds the lake: try again later |
+| 141  | the output's reader went away (piped to `head`): quietly, as other commands end then |
 
 Log records pass through `SafeFormatter`: URL credentials (`http://KEY:SECRET@host`, `?token=`)
 redacted and control characters shown as escapes, whatever logger they come from.
@@ -15,7 +16,9 @@ redacted and control characters shown as escapes, whatever logger they come from
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -33,11 +36,20 @@ from trailguard.pipeline.urls import redact_url
 
 Command = Callable[[argparse.Namespace], int]
 USAGE, DAMAGED, BUSY, FAILED = 2, 65, 75, 1  # sysexits: EX_USAGE-like, EX_DATAERR, EX_TEMPFAIL
+PIPE_CLOSED = 128 + 13  # a shell's code for a command ended by SIGPIPE
 # DuckDB's "Table with name X does not exist!" for a table a stage creates, and what to run.
 MISSING_TABLES = {
     "events": "the lake holds no events yet: run `trailguard ingest --source ...` first",
     "features": "the lake has no features yet: run `trailguard features` (after `ingest`)",
     "findings": "the lake has no findings yet: run `trailguard detect` first",
+}
+# A write the machine refused, not a mistake: by errno, and in DuckDB's words (its IO and
+# transaction errors carry the OS's text, not the errno).
+FULL = {
+    errno.ENOSPC: "No space left on device",
+    errno.EDQUOT: "Disk quota exceeded",
+    errno.EFBIG: "File too large",
+    errno.EROFS: "Read-only file system",
 }
 
 
@@ -58,6 +70,9 @@ def run_command(command: Command, args: argparse.Namespace) -> int:
     """Run a subcommand; what it raises becomes one line and an exit code (module docstring)."""
     try:
         return command(args)
+    except BrokenPipeError:  # `| head` has what it wanted: no traceback, no second one at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return PIPE_CLOSED
     except Exception as exc:
         explained = explain(exc, Path(getattr(args, "lake", None) or "."))
         if explained is None:
@@ -69,6 +84,8 @@ def explain(error: Exception, lake: Path) -> tuple[str, int] | None:
     """The message and exit code of an error a user can act on, or None (a bug: traceback)."""
     if isinstance(error, LakeDamaged | DatabaseDamaged):
         return str(error), DAMAGED
+    if _refused_write(error):
+        return _write_refused(error, lake), FAILED
     if isinstance(error, duckdb.Error | pa.ArrowException):  # before ValueError: Arrow's are
         return _explain_data(error, lake)
     if isinstance(error, StrictModeError | FileNotFoundError | NotADirectoryError | ValueError):
@@ -94,6 +111,31 @@ def _explain_data(error: Exception, lake: Path) -> tuple[str, int] | None:
             if f"Table with name {table} does not exist" in str(error):
                 return f"{advice} (lake {lake})", USAGE
     return None
+
+
+def _refused_write(error: Exception) -> bool:
+    """Whether `error` is the machine refusing a write: a full disk, a quota, a file size limit,
+    a read-only file system."""
+    if isinstance(error, OSError) and error.errno in FULL:
+        return True
+    text = str(error)
+    return isinstance(error, duckdb.Error) and any(words in text for words in FULL.values())
+
+
+def _write_refused(error: Exception, lake: Path) -> str:
+    """One line for a refused write: what, where, and that a rerun once there is room loses
+    nothing (ingest commits an object as read only after its rows are in the lake; the other
+    stages commit in transactions)."""
+    if isinstance(error, OSError) and error.errno in FULL:
+        where = f" writing {error.filename}" if error.filename else ""
+        reason = f"{FULL[error.errno]}{where}"
+    else:
+        reason = safe_line(str(error))[:200]
+    return (
+        f"could not write to the lake {lake} ({reason}): free some space (or give another "
+        "--lake) and run the command again; nothing committed is lost and what was not is "
+        "read again"
+    )
 
 
 def _aws_errors() -> tuple[type[Exception], ...]:

@@ -14,6 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from trailguard.pipeline.faults import crash_point
+from trailguard.pipeline.lake.db import transaction
 from trailguard.pipeline.lake.ledger import Ledger, write_ledger
 from trailguard.pipeline.sqlfiles import read_sql
 from trailguard.pipeline.urls import object_uri
@@ -159,8 +160,7 @@ def record_objects(
     """Commit ingested objects (`object_states`), their quarantined records and the ledger of
     the partitions their events went to (`pipeline.lake.ledger`) in one transaction."""
     # Thousands of objects per batch: insert them as one Arrow table, not row by row.
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if quarantined:
             con.register("new_quarantine", _as_arrow(quarantined))
             con.execute("INSERT OR REPLACE INTO quarantine SELECT * FROM new_quarantine")
@@ -172,10 +172,6 @@ def record_objects(
         if ledger is not None:
             write_ledger(con, ledger)
         crash_point("state_commit")  # rows inserted, transaction not committed
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _as_arrow(

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from trailguard.pipeline.lake.db import transaction
 from trailguard.pipeline.lake.files import EVENTS_DIR, Partition, partition_files
 from trailguard.pipeline.lake.ledger import (
     has_ledger,
@@ -241,14 +242,9 @@ def record_sound(con: duckdb.DuckDBPyConnection, check: LakeCheck) -> None:
     counted, and the partitions of objects ingested before the ledger existed."""
     if not check.sound:
         raise LakeDamaged("only a sound lake's files can be recorded in the ledger")
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         record_counts(con, {p.partition: p.rows for p in check.partitions if p.files})
         record_objects_of(con, check.unledgered)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def missing_partitions(lake: Path, con: duckdb.DuckDBPyConnection) -> list[str]:

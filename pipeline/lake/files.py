@@ -20,9 +20,11 @@ import re
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -409,7 +411,8 @@ def _write_bytes(folder: Path, data: bytes) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     name = f"part-{uuid.uuid4().hex}.parquet"
     tmp = folder / f".{name}.tmp"
-    tmp.write_bytes(data)
+    with _removed_on_error(tmp):  # a full disk: the part written is freed at once
+        tmp.write_bytes(data)
     crash_point("parquet_tmp")
     final = folder / name
     os.replace(tmp, final)
@@ -424,22 +427,45 @@ def compact_partition(folder: Path) -> int:
         return 0
     name = f"part-{uuid.uuid4().hex}.parquet"
     tmp = folder / f".{name}.tmp"
-    with pq.ParquetWriter(
-        tmp,
-        SCHEMA,
-        compression="zstd",
-        use_dictionary=_DICTIONARY_COLUMNS,
-        write_statistics=_STATISTICS_COLUMNS,
-    ) as writer:
+    with (
+        _removed_on_error(tmp),
+        pq.ParquetWriter(
+            tmp,
+            SCHEMA,
+            compression="zstd",
+            use_dictionary=_DICTIONARY_COLUMNS,
+            write_statistics=_STATISTICS_COLUMNS,
+        ) as writer,
+    ):
         for path in small:  # one file in memory at a time
             writer.write_table(pq.read_table(path).cast(SCHEMA), row_group_size=ROW_GROUP_ROWS)
     journal = folder / COMPACTION_JOURNAL
-    journal.write_text(json.dumps({"new": name, "old": [p.name for p in small]}))
+    with _removed_on_error(tmp):
+        _write_journal(journal, {"new": name, "old": [p.name for p in small]})
     crash_point("compact_journal")
     os.replace(tmp, folder / name)
     crash_point("compact_swap")
     _finish_compaction(journal)
     return len(small)
+
+
+def _write_journal(journal: Path, plan: dict[str, Any]) -> None:
+    """The compaction journal, whole or not at all (written under a dot-name, then renamed): a
+    journal cut short by a full disk would stop every later run at `init_lake`."""
+    tmp = journal.with_name(f".{journal.name}.tmp")
+    with _removed_on_error(tmp):
+        tmp.write_text(json.dumps(plan))
+    os.replace(tmp, journal)
+
+
+@contextmanager
+def _removed_on_error(path: Path) -> Iterator[None]:
+    """Remove `path` if the block fails (a write refused half-way: a full disk, a quota)."""
+    try:
+        yield
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def _finish_compaction(journal: Path) -> None:

@@ -23,7 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from trailguard.pipeline.lake.check import DAMAGED_DIR, one_line
-from trailguard.pipeline.lake.db import DB_NAME, STORAGE_VERSION, db_path, open_db
+from trailguard.pipeline.lake.db import DB_NAME, STORAGE_VERSION, db_path, open_db, transaction
 from trailguard.pipeline.sqlfiles import read_sql
 
 BACKUP = Path("backup") / DB_NAME  # in the lake
@@ -143,18 +143,13 @@ def restore(lake: Path, found: Salvage) -> None:
     with open_db(lake) as con:
         for script in SCHEMAS:
             con.execute(read_sql(script))
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             for name, table in found.tables.items():
                 target = con.table(name).columns  # in the new schema's order, by name
                 rows = table.select([c for c in target if c in table.column_names])
                 if rows.column_names != target:
                     raise DatabaseDamaged(f"salvaged {name} lacks columns of today's schema")
                 con.from_arrow(rows).insert_into(name)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         latest = con.execute(
             "SELECT greatest((SELECT max(revision) FROM findings),"
             " (SELECT max(revision) FROM export_cursors), 0)"
