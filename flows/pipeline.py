@@ -3,6 +3,9 @@
 Each stage is the stage's own flow, run as a subflow (its logs, retries and artifacts stay
 together); training is a task here, because "not enough history for a model yet" is a normal
 state of a young lake, not a failed run: the rules still run, as in `trailguard.pipeline.run`.
+Like `trailguard run`, the flow settles after detection (`run.settle`): the features the new
+findings made stale are recomputed and detection runs again from their first hour, as subflows;
+the run's findings artifact then shows what the whole run created or changed.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from trailguard.flows.detect import detect
+from trailguard.flows.detect import detect, publish, snapshot_findings
 from trailguard.flows.features import build_features
 from trailguard.flows.ingest import ingest
 from trailguard.flows.params import (
@@ -44,8 +47,9 @@ class PipelineRun:
     ingest: IngestSummary | None
     features: FeatureStats
     model: ModelInfo | None
-    detect: DetectStats
+    detect: DetectStats  # every round's detection, as one (`run.merged`)
     notes: list[str] = field(default_factory=list)
+    rescored: list[FeatureStats] = field(default_factory=list)  # each settle round's features
 
 
 @io_task
@@ -89,6 +93,7 @@ def trailguard_pipeline(
         model, note = ensure_model(lake, retrain, baseline_days, train_until)
         if note:
             logger.warning("%s", note)
+        before = snapshot_findings(lake)
         stats = detect(
             lake,
             top_findings=top_findings,
@@ -97,4 +102,26 @@ def trailguard_pipeline(
             dask_address=address,
             dask_workers=dask_workers,
         )
-    return PipelineRun(summary, features, model, stats, [*([note] if note else []), *stats.notes])
+        stats, rescored = run.settle(
+            stats,
+            lambda: build_features(
+                lake,
+                shards=shards,
+                task_runner=task_runner,
+                dask_address=address,
+                dask_workers=dask_workers,
+            ),
+            lambda since: detect(
+                lake,
+                since=since,
+                top_findings=top_findings,
+                shards=shards,
+                task_runner=task_runner,
+                dask_address=address,
+                dask_workers=dask_workers,
+            ),
+        )
+        if rescored:  # each detect subflow showed its own round: show the whole run's
+            publish(lake, before, top_findings)
+    notes = [*([note] if note else []), *stats.notes]
+    return PipelineRun(summary, features, model, stats, notes, rescored)

@@ -3,24 +3,34 @@
 The same stages the Prefect `trailguard_pipeline` flow runs, for people who run trailguard from
 cron or by hand. A model is trained when the lake has none (or when asked); until there is enough
 history to train one, the exact rules still run and the result says why the model did not.
+
+Features come before the findings detection makes of them, yet the events inside an active finding
+must stay out of the history of the hours after it (`pipeline.features.incidents`). So a run
+settles: while detection creates or grows findings, the features of the hours after their first
+event are recomputed (the feature run itself sees which, from the spans it last used) and
+detection runs again from there. Findings are only added or grown, never removed, by detection,
+so the rounds end; `SETTLE_ROUNDS` bounds them all the same.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from trailguard.models.isolation_forest import ModelInfo, latest_model
 from trailguard.pipeline.config import DEFAULTS
+from trailguard.pipeline.detect.anomaly_findings import ML_DETECTOR
 from trailguard.pipeline.detect.detect import DetectStats, run_detection, train_model
 from trailguard.pipeline.features.build import FeatureStats, build_features
 from trailguard.pipeline.ingest.ingest import IngestSummary, ingest
 from trailguard.pipeline.lake.views import LakeEmpty, has_events
 
 log = logging.getLogger(__name__)
+SETTLE_ROUNDS = 3  # features and detection again after the first detection, at most
 
 
 @dataclass
@@ -30,8 +40,9 @@ class PipelineResult:
     ingest: IngestSummary | None
     features: FeatureStats
     model: ModelInfo | None
-    detect: DetectStats
+    detect: DetectStats  # every round's detection, as one (`merged`)
     notes: list[str] = field(default_factory=list)
+    rescored: list[FeatureStats] = field(default_factory=list)  # the features of each settle round
 
 
 def run_pipeline(
@@ -58,7 +69,55 @@ def run_pipeline(
     )
     notes.extend([note] if note else [])
     detect = run_detection(lake, sigma=sigma, trusted_accounts=trusted_accounts)
-    return PipelineResult(summary, features, model, detect, notes + list(detect.notes))
+    detect, rescored = settle(
+        detect,
+        lambda: build_features(lake),
+        lambda since: run_detection(
+            lake, since=since, sigma=sigma, trusted_accounts=trusted_accounts
+        ),
+    )
+    return PipelineResult(summary, features, model, detect, notes + list(detect.notes), rescored)
+
+
+def settle(
+    detect: DetectStats,
+    features: Callable[[], FeatureStats],
+    rescore: Callable[[datetime], DetectStats],
+) -> tuple[DetectStats, list[FeatureStats]]:
+    """Recompute the features the run's findings made stale (`features`: an incremental feature
+    run, which starts at the first hour whose history a new or grown finding changed) and
+    detect again from that hour (`rescore`), until no finding changes; without a model only the
+    features (the rules read events, not features). Returns every round's detection as one and
+    each round's feature stats."""
+    rounds: list[FeatureStats] = []
+    for _ in range(SETTLE_ROUNDS):
+        again = features()
+        if again.window_start is None:
+            break  # the stored rows already leave every finding out
+        rounds.append(again)
+        if detect.model_version is None:
+            break
+        detect = merged(detect, rescore(again.window_start))
+    return detect, rounds
+
+
+def merged(first: DetectStats, later: DetectStats) -> DetectStats:
+    """A detection and its rerun on recomputed features as one: each finding once (the rerun's
+    version), created and updated summed (a finding is created once: one the rerun changed
+    again counts as updated too), the rerun's new anomaly findings added to the anomaly count,
+    the first run's archived count (suppression archives the same findings again in a rerun),
+    the rerun's notes (its attack sequences are the final ones)."""
+    known = {f.finding_id for f in first.findings}
+    latest = {f.finding_id: f for f in later.findings}
+    added = [f for f in later.findings if f.finding_id not in known]
+    return dataclasses.replace(
+        first,
+        findings=[latest.get(f.finding_id, f) for f in first.findings] + added,
+        ml_findings=first.ml_findings + sum(f.detector == ML_DETECTOR for f in added),
+        created=first.created + later.created,
+        updated=first.updated + later.updated,
+        notes=list(later.notes),
+    )
 
 
 def ensure_model(

@@ -186,6 +186,11 @@ def format_result(result: PipelineResult) -> str:
         "findings: "
         f"{d.created} new, {d.updated} updated, {d.archived} archived by suppression"
     )
+    lines.extend(
+        f"rescore   {r.windows:,} principal-hours from {r.window_start:%Y-%m-%d %H:00} recomputed "
+        "without the events of the findings before them, and detected again"
+        for r in result.rescored
+    )
     lines.extend(f"note      {printable(note)}" for note in result.notes)
     return "\n".join(lines)
 
