@@ -33,7 +33,7 @@ def add_baseline_arg(parser: argparse.ArgumentParser) -> None:
     days = settings().baseline_days
     parser.add_argument(
         "--baseline-days",
-        type=int,
+        type=at_least(1),
         default=days,
         help=f"days of history the model learns from (${variable('baseline_days')}, else {days})",
     )
@@ -75,6 +75,23 @@ def sigma_folders(args: argparse.Namespace) -> tuple[str, ...]:
     if not args.sigma:
         return settings().sigma_rules
     return tuple(folder for given in args.sigma for folder in parse_paths(given))
+
+
+def at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number no smaller than `minimum` (a count of days, of rows),
+    refused by the parser with the option's name, not a traceback in the stage that uses it."""
+
+    def whole_number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is too small: give {minimum} or more")
+        return value
+
+    whole_number.__name__ = f"a whole number of at least {minimum}"
+    return whole_number
 
 
 def utc_time(text: str) -> datetime:
