@@ -174,4 +174,7 @@ def parse_size(text: str) -> int:
     match = _SIZE.fullmatch(text.strip().upper())
     if match is None:
         raise ValueError(f"not a size: {text!r} (bytes, or a number with K, M, G or T)")
-    return int(match["number"]) * _UNITS[match["unit"]]
+    size = int(match["number"]) * _UNITS[match["unit"]]
+    if size <= 0:
+        raise ValueError(f"a size must be more than 0: {text!r} would refuse every object")
+    return size

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from trailguard.pipeline.config import DEFAULTS, parse_paths, settings, variable
+from trailguard.pipeline.config import DEFAULTS, parse_paths, parse_size, settings, variable
 from trailguard.pipeline.lake.db import DB_NAME
 
 Command = Callable[[argparse.Namespace], int]
@@ -92,6 +92,14 @@ def at_least(minimum: int) -> Callable[[str], int]:
 
     whole_number.__name__ = f"a whole number of at least {minimum}"
     return whole_number
+
+
+def size(text: str) -> int:
+    """An argparse type: a size in bytes (`16M`, `256MiB`), refused with the reason."""
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def utc_time(text: str) -> datetime:

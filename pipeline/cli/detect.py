@@ -16,6 +16,7 @@ from trailguard.pipeline.cli.args import (
     add_budget_arg,
     add_lake_arg,
     add_sigma_args,
+    at_least,
     reads_lake,
     reads_sound_lake,
     sigma_folders,
@@ -23,6 +24,7 @@ from trailguard.pipeline.cli.args import (
 )
 from trailguard.pipeline.evaluation.matrix import LEARNING_DAYS
 from trailguard.pipeline.lake.db import open_db
+from trailguard.pipeline.lake.recover import write_backup
 from trailguard.pipeline.report.output import print_rows
 from trailguard.pipeline.report.terminal import printable
 
@@ -122,6 +124,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
     )
     for note in s.notes:
         print(f"  note: {note}")
+    write_backup(args.lake)  # findings exist nowhere else: `check --rebuild-db` restores them
     return 0
 
 
@@ -138,7 +141,7 @@ def _findings(sub: Sub) -> None:
         default="active",
         help="active (default), archived (by a person or a suppression rule) or all",
     )
-    p.add_argument("--limit", type=int, default=100, help="most findings listed (100)")
+    p.add_argument("--limit", type=at_least(1), default=100, help="most findings listed (100)")
     p.add_argument(
         "--format",
         choices=["table", "csv", "json"],

@@ -8,7 +8,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
-from pathlib import Path
 from typing import NoReturn, cast
 
 import duckdb
@@ -18,6 +17,7 @@ from trailguard.pipeline.cli.args import (
     new_lake_removed_on_failure,
     reads_lake,
     require_sound_lake,
+    size,
 )
 from trailguard.pipeline.cli.check import add_check_command
 from trailguard.pipeline.cli.detect import add_detect_commands
@@ -26,15 +26,15 @@ from trailguard.pipeline.cli.flows import add_flow_commands
 from trailguard.pipeline.cli.parser import Parser
 from trailguard.pipeline.cli.report import add_report_command
 from trailguard.pipeline.cli.run import add_run_commands
+from trailguard.pipeline.cli.synth import add_synth_command
 from trailguard.pipeline.cli.triage import add_triage_commands
-from trailguard.pipeline.config import DEFAULTS, SettingsError, parse_size, settings, variable
+from trailguard.pipeline.config import DEFAULTS, SettingsError, settings, variable
 from trailguard.pipeline.ingest.ingest import IngestSummary, ingest
 from trailguard.pipeline.ingest.limits import ReadLimits
 from trailguard.pipeline.lake.check import parquet_error
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.sandbox import lock_down, refuse_writes
 from trailguard.pipeline.report.output import print_rows
-from trailguard.pipeline.synth.cli import add_synth_command
 
 Command = Callable[[argparse.Namespace], int]
 WIRE_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3", "httpx", "httpcore")
@@ -47,7 +47,8 @@ DESCRIPTION = (
 )
 EPILOG = (
     "exit codes: 0 done, 1 a source or destination failed, 2 a usage mistake, "
-    "65 the lake is damaged (see `trailguard check`), 75 another run holds the lake"
+    "65 the lake is damaged (see `trailguard check`), 75 another run holds the lake, "
+    "141 the output's reader stopped early (`| head`)"
 )
 
 
@@ -109,7 +110,7 @@ def _add_ingest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--progress", action="store_true", help="progress bar even when not a tty")
     p.add_argument(
         "--max-object-bytes",
-        type=parse_size,
+        type=size,
         default=settings().max_object_bytes,
         metavar="SIZE",
         help="quarantine an object whose decompressed text is larger, e.g. 256M"
@@ -117,7 +118,7 @@ def _add_ingest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     p.add_argument(
         "--max-record-bytes",
-        type=parse_size,
+        type=size,
         default=settings().max_record_bytes,
         metavar="SIZE",
         help="quarantine a record whose JSON text is larger, e.g. 16M"
@@ -141,7 +142,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             progress=ProgressBar() if show else None,
             limits=ReadLimits(args.max_object_bytes, args.max_record_bytes),
         )
-        refuse_empty_source(args.source, args.lake, summary)
     print(format_summary(summary))
     return 1 if summary.failed else 0
 
@@ -161,20 +161,6 @@ def format_summary(s: IngestSummary) -> str:
     lines.extend(f"  unreadable: {safe_line(f'{uri}: {error}')}" for uri, error in s.failed[:20])
     lines.extend(f"  skipped: {safe_line(example)}" for example in s.skipped_examples)
     return "\n".join(lines)
-
-
-def refuse_empty_source(source: str, lake: Path, s: IngestSummary) -> None:
-    """Raise when `source` listed no CloudTrail object and the lake holds no events: a wrong
-    bucket or prefix, which would otherwise leave an empty lake and an exit code of 0."""
-    from trailguard.pipeline.lake.views import has_events
-
-    if s.objects or s.skipped_objects or s.failed or has_events(lake):
-        return
-    raise ValueError(
-        f"found no CloudTrail log file under {source}: check --source (CloudTrail writes "
-        "s3://BUCKET/[PREFIX/]AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/*.json.gz); "
-        f"nothing was kept in {lake}"
-    )
 
 
 class ProgressBar:

@@ -12,6 +12,7 @@ from trailguard.pipeline.cli.args import (
     add_budget_arg,
     add_lake_arg,
     add_sigma_args,
+    at_least,
     new_lake_removed_on_failure,
     require_lake,
     require_sound_lake,
@@ -60,10 +61,15 @@ def add_run_commands(sub: Sub) -> None:
         default=Path("trailguard-demo"),
         help="folder for the generated logs, the lake and report.html (./trailguard-demo)",
     )
-    d.add_argument("--days", type=int, default=21, help="days of activity generated (21)")
-    d.add_argument("--accounts", type=int, default=6, help="AWS accounts of the organisation (6)")
+    d.add_argument("--days", type=at_least(1), default=21, help="days of activity generated (21)")
     d.add_argument(
-        "--principals", type=int, default=180, help="people and workloads making calls (180)"
+        "--accounts", type=at_least(1), default=6, help="AWS accounts of the organisation (6)"
+    )
+    d.add_argument(
+        "--principals",
+        type=at_least(1),
+        default=180,
+        help="people and workloads making calls (180)",
     )
     d.add_argument(
         "--seed", type=int, default=7, help="random seed: the same seed makes the same org (7)"

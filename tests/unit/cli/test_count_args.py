@@ -32,3 +32,25 @@ def test_baseline_days_below_one_is_a_usage_error_naming_the_option(
     err = capsys.readouterr().err
     assert f"argument --baseline-days: {value} is too small: give 1 or more" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["findings", "--limit", "-1"], "--limit"),
+        (["demo", "--principals", "0"], "--principals"),
+        (["demo", "--accounts", "0"], "--accounts"),
+        (["synth", "--out", "/tmp/x", "--accounts", "0"], "--accounts"),
+        (["synth", "--out", "/tmp/x", "--days", "0"], "--days"),
+        (["ingest", "--source", "/tmp", "--max-object-bytes", "0"], "--max-object-bytes"),
+    ],
+)
+def test_counts_and_sizes_that_would_hang_or_refuse_everything_are_usage_errors(
+    argv: list[str], option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as ended:
+        main(argv)
+
+    assert ended.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: " in err and "Traceback" not in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from trailguard.pipeline.cli.args import at_least
 from trailguard.pipeline.synth.defaults import (
     DEFAULT_ACCOUNTS,
     DEFAULT_DAYS,
@@ -20,10 +21,13 @@ def add_synth_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     """Register the ``synth`` subcommand."""
     p = sub.add_parser("synth", help="generate a synthetic organisation's CloudTrail + labels")
     p.add_argument("--out", required=True, help="local folder or s3://bucket/prefix")
-    p.add_argument("--days", type=int, default=DEFAULT_DAYS, help=f"days ({DEFAULT_DAYS})")
-    p.add_argument("--accounts", type=int, default=DEFAULT_ACCOUNTS, help="accounts")
+    p.add_argument("--days", type=at_least(1), default=DEFAULT_DAYS, help=f"days ({DEFAULT_DAYS})")
+    p.add_argument("--accounts", type=at_least(1), default=DEFAULT_ACCOUNTS, help="accounts")
     p.add_argument(
-        "--principals", type=int, default=DEFAULT_PRINCIPALS, help="benign principals in total"
+        "--principals",
+        type=at_least(1),
+        default=DEFAULT_PRINCIPALS,
+        help="benign principals in total",
     )
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     p.add_argument(
@@ -34,7 +38,10 @@ def add_synth_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="technique ids or names to include (default: all; no value: none)",
     )
     p.add_argument(
-        "--repeats", type=int, default=1, help="place each technique N times (2: loud and quiet)"
+        "--repeats",
+        type=at_least(1),
+        default=1,
+        help="place each technique N times (2: loud and quiet)",
     )
     p.add_argument(
         "--org-trail", action="store_true", help="organisation-trail layout (AWSLogs/o-<id>/...)"
