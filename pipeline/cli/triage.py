@@ -21,6 +21,7 @@ from trailguard.pipeline.findings.triage import archived_by_rule, current_user, 
 from trailguard.pipeline.findings.views import get_finding, ids_starting_with
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.lock import lake_lock
+from trailguard.pipeline.lake.recover import write_backup
 from trailguard.pipeline.report.output import print_rows
 from trailguard.pipeline.report.terminal import printable
 
@@ -96,35 +97,43 @@ def cmd_archive(args: argparse.Namespace) -> int:
     if args.expires is not None and args.expires <= datetime.now(UTC).date():
         raise ValueError(f"--expires {args.expires} is not in the future")
     rules = args.suppression or args.lake / DEFAULT_FILE
-    with lake_lock(args.lake, purpose="archive findings"), open_db(args.lake) as con:
-        for finding in _resolve(con, args.finding_ids):
-            rule = None
-            if args.suppress:
-                rule = similar_to(finding, owner=args.by, reason=args.reason, expires=args.expires)
-            changed = set_status(
-                con,
-                finding.finding_id,
-                archived=True,
-                actor=args.by,
-                reason=args.reason,
-                suppression=rule.name if rule else None,
-                before_commit=partial(append_rule, rules, rule) if rule else None,
-            )
-            _say(finding, "archived" if changed else "was already archived")
-            if rule:
-                print(printable(f"  suppression rule added to {rules}: {rule.name}"))
+    with lake_lock(args.lake, purpose="archive findings"):
+        with open_db(args.lake) as con:
+            _archive_each(con, args, rules)
+        write_backup(args.lake)  # decisions exist nowhere else: `check --rebuild-db` needs them
     return 0
+
+
+def _archive_each(con: duckdb.DuckDBPyConnection, args: argparse.Namespace, rules: Path) -> None:
+    for finding in _resolve(con, args.finding_ids):
+        rule = None
+        if args.suppress:
+            rule = similar_to(finding, owner=args.by, reason=args.reason, expires=args.expires)
+        changed = set_status(
+            con,
+            finding.finding_id,
+            archived=True,
+            actor=args.by,
+            reason=args.reason,
+            suppression=rule.name if rule else None,
+            before_commit=partial(append_rule, rules, rule) if rule else None,
+        )
+        _say(finding, "archived" if changed else "was already archived")
+        if rule:
+            print(printable(f"  suppression rule added to {rules}: {rule.name}"))
 
 
 @reads_lake
 def cmd_unarchive(args: argparse.Namespace) -> int:
     """`trailguard unarchive ID... --reason ...`."""
-    with lake_lock(args.lake, purpose="unarchive findings"), open_db(args.lake) as con:
-        for finding in _resolve(con, args.finding_ids):
-            changed = set_status(
-                con, finding.finding_id, archived=False, actor=args.by, reason=args.reason
-            )
-            _say(finding, "active again" if changed else "was already active")
+    with lake_lock(args.lake, purpose="unarchive findings"):
+        with open_db(args.lake) as con:
+            for finding in _resolve(con, args.finding_ids):
+                changed = set_status(
+                    con, finding.finding_id, archived=False, actor=args.by, reason=args.reason
+                )
+                _say(finding, "active again" if changed else "was already active")
+        write_backup(args.lake)
     return 0
 
 

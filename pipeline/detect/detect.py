@@ -161,7 +161,7 @@ def plan_detection(
     compile the Sigma rules of `sigma` (a folder that is not there is an error). The rules count
     `trusted_accounts` as the organisation's own (sharing with them is not exfiltration)."""
     pack = load_pack(sigma)
-    config = load_suppression(suppression or lake / DEFAULT_FILE)
+    config = load_suppression(suppression or lake / DEFAULT_FILE, must_exist=bool(suppression))
     with open_db(lake) as con:
         con.execute(read_sql("detect/state.sql"))
         ip_info = con.sql("SELECT * FROM ip_info").to_arrow_table()

@@ -112,10 +112,12 @@ def upsert_findings(
             con.execute(upsert if finding.finding_id in stored else insert, _params(finding, now))
             stored.add(finding.finding_id)
         after = _revisions(con, ids)
-        con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    # Outside the try: a COMMIT that fails (a full disk) has ended the transaction, and a
+    # ROLLBACK then would hide its error behind "no transaction is active".
+    con.execute("COMMIT")
     created = sum(1 for i in ids if i not in before)
     updated = sum(1 for i in ids if i in before and after[i] != before[i])
     return UpsertStats(created, updated, len(findings) - created - updated)

@@ -88,9 +88,12 @@ class SuppressionConfig:
         return None
 
 
-def load_suppression(path: Path | None) -> SuppressionConfig:
-    """Read a suppression file; an absent file means no suppression."""
+def load_suppression(path: Path | None, *, must_exist: bool = False) -> SuppressionConfig:
+    """Read a suppression file; an absent file means no suppression, unless it `must_exist`
+    (a file someone named: a typo there would silently suppress nothing)."""
     if path is None or not path.is_file():
+        if must_exist and path is not None:
+            raise ValueError(f"suppression file {path} does not exist (or is not a file)")
         return SuppressionConfig()
     try:
         return to_config(tomllib.loads(path.read_text(encoding="utf-8")))

@@ -83,10 +83,12 @@ def set_status(
         )
         if before_commit is not None:
             before_commit()
-        con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    # Outside the try: a COMMIT that fails (a full disk) has ended the transaction, and a
+    # ROLLBACK then would hide its error behind "no transaction is active".
+    con.execute("COMMIT")
     return bool(changed)
 
 

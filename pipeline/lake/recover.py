@@ -29,7 +29,7 @@ from trailguard.pipeline.sqlfiles import read_sql
 BACKUP = Path("backup") / DB_NAME  # in the lake
 # Tables salvaged together (a group is taken whole from one file, or not at all).
 GROUPS: dict[str, tuple[str, ...]] = {
-    "findings": ("findings",),
+    "findings": ("findings", "finding_actions"),  # and who archived them, why
     "export cursors": ("export_cursors", "export_rejects"),
     "run history": ("ingest_runs",),
     "ingest state": ("ingest_state", "quarantine", "partition_objects", "partition_rows"),
@@ -136,6 +136,21 @@ def move_aside(lake: Path, now: datetime | None = None) -> Path:
     return target / path.name
 
 
+def _insert_by_name(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    """Insert salvaged rows by column name. A column added to the schema since the rows were
+    written (a lake older than it) takes its default or NULL; a salvaged copy that lacks a
+    column that must have a value is damaged."""
+    target = con.table(name).columns
+    rows = table.select([c for c in table.column_names if c in target])
+    con.register("salvaged", rows)
+    try:
+        con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM salvaged')  # noqa: S608 (GROUPS' names)
+    except duckdb.ConstraintException as exc:
+        raise DatabaseDamaged(f"salvaged {name} lacks columns of today's schema: {exc}") from exc
+    finally:
+        con.unregister("salvaged")
+
+
 def restore(lake: Path, found: Salvage) -> None:
     """Create a new database for the lake with every table's schema, then the salvaged rows;
     the findings' revision counter starts past every salvaged revision and cursor, so that no
@@ -145,11 +160,7 @@ def restore(lake: Path, found: Salvage) -> None:
             con.execute(read_sql(script))
         with transaction(con):
             for name, table in found.tables.items():
-                target = con.table(name).columns  # in the new schema's order, by name
-                rows = table.select([c for c in target if c in table.column_names])
-                if rows.column_names != target:
-                    raise DatabaseDamaged(f"salvaged {name} lacks columns of today's schema")
-                con.from_arrow(rows).insert_into(name)
+                _insert_by_name(con, name, table)
         latest = con.execute(
             "SELECT greatest((SELECT max(revision) FROM findings),"
             " (SELECT max(revision) FROM export_cursors), 0)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tests.factories import cloudtrail_event
 from tests.unit.features.lakes import START, at, make_lake
@@ -57,3 +58,9 @@ def test_a_model_trained_on_other_features_is_refused_but_rules_still_run(tmp_pa
     stats = run_detection(lake, sigma=())
     assert stats.rule_findings == 2 and stats.ml_findings == 0
     assert any("trained on other features" in note for note in stats.notes)
+
+
+def test_a_suppression_file_named_on_the_command_line_must_exist(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    with pytest.raises(ValueError, match=r"suppression file .*nope\.toml does not exist"):
+        run_detection(lake, suppression=tmp_path / "nope.toml", sigma=())

@@ -7,7 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from trailguard.pipeline.lake.recover import damaged_db_message, is_damaged_db, salvage
+from trailguard.pipeline.lake.db import open_db
+from trailguard.pipeline.lake.recover import damaged_db_message, is_damaged_db, restore, salvage
+from trailguard.pipeline.sqlfiles import read_sql
 
 
 def test_duckdb_s_words_for_a_damaged_file_are_recognised() -> None:
@@ -52,3 +54,31 @@ def test_salvage_takes_each_group_from_the_damaged_file_or_else_the_backup(
 def test_salvage_of_nothing_is_empty(tmp_path: Path, missing: str) -> None:
     found = salvage(tmp_path / "none.duckdb", None if missing == "both" else tmp_path / "x")
     assert found.tables == {} and found.origin == {}
+
+
+def test_a_backup_older_than_the_schema_restores_with_the_new_columns_empty(
+    tmp_path: Path,
+) -> None:
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    backup = tmp_path / "backup.duckdb"
+    with duckdb.connect(str(backup)) as con:  # findings as stored before triage existed
+        con.execute(read_sql("findings/schema.sql"))
+        con.execute(
+            "ALTER TABLE findings DROP COLUMN status_reason; "
+            "ALTER TABLE findings DROP COLUMN status_by; ALTER TABLE findings DROP COLUMN status_at"
+        )
+        con.execute(
+            "INSERT INTO findings (finding_id, type, severity, title, description, principal, "
+            "first_seen, last_seen, event_count, detector, evidence, created_at, updated_at, "
+            "revision) VALUES ('f1', 't', 5.0, 't', 'd', 'p', now(), now(), 1, 'x', '{}', "
+            "now(), now(), 7)"
+        )
+
+    restore(lake, salvage(tmp_path / "none.duckdb", backup))
+
+    with open_db(lake, read_only=True) as con:
+        rows = con.execute(
+            "SELECT finding_id, status, status_by, revision FROM findings"
+        ).fetchall()
+    assert rows == [("f1", "active", None, 7)]
