@@ -61,6 +61,11 @@ def set_status(
     if not reason.strip():
         raise ValueError("a reason is required: say why, for whoever reads the finding next")
     ensure_findings_table(con)
+    known = con.execute(
+        "SELECT count(*) FROM findings WHERE finding_id = $id", {"id": finding_id}
+    ).fetchall()[0][0]
+    if not known:
+        raise ValueError(f"no finding has the id {finding_id!r}")
     now = now or datetime.now(UTC)
     status = "archived" if archived else "active"
     con.execute("BEGIN TRANSACTION")

@@ -89,3 +89,10 @@ def test_suppression_never_re_archives_what_a_person_unarchived() -> None:
         ("archive", "suppression"),
         ("unarchive", "ana"),
     ]
+
+
+def test_a_decision_on_an_unknown_finding_is_refused_and_not_recorded() -> None:
+    con, _ = _store()
+    with pytest.raises(ValueError, match="no finding has the id 'nope'"):
+        set_status(con, "nope", archived=True, actor="ana", reason="x")
+    assert history(con, "nope") == []
