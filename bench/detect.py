@@ -49,7 +49,8 @@ import pyarrow.parquet as pq
 
 from trailguard.pipeline.ingest.state import ensure_tables
 from trailguard.pipeline.lake.db import open_db
-from trailguard.pipeline.lake.files import EVENTS_DIR, ROW_GROUP_ROWS
+from trailguard.pipeline.lake.layout import EVENTS_DIR
+from trailguard.pipeline.lake.parquet import ROW_GROUP_ROWS
 from trailguard.pipeline.lake.schema import SCHEMA
 from trailguard.pipeline.lake.views import create_views
 

@@ -244,7 +244,7 @@ def _add_compact(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 @reads_lake
 def cmd_compact(args: argparse.Namespace) -> int:
     """`trailguard compact`."""
-    from trailguard.pipeline.lake.files import compact, init_lake
+    from trailguard.pipeline.lake.compact import compact, init_lake
 
     init_lake(args.lake)
     print(f"merged {compact(args.lake)} files")

@@ -59,7 +59,7 @@ from trailguard.pipeline.features.queries import (
     scan_lake,
 )
 from trailguard.pipeline.lake.db import open_db
-from trailguard.pipeline.lake.files import account_sizes
+from trailguard.pipeline.lake.layout import account_sizes
 from trailguard.pipeline.lake.lock import holds_lake_lock
 from trailguard.pipeline.lake.shards import Each, Shard, assign, in_turn, rows_of
 from trailguard.pipeline.lake.views import has_events, open_lake_reader

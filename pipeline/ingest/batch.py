@@ -46,7 +46,8 @@ from trailguard.pipeline.ingest.state import (
     QuarantineEntry,
     object_states,
 )
-from trailguard.pipeline.lake.files import EncodedEvents, encode_events, partition_accounts
+from trailguard.pipeline.lake.encode import EncodedEvents, encode_events
+from trailguard.pipeline.lake.layout import partition_accounts
 
 log = logging.getLogger(__name__)
 FETCH_THREADS = 16

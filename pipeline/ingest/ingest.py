@@ -39,11 +39,14 @@ from trailguard.pipeline.ingest.state import (
     record_run,
 )
 from trailguard.pipeline.ingest.workers import read_all
-from trailguard.pipeline.lake import files as lake_files
+from trailguard.pipeline.lake.compact import compact, init_lake
 from trailguard.pipeline.lake.db import open_db
+from trailguard.pipeline.lake.dedup import IdCache, IdWindow
+from trailguard.pipeline.lake.encode import EncodedEvents
 from trailguard.pipeline.lake.ledger import Ledger
 from trailguard.pipeline.lake.lock import holds_lake_lock
 from trailguard.pipeline.lake.views import has_events, refresh_views
+from trailguard.pipeline.lake.write import write_encoded
 from trailguard.pipeline.urls import redact_url, split_s3_uri
 
 log = logging.getLogger(__name__)
@@ -116,7 +119,7 @@ def ingest(
     read within `limits` (default: the settings', `pipeline.ingest.limits`)."""
     started, clock = datetime.now(UTC), time.monotonic()
     limits = limits or ReadLimits.of(settings())
-    lake_files.init_lake(lake)
+    init_lake(lake)
     src = open_source(source, endpoint_url, max_bytes=limits.object_bytes)
     with open_db(lake) as con:
         ensure_tables(con)
@@ -128,7 +131,7 @@ def ingest(
         writer.add(result)
         if progress:  # the listing goes on meanwhile: "to read" is what it has found so far
             progress(summary.objects + writer.pending_count, todo.found, summary.records)
-    lake_files.compact(lake, writer.touched)
+    compact(lake, writer.touched)
     with open_db(lake) as con:  # once, for the last things a run does
         writer.flush(con)
         summary.seconds = time.monotonic() - clock
@@ -189,8 +192,8 @@ class LakeWriter:
 
     def __init__(self, lake: Path, summary: IngestSummary) -> None:
         self.lake, self.summary = lake, summary
-        self.seen = lake_files.IdCache()
-        self.window = lake_files.IdWindow()  # ids met since the last commit
+        self.seen = IdCache()
+        self.window = IdWindow()  # ids met since the last commit
         self.written = 0  # Arrow bytes of the rows written since the last commit
         self.pending_objects: list[pa.Table] = []  # `object_states`
         self.pending_quarantine: list[QuarantineEntry] = []
@@ -217,8 +220,8 @@ class LakeWriter:
         """Objects read whose state is not committed yet."""
         return sum(table.num_rows for table in self.pending_objects)
 
-    def _write(self, events: lake_files.EncodedEvents) -> None:
-        stats = lake_files.write_encoded(self.lake, events, self.seen, self.window)
+    def _write(self, events: EncodedEvents) -> None:
+        stats = write_encoded(self.lake, events, self.seen, self.window)
         self.summary.written += stats.written
         self.summary.duplicates += stats.duplicates
         self.pending_quarantine.extend(collision_entries(stats.collisions))
@@ -242,7 +245,7 @@ class LakeWriter:
         self.summary.objects += self.pending_count
         self.pending_objects, self.pending_quarantine = [], []
         self.ledger = Ledger()
-        self.window, self.written = lake_files.IdWindow(), 0
+        self.window, self.written = IdWindow(), 0
 
     def _commit(self, con: duckdb.DuckDBPyConnection) -> None:
         objects = pa.concat_tables([OBJECT_STATE.empty_table(), *self.pending_objects])

@@ -31,7 +31,7 @@ from trailguard.pipeline.ingest.limits import ReadLimits
 from trailguard.pipeline.ingest.sources import open_source
 from trailguard.pipeline.ingest.sources.layout import ObjectRef, Skipped
 from trailguard.pipeline.ingest.state import ensure_tables, ingested_versions, record_run
-from trailguard.pipeline.lake import files as lake_files
+from trailguard.pipeline.lake.compact import compact, init_lake
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.lock import lake_lock
 from trailguard.pipeline.lake.views import refresh_views
@@ -88,7 +88,7 @@ def plan_ingest(source: str, lake: Path, *, endpoint_url: str | None = None) -> 
         # Taken under the lock: the run's rows carry it as `ingested_at`, the features cursor,
         # so a run that waited for another must not stamp its rows earlier than that one's.
         started = datetime.now(UTC)
-        lake_files.init_lake(lake)  # may finish an interrupted compaction: a write
+        init_lake(lake)  # may finish an interrupted compaction: a write
         with open_db(lake) as con:
             ensure_tables(con)
             done = ingested_versions(con, src.name)
@@ -130,7 +130,7 @@ def write_part(lake: Path, part: str, result: BatchResult) -> PartSummary:
         writer = LakeWriter(lake, done.summary)
         writer.add(result)
         writer.flush()
-        lake_files.compact(lake, writer.touched)
+        compact(lake, writer.touched)
     return done
 
 

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from trailguard.pipeline.lake.db import transaction
-from trailguard.pipeline.lake.files import EVENTS_DIR, Partition, partition_files
+from trailguard.pipeline.lake.layout import EVENTS_DIR, Partition, partition_files
 from trailguard.pipeline.lake.ledger import (
     has_ledger,
     objects_in,

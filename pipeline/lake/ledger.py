@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
-from trailguard.pipeline.lake.files import Partition, WriteStats
+from trailguard.pipeline.lake.layout import Partition
+from trailguard.pipeline.lake.write import WriteStats
 
 OBJECTS = pa.schema(
     [("event_date", pa.string()), ("account_id", pa.string()), ("source_key", pa.string())]
@@ -34,7 +35,7 @@ class Ledger:
     objects: set[tuple[Partition, str]] = field(default_factory=set)
 
     def add(self, stats: WriteStats) -> None:
-        """Count one write (`lake.files.write_encoded`'s stats)."""
+        """Count one write (`lake.write.write_encoded`'s stats)."""
         for part, count in stats.rows.items():
             self.rows[part] = self.rows.get(part, 0) + count
         for part, sources in stats.sources.items():

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from trailguard.pipeline.lake.files import EVENTS_DIR
+from trailguard.pipeline.lake.layout import EVENTS_DIR
 from trailguard.pipeline.lake.views import shadow_events_view
 
 ALLOWED = frozenset(["SELECT"])

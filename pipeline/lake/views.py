@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from trailguard.pipeline.lake.db import sql_literal
-from trailguard.pipeline.lake.files import EVENTS_DIR, events_globs
+from trailguard.pipeline.lake.layout import EVENTS_DIR, events_globs
 from trailguard.pipeline.lake.schema import SCHEMA
 from trailguard.pipeline.sqlfiles import read_sql
 

@@ -14,7 +14,8 @@ import trailguard.pipeline.ingest.ingest
 import trailguard.pipeline.ingest.workers
 from tests.integration.ingest_helpers import event_ids, lake_query, parquet_rows, read_records
 from trailguard.pipeline.ingest.ingest import ingest
-from trailguard.pipeline.lake import files as lake_files
+from trailguard.pipeline.lake.compact import COMPACT_MIN_FILES, COMPACTION_JOURNAL, init_lake
+from trailguard.pipeline.lake.layout import partition_files, touched_partitions
 
 
 def test_every_sample_shape_ingests_and_every_record_lands_in_exactly_one_place(
@@ -75,26 +76,26 @@ def test_rows_are_partitioned_by_event_date_and_account_not_delivery_folder(
         "WHERE strftime(event_time, '%Y-%m-%d') <> event_date::VARCHAR",
     )
     assert rows == []  # the partition date is always the event's own date
-    folders = {p.parent.name for p in lake_files.touched_partitions(lake)}
+    folders = {p.parent.name for p in touched_partitions(lake)}
     assert folders == {"event_date=2020-09-30", "event_date=2020-10-01"}
-    for part in lake_files.touched_partitions(lake):
-        for f in lake_files.partition_files(part):
+    for part in touched_partitions(lake):
+        for f in partition_files(part):
             assert pq.read_metadata(f).row_group(0).column(0).compression == "ZSTD"
 
 
 def test_many_small_writes_are_compacted_and_nothing_changes(samples: Path, tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     paths = sorted((samples / "flaws2-cloud-defender").rglob("*.json.gz"))
-    assert len(paths) == lake_files.COMPACT_MIN_FILES
+    assert len(paths) == COMPACT_MIN_FILES
     for count, path in enumerate(paths[:-1], start=1):  # one run per object: a file per run
         ingest(str(path), lake, workers=1)
-        part = lake_files.touched_partitions(lake)[0]
-        assert len(lake_files.partition_files(part)) == count
+        part = touched_partitions(lake)[0]
+        assert len(partition_files(part)) == count
     before = event_ids(lake)
 
     summary = ingest(str(paths[-1]), lake, workers=1)  # the eighth small file triggers a merge
 
-    assert len(lake_files.partition_files(part)) == 1
+    assert len(partition_files(part)) == 1
     assert event_ids(lake) == sorted([*before, *event_ids_of(paths[-1])])
     assert summary.written == len(event_ids_of(paths[-1]))
 
@@ -129,16 +130,16 @@ def test_an_interrupted_compaction_is_completed_on_the_next_start(
     for path in sorted((samples / "flaws2-cloud-defender").rglob("*.json.gz"))[:3]:
         ingest(str(path), lake, workers=1)
     before = event_ids(lake)
-    part = lake_files.touched_partitions(lake)[0]
-    old = lake_files.partition_files(part)
+    part = touched_partitions(lake)[0]
+    old = partition_files(part)
     # Simulate a crash after the merged file was renamed into place, before the old ones went.
     merged = pa.concat_tables([pq.read_table(p) for p in old])
     pq.write_table(merged, part / "part-merged.parquet")
-    (part / lake_files.COMPACTION_JOURNAL).write_text(
+    (part / COMPACTION_JOURNAL).write_text(
         json.dumps({"new": "part-merged.parquet", "old": [p.name for p in old]})
     )
 
-    lake_files.init_lake(lake)
+    init_lake(lake)
 
-    assert [p.name for p in lake_files.partition_files(part)] == ["part-merged.parquet"]
+    assert [p.name for p in partition_files(part)] == ["part-merged.parquet"]
     assert event_ids(lake) == before

@@ -83,14 +83,14 @@ def _ours(value: Any) -> bool:
 def main() -> int:
     import trailguard.pipeline.ingest.ingest
     import trailguard.pipeline.ingest.workers
-    import trailguard.pipeline.lake.files
+    import trailguard.pipeline.lake.compact
     from trailguard.pipeline.cli.main import main as run_cli
 
     batch_objects, flush_bytes, compact_min, *args = sys.argv[1:]
     for module, name, value in (
         (trailguard.pipeline.ingest.workers, "BATCH_OBJECTS", batch_objects),
         (trailguard.pipeline.ingest.ingest, "FLUSH_BYTES", flush_bytes),
-        (trailguard.pipeline.lake.files, "COMPACT_MIN_FILES", compact_min),
+        (trailguard.pipeline.lake.compact, "COMPACT_MIN_FILES", compact_min),
     ):
         if not hasattr(module, name):  # renamed: fail loudly rather than test a large run
             raise SystemExit(f"launch.py: {module.__name__}.{name} no longer exists")

@@ -37,7 +37,8 @@ from trailguard.pipeline.ingest.batch import to_batch
 from trailguard.pipeline.ingest.ingest import ingest
 from trailguard.pipeline.ingest.sources.layout import ObjectRef
 from trailguard.pipeline.lake.db import db_path
-from trailguard.pipeline.lake.files import IdCache, write_events
+from trailguard.pipeline.lake.dedup import IdCache
+from trailguard.pipeline.lake.write import write_events
 
 REPO = Path(__file__).resolve().parents[2]
 POLICY = REPO / "security" / "iam-policy.json"

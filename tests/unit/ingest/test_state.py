@@ -19,9 +19,11 @@ from trailguard.pipeline.ingest.state import (
     object_states,
     record_objects,
 )
-from trailguard.pipeline.lake import files as lake_files
+from trailguard.pipeline.lake.compact import init_lake
 from trailguard.pipeline.lake.db import open_db
+from trailguard.pipeline.lake.dedup import IdCache
 from trailguard.pipeline.lake.views import refresh_views
+from trailguard.pipeline.lake.write import write_events
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 RECORDED = [  # (source, key, version): the bucket, one account's prefix, another bucket
@@ -72,8 +74,8 @@ def _lake_with_events(lake: Path, count: int) -> None:
     records = [cloudtrail_event(eventTime=f"2026-10-05T1{i}:00:00Z") for i in range(count)]
     ref = ObjectRef(uri="o", key="o", size=1, version="v1")
     table = to_batch("src", [(ref, json.dumps({"Records": records}).encode())], NOW).table
-    lake_files.init_lake(lake)
-    lake_files.write_events(lake, table, lake_files.IdCache())
+    init_lake(lake)
+    write_events(lake, table, IdCache())
 
 
 def _events_view(lake: Path) -> tuple[str, int]:
@@ -87,7 +89,7 @@ def _events_view(lake: Path) -> tuple[str, int]:
 
 def test_views_are_created_once_events_exist_and_then_left_as_they_are(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
-    lake_files.init_lake(lake)
+    init_lake(lake)
     with open_db(lake) as con:
         assert refresh_views(con, lake) is False  # no events yet: no view over nothing
     _lake_with_events(lake, 3)

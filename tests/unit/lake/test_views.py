@@ -12,8 +12,10 @@ import pytest
 from tests.factories import cloudtrail_event
 from trailguard.pipeline.ingest.batch import to_batch
 from trailguard.pipeline.ingest.sources.layout import ObjectRef
-from trailguard.pipeline.lake import files as lake_files
+from trailguard.pipeline.lake.compact import init_lake
+from trailguard.pipeline.lake.dedup import IdCache
 from trailguard.pipeline.lake.views import LakeEmpty, has_events, open_lake_reader
+from trailguard.pipeline.lake.write import write_events
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 ALICE, BOB = "111122223333", "444455556666"
@@ -28,8 +30,8 @@ def lake_of(lake: Path, accounts: dict[str, int]) -> Path:
     ]
     ref = ObjectRef(uri="o", key="o", size=1, version="v1")
     table = to_batch("src", [(ref, json.dumps({"Records": records}).encode())], NOW).table
-    lake_files.init_lake(lake)
-    lake_files.write_events(lake, table, lake_files.IdCache())
+    init_lake(lake)
+    write_events(lake, table, IdCache())
     return lake
 
 
@@ -76,7 +78,7 @@ def test_a_reader_is_closed_on_leaving_it(tmp_path: Path) -> None:
 
 def test_a_lake_without_events_cannot_be_read_and_says_to_ingest_first(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
-    lake_files.init_lake(lake)
+    init_lake(lake)
 
     assert not has_events(lake)
     with pytest.raises(LakeEmpty, match="run `trailguard ingest` first"), open_lake_reader(lake):
