@@ -28,12 +28,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from trailguard.pipeline import faults
-from trailguard.pipeline.ingest.decode import (
+from trailguard.pipeline.ingest.decode import decode_object
+from trailguard.pipeline.ingest.decoded import (
     MAX_BAD_RECORDS,
     WHOLE_OBJECT,
     Decoded,
     Rejected,
-    decode_object,
     reject_object,
     too_many_bad,
 )

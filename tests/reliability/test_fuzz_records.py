@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 
 from tests.factories import cloudtrail_event
 from trailguard.pipeline.ingest.batch import BatchResult, to_batch
-from trailguard.pipeline.ingest.decode import WHOLE_OBJECT, decode_object
+from trailguard.pipeline.ingest.decode import decode_object
+from trailguard.pipeline.ingest.decoded import WHOLE_OBJECT
 from trailguard.pipeline.ingest.sources.layout import ObjectRef
 from trailguard.pipeline.lake.schema import SCHEMA
 

@@ -11,7 +11,7 @@ import orjson
 from tests.factories import cloudtrail_event
 from tests.integration.ingest_helpers import read_records
 from trailguard.pipeline.ingest.batch import read_batch, to_batch
-from trailguard.pipeline.ingest.decode import MAX_BAD_RECORDS, WHOLE_OBJECT
+from trailguard.pipeline.ingest.decoded import MAX_BAD_RECORDS, WHOLE_OBJECT
 from trailguard.pipeline.ingest.limits import ObjectTooLarge, ReadLimits
 from trailguard.pipeline.ingest.normalize import normalize_record
 from trailguard.pipeline.ingest.sources.layout import ObjectRef

@@ -6,7 +6,8 @@ import gzip
 import json
 
 from tests.factories import cloudtrail_event
-from trailguard.pipeline.ingest.decode import WHOLE_OBJECT, decode_object
+from trailguard.pipeline.ingest.decode import decode_object
+from trailguard.pipeline.ingest.decoded import WHOLE_OBJECT
 
 
 def records_doc(n: int) -> tuple[list[dict[str, object]], bytes]:

@@ -11,7 +11,8 @@ import pytest
 
 from tests.factories import cloudtrail_event
 from tests.reliability.bombs import MIB, gzip_bomb, long_string_bomb, whitespace_bomb
-from trailguard.pipeline.ingest.decode import MAX_BAD_RECORDS, WHOLE_OBJECT, decode_object
+from trailguard.pipeline.ingest.decode import decode_object
+from trailguard.pipeline.ingest.decoded import MAX_BAD_RECORDS, WHOLE_OBJECT
 from trailguard.pipeline.ingest.limits import (
     COUNT_VALUES_ABOVE,
     DEFAULT_LIMITS,

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from tests.factories import DELETE, assumed_role_identity, cloudtrail_event
 from trailguard.pipeline.ingest.batch import to_batch
-from trailguard.pipeline.ingest.decode import _json_int, decode_object
+from trailguard.pipeline.ingest.decode import decode_object
+from trailguard.pipeline.ingest.json_fallback import json_int
 from trailguard.pipeline.ingest.normalize import JSON_FIELDS, RecordError, normalize_record
 from trailguard.pipeline.ingest.normalize_bulk import BulkRows
 from trailguard.pipeline.ingest.sources.layout import ObjectRef
@@ -159,7 +160,7 @@ def as_json(row: dict[str, Any]) -> dict[str, Any]:
     parsed = dict(row)
     for name in JSON_COLUMNS:
         if row[name] is not None:
-            parsed[name] = json.loads(row[name], parse_int=_json_int)
+            parsed[name] = json.loads(row[name], parse_int=json_int)
     return parsed
 
 
