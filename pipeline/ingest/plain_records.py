@@ -37,7 +37,7 @@ from trailguard.pipeline.ingest.normalize import SCALAR_FIELDS
 from trailguard.pipeline.lake.schema import JSON_FIELDS
 
 _ABSENT = msgspec.Raw()  # a nested field the record does not have
-# Text and boolean fields, in the order of the Arrow struct `normalize_bulk` converts them to.
+# Text and boolean fields, in the order of the Arrow struct `chunks` converts them to.
 TEXT_FIELDS = ("eventID", "eventTime", *SCALAR_FIELDS)
 FLAG_FIELDS = ("readOnly", "managementEvent")
 FLAT_FIELDS = (*TEXT_FIELDS, *FLAG_FIELDS)

@@ -113,7 +113,7 @@ def test_a_user_identity_that_is_not_an_object_is_left_to_normalize_record() -> 
     plain = decode_plain(document(odd))
     good = decode_plain(document(cloudtrail_event(userIdentity=assumed_role_identity())))
     assert plain is not None and good is not None
-    assert bytes(plain[0].userIdentity) == b'"not an object"'  # read; `_PlainChunk` refuses it
+    assert bytes(plain[0].userIdentity) == b'"not an object"'  # read; `PlainChunk` refuses it
     assert orjson.loads(bytes(good[0].userIdentity)) == assumed_role_identity()
 
     ref = ObjectRef(uri="x.json", key="x.json", size=1, version="v1")
