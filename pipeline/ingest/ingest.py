@@ -26,8 +26,8 @@ from trailguard.pipeline import faults
 from trailguard.pipeline.config import settings
 from trailguard.pipeline.ingest.batch import BatchResult, Source
 from trailguard.pipeline.ingest.limits import ReadLimits
-from trailguard.pipeline.ingest.sources import open_source
 from trailguard.pipeline.ingest.sources.layout import ObjectRef, Skipped
+from trailguard.pipeline.ingest.sources.open import open_source
 from trailguard.pipeline.ingest.state import (
     OBJECT_STATE,
     QuarantineEntry,

@@ -28,8 +28,8 @@ from trailguard.pipeline.ingest.ingest import (
     run_row,
 )
 from trailguard.pipeline.ingest.limits import ReadLimits
-from trailguard.pipeline.ingest.sources import open_source
 from trailguard.pipeline.ingest.sources.layout import ObjectRef, Skipped
+from trailguard.pipeline.ingest.sources.open import open_source
 from trailguard.pipeline.ingest.state import ensure_tables, ingested_versions, record_run
 from trailguard.pipeline.lake.compact import compact, init_lake
 from trailguard.pipeline.lake.db import open_db

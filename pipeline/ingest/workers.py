@@ -29,8 +29,8 @@ from multiprocessing.context import BaseContext
 
 from trailguard.pipeline.ingest.batch import BatchResult, Source, read_batch
 from trailguard.pipeline.ingest.limits import DEFAULT_LIMITS, ReadLimits
-from trailguard.pipeline.ingest.sources import open_source
 from trailguard.pipeline.ingest.sources.layout import ObjectRef
+from trailguard.pipeline.ingest.sources.open import open_source
 
 BATCH_BYTES = 8 << 20  # compressed bytes of objects per worker task
 BATCH_OBJECTS = 1024
