@@ -104,19 +104,24 @@ def shadow_events_view(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
     database's own (relative) one: for a connection that may reach no file outside the lake's
     events folder, which DuckDB judges by the path as written, before `file_search_path`."""
     if has_events(lake):
-        view = _view_statements(lake, None)[0]
-        con.execute(view.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW", 1))
+        con.execute(_events_view(lake, None, temporary=True))
 
 
 def _view_statements(
     lake: Path, accounts: Iterable[str] | None, *, relative: bool = False
 ) -> list[str]:
+    return [_events_view(lake, accounts, relative=relative), read_sql("views/macros.sql")]
+
+
+def _events_view(
+    lake: Path, accounts: Iterable[str] | None, *, relative: bool = False, temporary: bool = False
+) -> str:
+    """The `events` view's statement: sql/views/events.sql with its `{view}` and `{events_glob}`
+    fields filled (`str.format`; the file's header says what each holds)."""
     globs = [sql_literal(glob) for glob in events_globs(lake, accounts, relative=relative)]
     files = globs[0] if accounts is None else "[" + ", ".join(globs) + "]"
-    return [
-        read_sql("views/events.sql").replace("{events_glob}", files),
-        read_sql("views/macros.sql"),
-    ]
+    view = "TEMP VIEW" if temporary else "VIEW"
+    return read_sql("views/events.sql").format(view=view, events_glob=files)
 
 
 def _views_digest(lake: Path) -> str:
