@@ -21,7 +21,7 @@ from trailguard.models.sigma.pack import BUNDLED_ALL, load_pack
 from trailguard.pipeline.cli.main import main
 from trailguard.pipeline.detect.detect import run_detection
 from trailguard.pipeline.detect.sigma_findings import run_sigma
-from trailguard.pipeline.export import hec, ocsf, securityhub, syslog
+from trailguard.pipeline.export import asff, hec, ocsf, syslog
 from trailguard.pipeline.findings.credit import credit_of
 from trailguard.pipeline.findings.store import Finding, finding_id, load_findings
 from trailguard.pipeline.lake.db import open_db
@@ -301,7 +301,7 @@ def test_every_export_of_a_sigma_finding_credits_its_rule(tmp_path: Path) -> Non
         "syslog json": syslog.to_payload(finding).decode(),
         "cef": syslog.to_cef(finding),
         "asff": str(
-            securityhub.to_payload(finding, product_arn=arn, account_id=ACCOUNT, region="us-east-1")
+            asff.to_payload(finding, product_arn=arn, account_id=ACCOUNT, region="us-east-1")
         ),
     }
     for name, payload in payloads.items():
@@ -328,7 +328,7 @@ def test_security_hub_and_cef_name_the_sigma_rule_in_fields_of_their_own(tmp_pat
     lake = make_lake(tmp_path, [_stop(9)])
     run_detection(lake, sigma=[str(_folder(tmp_path, STOP_RULE))])
     (finding,) = _stored(lake)
-    fields = securityhub.product_fields(finding)
+    fields = asff.product_fields(finding)
     assert fields["trailguard/RuleId"] == STOP
     assert fields["trailguard/RuleAuthor"] == "Jane O'Example"
     assert syslog.cef_extension(finding)["cs6Label"] == "sigmaRule"

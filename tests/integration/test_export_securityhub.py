@@ -30,8 +30,9 @@ import pytest
 from tests.helpers.findings import many_findings, ml_finding, rule_finding
 from tests.helpers.lake import store
 from trailguard.pipeline.cli.main import main
+from trailguard.pipeline.export.asff import to_payload
 from trailguard.pipeline.export.deliver import export_findings
-from trailguard.pipeline.export.securityhub import send_batch, to_payload
+from trailguard.pipeline.export.securityhub import send_batch
 from trailguard.pipeline.findings.triage import set_status
 from trailguard.pipeline.lake.db import db_path, open_db
 

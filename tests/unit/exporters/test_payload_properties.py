@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from tests.helpers.findings import rule_finding
 from tests.helpers.ocsf import validate_event
 from tests.helpers.syslog_server import parse_rfc5424
+from trailguard.pipeline.export.asff import to_payload as asff
 from trailguard.pipeline.export.ocsf import to_payload
-from trailguard.pipeline.export.securityhub import to_payload as asff
 from trailguard.pipeline.export.syslog import to_cef
 from trailguard.pipeline.export.syslog import to_payload as syslog_message
 from trailguard.pipeline.findings.evidence import Evidence

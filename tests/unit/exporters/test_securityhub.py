@@ -8,15 +8,10 @@ import pytest
 
 from tests.helpers.findings import ml_finding, rule_finding
 from tests.helpers.golden import assert_golden
+from trailguard.pipeline.export.asff import asff_types, to_payload
 from trailguard.pipeline.export.base import DestinationUnavailable, Rejection
 from trailguard.pipeline.export.decision import workflow_requests
-from trailguard.pipeline.export.securityhub import (
-    asff_types,
-    check_role_pattern,
-    role_arn,
-    send_workflow,
-    to_payload,
-)
+from trailguard.pipeline.export.securityhub import check_role_pattern, role_arn, send_workflow
 from trailguard.pipeline.findings.store import Finding
 
 
