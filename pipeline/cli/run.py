@@ -148,19 +148,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """`trailguard eval`."""
-    from trailguard.pipeline.evaluation import benchmark as b
+    from trailguard.pipeline.evaluation.benchmark import EvalSettings, run_benchmark
+    from trailguard.pipeline.evaluation.benchmark_results import write_results
+    from trailguard.pipeline.evaluation.benchmark_text import format_benchmark
 
-    settings = b.EvalSettings(
+    settings = EvalSettings(
         args.out,
         seeds=args.seeds or (QUICK_SEEDS if args.quick else DEFAULT_SEEDS),
         sizes=args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES),
         budget=args.budget,
     )
-    bench = b.run_benchmark(settings, lambda text: print(f"eval: {text}", file=sys.stderr))
-    print(b.format_benchmark(bench))
+    bench = run_benchmark(settings, lambda text: print(f"eval: {text}", file=sys.stderr))
+    print(format_benchmark(bench))
     if args.quick:
         print(QUICK_NOTE)
-    data, png = b.write_results(bench)
+    data, png = write_results(bench)
     print(f"\nwrote {data} and {png} in {bench.seconds:.0f}s")
     return 0
 
