@@ -16,12 +16,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from trailguard.pipeline.ingest.normalize import (
-    BOOL_FIELDS,
-    EARLIEST_EVENT_TIME,
-    FUTURE_SLACK,
-    SCALAR_FIELDS,
-)
+from trailguard.pipeline.ingest.field_values import EARLIEST_EVENT_TIME, FUTURE_SLACK
+from trailguard.pipeline.ingest.normalize import BOOL_FIELDS, SCALAR_FIELDS
 from trailguard.pipeline.ingest.plain_records import (
     FLAG_FIELDS,
     NESTED_FIELDS,
@@ -169,7 +165,7 @@ class Chunk:
 
     def event_time(self, text: pa.Array) -> pa.Array:
         """eventTime as a UTC timestamp; any other shape of time, or a time outside what
-        CloudTrail can have written (`normalize.check_event_time` says why), is unfit."""
+        CloudTrail can have written (`field_values.check_event_time` says why), is unfit."""
         self.masks.append(pc.match_substring_regex(text, _CLOUDTRAIL_TIME))
         usable = pc.if_else(self.masks[-1], text, pa.scalar(None, pa.string()))
         try:

@@ -37,7 +37,8 @@ import pyarrow.compute as pc
 
 from trailguard.pipeline.ingest.chunks import Chunk, PlainChunk
 from trailguard.pipeline.ingest.decode import decode_object
-from trailguard.pipeline.ingest.normalize import KNOWN_FIELDS, RecordError, normalize_event
+from trailguard.pipeline.ingest.field_values import RecordError
+from trailguard.pipeline.ingest.normalize import KNOWN_FIELDS, normalize_event
 from trailguard.pipeline.ingest.row_tables import WITH_POSITION, SlowRows, with_derived_columns
 
 CHUNK_RECORDS = 512  # records converted at once: few enough to still be in the CPU's cache

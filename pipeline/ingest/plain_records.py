@@ -5,7 +5,7 @@ with only the fields `normalize` names, text where text belongs) is read by msgs
 `PlainRecord`s: the scalar fields as Python values, the nested objects (userIdentity,
 requestParameters, ...) as slices of the document's own JSON text, never turned into Python
 dicts and back into JSON (`nested_column`). In such a document that text is what
-`normalize.to_json_text` writes but for two things a query hardly sees: a number keeps the form
+`field_values.to_json_text` writes but for two things a query hardly sees: a number keeps the form
 it was sent in (`1.50`, not `1.5`), and a key repeated within one object (which JSON leaves
 undefined) is kept as sent.
 

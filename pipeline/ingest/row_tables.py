@@ -16,12 +16,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from trailguard.pipeline.ingest.normalize import (
-    IDENTITY_COLUMNS,
-    base_event_name,
-    identity_columns,
-    looks_like_ip,
-)
+from trailguard.pipeline.ingest.identity import IDENTITY_COLUMNS, identity_columns
+from trailguard.pipeline.ingest.normalize import base_event_name, looks_like_ip
 from trailguard.pipeline.lake.schema import SCHEMA, UTC_TS
 
 # The lake schema and each row's position among the records added (`BulkRows`).

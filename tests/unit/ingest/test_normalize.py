@@ -11,8 +11,8 @@ import pytest
 
 from tests.factories import DELETE, assumed_role_identity, cloudtrail_event
 from trailguard.pipeline.ingest.batch import to_batch
+from trailguard.pipeline.ingest.field_values import RecordError
 from trailguard.pipeline.ingest.normalize import (
-    RecordError,
     base_event_name,
     looks_like_ip,
     normalize_record,

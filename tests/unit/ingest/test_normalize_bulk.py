@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from tests.factories import DELETE, assumed_role_identity, cloudtrail_event
 from trailguard.pipeline.ingest.batch import to_batch
 from trailguard.pipeline.ingest.decode import decode_object
+from trailguard.pipeline.ingest.field_values import RecordError
 from trailguard.pipeline.ingest.json_fallback import json_int
-from trailguard.pipeline.ingest.normalize import JSON_FIELDS, RecordError, normalize_record
+from trailguard.pipeline.ingest.normalize import JSON_FIELDS, normalize_record
 from trailguard.pipeline.ingest.normalize_bulk import BulkRows
 from trailguard.pipeline.ingest.sources.layout import ObjectRef
 from trailguard.pipeline.lake.schema import SCHEMA

@@ -95,7 +95,7 @@ EVENT = cloudtrail_event(requestParameters=VALUE)
     ],
 )
 def test_documents_not_written_compactly_are_left_to_the_general_path(text: str) -> None:
-    # Their nested values' text would not be what `normalize.to_json_text` writes.
+    # Their nested values' text would not be what `field_values.to_json_text` writes.
     assert decode_plain(text.encode()) is None
     (_, record), *_ = decode_object(text.encode(), plain=True).records
     assert record["requestParameters"] == VALUE
