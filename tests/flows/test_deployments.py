@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +195,9 @@ def exported(folder: Path) -> list[dict[str, Any]]:
 
 
 def run_artifacts(flow_run_id: str) -> dict[str, Any]:
-    """key -> data of the artifacts a flow run (or one of its subflow runs) created."""
+    """key -> data of the artifacts a flow run (or one of its subflow runs) created; of several
+    with one key, the latest (the pipeline flow republishes the whole run's findings after its
+    rescoring detect subflows published their own rounds)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         ArtifactFilter,
@@ -213,7 +216,8 @@ def run_artifacts(flow_run_id: str) -> dict[str, Any]:
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=runs))
         )
-    return {a.key: a.data for a in artifacts if a.key}
+    latest_last = sorted(artifacts, key=lambda a: a.created or datetime.min.replace(tzinfo=UTC))
+    return {a.key: a.data for a in latest_last if a.key}
 
 
 def table_rows(data: Any) -> list[dict[str, Any]]:
