@@ -105,8 +105,8 @@ def merged(first: DetectStats, later: DetectStats) -> DetectStats:
     """A detection and its rerun on recomputed features as one: each finding once (the rerun's
     version), created and updated summed (a finding is created once: one the rerun changed
     again counts as updated too), the rerun's new anomaly findings added to the anomaly count,
-    the first run's archived count (suppression archives the same findings again in a rerun),
-    the rerun's notes (its attack sequences are the final ones)."""
+    the archived counts summed (each counts the findings it newly archived), the rerun's notes
+    (its attack sequences are the final ones)."""
     known = {f.finding_id for f in first.findings}
     latest = {f.finding_id: f for f in later.findings}
     added = [f for f in later.findings if f.finding_id not in known]
@@ -116,6 +116,7 @@ def merged(first: DetectStats, later: DetectStats) -> DetectStats:
         ml_findings=first.ml_findings + sum(f.detector == ML_DETECTOR for f in added),
         created=first.created + later.created,
         updated=first.updated + later.updated,
+        archived=first.archived + later.archived,
         notes=list(later.notes),
     )
 

@@ -172,7 +172,7 @@ def cmd_suppressions(args: argparse.Namespace) -> int:
     """`trailguard suppressions`: every rule of the file, expired ones marked, with the number
     of findings it has archived."""
     path = args.suppression or args.lake / DEFAULT_FILE
-    config = load_suppression(path)
+    config = load_suppression(path, must_exist=args.suppression is not None)
     with open_db(args.lake, read_only=True) as con:
         counts = archived_by_rule(con)
     today = datetime.now(UTC).date()

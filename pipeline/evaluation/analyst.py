@@ -7,9 +7,10 @@ organisation, with the definitions of `pipeline.evaluation.evaluate`:
 
 1. The analyst's week is the first week after the learning period. Every active false positive
    whose first_seen falls in it is archived with `--suppress`, as of its last event: one rule per
-   (principal family, finding type), owned by the analyst, expiring in 90 days. The analyst is
-   ideal in one way only: the labels tell them which findings are false. They never archive a
-   true finding.
+   (principal family, finding type, and root's network), owned by the analyst, expiring in 90
+   days (a root finding from several networks is archived with no rule, as the CLI refuses one).
+   The analyst is ideal in one way only: the labels tell them which findings are false. They
+   never archive a true finding.
 2. The rules are then applied to every finding first seen after that week, as `trailguard
    detect` applies them (`SuppressionConfig.reason`, expiry by the finding's own day).
 3. Both sides are evaluated from the end of that week: false positives per 100 principals per
@@ -32,7 +33,7 @@ from trailguard.pipeline.evaluation.evaluate import (
 from trailguard.pipeline.evaluation.matrix import DEFAULT_BUDGET
 from trailguard.pipeline.findings.similar import similar_to
 from trailguard.pipeline.findings.store import Finding
-from trailguard.pipeline.findings.suppression import Suppression, SuppressionConfig
+from trailguard.pipeline.findings.suppression import Network, Suppression, SuppressionConfig
 
 WEEK = timedelta(days=7)
 ANALYST = "analyst (trailguard eval)"
@@ -74,10 +75,13 @@ def first_week(
         (f for f in active if f.finding_id not in true and start <= f.first_seen < end),
         key=lambda f: f.first_seen,
     )
-    rules: dict[tuple[str | None, str | None], Suppression] = {}
+    rules: dict[tuple[str | None, str | None, Network | None], Suppression] = {}
     for finding in judged:
-        rule = similar_to(finding, owner=ANALYST, reason=REASON, now=finding.last_seen)
-        rules.setdefault((rule.principal, rule.type), rule)
+        try:
+            rule = similar_to(finding, owner=ANALYST, reason=REASON, now=finding.last_seen)
+        except ValueError:  # root from several networks: archived, with no rule (as the CLI)
+            continue
+        rules.setdefault((rule.family, rule.type, rule.network), rule)
     config = SuppressionConfig(tuple(rules.values()))
     triaged, archived_true = [], 0
     for finding in findings:

@@ -2,17 +2,13 @@
 
 An analyst who archives a false positive with `trailguard archive ID --suppress` means "this, and
 what is like it, is expected". Like it means the same behaviour (the finding's type) by the same
-*family* of principal, not the same principal key only, because the key changes where the
-behaviour does not:
+*family* of principal (pipeline/findings/family.py: a person in every account under one
+permission set, a role family in every account, anything else itself), matched exactly.
 
-- an Identity Center session is the person in one account under one permission set; the family is
-  that person with that permission set in every account (the role's name carries a per-account
-  hash: `AWSReservedSSO_Admin_0123abcd`);
-- a role with a generated suffix (`github-actions-deploy-348`, a CloudFormation id) is one member
-  of a family deployed in many accounts: the family is every role of that name without the suffix,
-  the same rule as the peer groups' `role_family` (sql/views/macros.sql);
-- any other role is that role name in every account (StackSets deploy the same name everywhere);
-- an IAM user, root and anything else are themselves: their account is part of who they are.
+Root is judged by where it acts from (its findings are one per network and agent family,
+pipeline/detect/rule_findings.py): a rule made from a root finding also names that finding's
+network (the /24, or the /48 for IPv6), so that archiving "root from the office" never hides root
+used from anywhere else. A root finding from several networks cannot make such a rule.
 
 The rule carries an owner, a reason and an expiry (90 days unless given), so a suppression is a
 decision someone answers for and revisits, never a silent permanent hole.
@@ -20,49 +16,21 @@ decision someone answers for and revisits, never a silent permanent hole.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
-import re
+import stat
 import tempfile
 import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from trailguard.pipeline.findings.family import family_of, is_root
 from trailguard.pipeline.findings.store import Finding
-from trailguard.pipeline.findings.suppression import Suppression, to_config
+from trailguard.pipeline.findings.suppression import Network, Suppression, source_ips, to_config
 
 DEFAULT_EXPIRY = timedelta(days=90)
-# A role name's generated suffix: the pattern of sql/views/macros.sql's role_family.
-_SUFFIX = re.compile(r"(?P<sep>[-_])([0-9]+|[0-9a-f]{8,}|[A-Z0-9]{12,13})$")
-_SSO = re.compile(r"^AWSReservedSSO_(?P<set>.+)_[0-9a-f]+$")
-_ROLE = re.compile(r"^arn:(?P<part>[^:]+):iam::\d{12}:role/(?P<path>(?:.*/)?)(?P<name>[^/]+)$")
-_SESSION = re.compile(
-    r"^arn:(?P<part>[^:]+):sts::\d{12}:assumed-role/(?P<role>[^/]+)/(?P<session>.+)$"
-)
-
-
-def family_glob(principal: str) -> str:
-    """The glob (fnmatch, as suppression rules use) of a principal key's family."""
-    if match := _SESSION.match(principal):
-        role = _role_glob(match["role"])
-        return f"arn:{match['part']}:sts::*:assumed-role/{role}/{_escaped(match['session'])}"
-    if match := _ROLE.match(principal):
-        name = _role_glob(match["name"])
-        return f"arn:{match['part']}:iam::*:role/{_escaped(match['path'])}{name}"
-    return _escaped(principal)
-
-
-def _role_glob(name: str) -> str:
-    if sso := _SSO.match(name):
-        return f"AWSReservedSSO_{_escaped(sso['set'])}_*"
-    if suffix := _SUFFIX.search(name):
-        return f"{_escaped(name[: suffix.start()])}{suffix['sep']}*"
-    return _escaped(name)
-
-
-def _escaped(text: str) -> str:
-    """`text` matched literally by fnmatch (its `*`, `?` and `[` in brackets)."""
-    return re.sub(r"([*?\[])", r"[\1]", text)
+PLACE_PREFIX = {4: 24, 6: 48}  # the network a root rule names: a site's, not one address's
 
 
 def similar_to(
@@ -73,12 +41,17 @@ def similar_to(
     expires: date | None = None,
     now: datetime | None = None,
 ) -> Suppression:
-    """The suppression rule matching `finding`'s behaviour by its principal's family."""
+    """The suppression rule matching `finding`'s behaviour by its principal's family (and, for
+    root, the network it acted from; ValueError when it acted from several)."""
     now = now or datetime.now(UTC)
+    family = family_of(finding.principal)
+    network = place_of(finding) if is_root(finding.principal) else None
+    where = f" from {network}" if network else ""
     return Suppression(
-        name=f"{finding.type} by {family_glob(finding.principal)} (from {finding.finding_id[:8]})",
-        principal=family_glob(finding.principal),
+        name=f"{finding.type} by {family}{where} (from finding {finding.finding_id[:8]})",
+        family=family,
         type=_escaped(finding.type),
+        network=network,
         owner=owner,
         reason=reason,
         expires=expires or (now + DEFAULT_EXPIRY).date(),
@@ -87,17 +60,44 @@ def similar_to(
     )
 
 
+def place_of(finding: Finding) -> Network:
+    """The one network (`PLACE_PREFIX`) every source address of `finding` lies in."""
+    try:
+        addresses = [ipaddress.ip_address(ip) for ip in source_ips(finding)]
+    except ValueError:
+        addresses = []  # a service name: no network
+    networks = {
+        ipaddress.ip_network(f"{a}/{PLACE_PREFIX[a.version]}", strict=False) for a in addresses
+    }
+    if len(networks) != 1:
+        raise ValueError(
+            f"finding {finding.finding_id[:8]} is root acting from "
+            f"{len(networks) or 'no'} network(s): a rule for it would hide root used from "
+            "anywhere; archive it without --suppress, or write a rule with its network by hand"
+        )
+    return networks.pop()
+
+
+def _escaped(text: str) -> str:
+    """`text` matched literally by fnmatch (its `*`, `?` and `[` in brackets)."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
 def append_rule(path: Path, rule: Suppression) -> None:
     """Append `rule` to the suppression file at `path` (created if missing), keeping what is
-    there, comments included; the new file is checked to parse before it replaces the old."""
+    there, comments, mode and a symlink to it included; the new text is checked to parse before
+    it replaces the old."""
+    path = path.resolve()
     old = path.read_text(encoding="utf-8") if path.is_file() else ""
     new = old + ("" if not old or old.endswith("\n") else "\n") + "\n" + to_toml(rule)
     to_config(tomllib.loads(new))  # a file detect cannot read is never written
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else 0o600
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(new)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -105,12 +105,12 @@ def append_rule(path: Path, rule: Suppression) -> None:
 
 
 def to_toml(rule: Suppression) -> str:
-    """One `[[suppress]]` table; strings as JSON strings, which are valid TOML basic strings."""
+    """One `[[suppress]]` table (every string a TOML basic string, see `toml_string`)."""
     lines = ["[[suppress]]"]
-    for key in ("name", "principal", "type", "user_agent", "owner", "reason", "finding"):
+    for key in ("name", "principal", "family", "type", "user_agent", "owner", "reason", "finding"):
         value = getattr(rule, key)
         if value is not None:
-            lines.append(f"{key} = {json.dumps(value, ensure_ascii=True)}")
+            lines.append(f"{key} = {toml_string(value)}")
     if rule.network is not None:
         lines.append(f'network = "{rule.network}"')
     if rule.expires is not None:
@@ -118,3 +118,10 @@ def to_toml(rule: Suppression) -> str:
     if rule.created is not None:
         lines.append(f"created = {rule.created.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}")
     return "\n".join(lines) + "\n"
+
+
+def toml_string(text: str) -> str:
+    """A TOML basic string: JSON's escapes (quote, backslash, control characters) are TOML's,
+    characters beyond the BMP stay themselves (JSON would write surrogate pairs, which TOML
+    refuses), and DEL, which TOML requires escaped and JSON does not, is escaped."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")

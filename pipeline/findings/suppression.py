@@ -7,6 +7,7 @@
     [[suppress]]
     name = "nightly audit scanner"           # shown in the archived finding's evidence
     principal = "arn:aws:iam::*:role/SecurityAuditScanner"   # glob on the principal key
+    family = "role:SecurityAuditScanner"     # or the family, exactly (pipeline/findings/family.py)
     type = "Discovery:*"                     # glob on the finding type
     network = "52.94.0.0/16"                 # every source address of the finding lies in it
     user_agent = "*prowler*"                 # glob on every user agent of the finding
@@ -30,6 +31,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from trailguard.pipeline.findings.family import family_of
 from trailguard.pipeline.findings.store import Finding
 
 DEFAULT_FILE = "suppression.toml"
@@ -42,6 +44,7 @@ class Suppression:
 
     name: str
     principal: str | None = None
+    family: str | None = None  # exact family key (pipeline/findings/family.py)
     type: str | None = None
     network: Network | None = None
     user_agent: str | None = None
@@ -58,6 +61,8 @@ class Suppression:
     def matches(self, finding: Finding) -> bool:
         """True when every field this rule sets matches the finding (expiry aside)."""
         if self.principal and not fnmatchcase(finding.principal, self.principal):
+            return False
+        if self.family and family_of(finding.principal) != self.family:
             return False
         if self.type and not fnmatchcase(finding.type, self.type):
             return False
@@ -113,6 +118,7 @@ def to_config(data: dict[str, Any]) -> SuppressionConfig:
             Suppression(
                 name=str(entry.get("name") or f"rule {index + 1}"),
                 principal=entry.get("principal"),
+                family=entry.get("family"),
                 type=entry.get("type"),
                 network=network,
                 user_agent=entry.get("user_agent"),
@@ -127,7 +133,7 @@ def to_config(data: dict[str, Any]) -> SuppressionConfig:
     return SuppressionConfig(tuple(rules), trusted)
 
 
-_MATCHED = ("name", "principal", "type", "network", "user_agent")  # what a rule matches
+_MATCHED = ("name", "principal", "family", "type", "network", "user_agent")  # what a rule matches
 _ANSWERED = ("owner", "reason", "expires", "finding", "created")  # who answers, until when
 _KEYS = frozenset((*_MATCHED, *_ANSWERED))
 

@@ -60,6 +60,8 @@ def set_status(
     nothing is changed."""
     if not reason.strip():
         raise ValueError("a reason is required: say why, for whoever reads the finding next")
+    if not actor.strip() or actor == SUPPRESSION_ACTOR:
+        raise ValueError(f"--by {actor!r}: name the person deciding (not empty, not suppression)")
     ensure_findings_table(con)
     known = con.execute(
         "SELECT count(*) FROM findings WHERE finding_id = $id", {"id": finding_id}
@@ -101,15 +103,24 @@ def archive_by_suppression(
     con: duckdb.DuckDBPyConnection, finding_id: str, reason: str, now: datetime | None = None
 ) -> bool:
     """Archive a finding a suppression rule matches (sql/detect/archive.sql: never one a person
-    unarchived) and record it; False when nothing changed."""
-    changed = con.execute(
-        read_sql("detect/archive.sql"), {"finding_id": finding_id, "reason": reason}
-    ).fetchall()
-    if changed:
-        record(
-            con, Action(finding_id, "archive", SUPPRESSION_ACTOR, reason, now or datetime.now(UTC))
-        )
+    unarchived) and record it, both or neither; False when nothing changed."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        changed = con.execute(
+            read_sql("detect/archive.sql"), {"finding_id": finding_id, "reason": reason}
+        ).fetchall()
+        if changed:
+            action = Action(finding_id, "archive", SUPPRESSION_ACTOR, reason, now or _now())
+            record(con, action)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")  # outside the try: see set_status
     return bool(changed)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def record(con: duckdb.DuckDBPyConnection, action: Action) -> None:

@@ -65,7 +65,8 @@ def test_a_rerun_adds_its_new_findings_once_to_the_runs_stats() -> None:
     later_anomaly = ml_finding(finding_id="f" * 32, first_seen=START + timedelta(days=2))
     first = DetectStats(1, 1, 2, 0, 0, 0, "m1", [rule, anomaly], ["1 attack sequence"])
     # The rerun creates the new anomaly finding and updates the first one.
-    rerun = DetectStats(1, 2, 1, 1, 1, 0, "m1", [rule, anomaly, later_anomaly], ["2 sequences"])
+    # It archives one finding a suppression rule matches (the first run archived none).
+    rerun = DetectStats(1, 2, 1, 1, 1, 1, "m1", [rule, anomaly, later_anomaly], ["2 sequences"])
 
     both = merged(first, rerun)
 
@@ -75,5 +76,5 @@ def test_a_rerun_adds_its_new_findings_once_to_the_runs_stats() -> None:
         later_anomaly.finding_id,
     ]
     assert (both.rule_findings, both.ml_findings) == (1, 2)
-    assert (both.created, both.updated) == (3, 1)
+    assert (both.created, both.updated, both.archived) == (3, 1, 1)
     assert both.notes == ["2 sequences"]

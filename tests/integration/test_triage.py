@@ -67,7 +67,7 @@ def test_archive_with_suppress_quiets_the_same_behaviour_of_the_role_family(
     assert "archived" in capsys.readouterr().out
     rules = (lake / "suppression.toml").read_text(encoding="utf-8")
     # An EC2 session is keyed by its role: the rule names the role family in every account.
-    assert 'principal = "arn:aws:iam::*:role/drift-repair-*"' in rules
+    assert 'family = "role:drift-repair"' in rules
     assert 'owner = "ana"' in rules and "expires = " in rules
     # The second account's finding is archived by the rule on the next detect.
     again = run_detection(lake, sigma=())

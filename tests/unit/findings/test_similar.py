@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.unit.findings.test_store import a_finding
-from trailguard.pipeline.findings.similar import append_rule, family_glob, similar_to
+from trailguard.pipeline.findings.evidence import Evidence
+from trailguard.pipeline.findings.similar import append_rule, similar_to
 from trailguard.pipeline.findings.suppression import load_suppression
 
 NOW = datetime(2026, 12, 7, 10, tzinfo=UTC)
@@ -39,16 +40,11 @@ DEPLOY = "arn:aws:iam::111122223333:role/github-actions-deploy-348"
             "arn:aws:iam::444455556666:role/SecurityAudit",
             "arn:aws:iam::111122223333:role/SecurityAuditor",
         ),
-        # An IAM user and root belong to their account.
+        # An IAM user belongs to its account (root too, and by place: below).
         (
             "arn:aws:iam::111122223333:user/ci",
             "arn:aws:iam::111122223333:user/ci",
             "arn:aws:iam::444455556666:user/ci",
-        ),
-        (
-            "arn:aws:iam::111122223333:root",
-            "arn:aws:iam::111122223333:root",
-            "arn:aws:iam::444455556666:root",
         ),
     ],
 )
@@ -58,16 +54,41 @@ def test_the_family_of_a_principal(principal: str, same_family: str, other: str)
     assert not rule.matches(a_finding(principal=other))
 
 
-def test_glob_characters_in_a_name_are_literal() -> None:
-    glob = family_glob("arn:aws:iam::111122223333:user/odd*name")
-    rule = similar_to(
-        a_finding(principal="arn:aws:iam::111122223333:user/odd*name"),
-        owner="a",
-        reason="r",
-        now=NOW,
+@pytest.mark.parametrize(
+    "other",
+    [
+        # A name an attacker picks is not the family because it starts like it.
+        "arn:aws:iam::111122223333:role/github-actions-deploy-prod-admin",
+        # A permission set whose name starts like the finding's is another permission set.
+        "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_FullAccess_0a1b2c3d4e5f6a7b/alice@x.com",
+        # A path holding `:role/` is not the account part of another role's ARN.
+        "arn:aws:iam::999999999999:role/x:role/github-actions-deploy-348",
+    ],
+)
+def test_a_family_is_matched_exactly_never_as_a_glob(other: str) -> None:
+    for principal in (DEPLOY, ALICE):
+        rule = similar_to(a_finding(principal=principal), owner="ana", reason="r", now=NOW)
+        assert not rule.matches(a_finding(principal=other))
+
+
+def test_a_root_rule_names_the_network_root_acted_from() -> None:
+    root = "arn:aws:iam::111122223333:root"
+    office = a_finding(principal=root, evidence=Evidence(source_ips=("198.51.100.7",)))
+    rule = similar_to(office, owner="ana", reason="billing", now=NOW)
+
+    assert str(rule.network) == "198.51.100.0/24"
+    assert rule.matches(a_finding(principal=root, evidence=Evidence(source_ips=("198.51.100.9",))))
+    stolen = a_finding(principal=root, evidence=Evidence(source_ips=("45.9.148.3",)))
+    assert not rule.matches(stolen)
+
+
+def test_root_from_several_networks_makes_no_rule() -> None:
+    root = a_finding(
+        principal="arn:aws:iam::111122223333:root",
+        evidence=Evidence(source_ips=("198.51.100.7", "45.9.148.3")),
     )
-    assert glob == "arn:aws:iam::111122223333:user/odd[*]name"
-    assert not rule.matches(a_finding(principal="arn:aws:iam::111122223333:user/oddXname"))
+    with pytest.raises(ValueError, match="from 2 network"):
+        similar_to(root, owner="ana", reason="r", now=NOW)
 
 
 def test_a_similar_rule_matches_the_same_type_only_and_expires() -> None:
@@ -114,3 +135,28 @@ def test_a_bad_expiry_names_the_file_and_the_rule(tmp_path: Path) -> None:
     path.write_text('[[suppress]]\nname = "x"\nexpires = "soon"\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"suppression.toml: suppress\[0\].expires: 'soon'"):
         load_suppression(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['a "quoted" \\ back', "line\nbreak\ttab", "emoji 😀 and é", "del \x7f nul \x00", "\u2028"],
+)
+def test_any_owner_or_reason_reads_back_exactly(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "suppression.toml"
+    append_rule(path, similar_to(a_finding(), owner=text, reason=text, now=NOW))
+    (rule,) = load_suppression(path).rules
+    assert (rule.owner, rule.reason) == (text, text)
+
+
+def test_appending_keeps_the_files_mode_and_its_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "shared" / "rules.toml"
+    real.parent.mkdir()
+    real.write_text("# shared rules\n", encoding="utf-8")
+    real.chmod(0o640)
+    link = tmp_path / "suppression.toml"
+    link.symlink_to(real)
+
+    append_rule(link, similar_to(a_finding(), owner="ana", reason="r", now=NOW))
+
+    assert link.is_symlink() and (real.stat().st_mode & 0o777) == 0o640
+    assert len(load_suppression(link).rules) == 1

@@ -96,3 +96,10 @@ def test_a_decision_on_an_unknown_finding_is_refused_and_not_recorded() -> None:
     with pytest.raises(ValueError, match="no finding has the id 'nope'"):
         set_status(con, "nope", archived=True, actor="ana", reason="x")
     assert history(con, "nope") == []
+
+
+@pytest.mark.parametrize("actor", ["", "  ", "suppression"])
+def test_a_decision_names_a_person(actor: str) -> None:
+    con, fid = _store()
+    with pytest.raises(ValueError, match="name the person deciding"):
+        set_status(con, fid, archived=True, actor=actor, reason="x")
