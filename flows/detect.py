@@ -32,6 +32,7 @@ from trailguard.pipeline.detect.detect import (
     plan_detection,
 )
 from trailguard.pipeline.lake.lock import lake_lock
+from trailguard.pipeline.lake.recover import write_backup
 
 
 @io_task
@@ -107,6 +108,8 @@ def detect(
     before = snapshot_findings(lake)
     with make_task_runner(task_runner, dask_address, dask_workers) as runner:
         stats = detect_on(lake, since, suppression, shards, runner, sigma)
+    with lake_lock(lake, purpose="detect flow backup"):
+        write_backup(lake)  # findings exist nowhere else: `check --rebuild-db` restores them
     changed = publish(lake, before, top_findings)
     logger.info(
         "rule findings %d, Sigma findings %d, anomaly findings %d: %d new, %d updated, "

@@ -38,6 +38,8 @@ def test_the_pipeline_flow_stores_the_findings_of_trailguard_run(
     assert findings == stored_findings(plain_lake)
     assert flow_run.detect.created == plain.detect.created == len(findings)
     assert (flow_run.model is None) == (plain.model is None)
+    # Its detect subflow kept the backup `trailguard check --rebuild-db` restores findings from.
+    assert (tmp_path / "flow" / "backup" / "trailguard.duckdb").is_file()
 
     artifact = Artifact.get("trailguard-findings")
     assert artifact is not None and isinstance(artifact.data, str)
