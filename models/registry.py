@@ -25,6 +25,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from trailguard.models.rules.base import (
     EPISODES,
@@ -64,12 +65,11 @@ def rule(
     def register(predicate: Predicate) -> Predicate:
         """Add the rule to RULES (a second rule of the same name is an error)."""
         _add(
-            Rule(
-                rule_id=predicate.__module__.rsplit(".", 1)[-1],
+            _built(
+                predicate,
                 finding_type=finding_type,
                 severity=severity,
                 title=title,
-                description=(predicate.__doc__ or title).strip().splitlines()[0],
                 event_names=frozenset(event_names),
                 identity_types=frozenset(identity_types),
                 outside_aws=outside_aws,
@@ -111,27 +111,38 @@ def threshold_rule(
 
     def register(keys: Keys) -> Keys:
         """Add the rule to RULES: an event counts when it carries at least one key."""
-        rule = Rule(
-            rule_id=keys.__module__.rsplit(".", 1)[-1],
-            finding_type=finding_type,
-            severity=severity,
-            title=title,
-            description=(keys.__doc__ or title).strip().splitlines()[0],
-            event_names=frozenset(event_names),
-            identity_types=frozenset(identity_types),
-            outside_aws=False,
-            agents=(),
-            workloads_only=workloads_only,
-            predicate=lambda event, context: bool(keys(event, context)),
-            attack=attack,
-            stratus=stratus,
-            describe=describe,
-            threshold=Threshold(window, count, per_event, keys, by_request, batched),
+        _add(
+            _built(
+                keys,
+                finding_type=finding_type,
+                severity=severity,
+                title=title,
+                event_names=frozenset(event_names),
+                identity_types=frozenset(identity_types),
+                outside_aws=False,
+                agents=(),
+                workloads_only=workloads_only,
+                predicate=lambda event, context: bool(keys(event, context)),
+                attack=attack,
+                stratus=stratus,
+                describe=describe,
+                threshold=Threshold(window, count, per_event, keys, by_request, batched),
+            )
         )
-        _add(rule)
         return keys
 
     return register
+
+
+def _built(function: Callable[..., object], *, title: str, **fields: Any) -> Rule:
+    """The Rule of a decorated function: named like its module, described by its docstring's
+    first line (else its title)."""
+    return Rule(
+        rule_id=function.__module__.rsplit(".", 1)[-1],
+        title=title,
+        description=(function.__doc__ or title).strip().splitlines()[0],
+        **fields,
+    )
 
 
 def _add(rule: Rule) -> None:
