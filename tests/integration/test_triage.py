@@ -13,6 +13,7 @@ from tests.factories import assumed_role_identity, cloudtrail_event
 from tests.unit.features.lakes import at, make_lake
 from trailguard.pipeline.cli.main import main
 from trailguard.pipeline.detect.detect import run_detection
+from trailguard.pipeline.findings.store import Finding
 from trailguard.pipeline.findings.triage import history
 from trailguard.pipeline.findings.views import FindingFilter, list_findings
 from trailguard.pipeline.lake.db import open_db
@@ -38,16 +39,28 @@ def _findings(lake: Path, status: str | None = "active") -> list[tuple[str, str,
     return sorted((f.principal, f.status, f.status_by) for f in found)
 
 
+def _detected(tmp_path: Path, accounts: tuple[str, ...] = (FIRST,)) -> Path:
+    """A lake where a role of the `drift-repair` family stopped logging in each of `accounts`
+    (one day apart), detected."""
+    roles = ("drift-repair-348", "drift-repair-632")
+    events = [_stop_logging(day, a, roles[day]) for day, a in enumerate(accounts)]
+    lake = make_lake(tmp_path, events)
+    run_detection(lake, sigma=())
+    return lake
+
+
+def _active(lake: Path, account: str = FIRST) -> Finding:
+    """The one active finding in `account`."""
+    with open_db(lake, read_only=True) as con:
+        (found,) = [f for f in list_findings(con, FindingFilter()) if account in f.principal]
+    return found
+
+
 def test_archive_with_suppress_quiets_the_same_behaviour_of_the_role_family(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lake = make_lake(
-        tmp_path,
-        [_stop_logging(0, FIRST, "drift-repair-348"), _stop_logging(1, SECOND, "drift-repair-632")],
-    )
-    run_detection(lake, sigma=())
-    with open_db(lake, read_only=True) as con:
-        (first,) = [f for f in list_findings(con, FindingFilter()) if FIRST in f.principal]
+    lake = _detected(tmp_path, (FIRST, SECOND))
+    first = _active(lake)
 
     code = main(
         [
@@ -78,10 +91,8 @@ def test_archive_with_suppress_quiets_the_same_behaviour_of_the_role_family(
 
 
 def test_unarchive_is_recorded_and_stands_against_suppression(tmp_path: Path) -> None:
-    lake = make_lake(tmp_path, [_stop_logging(0, FIRST, "drift-repair-348")])
-    run_detection(lake, sigma=())
-    with open_db(lake, read_only=True) as con:
-        (finding,) = list_findings(con, FindingFilter())
+    lake = _detected(tmp_path)
+    finding = _active(lake)
     fid = finding.finding_id
     args = ["--lake", str(lake), "--by", "ana"]
     assert main(["archive", fid, "--reason", "drill", "--suppress", *args]) == 0
@@ -96,12 +107,10 @@ def test_unarchive_is_recorded_and_stands_against_suppression(tmp_path: Path) ->
 
 
 def test_archived_findings_reach_the_siem_with_their_status(tmp_path: Path) -> None:
-    lake = make_lake(tmp_path, [_stop_logging(0, FIRST, "drift-repair-348")])
-    run_detection(lake, sigma=())
+    lake = _detected(tmp_path)
     out = tmp_path / "siem"
     assert main(["export", "--to", f"ndjson:{out}", "--lake", str(lake)]) == 0
-    with open_db(lake, read_only=True) as con:
-        (finding,) = list_findings(con, FindingFilter())
+    finding = _active(lake)
     assert main(["archive", finding.finding_id, "--reason", "drill", "--lake", str(lake)]) == 0
     assert main(["export", "--to", f"ndjson:{out}", "--lake", str(lake)]) == 0
 
@@ -114,10 +123,8 @@ def test_archived_findings_reach_the_siem_with_their_status(tmp_path: Path) -> N
 
 
 def test_an_unknown_id_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    lake = make_lake(tmp_path, [_stop_logging(0, FIRST, "drift-repair-348")])
-    run_detection(lake, sigma=())
-    with open_db(lake, read_only=True) as con:
-        (finding,) = list_findings(con, FindingFilter())
+    lake = _detected(tmp_path)
+    finding = _active(lake)
 
     code = main(["archive", finding.finding_id, "nope", "--reason", "x", "--lake", str(lake)])
 
@@ -129,13 +136,8 @@ def test_an_unknown_id_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFix
 def test_suppressions_lists_each_rule_with_its_owner_expiry_and_what_it_archived(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lake = make_lake(
-        tmp_path,
-        [_stop_logging(0, FIRST, "drift-repair-348"), _stop_logging(1, SECOND, "drift-repair-632")],
-    )
-    run_detection(lake, sigma=())
-    with open_db(lake, read_only=True) as con:
-        (first,) = [f for f in list_findings(con, FindingFilter()) if FIRST in f.principal]
+    lake = _detected(tmp_path, (FIRST, SECOND))
+    first = _active(lake)
     args = ["--lake", str(lake), "--by", "ana"]
     main(["archive", first.finding_id, "--reason", "drift", "--suppress", *args])
     (lake / "suppression.toml").write_text(
