@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from trailguard.models.isolation_forest import IsolationForestDetector, Matrix
 from trailguard.pipeline.features.build import KEY_COLUMNS, PEER_LEARNING
+from trailguard.pipeline.findings.store import has_findings_table
 from trailguard.pipeline.sqlfiles import read_sql
 
 EPISODE_GAP = timedelta(hours=1)  # windows closer than this belong to one episode
@@ -57,10 +58,9 @@ def fit(table: pa.Table) -> IsolationForestDetector:
 def stored_spans(con: duckdb.DuckDBPyConnection) -> pa.Table | None:
     """The spans of the lake's active findings (sql/detect/finding_spans.sql); None before the
     first detection run made the table."""
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'findings'"
-    ).fetchall()[0][0]
-    return con.sql(read_sql("detect/finding_spans.sql")).to_arrow_table() if exists else None
+    if not has_findings_table(con):
+        return None
+    return con.sql(read_sql("detect/finding_spans.sql")).to_arrow_table()
 
 
 def without_findings(con: duckdb.DuckDBPyConnection, table: pa.Table) -> pa.Table:

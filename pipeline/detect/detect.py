@@ -165,15 +165,11 @@ def plan_detection(
     with open_db(lake) as con:
         con.execute(read_sql("detect/state.sql"))
         ip_info = con.sql("SELECT * FROM ip_info").to_arrow_table()
-        has_features = bool(
-            con.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'features'"
-            ).fetchall()[0][0]
-        )
+        featurised = has_features(con)
         # Look back a day so that an episode running across `since` keeps its first hour (its id).
         lookback = since - EPISODE_LOOKBACK if since else None
-        features = load_features(con, lookback) if has_features else None
-        lake_start = _lake_start(con) if has_features else None
+        features = load_features(con, lookback) if featurised else None
+        lake_start = _lake_start(con) if featurised else None
     info, model, notes = _model(lake, features, lake_start)
     scored = model is not None and features is not None
     parts = assign(account_weights(features), shards) if scored else ()

@@ -89,8 +89,13 @@ def ensure_findings_table(con: duckdb.DuckDBPyConnection) -> None:
 
 def has_findings_table(con: duckdb.DuckDBPyConnection) -> bool:
     """True once a detection run has created the findings table."""
+    return has_table(con, "findings")
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the database has table `name` (a read-only connection cannot create one)."""
     found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'findings'"
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = $name", {"name": name}
     ).fetchall()
     return bool(found[0][0])
 

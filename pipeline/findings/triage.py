@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from trailguard.pipeline.findings.store import ensure_findings_table
+from trailguard.pipeline.findings.store import ensure_findings_table, has_table
 from trailguard.pipeline.sqlfiles import read_sql
 
 SUPPRESSION_ACTOR = "suppression"
@@ -140,7 +140,7 @@ def record(con: duckdb.DuckDBPyConnection, action: Action) -> None:
 
 def history(con: duckdb.DuckDBPyConnection, finding_id: str) -> list[Action]:
     """Every action on a finding, oldest first (none on a lake that has never had one)."""
-    if not _has_table(con, "finding_actions"):
+    if not has_table(con, "finding_actions"):
         return []
     rows = con.execute(
         "SELECT finding_id, action, actor, reason, acted_at, suppression FROM finding_actions"
@@ -152,7 +152,7 @@ def history(con: duckdb.DuckDBPyConnection, finding_id: str) -> list[Action]:
 
 def archived_by_rule(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Findings archived by suppression now, by their reason (`suppression rule: NAME`)."""
-    if not _has_table(con, "findings"):
+    if not has_table(con, "findings"):
         return {}
     rows = con.execute(
         "SELECT status_reason, count(*) FROM findings"
@@ -160,10 +160,3 @@ def archived_by_rule(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         {"actor": SUPPRESSION_ACTOR},
     ).fetchall()
     return {str(reason): int(count) for reason, count in rows}
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = $name", {"name": name}
-    ).fetchall()
-    return bool(found[0][0])

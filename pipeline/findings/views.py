@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 from trailguard.pipeline.findings.evidence import Evidence, Observed, from_json_text
-from trailguard.pipeline.findings.store import Finding
+from trailguard.pipeline.findings.store import Finding, has_findings_table
 from trailguard.pipeline.sqlfiles import read_sql
 
 SEVERITY_FLOOR = {"low": 1.0, "medium": 4.0, "high": 7.0}
@@ -31,7 +31,7 @@ class FindingFilter:
 
 def list_findings(con: duckdb.DuckDBPyConnection, where: FindingFilter) -> list[Finding]:
     """Findings matching `where`: the most severe first, then the most recent activity."""
-    if not _has_findings(con):
+    if not has_findings_table(con):
         return []
     params = {
         "min_severity": where.min_severity,
@@ -48,7 +48,7 @@ def list_findings(con: duckdb.DuckDBPyConnection, where: FindingFilter) -> list[
 
 def get_finding(con: duckdb.DuckDBPyConnection, finding_id: str) -> Finding | None:
     """One finding by id (or unique id prefix), or None."""
-    if not _has_findings(con):
+    if not has_findings_table(con):
         return None
     cursor = con.execute(
         "SELECT * FROM findings WHERE starts_with(finding_id, $id) ORDER BY finding_id LIMIT 2",
@@ -57,14 +57,6 @@ def get_finding(con: duckdb.DuckDBPyConnection, finding_id: str) -> Finding | No
     columns = [d[0] for d in cursor.description or []]
     rows = cursor.fetchall()
     return _finding(dict(zip(columns, rows[0], strict=True))) if len(rows) == 1 else None
-
-
-def _has_findings(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the findings table exists (a read-only connection cannot create it)."""
-    rows = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'findings'"
-    ).fetchall()
-    return bool(rows[0][0])
 
 
 def _finding(row: dict[str, Any]) -> Finding:
@@ -143,7 +135,7 @@ def ids_starting_with(
     con: duckdb.DuckDBPyConnection, prefix: str, limit: int
 ) -> tuple[int, list[str]]:
     """How many findings' ids start with `prefix`, and the first `limit` of them."""
-    if not _has_findings(con):
+    if not has_findings_table(con):
         return 0, []
     rows = con.execute(
         "SELECT finding_id, count(*) OVER () FROM findings WHERE starts_with(finding_id, $id)"
