@@ -64,6 +64,7 @@ from trailguard.pipeline.lake.lock import holds_lake_lock
 from trailguard.pipeline.lake.shards import Each, Shard, assign, in_turn, rows_of
 from trailguard.pipeline.lake.views import has_events, open_lake_reader
 from trailguard.pipeline.sqlfiles import SQL_DIR, read_sql
+from trailguard.pipeline.transaction import transaction
 
 HISTORY = timedelta(days=30)  # novelty looks back at least this far before the first hour
 LEARNING = timedelta(days=7)  # own history a principal needs to be judged against itself
@@ -270,8 +271,7 @@ def _write(con: duckdb.DuckDBPyConnection, table: pa.Table, plan: FeaturePlan) -
     move the cursor: one transaction."""
     con.register("new_features", table)
     con.register("new_ips", plan.fresh_ips)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if plan.full:
             con.execute("DROP TABLE IF EXISTS features")
             con.execute("CREATE TABLE features AS SELECT * FROM new_features")
@@ -284,10 +284,6 @@ def _write(con: duckdb.DuckDBPyConnection, table: pa.Table, plan: FeaturePlan) -
             read_sql("detect/feature_cursor.sql"),
             {"ingested": plan.ingested, "columns": plan.signature},
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def load_features(

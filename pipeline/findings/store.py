@@ -12,6 +12,7 @@ import duckdb
 
 from trailguard.pipeline.findings.evidence import Evidence, from_json_text, to_json_text
 from trailguard.pipeline.sqlfiles import read_sql
+from trailguard.pipeline.transaction import transaction
 
 SEVERITY_LOW_MAX = 3.9
 SEVERITY_MEDIUM_MAX = 6.9
@@ -109,20 +110,13 @@ def upsert_findings(
     now = now or datetime.now(UTC)
     insert, upsert = read_sql("findings/insert.sql"), read_sql("findings/upsert.sql")
     ids = sorted({f.finding_id for f in findings})
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         before = _revisions(con, ids)
         stored = set(before)  # a finding twice in one batch: inserted, then upserted
         for finding in findings:
             con.execute(upsert if finding.finding_id in stored else insert, _params(finding, now))
             stored.add(finding.finding_id)
         after = _revisions(con, ids)
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    # Outside the try: a COMMIT that fails (a full disk) has ended the transaction, and a
-    # ROLLBACK then would hide its error behind "no transaction is active".
-    con.execute("COMMIT")
     created = sum(1 for i in ids if i not in before)
     updated = sum(1 for i in ids if i in before and after[i] != before[i])
     return UpsertStats(created, updated, len(findings) - created - updated)

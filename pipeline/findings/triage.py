@@ -19,6 +19,7 @@ import duckdb
 
 from trailguard.pipeline.findings.store import ensure_findings_table, has_table
 from trailguard.pipeline.sqlfiles import read_sql
+from trailguard.pipeline.transaction import transaction
 
 SUPPRESSION_ACTOR = "suppression"
 
@@ -70,8 +71,7 @@ def set_status(
         raise ValueError(f"no finding has the id {finding_id!r}")
     now = now or datetime.now(UTC)
     status = "archived" if archived else "active"
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         changed = con.execute(
             read_sql("findings/set_status.sql"),
             {
@@ -82,20 +82,10 @@ def set_status(
                 "now": now,
             },
         ).fetchall()
-        record(
-            con,
-            Action(
-                finding_id, "archive" if archived else "unarchive", actor, reason, now, suppression
-            ),
-        )
+        action = "archive" if archived else "unarchive"
+        record(con, Action(finding_id, action, actor, reason, now, suppression))
         if before_commit is not None:
             before_commit()
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    # Outside the try: a COMMIT that fails (a full disk) has ended the transaction, and a
-    # ROLLBACK then would hide its error behind "no transaction is active".
-    con.execute("COMMIT")
     return bool(changed)
 
 
@@ -104,23 +94,14 @@ def archive_by_suppression(
 ) -> bool:
     """Archive a finding a suppression rule matches (sql/detect/archive.sql: never one a person
     unarchived) and record it, both or neither; False when nothing changed."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         changed = con.execute(
             read_sql("detect/archive.sql"), {"finding_id": finding_id, "reason": reason}
         ).fetchall()
         if changed:
-            action = Action(finding_id, "archive", SUPPRESSION_ACTOR, reason, now or _now())
-            record(con, action)
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")  # outside the try: see set_status
+            at = now or datetime.now(UTC)
+            record(con, Action(finding_id, "archive", SUPPRESSION_ACTOR, reason, at))
     return bool(changed)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def record(con: duckdb.DuckDBPyConnection, action: Action) -> None:

@@ -14,9 +14,9 @@ import duckdb
 import pyarrow as pa
 
 from trailguard.pipeline.faults import crash_point
-from trailguard.pipeline.lake.db import transaction
 from trailguard.pipeline.lake.ledger import Ledger, write_ledger
 from trailguard.pipeline.sqlfiles import read_sql
+from trailguard.pipeline.transaction import transaction
 from trailguard.pipeline.urls import object_uri
 
 

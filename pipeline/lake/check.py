@@ -28,7 +28,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from trailguard.pipeline.lake.db import transaction
 from trailguard.pipeline.lake.layout import EVENTS_DIR, Partition, partition_files
 from trailguard.pipeline.lake.ledger import (
     has_ledger,
@@ -37,6 +36,7 @@ from trailguard.pipeline.lake.ledger import (
     record_objects_of,
     recorded_rows,
 )
+from trailguard.pipeline.transaction import transaction
 from trailguard.pipeline.urls import object_uri
 
 DAMAGED_DIR = "damaged"  # in the lake: unreadable files and damaged databases, moved aside

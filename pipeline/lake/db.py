@@ -52,20 +52,6 @@ def open_db(
         connection.close()
 
 
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """`con` inside one transaction: committed on exit, rolled back on an error. A COMMIT that
-    fails (a full disk: the WAL cannot be written) has ended the transaction already, so its
-    error is raised as it is, not hidden behind "cannot rollback - no transaction is active"."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield con
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
-
-
 def _connect_with_retry(
     path: Path, *, read_only: bool, timeout: float
 ) -> duckdb.DuckDBPyConnection:

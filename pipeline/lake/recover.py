@@ -23,8 +23,9 @@ import duckdb
 import pyarrow as pa
 
 from trailguard.pipeline.lake.check import DAMAGED_DIR, one_line
-from trailguard.pipeline.lake.db import DB_NAME, STORAGE_VERSION, db_path, open_db, transaction
+from trailguard.pipeline.lake.db import DB_NAME, STORAGE_VERSION, db_path, open_db
 from trailguard.pipeline.sqlfiles import read_sql
+from trailguard.pipeline.transaction import transaction
 
 BACKUP = Path("backup") / DB_NAME  # in the lake
 # Tables salvaged together (a group is taken whole from one file, or not at all).
