@@ -24,6 +24,7 @@ from trailguard.pipeline.evaluation.evaluate import (
     evaluate,
 )
 from trailguard.pipeline.evaluation.matrix import DEFAULT_BUDGET, LEARNING_DAYS
+from trailguard.pipeline.findings.store import Finding
 from trailguard.pipeline.findings.views import FindingFilter, list_findings
 
 
@@ -98,9 +99,17 @@ def evaluate_lake(
     budget: float = DEFAULT_BUDGET,
 ) -> Evaluation:
     """Evaluate the findings of a lake (`con`: its database, read-only is fine) against labels."""
+    return evaluate(*lake_inputs(con, labels, learning_days), budget)
+
+
+def lake_inputs(
+    con: duckdb.DuckDBPyConnection, labels: Path, learning_days: int
+) -> tuple[list[Finding], list[Scenario], Population]:
+    """Every finding of a lake, its labelled scenarios and its population: what the yardstick
+    and the analyst's week read."""
     scenarios = with_actors(con, read_labels(labels))
     findings = list_findings(con, FindingFilter(status=None, limit=2**62))
-    return evaluate(findings, scenarios, population(con, scenarios, learning_days), budget)
+    return findings, scenarios, population(con, scenarios, learning_days)
 
 
 def analyst_week_of_lake(
@@ -111,6 +120,4 @@ def analyst_week_of_lake(
     budget: float = DEFAULT_BUDGET,
 ) -> AnalystWeek | None:
     """An analyst's first week of triage on a lake's findings (pipeline/evaluation/analyst.py)."""
-    scenarios = with_actors(con, read_labels(labels))
-    findings = list_findings(con, FindingFilter(status=None, limit=2**62))
-    return first_week(findings, scenarios, population(con, scenarios, learning_days), budget)
+    return first_week(*lake_inputs(con, labels, learning_days), budget)
