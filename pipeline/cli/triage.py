@@ -183,7 +183,7 @@ def cmd_suppressions(args: argparse.Namespace) -> int:
             "never"
             if rule.expires is None
             else f"{rule.expires}" + (" EXPIRED" if rule.expired(today) else ""),
-            counts.get(f"suppression rule: {rule.name}", 0),
+            counts.get(rule.archive_reason, 0),
             rule.reason or "-",
         ]
         for rule in config.rules

@@ -54,6 +54,11 @@ class Suppression:
     finding: str | None = None  # the finding `trailguard archive --suppress` made it from
     created: datetime | None = None
 
+    @property
+    def archive_reason(self) -> str:
+        """What a finding it archives says of why (its `status_reason`)."""
+        return f"suppression rule: {self.name}"
+
     def expired(self, today: date) -> bool:
         """True from its expiry day on."""
         return self.expires is not None and today >= self.expires
@@ -87,7 +92,7 @@ class SuppressionConfig:
         today = today or datetime.now(UTC).date()
         for rule in self.rules:
             if not rule.expired(today) and rule.matches(finding):
-                return f"suppression rule: {rule.name}"
+                return rule.archive_reason
         if self.trusted_networks and _all_in(source_ips(finding), self.trusted_networks):
             return "all sources in trusted networks"
         return None

@@ -132,7 +132,7 @@ def history(con: duckdb.DuckDBPyConnection, finding_id: str) -> list[Action]:
 
 
 def archived_by_rule(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Findings archived by suppression now, by their reason (`suppression rule: NAME`)."""
+    """Findings archived by suppression now, by their reason (`Suppression.archive_reason`)."""
     if not has_table(con, "findings"):
         return {}
     rows = con.execute(
