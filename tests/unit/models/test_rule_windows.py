@@ -205,14 +205,9 @@ def _index(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, datetime, str]]
     )
 
 
-def test_sql_keeps_only_the_events_of_dense_windows() -> None:
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    burst = [("GetSecretValue", START + timedelta(minutes=m), "alice") for m in (0, 3, 6, 9)]
-    lone = [("GetSecretValue", START + timedelta(hours=3), "alice")]
-    other = [("GetSecretValue", START + timedelta(minutes=m), "bob") for m in (0, 30)]
-    _index(con, burst + lone + other)
-    params = {
+def _secret_reads(*, by_request: bool) -> dict[str, object]:
+    """threshold_candidates.sql's parameters: 3 GetSecretValue keys within 10 minutes."""
+    return {
         "since": None,
         "event_names": ["GetSecretValue"],
         "identity_types": [],
@@ -222,8 +217,18 @@ def test_sql_keeps_only_the_events_of_dense_windows() -> None:
         "count": 3,
         "per_event": 1,
         "batched": [],
-        "by_request": False,
+        "by_request": by_request,
     }
+
+
+def test_sql_keeps_only_the_events_of_dense_windows() -> None:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    burst = [("GetSecretValue", START + timedelta(minutes=m), "alice") for m in (0, 3, 6, 9)]
+    lone = [("GetSecretValue", START + timedelta(hours=3), "alice")]
+    other = [("GetSecretValue", START + timedelta(minutes=m), "bob") for m in (0, 30)]
+    _index(con, burst + lone + other)
+    params = _secret_reads(by_request=False)
     rows = con.execute(read_sql("detect/threshold_candidates.sql"), params).fetchall()
     assert sorted(int(r[0]) for r in rows) == [0, 1, 2, 3]
 
@@ -232,17 +237,6 @@ def test_sql_counts_distinct_requests_when_the_keys_come_from_the_request() -> N
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     _index(con, [("GetSecretValue", START + timedelta(minutes=m), "alice") for m in (0, 1, 2, 3)])
-    params = {
-        "since": None,
-        "event_names": ["GetSecretValue"],
-        "identity_types": [],
-        "workloads_only": False,
-        "workloads": [],
-        "window": timedelta(minutes=10),
-        "count": 3,
-        "per_event": 1,
-        "batched": [],
-        "by_request": True,
-    }
+    params = _secret_reads(by_request=True)
     # Four reads of the same request (the same secret): one distinct request, below the bound.
     assert con.execute(read_sql("detect/threshold_candidates.sql"), params).fetchall() == []
