@@ -8,10 +8,12 @@ obtained (AssumeRole, GetFederationToken: the new session's key), as sql/detect/
 finds them. Within a group, the strong signals that start within WINDOW (24 hours, the span
 GuardDuty's sequences cover: an intrusion runs from discovery to persistence or exfiltration in
 hours, and a day keeps one busy person's unrelated weeks apart) of the first one form a candidate;
-it becomes a sequence when its signals cover at least two ATT&CK tactics, one of them past
-discovery (persistence, privilege escalation, credential access, defence evasion, execution,
-lateral movement, exfiltration or impact): one noisy principal repeating one kind of finding never
-does.
+it becomes a sequence when its signals are at least two kinds of finding (detector and type) and
+cover at least two ATT&CK tactics, one of them past discovery (persistence, privilege escalation,
+credential access, defence evasion, execution, lateral movement, exfiltration or impact): one
+noisy principal repeating one kind of finding never does, however many tactics the calls of those
+findings span (a new CI role's first deployments are one anomaly finding per episode, each with
+discovery, IAM and credential calls).
 
 A signal is strong when it is Medium or worse and is not common: a detector and type that fired
 for more than NOISY_SHARE of the lake's principals (at least NOISY_MIN) is context, listed with
@@ -58,6 +60,7 @@ SEQUENCE_TYPE = "AttackSequence:IAM/CompromisedCredentials"
 WINDOW = timedelta(hours=24)
 MIN_TACTICS = 2
 MIN_SIGNALS = 2  # one finding is never a sequence, whatever tactics it names
+MIN_KINDS = 2  # nor one kind of finding (detector and type) repeated
 NOISY_SHARE, NOISY_MIN = 0.02, 5
 MEDIUM = 4.0
 KEY_EVENTS_PER_MEMBER = 2
@@ -266,7 +269,13 @@ def to_sequences(signals: Sequence[Signal], links: Sequence[Link]) -> list[Attac
 
 def _is_sequence(chunk: Sequence[Signal]) -> bool:
     tactics = {t for s in chunk for t in s.tactics}
-    return len(chunk) >= MIN_SIGNALS and len(tactics) >= MIN_TACTICS and bool(tactics - EARLY)
+    kinds = {(s.finding.detector, s.finding.type) for s in chunk}
+    return (
+        len(chunk) >= MIN_SIGNALS
+        and len(kinds) >= MIN_KINDS
+        and len(tactics) >= MIN_TACTICS
+        and bool(tactics - EARLY)
+    )
 
 
 def stages(chunk: Sequence[Signal]) -> list[tuple[str, datetime, list[Finding]]]:
