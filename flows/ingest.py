@@ -26,7 +26,6 @@ from trailguard.flows.params import (
 from trailguard.flows.retries import BACKOFF, JITTER, io_task
 from trailguard.flows.runners import make_task_runner
 from trailguard.pipeline.ingest.batch import BatchResult
-from trailguard.pipeline.ingest.ingest import IngestSummary
 from trailguard.pipeline.ingest.parts import (
     IngestPart,
     IngestPlan,
@@ -36,6 +35,7 @@ from trailguard.pipeline.ingest.parts import (
     read_part,
     write_part,
 )
+from trailguard.pipeline.ingest.summary import IngestSummary
 from trailguard.pipeline.lake.lock import lake_lock
 
 READ_RETRIES = 3

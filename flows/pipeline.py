@@ -37,7 +37,7 @@ from trailguard.models.isolation_forest import ModelInfo
 from trailguard.pipeline import run
 from trailguard.pipeline.detect.detect import DetectStats
 from trailguard.pipeline.features.build import FeatureStats
-from trailguard.pipeline.ingest.ingest import IngestSummary
+from trailguard.pipeline.ingest.summary import IngestSummary
 
 
 @dataclass

@@ -24,8 +24,9 @@ import duckdb
 import pyarrow.compute as pc
 
 from trailguard.pipeline.features.build import build_features
-from trailguard.pipeline.ingest.ingest import IngestSummary, ingest
+from trailguard.pipeline.ingest.ingest import ingest
 from trailguard.pipeline.ingest.state import ensure_tables, forget_objects, remember_objects
+from trailguard.pipeline.ingest.summary import IngestSummary
 from trailguard.pipeline.lake import recover
 from trailguard.pipeline.lake.check import LakeCheck, inspect_lake, record_sound, set_aside
 from trailguard.pipeline.lake.db import db_path, open_db

@@ -26,7 +26,8 @@ from trailguard.pipeline.config import DEFAULTS
 from trailguard.pipeline.detect.anomaly_findings import ML_DETECTOR
 from trailguard.pipeline.detect.detect import DetectStats, run_detection, train_model
 from trailguard.pipeline.features.build import FeatureStats, build_features
-from trailguard.pipeline.ingest.ingest import IngestSummary, ingest
+from trailguard.pipeline.ingest.ingest import ingest
+from trailguard.pipeline.ingest.summary import IngestSummary
 from trailguard.pipeline.lake.views import LakeEmpty, has_events
 
 log = logging.getLogger(__name__)

@@ -29,8 +29,9 @@ from trailguard.pipeline.cli.run import add_run_commands
 from trailguard.pipeline.cli.synth import add_synth_command
 from trailguard.pipeline.cli.triage import add_triage_commands
 from trailguard.pipeline.config import DEFAULTS, SettingsError, settings, variable
-from trailguard.pipeline.ingest.ingest import IngestSummary, ingest
+from trailguard.pipeline.ingest.ingest import ingest
 from trailguard.pipeline.ingest.limits import ReadLimits
+from trailguard.pipeline.ingest.summary import IngestSummary
 from trailguard.pipeline.lake.check import parquet_error
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.sandbox import lock_down, refuse_writes

@@ -4,62 +4,48 @@ A run lists the source, skips object versions already in the state table, reads 
 batches across worker processes (each fetching concurrently) while the listing goes on, and after
 each batch of rows is in the lake commits those objects to the state table. A crash between the
 two is harmless: the objects are read again next run and their events are dropped as duplicates.
+
+This module is the run and the listing of what it reads; the rows and the state are written by
+`pipeline.ingest.writer`, and what the run did is an `IngestSummary` (`pipeline.ingest.summary`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import orjson
-import pyarrow as pa
-
 from trailguard.pipeline import faults
 from trailguard.pipeline.config import settings
-from trailguard.pipeline.ingest.batch import BatchResult, Source
+from trailguard.pipeline.ingest.batch import Source
 from trailguard.pipeline.ingest.limits import ReadLimits
 from trailguard.pipeline.ingest.sources.layout import ObjectRef, Skipped
 from trailguard.pipeline.ingest.sources.open import open_source
 from trailguard.pipeline.ingest.state import (
-    OBJECT_STATE,
-    QuarantineEntry,
-    RunSummary,
     ensure_tables,
     has_objects_of,
     ingested_versions,
-    record_objects,
     record_run,
 )
+from trailguard.pipeline.ingest.summary import IngestSummary, run_row
 from trailguard.pipeline.ingest.workers import read_all
+from trailguard.pipeline.ingest.writer import LakeWriter
 from trailguard.pipeline.lake.compact import compact, init_lake
 from trailguard.pipeline.lake.db import open_db
-from trailguard.pipeline.lake.dedup import IdCache, IdWindow
-from trailguard.pipeline.lake.encode import EncodedEvents
-from trailguard.pipeline.lake.ledger import Ledger
 from trailguard.pipeline.lake.lock import holds_lake_lock
-from trailguard.pipeline.lake.views import has_events, refresh_views
-from trailguard.pipeline.lake.write import write_encoded
+from trailguard.pipeline.lake.views import has_events
 from trailguard.pipeline.urls import redact_url, split_s3_uri
 
 log = logging.getLogger(__name__)
 
-# Rows written between two commits of the state table, in Arrow bytes (a CloudTrail row is
-# 1-5 KB). Within them a repeated eventID is caught whatever its partition (`IdWindow`); their
-# ids are what the writer holds (~100 bytes a row), so this, not the run, bounds its memory.
-FLUSH_BYTES = 256 << 20
 Progress = Callable[[int, int, int], None]  # (objects done, objects to read, rows read)
 # Listed objects looked up in the state table at once: few at first, so that reading starts
 # as soon as the listing does, then more.
 STATE_CHUNKS = (1024, 4096, 16384)
-SKIPPED_EXAMPLES = 20  # files skipped that a summary names
 
 
 class StrictModeError(RuntimeError):
@@ -69,39 +55,6 @@ class StrictModeError(RuntimeError):
 class EmptySource(ValueError):
     """The source listed no CloudTrail object and the lake holds no events: most likely a wrong
     bucket, prefix or folder (a usage mistake: exit 2); the message says which and what to do."""
-
-
-@dataclass
-class IngestSummary:
-    """What a run did. records == written + duplicates + quarantined."""
-
-    objects: int = 0
-    records: int = 0
-    written: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    quarantined_objects: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    skipped_objects: int = 0
-    seconds: float = 0.0
-    skipped_files: int = 0  # found under the source, not CloudTrail logs: not read
-    skipped_examples: list[str] = field(default_factory=list)  # the first few of them
-
-    def skip(self, skipped: Skipped) -> None:
-        """Count what the listing will not read: a failed read when it cannot be read."""
-        if skipped.unreadable:
-            uri, reason = skipped.uri, skipped.reason
-            log.error("could not read %s (it will be retried next run): %s", uri, reason)
-            self.failed.append((skipped.uri, skipped.reason))
-            return
-        self.skipped_files += 1
-        if len(self.skipped_examples) < SKIPPED_EXAMPLES:
-            self.skipped_examples.append(f"{skipped.uri}: {skipped.reason}")
-
-    @property
-    def events_per_second(self) -> float:
-        """Records read per second of the run."""
-        return self.records / self.seconds if self.seconds else 0.0
 
 
 @holds_lake_lock  # overlapping runs must not write the lake at once
@@ -183,113 +136,6 @@ class NewObjects:
             return {}
         with open_db(self.lake) as con:
             return ingested_versions(con, self.source.name, [ref.key for ref in chunk])
-
-
-class LakeWriter:
-    """Writes batch results' rows as they come; commits their objects' state now and then
-    (rows first, state after, so a crash between the two only makes the next run read those
-    objects again)."""
-
-    def __init__(self, lake: Path, summary: IngestSummary) -> None:
-        self.lake, self.summary = lake, summary
-        self.seen = IdCache()
-        self.window = IdWindow()  # ids met since the last commit
-        self.written = 0  # Arrow bytes of the rows written since the last commit
-        self.pending_objects: list[pa.Table] = []  # `object_states`
-        self.pending_quarantine: list[QuarantineEntry] = []
-        self.ledger = Ledger()  # partitions written since the last commit (`trailguard check`)
-        self.touched: set[Path] = set()
-
-    def add(self, result: BatchResult) -> None:
-        self.summary.failed.extend(result.failed)
-        self.summary.records += result.records
-        for uri, error in result.failed:
-            log.error("could not read %s (it will be retried next run): %s", uri, error)
-        events = result.encoded
-        if events is None and result.table.num_rows:  # read here, not in a worker
-            events = result.encode().encoded
-        if events is not None and events.ids.num_rows:
-            self._write(events)
-        self.pending_objects.append(result.objects)
-        self.pending_quarantine.extend(result.quarantined)
-        if self.written >= FLUSH_BYTES:
-            self.flush()
-
-    @property
-    def pending_count(self) -> int:
-        """Objects read whose state is not committed yet."""
-        return sum(table.num_rows for table in self.pending_objects)
-
-    def _write(self, events: EncodedEvents) -> None:
-        stats = write_encoded(self.lake, events, self.seen, self.window)
-        self.summary.written += stats.written
-        self.summary.duplicates += stats.duplicates
-        self.pending_quarantine.extend(collision_entries(stats.collisions))
-        self.ledger.add(stats)
-        self.touched.update(stats.partitions)
-        self.written += events.nbytes
-
-    def flush(self, con: duckdb.DuckDBPyConnection | None = None) -> None:
-        """Commit the state of the objects whose rows are written, and see that the `events`
-        view is there (the first rows of a lake are queryable as soon as they are committed,
-        and the run's end has one thing less to do). Through `con`, if open."""
-        faults.crash_point("state_update")
-        if con is None:
-            with open_db(self.lake) as own:
-                self._commit(own)
-        else:
-            self._commit(con)
-        quarantined = self.pending_quarantine
-        self.summary.quarantined += sum(q.record_index >= 0 for q in quarantined)
-        self.summary.quarantined_objects += sum(q.record_index < 0 for q in quarantined)
-        self.summary.objects += self.pending_count
-        self.pending_objects, self.pending_quarantine = [], []
-        self.ledger = Ledger()
-        self.window, self.written = IdWindow(), 0
-
-    def _commit(self, con: duckdb.DuckDBPyConnection) -> None:
-        objects = pa.concat_tables([OBJECT_STATE.empty_table(), *self.pending_objects])
-        record_objects(con, objects, self.pending_quarantine, self.ledger)
-        refresh_views(con, self.lake)
-
-
-def collision_entries(collisions: list[pa.Table]) -> list[QuarantineEntry]:
-    """Quarantine entries for rows whose eventID is already another event's."""
-    entries = []
-    for table in collisions:
-        for row in table.to_pylist():
-            reason = (
-                f"eventID {row['event_id']!r} collides with a different event already kept "
-                "(same id, another time, source or name); real CloudTrail ids never collide"
-            )
-            raw = orjson.dumps(row, default=str).decode()
-            entries.append(
-                QuarantineEntry(
-                    row["source_key"],
-                    row["_object_version"],
-                    row["_record_index"],
-                    reason,
-                    raw,
-                    row["ingested_at"],
-                )
-            )
-    return entries
-
-
-def run_row(source: str, started: datetime, s: IngestSummary) -> RunSummary:
-    """The `ingest_runs` row of a finished run."""
-    return RunSummary(
-        uuid.uuid4().hex,
-        redact_url(source),  # a source is shown and exported; credentials never belong in it
-        started,
-        datetime.now(UTC),
-        s.objects,
-        s.records,
-        s.written,
-        s.duplicates,
-        s.quarantined,
-        len(s.failed),
-    )
 
 
 def check_something_found(source: str, lake: Path, s: IngestSummary) -> None:

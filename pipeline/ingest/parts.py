@@ -21,16 +21,13 @@ from pathlib import Path
 
 from trailguard.pipeline.config import settings
 from trailguard.pipeline.ingest.batch import BatchResult, read_batch
-from trailguard.pipeline.ingest.ingest import (
-    IngestSummary,
-    LakeWriter,
-    check_something_found,
-    run_row,
-)
+from trailguard.pipeline.ingest.ingest import check_something_found
 from trailguard.pipeline.ingest.limits import ReadLimits
 from trailguard.pipeline.ingest.sources.layout import ObjectRef, Skipped
 from trailguard.pipeline.ingest.sources.open import open_source
 from trailguard.pipeline.ingest.state import ensure_tables, ingested_versions, record_run
+from trailguard.pipeline.ingest.summary import IngestSummary, run_row
+from trailguard.pipeline.ingest.writer import LakeWriter
 from trailguard.pipeline.lake.compact import compact, init_lake
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.lock import lake_lock

@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import trailguard.pipeline.ingest.ingest
 import trailguard.pipeline.ingest.workers
+import trailguard.pipeline.ingest.writer
 from tests.integration.ingest_helpers import event_ids, lake_query, parquet_rows, read_records
 from trailguard.pipeline.ingest.ingest import ingest
 from trailguard.pipeline.lake.compact import COMPACT_MIN_FILES, COMPACTION_JOURNAL, init_lake
@@ -104,7 +104,7 @@ def test_a_first_run_s_events_are_queryable_from_its_first_state_commit(
     samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        trailguard.pipeline.ingest.ingest, "FLUSH_BYTES", 1
+        trailguard.pipeline.ingest.writer, "FLUSH_BYTES", 1
     )  # commit after every batch
     monkeypatch.setattr(trailguard.pipeline.ingest.workers, "BATCH_OBJECTS", 2)
     lake = tmp_path / "lake"

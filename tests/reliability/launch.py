@@ -81,15 +81,15 @@ def _ours(value: Any) -> bool:
 
 
 def main() -> int:
-    import trailguard.pipeline.ingest.ingest
     import trailguard.pipeline.ingest.workers
+    import trailguard.pipeline.ingest.writer
     import trailguard.pipeline.lake.compact
     from trailguard.pipeline.cli.main import main as run_cli
 
     batch_objects, flush_bytes, compact_min, *args = sys.argv[1:]
     for module, name, value in (
         (trailguard.pipeline.ingest.workers, "BATCH_OBJECTS", batch_objects),
-        (trailguard.pipeline.ingest.ingest, "FLUSH_BYTES", flush_bytes),
+        (trailguard.pipeline.ingest.writer, "FLUSH_BYTES", flush_bytes),
         (trailguard.pipeline.lake.compact, "COMPACT_MIN_FILES", compact_min),
     ):
         if not hasattr(module, name):  # renamed: fail loudly rather than test a large run
