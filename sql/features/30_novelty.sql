@@ -15,8 +15,8 @@
 -- $peer_learning of history. A principal with less than $learning of its own history (a new
 -- role, a new person, everyone in a lake's first week) is compared with its peer group
 -- (for Identity Center sessions, the same permission set; for roles, the same role family, e.g.
--- `github-actions-deploy-348` and `-632`, when it has other members; else the same principal
--- kind and dominant agent family) instead: what none of its peers ever did is novel. History is everything in
+-- `github-actions-deploy-348` and `-632`, when it has other members; else the group of machines
+-- whose calls it most resembles, peers/20_principals.sql) instead: what none of its peers ever did is novel. History is everything in
 -- [$history_start, window): the trailing history the run was given, less the events inside
 -- active Medium and High findings (sql/features/findings/spans.sql). An attack's calls are not
 -- normal behaviour: after a principal's StopLogging was itself a finding, its next StopLogging

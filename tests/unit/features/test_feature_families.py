@@ -202,6 +202,40 @@ def test_a_new_pipeline_role_is_judged_against_its_role_family(tmp_path: Path) -
     assert {r["peer_group"] for r in alone} == {"role:aws-cli/2"}
 
 
+BOTO3 = "Boto3/1.35.47 md/Botocore#1.35.47 ua/2.0 os/linux lang/python#3.12.6 Botocore/1.35.47"
+
+
+def test_a_new_lone_role_is_judged_against_the_machines_whose_calls_it_shares(
+    tmp_path: Path,
+) -> None:
+    # Two instance roles read S3 with boto3; a deploy pipeline runs as `ci-deploy-348` and
+    # `-632` with the CLI. On day 5 a new pipeline's role, `gitlab-deployer` (no family), starts
+    # deploying with boto3: its dominant agent is the instance roles', its calls the deployers'.
+    deploy = [
+        ("cloudformation.amazonaws.com", "CreateChangeSet"),
+        ("ecr.amazonaws.com", "PutImage"),
+    ]
+    records: list[dict[str, object]] = []
+    for role in ("ci-deploy-348", "ci-deploy-632"):
+        identity = assumed_role_identity(role=role, session="i-0aaa1111bbbb22223")
+        records += routine(range(6), range(9, 17), deploy, userIdentity=identity)
+    for role in ("app-server", "batch-worker"):
+        identity = assumed_role_identity(role=role, session="i-0ccc5555dddd66667")
+        records += routine(range(6), range(9, 17), S3_WORK, userIdentity=identity, userAgent=BOTO3)
+    newcomer = assumed_role_identity(role="gitlab-deployer", session="i-0eee7777ffff88889")
+    records += routine(range(5, 6), range(9, 11), deploy, userIdentity=newcomer, userAgent=BOTO3)
+    lake = make_lake(tmp_path, records)
+    build_features(lake)
+
+    first_hour = window(feature_rows(lake, "arn:aws:iam::111122223333:role/gitlab-deployer"), 5, 9)
+    assert first_hour["peer_group"] == "family:ci-deploy"
+    assert first_hour["ctx_cold_start"] == 1
+    assert first_hour["novel_apis"] == 0 and first_hour["novel_peer_apis"] == 0
+    # The instance roles resemble each other more than the deployers: they keep their group.
+    app_rows = feature_rows(lake, "arn:aws:iam::111122223333:role/app-server")
+    assert {r["peer_group"] for r in app_rows} == {"role:boto3"}
+
+
 def test_activity_counts_rates_and_breadth(tmp_path: Path) -> None:
     records = [
         cloudtrail_event(eventTime=at(0, 9, 1), eventName="ListUsers"),
