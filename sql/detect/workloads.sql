@@ -2,7 +2,9 @@
 -- a Lambda function or an ECS task. Used by the instance-credential rule as context.
 -- A role is a workload's when a compute service assumed it (AssumeRole by ec2/lambda/ecs-tasks,
 -- roleArn in the request), or when its sessions were used from inside AWS with a Lambda/ECS
--- agent or an instance-id session name. One row per (kind, value).
+-- agent, an instance-id session name (`i-0abc...`) or an ECS task id as session name (32 hex
+-- digits: ECS names a task role's session after the task, and its SDK's agent need not say
+-- ECS). One row per (kind, value).
 -- Reads rule_index (rule_index.sql), which holds the lake's calls in memory, and ip_info.
 WITH assumed AS (
     SELECT DISTINCT 'role' AS kind, assumed_role AS value
@@ -25,6 +27,7 @@ used AS (
     FROM calls
     WHERE regexp_matches(agent, 'exec-env/aws_(lambda|ecs)|awslambda-worker')  -- lower case
        OR regexp_matches(session_name, '^i-[0-9a-f]{8,17}$')
+       OR regexp_matches(session_name, '^[0-9a-f]{32}$')
 )
 
 SELECT * FROM assumed
