@@ -28,7 +28,8 @@ from trailguard.pipeline.ingest.ingest import ingest
 from trailguard.pipeline.ingest.state import ensure_tables, forget_objects, remember_objects
 from trailguard.pipeline.ingest.summary import IngestSummary
 from trailguard.pipeline.lake import recover
-from trailguard.pipeline.lake.check import LakeCheck, inspect_lake, record_sound, set_aside
+from trailguard.pipeline.lake.check import inspect_lake, record_sound, set_aside
+from trailguard.pipeline.lake.damage import LakeCheck
 from trailguard.pipeline.lake.db import db_path, open_db
 from trailguard.pipeline.lake.ledger import record_counts
 from trailguard.pipeline.lake.lock import lake_lock

@@ -143,7 +143,8 @@ def reads_lake(command: Command) -> Command:
 def require_sound_lake(folder: Path) -> None:
     """Refuse a lake whose ledger names partitions that are gone (a quick look: `trailguard
     check` reads every file); a folder that is not a lake yet passes."""
-    from trailguard.pipeline.lake.check import LakeDamaged, damage_advice, missing_partitions
+    from trailguard.pipeline.lake.check import missing_partitions
+    from trailguard.pipeline.lake.damage import LakeDamaged, damage_advice
     from trailguard.pipeline.lake.db import open_db
 
     if not is_lake(folder):

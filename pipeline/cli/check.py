@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from trailguard.pipeline.cli.args import add_lake_arg, reads_lake
 from trailguard.pipeline.cli.errors import DAMAGED, safe_line
-from trailguard.pipeline.lake.check import LakeCheck, damage_advice
+from trailguard.pipeline.lake.damage import LakeCheck, damage_advice
 
 if TYPE_CHECKING:
     from trailguard.pipeline.repair import Rebuild, Repair

@@ -27,7 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from trailguard.pipeline.ingest.ingest import StrictModeError
-from trailguard.pipeline.lake.check import LakeDamaged, damage_advice, parquet_error
+from trailguard.pipeline.lake.damage import LakeDamaged, damage_advice, parquet_error
 from trailguard.pipeline.lake.db import DatabaseBusy
 from trailguard.pipeline.lake.lock import LakeLocked
 from trailguard.pipeline.lake.recover import DatabaseDamaged, damaged_db_message, is_damaged_db

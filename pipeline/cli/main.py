@@ -32,7 +32,7 @@ from trailguard.pipeline.config import DEFAULTS, SettingsError, settings, variab
 from trailguard.pipeline.ingest.ingest import ingest
 from trailguard.pipeline.ingest.limits import ReadLimits
 from trailguard.pipeline.ingest.summary import IngestSummary
-from trailguard.pipeline.lake.check import parquet_error
+from trailguard.pipeline.lake.damage import parquet_error
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.sandbox import lock_down, refuse_writes
 from trailguard.pipeline.report.output import print_rows

@@ -14,7 +14,7 @@ import pytest
 
 from trailguard.pipeline.cli.errors import SafeFormatter, explain, run_command, safe_line
 from trailguard.pipeline.cli.main import main
-from trailguard.pipeline.lake.check import LakeDamaged
+from trailguard.pipeline.lake.damage import LakeDamaged
 
 LAKE = Path("/srv/lake")
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 
 from tests.unit.lake.trail import DAYS, cut_short, partition, trail_and_lake
-from trailguard.pipeline.lake.check import LakeCheck, inspect_lake, missing_partitions
+from trailguard.pipeline.lake.check import inspect_lake, missing_partitions
+from trailguard.pipeline.lake.damage import LakeCheck
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.layout import Partition
 from trailguard.pipeline.lake.ledger import recorded_rows
