@@ -169,3 +169,6 @@ holds_lake_lock = lock_decorator("lake")
 # same batch would be sent twice), but need not wait for an ingest, nor hold one up while a SIEM
 # is slow to answer.
 holds_export_lock = lock_decorator("export")
+# The database backup (recover.write_backup): its writers take turns, whichever locks they hold,
+# so two never write its temporary file at once, and the last copy renamed is the newest read.
+holds_backup_lock = lock_decorator("backup")

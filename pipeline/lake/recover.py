@@ -6,10 +6,10 @@ objects' state and quarantine (by reading the source again: its events are alrea
 lake, so nothing is written twice), the ledger, the features. Others exist nowhere else: the
 findings (with their status and versions), the export cursors (what each destination has
 received) and the run history. `write_backup` copies those to `backup/trailguard.duckdb`
-(`trailguard check` on a sound lake, and every `trailguard run`), and `salvage` reads each group
-of tables from the damaged file where DuckDB can still read it (every page it reads is
-checksummed), or else from that copy. Tables are read and written through DuckDB's relational
-API: no table name is spliced into SQL.
+(`trailguard check` on a sound lake, every `run`, `detect`, `archive` and `unarchive`, and the
+detect and export flows), and `salvage` reads each group of tables from the damaged file where
+DuckDB can still read it (every page it reads is checksummed), or else from that copy. Tables
+are read and written through DuckDB's relational API: no table name is spliced into SQL.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from trailguard.pipeline.lake.check import DAMAGED_DIR, one_line
 from trailguard.pipeline.lake.db import DB_NAME, STORAGE_VERSION, db_path, open_db
+from trailguard.pipeline.lake.lock import holds_backup_lock
 from trailguard.pipeline.sqlfiles import read_sql
 from trailguard.pipeline.transaction import transaction
 
@@ -170,6 +171,7 @@ def restore(lake: Path, found: Salvage) -> None:
         con.execute(f"CREATE OR REPLACE SEQUENCE finding_revision START WITH {start}")
 
 
+@holds_backup_lock  # an export (no lake lock) may finish beside a detection run
 def write_backup(lake: Path) -> Path:
     """Copy the tables that exist nowhere else (`BACKED_UP`) to `backup/trailguard.duckdb`,
     replacing the last copy at once (written beside it, then renamed)."""

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.helpers.findings import rule_finding
+from tests.helpers.lake import store
 from trailguard.pipeline.lake.db import open_db
-from trailguard.pipeline.lake.recover import damaged_db_message, is_damaged_db, restore, salvage
+from trailguard.pipeline.lake.lock import lake_lock
+from trailguard.pipeline.lake.recover import (
+    backup_path,
+    damaged_db_message,
+    is_damaged_db,
+    restore,
+    salvage,
+    write_backup,
+)
 from trailguard.pipeline.sqlfiles import read_sql
 
 
@@ -82,3 +93,29 @@ def test_a_backup_older_than_the_schema_restores_with_the_new_columns_empty(
             "SELECT finding_id, status, status_by, revision FROM findings"
         ).fetchall()
     assert rows == [("f1", "active", None, 7)]
+
+
+def test_a_backup_waits_while_another_writer_is_writing_it(tmp_path: Path) -> None:
+    # An export holds no lake lock: its backup may meet a detection run's.
+    lake = tmp_path / "lake"
+    store(lake, [rule_finding()])
+    holding, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with lake_lock(lake, scope="backup"):
+            holding.set()
+            release.wait(10)
+
+    other = threading.Thread(target=other_writer)
+    other.start()
+    holding.wait(10)
+    ours = threading.Thread(target=write_backup, args=(lake,))
+    ours.start()
+    ours.join(0.5)
+    waited = ours.is_alive() and backup_path(lake) is None
+    release.set()
+    ours.join(10)
+    other.join(10)
+
+    assert waited
+    assert backup_path(lake) is not None
