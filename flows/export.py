@@ -18,6 +18,7 @@ from trailguard.flows.params import (
 )
 from trailguard.flows.retries import io_task
 from trailguard.pipeline.export.deliver import ExportStats, export_findings
+from trailguard.pipeline.lake.recover import write_backup
 
 
 class ExportIncomplete(RuntimeError):
@@ -64,6 +65,9 @@ def export(
     stats = deliver(
         lake, destination, batch_size, max_retries, timeout, endpoint_url, securityhub_role
     )
+    # Export cursors exist nowhere else: `check --rebuild-db` restores them, so a damaged database
+    # does not send the findings again. Also after a stopped run: its cursor moved as far as it got.
+    write_backup(lake)
     get_run_logger().info(
         "%s: sent %d, refused %d, cursor %d -> %d",
         stats.destination,
