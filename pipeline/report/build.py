@@ -7,30 +7,27 @@ events by id, an anomaly's window: sql/report/window_events.sql), the latest mod
 every feature window, and, given a `labels.json`, which labelled scenario each finding matches
 and the evaluation. Like detection, it computes in an in-memory DuckDB over the Parquet and
 holds the lake's database only for one short read. Rendering is pure: pipeline/report/html.py.
+What the page shows is `ReportData` (pipeline/report/data.py); each finding's timeline and events
+are read by pipeline/report/activity.py.
 """
 
 from __future__ import annotations
 
-import math
 import os
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from trailguard.models.isolation_forest import (
-    ModelInfo,
     ModelMismatch,
     UntrustedModel,
     latest_model,
     load_model,
 )
 from trailguard.pipeline.detect import anomaly
-from trailguard.pipeline.detect.rule_findings import events_by_id
 from trailguard.pipeline.evaluation.evaluate import Evaluation, Scenario, overlaps
 from trailguard.pipeline.evaluation.labels import evaluate_lake, read_labels
 from trailguard.pipeline.evaluation.scorecard import report
@@ -40,87 +37,12 @@ from trailguard.pipeline.findings.store import Finding
 from trailguard.pipeline.findings.views import FindingFilter, list_findings
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.lake.views import open_lake_reader
+from trailguard.pipeline.report.activity import read_findings_activity, timeline_span
+from trailguard.pipeline.report.data import FindingReport, LakeSummary, ReportData, Scores
 from trailguard.pipeline.report.html import to_html
 from trailguard.pipeline.sqlfiles import read_sql
 
 REPORT = "report.html"
-CONTEXT = timedelta(days=1)  # shown on each side of a finding
-SHORT = timedelta(days=1)  # a shown span this short gets ten-minute buckets
-HOUR, TEN_MINUTES = timedelta(hours=1), timedelta(minutes=10)
-MAX_EVENTS = 10  # listed per finding (the lake and `trailguard explain` hold the rest)
-
-
-@dataclass(frozen=True)
-class LakeSummary:
-    """The lake at a glance."""
-
-    first_event: datetime
-    last_event: datetime
-    events: int
-    principals: int
-    accounts: int
-
-
-@dataclass(frozen=True)
-class Span:
-    """The time a finding's timeline shows: [start, end) in buckets of `step`."""
-
-    start: datetime
-    end: datetime
-    step: timedelta
-
-    def buckets(self) -> list[datetime]:
-        """The start of every bucket."""
-        count = int((self.end - self.start) / self.step)
-        return [self.start + i * self.step for i in range(count)]
-
-
-@dataclass(frozen=True)
-class EventRow:
-    """One listed event of a finding."""
-
-    time: datetime
-    api: str
-    source_ip: str | None
-    user_agent: str | None
-    error: str | None
-
-
-@dataclass
-class FindingReport:
-    """A finding with what its section shows."""
-
-    finding: Finding
-    span: Span
-    label: str | None = None  # the labelled scenario it matches; None without labels
-    counts: dict[datetime, tuple[int, int]] = field(default_factory=dict)  # (events, errors)
-    events: list[EventRow] = field(default_factory=list)
-    events_total: int = 0
-
-
-@dataclass(frozen=True)
-class Scores:
-    """The latest model's scores of every feature window, and of the flagged ones."""
-
-    model: ModelInfo | None
-    scores: list[float]
-    flagged: list[float]
-    note: str | None = None  # why there is no distribution
-
-
-@dataclass(frozen=True)
-class ReportData:
-    """Everything the page shows."""
-
-    lake: Path
-    generated_at: datetime
-    summary: LakeSummary
-    findings: list[FindingReport]
-    archived: int
-    scores: Scores
-    evaluation: (
-        str | None
-    )  # trailguard.pipeline.evaluation.evaluate.report's text, when labels were given
 
 
 def write_report(
@@ -192,20 +114,6 @@ def read_summary(mem: duckdb.DuckDBPyConnection) -> LakeSummary:
     return LakeSummary(*row)
 
 
-def timeline_span(finding: Finding, lake: LakeSummary) -> Span:
-    """The finding's span widened by CONTEXT each side, within the lake, in whole buckets."""
-    start = min(max(finding.first_seen - CONTEXT, lake.first_event), finding.first_seen)
-    end = max(min(finding.last_seen + CONTEXT, lake.last_event), finding.last_seen)
-    step = TEN_MINUTES if end - start <= SHORT else HOUR
-    return Span(floor_to(start, step), floor_to(end, step) + step, step)
-
-
-def floor_to(moment: datetime, step: timedelta) -> datetime:
-    """The start of the epoch-aligned bucket of width `step` holding `moment` (UTC)."""
-    seconds = step.total_seconds()
-    return datetime.fromtimestamp(math.floor(moment.timestamp() / seconds) * seconds, UTC)
-
-
 def label_of(finding: Finding, scenarios: list[Scenario] | None) -> str | None:
     """What the labels say the finding is: an attack, a hard negative, or none (None: no labels)."""
     if scenarios is None:
@@ -217,84 +125,6 @@ def label_of(finding: Finding, scenarios: list[Scenario] | None) -> str | None:
     if hits:
         return "hard negative: " + ", ".join(f"{s.technique} ({s.id})" for s in hits)
     return "none"
-
-
-def read_findings_activity(mem: duckdb.DuckDBPyConnection, items: list[FindingReport]) -> None:
-    """Fill each finding's timeline counts and listed events (one scan each, all findings)."""
-    if not items:
-        return
-    mem.register("report_spans", _spans_table(items))
-    by_id = {item.finding.finding_id: item for item in items}
-    for fid, bucket, events, errors in mem.execute(read_sql("report/timeline.sql")).fetchall():
-        by_id[fid].counts[bucket] = (int(events), int(errors))
-    rule_ids = {fid: ids for fid, item in by_id.items() if (ids := matched_ids(item.finding))}
-    _read_matched_events(mem, [by_id[fid] for fid in rule_ids], rule_ids)
-    rows = mem.execute(read_sql("report/window_events.sql"), {"limit": MAX_EVENTS}).fetchall()
-    for fid, time, source, name, ip, agent, error, total in rows:
-        if fid not in rule_ids:
-            by_id[fid].events.append(EventRow(time, _api(source, name), ip, agent, error))
-            by_id[fid].events_total = int(total)
-    mem.unregister("report_spans")
-
-
-def _spans_table(items: list[FindingReport]) -> pa.Table:
-    return pa.table(
-        {
-            "finding_id": [i.finding.finding_id for i in items],
-            "principal": [i.finding.principal for i in items],
-            "account_id": [i.finding.account_id for i in items],
-            "first_seen": [i.finding.first_seen for i in items],
-            "last_seen": [i.finding.last_seen for i in items],
-            "shown_start": [i.span.start for i in items],
-            "shown_end": [i.span.end for i in items],
-            "step_seconds": [i.span.step.total_seconds() for i in items],
-        }
-    )
-
-
-def matched_ids(finding: Finding) -> list[str]:
-    """Ids of the events an exact rule matched (from its evidence; empty for anomalies)."""
-    return [e.event_id for e in finding.evidence.events if e.event_id]
-
-
-def _read_matched_events(
-    mem: duckdb.DuckDBPyConnection, items: list[FindingReport], ids: dict[str, list[str]]
-) -> None:
-    wanted = sorted({i for ids_of in ids.values() for i in ids_of})
-    found = events_by_id(mem, wanted, _partitions([item.finding for item in items]))
-    for item in items:
-        rows = [found[i].row for i in ids[item.finding.finding_id] if i in found]
-        item.events = [_event_row(row) for row in rows[:MAX_EVENTS]]
-        item.events_total = item.finding.event_count
-
-
-def _partitions(findings: list[Finding]) -> set[tuple[date, str]] | None:
-    """The lake partitions the rule findings' events lie in: each one's account on each UTC day of
-    its span (the lake is partitioned by the event's UTC date); None (every partition) when a
-    finding names no account."""
-    partitions: set[tuple[date, str]] = set()
-    for finding in findings:
-        if finding.account_id is None:
-            return None
-        first = finding.first_seen.astimezone(UTC).date()
-        days = (finding.last_seen.astimezone(UTC).date() - first).days
-        partitions.update((first + timedelta(n), finding.account_id) for n in range(days + 1))
-    return partitions
-
-
-def _event_row(row: Any) -> EventRow:
-    return EventRow(
-        row["event_time"],
-        _api(row["event_source"], row["event_name"]),
-        row["source_ip_address"],
-        row["user_agent"],
-        row["error_code"],
-    )
-
-
-def _api(source: str | None, name: str | None) -> str:
-    """`iam:CreateUser` from eventSource and eventName, as the evidence names APIs."""
-    return f"{(source or '?').split('.', 1)[0]}:{name or '?'}"
 
 
 def read_scores(lake: Path, features: pa.Table | None) -> Scores:

@@ -18,7 +18,7 @@ from trailguard.pipeline.report.terminal import shorten_middle
 from trailguard.pipeline.report.what import what_happened
 
 if TYPE_CHECKING:
-    from trailguard.pipeline.report.build import FindingReport
+    from trailguard.pipeline.report.data import FindingReport
 
 SHORT_PRINCIPAL = 64  # characters of a principal shown in a line (the middle goes, never the end)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from trailguard.pipeline.findings.store import Finding
 
 if TYPE_CHECKING:
-    from trailguard.pipeline.report.build import FindingReport
+    from trailguard.pipeline.report.data import FindingReport
 
 
 @dataclass

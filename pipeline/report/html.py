@@ -35,7 +35,7 @@ from trailguard.pipeline.report.svg import histogram, score_chart
 from trailguard.pipeline.report.terminal import shorten_middle
 
 if TYPE_CHECKING:
-    from trailguard.pipeline.report.build import ReportData, Scores
+    from trailguard.pipeline.report.data import ReportData, Scores
 
 LABELS = ("Critical", "High", "Medium", "Low")
 TOP_TYPES, TOP_PRINCIPALS = 12, 10
