@@ -13,7 +13,8 @@ import ipaddress
 import re
 from typing import Any
 
-from trailguard.pipeline.findings.evidence import Observed, SampleEvent
+from trailguard.pipeline.findings.evidence import SampleEvent
+from trailguard.pipeline.findings.explanation import Observed
 from trailguard.pipeline.findings.store import Finding
 
 # Mapped to OCSF fields of their own; `profiled` and `features` are older spellings.

@@ -13,6 +13,10 @@ and `features` ({name, value, baseline, peer}, for `top_features`), plain values
 {value: count} objects instead of {value, events} items, and events given by id alone. Evidence
 read from JSON is written back exactly as read (key order, spellings, nulls): stored evidence
 must not change for the same finding.
+
+The explanation's parts (`Observed`, `FeatureContribution`) and their older spellings are in
+pipeline/findings/explanation.py; the tolerant reading of single JSON values in
+pipeline/findings/json_values.py.
 """
 
 from __future__ import annotations
@@ -25,45 +29,26 @@ from typing import Any
 
 import orjson
 
-JsonObject = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Observed:
-    """One value of a dimension (an API, network, user agent family, region or country), with the
-    number of events it was seen in and, for an API, its category (discovery, iam_mutation...)."""
-
-    value: str
-    events: int | None = None
-    category: str | None = None
-
-    def to_json(self) -> JsonObject | str:
-        """`{value, events, category}` without the unknown parts; the bare value (as profiles list
-        theirs) when nothing else is known."""
-        if self.events is None and self.category is None:
-            return self.value
-        out: JsonObject = {"value": self.value}
-        if self.events is not None:
-            out["events"] = self.events
-        if self.category is not None:
-            out["category"] = self.category
-        return out
-
-
-@dataclass(frozen=True)
-class FeatureContribution:
-    """A feature that drove an anomaly score: its value in the highest-scoring window against the
-    principal's own baseline mean and its peer group's, and its deviation (signed)."""
-
-    feature: str
-    value: float | None
-    principal_baseline: float | None = None
-    peer_baseline: float | None = None
-    deviation: float | None = None
-
-    def to_json(self) -> JsonObject:
-        """Every part, nulls included."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+# Detectors (pipeline/detect/) import the explanation's parts from here, with the evidence.
+from trailguard.pipeline.findings.explanation import FeatureContribution as FeatureContribution
+from trailguard.pipeline.findings.explanation import Observed as Observed
+from trailguard.pipeline.findings.explanation import (
+    contributions,
+    observed_by_pattern,
+    observed_values,
+    plain_values,
+)
+from trailguard.pipeline.findings.json_values import (
+    JsonObject,
+    as_flag,
+    as_integer,
+    as_list,
+    as_moment,
+    as_number,
+    as_object,
+    as_text,
+    is_count,
+)
 
 
 @dataclass(frozen=True)
@@ -93,17 +78,17 @@ class SampleEvent:
     def from_json(cls, value: Any) -> SampleEvent:
         """Read an event summary, or an event id alone."""
         if not isinstance(value, dict):
-            event = cls(event_id=_text(value))
-            object.__setattr__(event, "_stored", _text(value))
+            event = cls(event_id=as_text(value))
+            object.__setattr__(event, "_stored", as_text(value))
             return event
         event = cls(
-            event_id=_text(value.get("event_id")),
-            event_time=_moment(value.get("event_time")),
-            event_name=_text(value.get("event_name")),
-            event_source=_text(value.get("event_source")),
-            source_ip_address=_text(value.get("source_ip_address")),
-            error_code=_text(value.get("error_code")),
-            request_parameters=_object(value.get("request_parameters")) or None,
+            event_id=as_text(value.get("event_id")),
+            event_time=as_moment(value.get("event_time")),
+            event_name=as_text(value.get("event_name")),
+            event_source=as_text(value.get("event_source")),
+            source_ip_address=as_text(value.get("source_ip_address")),
+            error_code=as_text(value.get("error_code")),
+            request_parameters=as_object(value.get("request_parameters")) or None,
             extra={k: v for k, v in value.items() if k not in _EVENT_FIELDS},
         )
         object.__setattr__(event, "_stored", value)
@@ -162,30 +147,30 @@ class Evidence:
     def from_json(cls, data: Mapping[str, Any]) -> Evidence:
         """Read stored evidence, older spellings included; it is written back unchanged."""
         read = cls(
-            summary=_text(data.get("summary")),
-            score=_number(data.get("score")),
-            windows=tuple(str(w) for w in _list(data.get("windows"))),
-            cold_start=_flag(data.get("cold_start")),
-            peer_group=_text(data.get("peer_group")),
-            history_days=_number(data.get("history_days")),
-            top_features=_features(data.get("top_features") or data.get("features")),
-            unusual={str(k): _all(v) for k, v in _object(data.get("unusual")).items()},
+            summary=as_text(data.get("summary")),
+            score=as_number(data.get("score")),
+            windows=tuple(str(w) for w in as_list(data.get("windows"))),
+            cold_start=as_flag(data.get("cold_start")),
+            peer_group=as_text(data.get("peer_group")),
+            history_days=as_number(data.get("history_days")),
+            top_features=contributions(data.get("top_features") or data.get("features")),
+            unusual={str(k): observed_values(v) for k, v in as_object(data.get("unusual")).items()},
             profile={
-                str(k): _by_pattern(v)
-                for k, v in _object(data.get("profile") or data.get("profiled")).items()
+                str(k): observed_by_pattern(v)
+                for k, v in as_object(data.get("profile") or data.get("profiled")).items()
             },
             sensitive_calls={
-                str(k): v for k, v in _object(data.get("sensitive_calls")).items() if _is_count(v)
+                str(k): v for k, v in as_object(data.get("sensitive_calls")).items() if is_count(v)
             },
-            source_ips=_values(data.get("source_ips")),
-            user_agents=_values(data.get("user_agents")),
-            regions=_values(data.get("regions")),
-            threshold=_number(data.get("threshold")),
-            rule=_text(data.get("rule")),
-            why=_text(data.get("why")),
-            events=tuple(SampleEvent.from_json(e) for e in _list(data.get("events"))),
-            events_omitted=_integer(data.get("events_omitted")),
-            suppressed=_text(data.get("suppressed")),
+            source_ips=plain_values(data.get("source_ips")),
+            user_agents=plain_values(data.get("user_agents")),
+            regions=plain_values(data.get("regions")),
+            threshold=as_number(data.get("threshold")),
+            rule=as_text(data.get("rule")),
+            why=as_text(data.get("why")),
+            events=tuple(SampleEvent.from_json(e) for e in as_list(data.get("events"))),
+            events_omitted=as_integer(data.get("events_omitted")),
+            suppressed=as_text(data.get("suppressed")),
         )
         evidence = dataclasses.replace(read, extra=_unread(data, read))
         object.__setattr__(evidence, "_stored", dict(data))
@@ -228,93 +213,3 @@ def _plain(value: Any) -> Any:
 
 def _is_set(value: Any) -> bool:
     return value is not None and value != () and value != {}
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _number(value: Any) -> float | None:
-    return value if isinstance(value, int | float) else None
-
-
-def _flag(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _integer(value: Any) -> int | None:
-    return value if _is_count(value) else None
-
-
-def _moment(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _object(value: Any) -> JsonObject:
-    return value if isinstance(value, dict) else {}
-
-
-def _features(value: Any) -> tuple[FeatureContribution, ...]:
-    """Feature contributions, also of the older spelling {name, value, baseline, peer}."""
-    return tuple(
-        FeatureContribution(
-            feature=str(f.get("feature", f.get("name", "feature"))),
-            value=_number(f.get("value")),
-            principal_baseline=_number(f.get("principal_baseline", f.get("baseline"))),
-            peer_baseline=_number(f.get("peer_baseline", f.get("peer"))),
-            deviation=_number(f.get("deviation")),
-        )
-        for f in _list(value)
-        if isinstance(f, dict)
-    )
-
-
-def _groups(value: Any) -> list[tuple[str | None, tuple[Observed, ...]]]:
-    """(pattern or None, values) of one dimension, in any spelling: {pattern: [items]},
-    {value: count}, [items] or one value; an item is {value, events} or a bare value."""
-    if isinstance(value, dict) and value and all(isinstance(v, list) for v in value.values()):
-        return [(str(k), tuple(_observed(i) for i in v)) for k, v in value.items()]
-    if isinstance(value, dict):  # {value: count}
-        counted = (Observed(str(k), v if isinstance(v, int) else None) for k, v in value.items())
-        return [(None, tuple(counted))]
-    items = value if isinstance(value, list) else [value]
-    return [(None, tuple(_observed(item) for item in items))]
-
-
-def _observed(item: Any) -> Observed:
-    if not isinstance(item, dict):
-        return Observed(str(item))
-    raw = next((item[k] for k in ("value", "name", "api", "asn", "ip") if k in item), item)
-    count = item.get("count", item.get("events"))
-    category = item.get("category")
-    return Observed(
-        str(raw),
-        count if isinstance(count, int) else None,
-        category if isinstance(category, str) else None,
-    )
-
-
-def _all(value: Any) -> tuple[Observed, ...]:
-    return tuple(o for _, group in _groups(value) for o in group)
-
-
-def _by_pattern(value: Any) -> dict[str, tuple[Observed, ...]]:
-    """A profiled dimension by pattern; values given without one are frequent."""
-    return {pattern or "frequent": group for pattern, group in _groups(value) if group or pattern}
-
-
-def _values(value: Any) -> tuple[str, ...]:
-    return () if value is None else tuple(o.value for o in _all(value))

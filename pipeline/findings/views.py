@@ -10,7 +10,8 @@ from typing import Any
 
 import duckdb
 
-from trailguard.pipeline.findings.evidence import Evidence, Observed, from_json_text
+from trailguard.pipeline.findings.evidence import Evidence, from_json_text
+from trailguard.pipeline.findings.explanation import Observed
 from trailguard.pipeline.findings.store import Finding, has_findings_table
 from trailguard.pipeline.sqlfiles import read_sql
 

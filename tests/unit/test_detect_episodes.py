@@ -7,7 +7,8 @@ from typing import Any
 
 from trailguard.pipeline.detect.anomaly import Episode, Window, episodes, has_signal, strong_signal
 from trailguard.pipeline.detect.explain import evidence_kinds, finding_type
-from trailguard.pipeline.findings.evidence import Evidence, Observed
+from trailguard.pipeline.findings.evidence import Evidence
+from trailguard.pipeline.findings.explanation import Observed
 
 T0 = datetime(2026, 10, 10, 9, tzinfo=UTC)
 QUIET = {

@@ -13,12 +13,11 @@ from trailguard.pipeline.detect.anomaly_findings import EVIDENCE_KEYS as ANOMALY
 from trailguard.pipeline.detect.rule_findings import EVIDENCE_KEYS as RULE_KEYS
 from trailguard.pipeline.findings.evidence import (
     Evidence,
-    FeatureContribution,
-    Observed,
     SampleEvent,
     from_json_text,
     to_json_text,
 )
+from trailguard.pipeline.findings.explanation import FeatureContribution, Observed
 from trailguard.pipeline.findings.store import load_findings, upsert_findings
 
 T0 = datetime(2026, 10, 5, 14, 3, 27, tzinfo=UTC)
