@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
+from trailguard.pipeline.findings.attack import TACTICS, technique_for
 from trailguard.pipeline.findings.evidence import Evidence, SampleEvent
 from trailguard.pipeline.findings.store import (
     Finding,
@@ -65,24 +66,6 @@ NOISY_SHARE, NOISY_MIN = 0.02, 5
 MEDIUM = 4.0
 KEY_EVENTS_PER_MEMBER = 2
 
-# ATT&CK tactics, by the first part of a GuardDuty-style finding type (its threat purpose).
-TACTICS: dict[str, tuple[str, str]] = {
-    "Recon": ("Discovery", "TA0007"),
-    "Discovery": ("Discovery", "TA0007"),
-    "PenTest": ("Discovery", "TA0007"),
-    "InitialAccess": ("Initial Access", "TA0001"),
-    "UnauthorizedAccess": ("Credential Access", "TA0006"),
-    "CredentialAccess": ("Credential Access", "TA0006"),
-    "Execution": ("Execution", "TA0002"),
-    "Persistence": ("Persistence", "TA0003"),
-    "PrivilegeEscalation": ("Privilege Escalation", "TA0004"),
-    "DefenseEvasion": ("Defense Evasion", "TA0005"),
-    "DefenseImpairment": ("Defense Evasion", "TA0005"),
-    "Stealth": ("Defense Evasion", "TA0005"),
-    "LateralMovement": ("Lateral Movement", "TA0008"),
-    "Exfiltration": ("Exfiltration", "TA0010"),
-    "Impact": ("Impact", "TA0040"),
-}
 # The anomaly model's API categories (sql/reference/api_categories.csv) as tactics.
 CATEGORY_TACTICS = {
     "discovery": "Discovery",
@@ -108,7 +91,7 @@ KILL_CHAIN = (
     "Exfiltration",
     "Impact",
 )
-TACTIC_IDS = {name: tid for name, tid in TACTICS.values()}
+TACTIC_IDS = {name: uid for uid, name in TACTICS.values()}
 
 Node = tuple[str, str]  # (principal key, account id)
 
@@ -207,9 +190,10 @@ def write_sequences(lake: Path, sequences: Sequence[AttackSequence]) -> UpsertSt
 
 
 def tactics_of(finding: Finding) -> tuple[str, ...]:
-    """The ATT&CK tactics a finding shows: its type's, then its sensitive calls' categories."""
-    purpose = finding.type.split(":", 1)[0]
-    found = [TACTICS[purpose][0]] if purpose in TACTICS else []
+    """The ATT&CK tactics a finding shows: its type's (the one table the exports use too,
+    pipeline/findings/attack.py), then its sensitive calls' categories."""
+    technique = technique_for(finding.type)
+    found = [technique.tactic_name] if technique else []
     for category in sorted(finding.evidence.sensitive_calls):
         tactic = CATEGORY_TACTICS.get(category)
         if tactic and tactic not in found:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from trailguard.pipeline.export import ocsf
-from trailguard.pipeline.export.attack import split_type, technique_for
+from trailguard.pipeline.findings.attack import split_type, technique_for
 from trailguard.pipeline.findings.credit import credit_of
 from trailguard.pipeline.findings.store import Finding
 

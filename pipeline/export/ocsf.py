@@ -16,8 +16,13 @@ from importlib import metadata
 from typing import Any
 
 from trailguard.pipeline.export import decision
-from trailguard.pipeline.export.attack import ATTACK_VERSION, attack_url, split_type, technique_for
 from trailguard.pipeline.export.evidence import anomaly_analyses, event_ids, evidences, observables
+from trailguard.pipeline.findings.attack import (
+    ATTACK_VERSION,
+    attack_url,
+    split_type,
+    technique_for,
+)
 from trailguard.pipeline.findings.store import SEVERITY_LOW_MAX, SEVERITY_MEDIUM_MAX, Finding
 
 OCSF_VERSION = "1.6.0"

@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from trailguard.pipeline.export import decision, ocsf
-from trailguard.pipeline.export.attack import technique_for
 from trailguard.pipeline.export.base import (
     DestinationRejected,
     DestinationUnavailable,
@@ -29,6 +28,7 @@ from trailguard.pipeline.export.base import (
     SinkOptions,
     register,
 )
+from trailguard.pipeline.findings.attack import technique_for
 from trailguard.pipeline.findings.credit import credit_of
 from trailguard.pipeline.findings.store import Finding
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers.findings import rule_finding
-from trailguard.pipeline.export.attack import attack_url, technique_for
 from trailguard.pipeline.export.ocsf import to_payload
+from trailguard.pipeline.findings.attack import attack_url, technique_for
 
 
 @pytest.mark.parametrize(

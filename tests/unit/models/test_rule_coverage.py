@@ -7,7 +7,7 @@ import re
 
 from tests.unit.models import test_rule_windows, test_rules_crafted, test_rules_panther
 from trailguard.models.registry import load_rules
-from trailguard.pipeline.export.attack import technique_for
+from trailguard.pipeline.findings.attack import technique_for
 
 RULES = load_rules()
 

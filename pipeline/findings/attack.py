@@ -29,7 +29,8 @@ class Technique:
     sub_technique_name: str | None = None
 
 
-_TACTICS: dict[str, tuple[str, str]] = {
+# (tactic id, name) by the purpose a type names; the exports and the attack sequences read it.
+TACTICS: dict[str, tuple[str, str]] = {
     "InitialAccess": ("TA0001", "Initial Access"),
     "Execution": ("TA0002", "Execution"),
     "Persistence": ("TA0003", "Persistence"),
@@ -176,7 +177,7 @@ def technique_for(finding_type: str) -> Technique | None:
     """The ATT&CK tactic/technique a finding type implies, or None when it implies none."""
     purpose, _, family = split_type(finding_type)
     tactic_key = _TACTIC_OF_FAMILY.get(family) or _TACTIC_OF_PURPOSE.get(purpose, purpose)
-    tactic = _TACTICS.get(tactic_key)
+    tactic = TACTICS.get(tactic_key)
     if tactic is None:
         return None
     named = _TECHNIQUES.get((purpose, family)) or _TECHNIQUES.get((purpose, "*"))
