@@ -15,15 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from trailguard.pipeline.evaluation.analyst import AnalystWeek
-from trailguard.pipeline.evaluation.demo import (
-    LABELS,
-    MARKER,
-    DemoSettings,
-    run_demo,
-)
+from trailguard.pipeline.evaluation.analyst import AnalystWeek, first_week
+from trailguard.pipeline.evaluation.demo import MARKER, DemoSettings, run_demo
 from trailguard.pipeline.evaluation.evaluate import Evaluation, pool
-from trailguard.pipeline.evaluation.labels import analyst_week_of_lake
 from trailguard.pipeline.evaluation.matrix import (
     DEFAULT_BUDGET,
     DEFAULT_SEEDS,
@@ -32,8 +26,6 @@ from trailguard.pipeline.evaluation.matrix import (
     population_of,
     role_of,
 )
-from trailguard.pipeline.lake.db import open_db
-from trailguard.pipeline.synth.schedule import learning_days
 
 
 @dataclass(frozen=True)
@@ -93,7 +85,8 @@ def run_benchmark(
 
 
 def run_one(settings: EvalSettings, size: str, seed: int) -> Run:
-    """One organisation: reuse or generate it, rebuild its lake, run the pipeline, evaluate."""
+    """One organisation: reuse or generate it, rebuild its lake, run the pipeline, evaluate it
+    and an analyst's first week (both from the lake's findings and labels, read once)."""
     began = time.monotonic()
     org = SIZES[size]
     population = population_of(seed)
@@ -111,13 +104,7 @@ def run_one(settings: EvalSettings, size: str, seed: int) -> Run:
     result = run_demo(demo, budget=settings.budget)
     events = result.pipeline.ingest.written if result.pipeline.ingest else 0
     generated = result.generated_events is not None
-    with open_db(result.lake, read_only=True) as con:
-        analyst = analyst_week_of_lake(
-            con,
-            result.data / LABELS,
-            learning_days=learning_days(org.days),
-            budget=settings.budget,
-        )
+    analyst = first_week(*result.inputs, settings.budget)
     seconds = time.monotonic() - began
     return Run(name, size, seed, events, generated, seconds, result.evaluation, analyst)
 

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from trailguard.pipeline import config
-from trailguard.pipeline.evaluation.evaluate import Evaluation
-from trailguard.pipeline.evaluation.labels import evaluate_lake
+from trailguard.pipeline.evaluation.evaluate import Evaluation, evaluate
+from trailguard.pipeline.evaluation.labels import LakeInputs, lake_inputs
 from trailguard.pipeline.evaluation.matrix import DEFAULT_BUDGET
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.report.build import REPORT, write_report
@@ -53,6 +53,7 @@ class DemoResult:
     pipeline: PipelineResult
     evaluation: Evaluation
     report: Path
+    inputs: LakeInputs  # what the evaluation read: `trailguard eval` scores the analyst's week too
 
 
 def run_demo(settings: DemoSettings, *, budget: float = DEFAULT_BUDGET) -> DemoResult:
@@ -68,11 +69,10 @@ def run_demo(settings: DemoSettings, *, budget: float = DEFAULT_BUDGET) -> DemoR
         sigma=config.settings().sigma_rules,  # TRAILGUARD_SIGMA_RULES, as `trailguard detect`
     )
     with open_db(lake, read_only=True) as con:
-        evaluation = evaluate_lake(
-            con, data / LABELS, learning_days=learning_days(settings.days), budget=budget
-        )
+        inputs = lake_inputs(con, data / LABELS, learning_days(settings.days))
+    evaluation = evaluate(*inputs, budget)
     report = write_report(lake, settings.out / REPORT, labels=data / LABELS, evaluation=evaluation)
-    return DemoResult(data, lake, generated, result, evaluation, report)
+    return DemoResult(data, lake, generated, result, evaluation, report, inputs)
 
 
 def prepare_organisation(settings: DemoSettings) -> int | None:

@@ -2,8 +2,9 @@
 
 `read_labels` parses `labels.json`; `with_actors` adds the principals each scenario's events
 came from, as the lake keys them; `population` counts the principals behind the false-positive
-rate and the alert budget; `evaluate_lake` puts them together with the lake's findings for
-`trailguard.pipeline.evaluation.evaluate.evaluate`.
+rate and the alert budget; `lake_inputs` reads them once with the lake's findings, for
+`trailguard.pipeline.evaluation.evaluate.evaluate` (`evaluate_lake`) and the analyst's week
+(`trailguard.pipeline.evaluation.analyst.first_week`) alike.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
-from trailguard.pipeline.evaluation.analyst import AnalystWeek, first_week
 from trailguard.pipeline.evaluation.evaluate import (
     Evaluation,
     Population,
@@ -102,22 +103,17 @@ def evaluate_lake(
     return evaluate(*lake_inputs(con, labels, learning_days), budget)
 
 
-def lake_inputs(
-    con: duckdb.DuckDBPyConnection, labels: Path, learning_days: int
-) -> tuple[list[Finding], list[Scenario], Population]:
-    """Every finding of a lake, its labelled scenarios and its population: what the yardstick
-    and the analyst's week read."""
+class LakeInputs(NamedTuple):
+    """What the yardstick and the analyst's week read from a lake, in their arguments' order:
+    `evaluate(*inputs, budget)`, `first_week(*inputs, budget)`."""
+
+    findings: list[Finding]
+    scenarios: list[Scenario]
+    population: Population
+
+
+def lake_inputs(con: duckdb.DuckDBPyConnection, labels: Path, learning_days: int) -> LakeInputs:
+    """Every finding of a lake, its labelled scenarios and its population, read once."""
     scenarios = with_actors(con, read_labels(labels))
     findings = list_findings(con, FindingFilter(status=None, limit=2**62))
-    return findings, scenarios, population(con, scenarios, learning_days)
-
-
-def analyst_week_of_lake(
-    con: duckdb.DuckDBPyConnection,
-    labels: Path,
-    *,
-    learning_days: int = LEARNING_DAYS,
-    budget: float = DEFAULT_BUDGET,
-) -> AnalystWeek | None:
-    """An analyst's first week of triage on a lake's findings (pipeline/evaluation/analyst.py)."""
-    return first_week(*lake_inputs(con, labels, learning_days), budget)
+    return LakeInputs(findings, scenarios, population(con, scenarios, learning_days))
