@@ -44,6 +44,7 @@ def add_export_command(sub: Sub) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     """`trailguard export`: 0 all sent, 75 destination unavailable (retry later), 1 refused."""
     from trailguard.pipeline.export.deliver import export_findings
+    from trailguard.pipeline.lake.recover import write_backup
 
     stats = export_findings(
         args.lake,
@@ -63,6 +64,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         where = "the export_rejects table (`trailguard query` shows it)"
         line = f"trailguard: {stats.destination} refused {stats.failed} finding(s); see {where}"
         print(line, file=sys.stderr)
+    write_backup(args.lake)  # export cursors exist nowhere else: `check --rebuild-db` restores them
     if stats.error is None:
         return 0
     print(f"trailguard: export stopped: {stats.error}", file=sys.stderr)

@@ -6,10 +6,10 @@ objects' state and quarantine (by reading the source again: its events are alrea
 lake, so nothing is written twice), the ledger, the features. Others exist nowhere else: the
 findings (with their status and versions), the export cursors (what each destination has
 received) and the run history. `write_backup` copies those to `backup/trailguard.duckdb`
-(`trailguard check` on a sound lake, every `run`, `detect`, `archive` and `unarchive`, and the
-detect and export flows), and `salvage` reads each group of tables from the damaged file where
-DuckDB can still read it (every page it reads is checksummed), or else from that copy. Tables
-are read and written through DuckDB's relational API: no table name is spliced into SQL.
+(`trailguard check` on a sound lake, every `run`, `detect`, `archive`, `unarchive` and `export`,
+and the detect and export flows), and `salvage` reads each group of tables from the damaged file
+where DuckDB can still read it (every page it reads is checksummed), or else from that copy.
+Tables are read and written through DuckDB's relational API: no table name is spliced into SQL.
 """
 
 from __future__ import annotations

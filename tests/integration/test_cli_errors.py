@@ -362,3 +362,22 @@ def test_a_damaged_database_is_a_clear_message_and_rebuild_db_recovers_it(
     assert rebuilt == 0 and "findings: 1 rows salvaged from the backup" in rebuild_out
     assert main(["findings", "--lake", str(lake), "--format", "csv"]) == 0
     assert rule_finding().finding_id in capsys.readouterr().out
+
+
+def test_a_database_damaged_after_trailguard_export_is_rebuilt_with_the_export_cursor(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lake = write_lake(tmp_path)
+    store(lake, [rule_finding()])
+    export = ["export", "--to", f"ndjson:{tmp_path / 'feed'}", "--lake", str(lake)]
+    assert main(export) == 0  # the only command run since the findings were stored
+    db = lake / "trailguard.duckdb"
+    db.write_bytes(db.read_bytes()[:4096])
+    capsys.readouterr()
+
+    rebuilt = main(["check", "--rebuild-db", "--lake", str(lake)])
+    rebuild_out = capsys.readouterr().out
+    again = main(export)
+
+    assert rebuilt == 0 and "export cursors: 1 rows salvaged from the backup" in rebuild_out
+    assert again == 0 and ": sent 0, refused 0" in capsys.readouterr().out  # not sent again
