@@ -17,7 +17,7 @@ from pathlib import Path
 from trailguard.pipeline import config
 from trailguard.pipeline.evaluation.evaluate import Evaluation, evaluate
 from trailguard.pipeline.evaluation.labels import LakeInputs, lake_inputs
-from trailguard.pipeline.evaluation.matrix import DEFAULT_BUDGET
+from trailguard.pipeline.evaluation.matrix import DEFAULT_BUDGET, POPULATIONS
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.report.build import REPORT, write_report
 from trailguard.pipeline.run import PipelineResult, run_pipeline
@@ -40,7 +40,7 @@ class DemoSettings:
     principals: int = 180
     seed: int = 7
     intensity: float = 1.0  # benign call rate (`trailguard synth --intensity`)
-    population: str = "both"  # benign novelties planted: classic, life or both (matrix.py)
+    population: str = "both"  # benign novelties planted: one of matrix.POPULATIONS
 
 
 @dataclass
@@ -133,13 +133,25 @@ def _fingerprint(settings: DemoSettings) -> dict[str, float | str]:
     return fingerprint
 
 
+# The hard negatives of each population, by technique id prefix. `both` stays classic and life
+# (what it was before `ops`, so its organisations are unchanged); `all` is every scenario.
+_HARD_NEGATIVES = {
+    "classic": ("tg.benign.",),
+    "life": ("tg.life.",),
+    "ops": ("tg.ops.",),
+    "both": ("tg.benign.", "tg.life."),
+}
+
+
 def scenarios(population: str) -> list[str] | None:
     """The scenario ids an organisation of `population` plants: every attack, and the hard
-    negatives of that population (None: every scenario)."""
-    if population == "both":
+    negatives of that population (None, for `all`: every registered scenario)."""
+    if population == "all":
         return None
+    if population not in _HARD_NEGATIVES:
+        raise ValueError(f"unknown population {population!r}: known are {', '.join(POPULATIONS)}")
+    keep = _HARD_NEGATIVES[population]
     registry = load()
-    keep = {"classic": "tg.benign.", "life": "tg.life."}[population]
     return sorted(t.id for t in registry.values() if t.kind == "attack" or t.id.startswith(keep))
 
 

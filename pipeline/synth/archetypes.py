@@ -30,6 +30,7 @@ class Place:
     all_regions: tuple[str, ...]
     days: int
     holidays: frozenset[int]
+    org_accounts: tuple[str, ...] = ()  # every account of the organisation, this one included
 
 
 Weights = tuple[float, ...]

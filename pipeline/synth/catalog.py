@@ -70,6 +70,49 @@ config.amazonaws.com: DescribeConfigRules PutEvaluations DescribeConfigurationRe
 health.amazonaws.com: DescribeEventAggregates
 sso.amazonaws.com: ListAccounts GetRoleCredentials ListAccountRoles
 access-analyzer.amazonaws.com: ListAnalyzers ListFindings
+ec2.amazonaws.com: GetConsoleOutput RebootInstances CreateVolume AttachVolume DetachVolume
+  DeleteVolume CopyImage CopySnapshot DeleteSnapshot ReleaseAddress EnableEbsEncryptionByDefault
+  GetEbsEncryptionByDefault
+rds.amazonaws.com: ModifyDBInstance RebootDBInstance DescribeDBParameterGroups
+  DescribeDBParameters ModifyDBParameterGroup DescribeEvents DescribePendingMaintenanceActions
+  DescribeDBEngineVersions RestoreDBInstanceFromDBSnapshot DeleteDBInstance
+kms.amazonaws.com: CreateKey CreateAlias UpdateAlias EnableKeyRotation GetKeyRotationStatus
+  GetKeyPolicy PutKeyPolicy DisableKey ScheduleKeyDeletion
+secretsmanager.amazonaws.com: UpdateSecret
+ssm.amazonaws.com: ListCommandInvocations CancelCommand
+logs.amazonaws.com: StartQuery GetQueryResults
+monitoring.amazonaws.com: DescribeAlarmHistory
+config.amazonaws.com: PutConfigurationRecorder PutDeliveryChannel StartConfigurationRecorder
+  DescribeConfigurationRecorderStatus
+access-analyzer.amazonaws.com: CreateAnalyzer
+iam.amazonaws.com: UpdateAccountPasswordPolicy
+s3.amazonaws.com: GetAccountPublicAccessBlock PutAccountPublicAccessBlock
+health.amazonaws.com: DescribeEvents DescribeAffectedEntities
+athena.amazonaws.com: ListDataCatalogs ListWorkGroups GetWorkGroup ListDatabases
+  ListTableMetadata GetTableMetadata StartQueryExecution GetQueryExecution GetQueryResults
+  StopQueryExecution
+glue.amazonaws.com: GetDatabases GetTables GetTable GetPartitions CreateCrawler StartCrawler
+  GetCrawler GetCrawlerMetrics
+ce.amazonaws.com: GetCostAndUsage GetCostForecast GetDimensionValues GetAnomalyMonitors
+  GetAnomalies GetReservationUtilization GetSavingsPlansUtilization GetSavingsPlansCoverage
+  GetRightsizingRecommendation
+budgets.amazonaws.com: DescribeBudgets CreateBudget DescribeNotificationsForBudget
+support.amazonaws.com: DescribeTrustedAdvisorChecks DescribeTrustedAdvisorCheckSummaries
+  DescribeTrustedAdvisorCheckResult DescribeSeverityLevels CreateCase DescribeCases
+compute-optimizer.amazonaws.com: GetEnrollmentStatus GetRecommendationSummaries
+  GetEC2InstanceRecommendations
+cloudshell.amazonaws.com: DescribeEnvironments CreateEnvironment GetEnvironmentStatus
+  StartEnvironment CreateSession PutCredentials SendHeartBeat GetFileDownloadUrls
+backup.amazonaws.com: ListBackupVaults ListRecoveryPointsByBackupVault DescribeRecoveryPoint
+  GetRecoveryPointRestoreMetadata StartBackupJob DescribeBackupJob StartRestoreJob
+  DescribeRestoreJob
+fis.amazonaws.com: ListExperimentTemplates CreateExperimentTemplate StartExperiment
+  GetExperiment StopExperiment
+acm.amazonaws.com: ListCertificates DescribeCertificate RequestCertificate DeleteCertificate
+elasticloadbalancing.amazonaws.com: DescribeLoadBalancers DescribeListeners DescribeTargetHealth
+  DescribeListenerCertificates AddListenerCertificates RemoveListenerCertificates
+route53.amazonaws.com: ListHostedZones ChangeResourceRecordSets GetChange
+securityhub.amazonaws.com: EnableSecurityHub DescribeHub BatchEnableStandards GetEnabledStandards
 """
 
 _READ_VERBS = ("Get", "List", "Describe", "Lookup", "Head", "BatchGet", "Generate", "Filter")
@@ -95,6 +138,7 @@ GLOBAL_SOURCES = frozenset(
         "organizations.amazonaws.com",
         "signin.amazonaws.com",
         "sso.amazonaws.com",
+        "route53.amazonaws.com",
     }
 )
 _VERSION_SUFFIX = re.compile(r"\d{8}(v\d+)?$")
@@ -102,6 +146,8 @@ _VERSION_SUFFIX = re.compile(r"\d{8}(v\d+)?$")
 _IAM_PREFIX = {"monitoring.amazonaws.com": "cloudwatch", "signin.amazonaws.com": "signin"}
 # eventSource -> endpoint host prefix, where it differs from the source's first label.
 _HOST_PREFIX = {"monitoring.amazonaws.com": "monitoring", "ecr.amazonaws.com": "api.ecr"}
+# Services with one endpoint for every region, though CloudTrail does not count them global.
+_ONE_ENDPOINT = frozenset({"budgets.amazonaws.com"})
 
 
 class Api(NamedTuple):
@@ -165,7 +211,7 @@ def host_header(entry: Api, region: str) -> str:
     """The endpoint a client called, as ``tlsDetails.clientProvidedHostHeader`` shows it."""
     if entry.source == "signin.amazonaws.com":
         return "signin.aws.amazon.com"
-    if entry.is_global:
+    if entry.is_global or entry.source in _ONE_ENDPOINT:
         return entry.source
     prefix = _HOST_PREFIX.get(entry.source, entry.source.split(".")[0])
     return f"{prefix}.{region}.amazonaws.com"

@@ -112,6 +112,7 @@ def plan_account(org: Org, index: int) -> AccountPlan:
         (*homes, *(r for r in HOME_REGIONS if r not in homes), *UNUSED_REGIONS),
         org.days,
         org.holidays,
+        org.account_ids,
     )
     counts = _counts(rng, max(6, org.principals // len(org.account_ids)))
     if index == 0:  # the first account has every archetype, rare ones included

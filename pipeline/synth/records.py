@@ -33,6 +33,18 @@ _EXCEPTION_STYLE = (
     "cloudtrail.",
     "organizations.",
     "config.",
+    "athena.",
+    "glue.",
+    "ce.",
+    "budgets.",
+    "support.",
+    "compute-optimizer.",
+    "cloudshell.",
+    "backup.",
+    "fis.",
+    "acm.",
+    "securityhub.",
+    "health.",
 )
 
 

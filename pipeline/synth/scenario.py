@@ -1,7 +1,8 @@
 """Labelled scenarios (attacks and hard negatives): the registry and the context they run in.
 
 A technique is one small function decorated with ``@technique(...)`` in any module of
-``pipeline.synth.attacks`` or in ``pipeline.synth.hard_negatives``; ``load()`` imports those
+``pipeline.synth.attacks`` or ``pipeline.synth.benign_ops``, or in
+``pipeline.synth.hard_negatives`` or ``pipeline.synth.benign_life``; ``load()`` imports those
 modules, so adding a technique never means editing a central list.
 """
 
@@ -153,6 +154,7 @@ _PACKAGES = (
     "trailguard.pipeline.synth.attacks",
     "trailguard.pipeline.synth.hard_negatives",
     "trailguard.pipeline.synth.benign_life",  # a second population of benign novelties
+    "trailguard.pipeline.synth.benign_ops",  # a third: operations work (one module per kind)
 )
 
 
