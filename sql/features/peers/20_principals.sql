@@ -3,14 +3,20 @@
 -- Grain: one row per (principal_key, account_id).
 -- Columns: since, peer_group.
 -- Why: the permission set for Identity Center sessions; the role family when it has other
--- members (the same pipeline role in other accounts). Any other principal is compared with the
--- group of machines it most resembles in what it calls: its own kind and agent family
--- (`role:boto3`), or another group of two or more non-Identity-Center principals whose calls
--- overlap its own more (Jaccard index of the API sets, the principal itself left out of its
--- group's). A new CI role that deploys with terraform and then boto3 is a deployer, not one of
--- the instance roles that share its dominant agent: against those, its every deployment call
--- and its runners' network are new. No constant is tuned: the default group keeps a principal
--- unless another resembles it strictly more, and a tie goes to the first group by name.
+-- members (the same pipeline role in other accounts). Any other machine-like principal (a role
+-- without family, a web identity, an IAM user) is compared with the group of machines it most
+-- resembles in what it calls. By name that is its kind and dominant agent family (`role:boto3`);
+-- it joins another group of two or more (a family, another kind and agent) when that group's
+-- calls overlap its own more (Jaccard index of the API sets, the principal's own calls left out
+-- of its own group's). A new CI role that deploys with terraform and then boto3 is a deployer,
+-- not one of the instance roles that share its dominant agent: against those, its every
+-- deployment call and its runners' network were new.
+-- A principal that no other member of its group stays with (a group of one, or the others all
+-- joined groups they resemble more) has no peers by name; it joins the group it resembles most
+-- when the two share at least half of all the calls either makes (Jaccard >= 0.5), and is
+-- otherwise a group of its own, whose every call is new for the organisation. Root, federated
+-- users, AWS services and Identity Center sessions never move, and no group of theirs is a
+-- machine's peer. A tie goes to the first group by name.
 CREATE OR REPLACE TEMP TABLE principals AS
 WITH by_name AS (
     -- The peer group by who a principal is: its permission set, family, or kind and agent.
@@ -23,7 +29,8 @@ WITH by_name AS (
             WHEN f.members >= 2 THEN 'family:' || p.role_family
             ELSE p.peer_hint || ':' || p.ua_family
         END AS peer_group,
-        NOT starts_with(p.peer_hint, 'sso:') AND coalesce(f.members, 0) < 2 AS by_agent
+        p.peer_hint IN ('role', 'role_session', 'web_identity', 'iam_user')
+        AND coalesce(f.members, 0) < 2 AS by_agent
     FROM profiles AS p
     LEFT JOIN families AS f USING (role_family)
 ),
@@ -44,7 +51,7 @@ candidates AS (
     -- Groups of machines a principal may be compared with: two members or more.
     SELECT peer_group
     FROM by_name
-    WHERE NOT starts_with(peer_group, 'sso:')
+    WHERE regexp_matches(peer_group, '^(family|role|role_session|web_identity|iam_user):')
     GROUP BY peer_group
     HAVING count(*) >= 2
 ),
@@ -64,19 +71,20 @@ group_sizes AS (
 
 shared AS (
     -- For each principal grouped by agent and each candidate group: the APIs both called
-    -- (`both`) and the group's APIs only this principal called (`own_only`), which leave the
-    -- group when the principal is a member of it.
+    -- (`both_called`) and the group's APIs only this principal called (`own_only`), which leave
+    -- the group's set when the principal is a member of it.
     SELECT
         b.principal_key,
         b.account_id,
         g.peer_group AS candidate,
+        g.peer_group = b.peer_group AS own_group,
         count(*) AS both_called,
         count(*) FILTER (WHERE g.callers = 1 AND g.peer_group = b.peer_group) AS own_only
     FROM by_name AS b
     JOIN apis AS a USING (principal_key, account_id)
     JOIN group_apis AS g ON g.api = a.api
     WHERE b.by_agent
-    GROUP BY b.principal_key, b.account_id, g.peer_group
+    GROUP BY b.principal_key, b.account_id, g.peer_group, b.peer_group
 ),
 
 similarity AS (
@@ -84,6 +92,7 @@ similarity AS (
         s.principal_key,
         s.account_id,
         s.candidate,
+        s.own_group,
         (s.both_called - s.own_only)
         / (c.n_apis + z.n_apis - s.own_only - (s.both_called - s.own_only))::DOUBLE AS jaccard
     FROM shared AS s
@@ -91,14 +100,38 @@ similarity AS (
     JOIN group_sizes AS z ON z.peer_group = s.candidate
 ),
 
-nearest AS (
+choices AS (
+    -- The most alike other group, and how alike the principal's own group is (NULL: no peers).
     SELECT
         principal_key,
         account_id,
-        first(candidate ORDER BY jaccard DESC, candidate) AS candidate,
-        max(jaccard) AS jaccard
+        first(candidate ORDER BY jaccard DESC, candidate) FILTER (WHERE NOT own_group) AS other,
+        max(jaccard) FILTER (WHERE NOT own_group) AS other_jaccard,
+        max(jaccard) FILTER (WHERE own_group) AS own_jaccard
     FROM similarity
     GROUP BY principal_key, account_id
+),
+
+moves AS (
+    SELECT
+        b.principal_key,
+        b.account_id,
+        b.peer_group,
+        c.other,
+        c.other_jaccard,
+        coalesce(c.other_jaccard > c.own_jaccard, false) AS moved
+    FROM by_name AS b
+    LEFT JOIN choices AS c USING (principal_key, account_id)
+    WHERE b.by_agent
+),
+
+stayers AS (
+    -- Members that stay in each group by name once the others have moved.
+    SELECT b.peer_group, count(*) AS members
+    FROM by_name AS b
+    LEFT JOIN moves AS m USING (principal_key, account_id)
+    WHERE NOT coalesce(m.moved, false)
+    GROUP BY b.peer_group
 ),
 
 final AS (
@@ -107,16 +140,13 @@ final AS (
         b.account_id,
         b.since,
         CASE
-            WHEN b.by_agent AND n.jaccard > coalesce(d.jaccard, 0) THEN n.candidate
+            WHEN m.moved THEN m.other
+            WHEN b.by_agent AND s.members = 1 AND m.other_jaccard >= 0.5 THEN m.other
             ELSE b.peer_group
         END AS peer_group
     FROM by_name AS b
-    LEFT JOIN nearest AS n USING (principal_key, account_id)
-    LEFT JOIN similarity AS d
-        ON
-            d.principal_key = b.principal_key
-            AND d.account_id = b.account_id
-            AND d.candidate = b.peer_group
+    LEFT JOIN moves AS m USING (principal_key, account_id)
+    LEFT JOIN stayers AS s ON s.peer_group = b.peer_group
 )
 
 SELECT * FROM final;

@@ -236,6 +236,44 @@ def test_a_new_lone_role_is_judged_against_the_machines_whose_calls_it_shares(
     assert {r["peer_group"] for r in app_rows} == {"role:boto3"}
 
 
+TERRAFORM = "APN/1.0 HashiCorp/1.0 Terraform/1.9.4 terraform-provider-aws/5.72.1 aws-sdk-go-v2/1.32.2"
+JAVA_SDK = "aws-sdk-java/2.25.4 Linux/5.10.224 Java/21.0.4"
+
+
+def test_a_role_left_alone_joins_the_group_it_resembles_or_stays_new(tmp_path: Path) -> None:
+    # Two new pipelines' roles share terraform as agent: `pipeline-a` deploys exactly as the
+    # `ci-deploy` family does and joins it; `pipeline-b`, as much like `pipeline-a` as like the
+    # family, is then left alone in its group by name, and joins the family too (they share
+    # two of its three calls). `odd-job` shares one call of four with anyone: it has no peers.
+    deploy = [
+        ("cloudformation.amazonaws.com", "CreateChangeSet"),
+        ("ecr.amazonaws.com", "PutImage"),
+    ]
+    stacks = ("cloudformation.amazonaws.com", "DescribeStacks")
+    queue = [("sqs.amazonaws.com", "ListQueues"), ("sqs.amazonaws.com", "SendMessage")]
+    records: list[dict[str, object]] = []
+    for role in ("ci-deploy-348", "ci-deploy-632"):
+        identity = assumed_role_identity(role=role, session="i-0aaa1111bbbb22223")
+        records += routine(range(6), range(9, 17), deploy, userIdentity=identity)
+    for role, calls, agent in (
+        ("pipeline-a", deploy, TERRAFORM),
+        ("pipeline-b", [*deploy, stacks], TERRAFORM),
+        ("odd-job", [deploy[0], *queue], JAVA_SDK),
+    ):
+        identity = assumed_role_identity(role=role, session="i-0eee7777ffff88889")
+        records += routine(range(5, 6), range(9, 11), calls, userIdentity=identity, userAgent=agent)
+    lake = make_lake(tmp_path, records)
+    build_features(lake)
+
+    def groups(role: str) -> set[str]:
+        rows = feature_rows(lake, f"arn:aws:iam::111122223333:role/{role}")
+        return {r["peer_group"] for r in rows}
+
+    assert groups("pipeline-a") == {"family:ci-deploy"}
+    assert groups("pipeline-b") == {"family:ci-deploy"}
+    assert groups("odd-job") == {"role:sdk:java"}
+
+
 def test_activity_counts_rates_and_breadth(tmp_path: Path) -> None:
     records = [
         cloudtrail_event(eventTime=at(0, 9, 1), eventName="ListUsers"),
