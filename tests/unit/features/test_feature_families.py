@@ -236,7 +236,9 @@ def test_a_new_lone_role_is_judged_against_the_machines_whose_calls_it_shares(
     assert {r["peer_group"] for r in app_rows} == {"role:boto3"}
 
 
-TERRAFORM = "APN/1.0 HashiCorp/1.0 Terraform/1.9.4 terraform-provider-aws/5.72.1 aws-sdk-go-v2/1.32.2"
+TERRAFORM = (
+    "APN/1.0 HashiCorp/1.0 Terraform/1.9.4 terraform-provider-aws/5.72.1 aws-sdk-go-v2/1.32.2"
+)
 JAVA_SDK = "aws-sdk-java/2.25.4 Linux/5.10.224 Java/21.0.4"
 
 
