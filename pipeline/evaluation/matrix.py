@@ -27,7 +27,7 @@ SIZES = {
     "small": OrgSize(days=21, accounts=3, principals=60),
     "default": OrgSize(days=21, accounts=6, principals=180),  # `trailguard demo`'s
 }
-DEFAULT_SEEDS = (7, 11, 23, 31, 41, 53, 67)
+DEFAULT_SEEDS = (7, 11, 23, 31, 41, 53, 67, 79)
 # Which benign novelties an organisation holds (hard negatives: pipeline/synth/hard_negatives.py,
 # `classic`; pipeline/synth/benign_life.py, `life`, and pipeline/synth/benign_ops/, `ops`, both
 # written apart from how detection scores; `both` is classic and life, `all` the three), and
@@ -35,8 +35,9 @@ DEFAULT_SEEDS = (7, 11, 23, 31, 41, 53, 67)
 # while changing detection: 7 from the start, 11 and 23 since issue 18's second round (their false
 # positives were read one by one), so they no longer measure generalisation. 31 and 41 were added
 # then, unseen, and joined the tuning seeds in issue 18's third round, when their misses and false
-# positives were read. 53 and 67 were added then, unseen, and are the *held-out* ones: reported,
-# never tuned to. When a held-out seed's findings are studied to change the detector, move it to
+# positives were read. 53 and 67 were added then, unseen, and 79 with the `ops` population,
+# written by another engineer without reading the detector: these are the *held-out* ones,
+# reported, never tuned to. When a held-out seed's findings are studied to change the detector, move it to
 # TUNING_SEEDS and add a fresh seed to DEFAULT_SEEDS.
 POPULATIONS = ("classic", "life", "ops", "both", "all")
 SEED_POPULATION = {
@@ -47,7 +48,7 @@ SEED_POPULATION = {
     41: "both",
     53: "life",
     67: "both",
-    79: "ops",  # unseen; not among DEFAULT_SEEDS until the lead engineer adds it
+    79: "ops",
 }
 TUNING_SEEDS = frozenset({7, 11, 23, 31, 41})
 DEFAULT_SIZES = ("small", "default")
