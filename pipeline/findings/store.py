@@ -16,8 +16,8 @@ from trailguard.pipeline.transaction import transaction
 
 SEVERITY_LOW_MAX = 3.9
 SEVERITY_MEDIUM_MAX = 6.9
-# GuardDuty keeps Critical (9.0-10.0) for attack sequences: only pipeline/detect/sequences.py
-# raises a finding above High's 8.9.
+# GuardDuty keeps Critical (9.0-10.0) for attack sequences: only
+# pipeline/detect/sequence_findings.py raises a finding above High's 8.9.
 SEVERITY_CRITICAL_MIN = 9.0
 
 

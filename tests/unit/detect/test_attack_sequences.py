@@ -1,17 +1,17 @@
-"""Attack sequences (pipeline/detect/sequences.py): which findings of one identity tie into one
-`AttackSequence:IAM/CompromisedCredentials`, and which never do."""
+"""Attack sequences (pipeline/detect/sequence_signals.py and sequence_findings.py): which
+findings of one identity tie into one `AttackSequence:IAM/CompromisedCredentials`, and which
+never do."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from trailguard.pipeline.detect.sequences import (
+from trailguard.pipeline.detect.sequence_findings import (
     SEQUENCE_TYPE,
     AttackSequence,
-    Link,
     to_sequences,
-    to_signals,
 )
+from trailguard.pipeline.detect.sequence_signals import Link, to_signals
 from trailguard.pipeline.findings.evidence import Evidence
 from trailguard.pipeline.findings.store import Finding
 
