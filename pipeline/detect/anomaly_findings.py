@@ -17,15 +17,14 @@ import pyarrow as pa
 from trailguard.models.isolation_forest import ModelInfo
 from trailguard.pipeline.detect.anomaly import Episode
 from trailguard.pipeline.detect.explain import (
-    Baselines,
     describe,
     explain,
-    finding_type,
     history_start,
     profiles,
-    severity,
     techniques,
 )
+from trailguard.pipeline.detect.feature_baselines import Baselines
+from trailguard.pipeline.detect.judge import finding_type, severity
 from trailguard.pipeline.features.build import feature_params
 from trailguard.pipeline.findings.evidence import Evidence
 from trailguard.pipeline.findings.store import Finding, finding_id

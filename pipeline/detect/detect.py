@@ -36,7 +36,7 @@ from trailguard.pipeline.detect.anomaly_findings import (
 )
 from trailguard.pipeline.detect.baseline import has_features, too_little_history, windows_per_day
 from trailguard.pipeline.detect.cold_start_findings import cold_start_findings
-from trailguard.pipeline.detect.explain import Baselines
+from trailguard.pipeline.detect.feature_baselines import Baselines
 from trailguard.pipeline.detect.rule_findings import index_lake, run_rules
 from trailguard.pipeline.detect.sequences import with_sequences
 from trailguard.pipeline.detect.sigma_findings import run_sigma

@@ -3,7 +3,8 @@
 Every ML finding's evidence names the features that drove it (value against the principal's own
 baseline and its peer group's), and lists the unusual APIs, networks, user agents, regions and
 countries next to the principal's profiled ones, classed frequent / infrequent / rare as
-GuardDuty does. The finding type follows from what was unusual (discovery, persistence, ...).
+GuardDuty does. How much that evidence counts (severity, finding type) is judged in
+pipeline/detect/judge.py; the baselines are pipeline/detect/feature_baselines.py.
 """
 
 from __future__ import annotations
@@ -15,30 +16,17 @@ from functools import cache
 from typing import Any
 
 import duckdb
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from trailguard.models.registry import load_rules
-from trailguard.pipeline.detect.anomaly import Episode, new_contexts
-from trailguard.pipeline.features.build import BASELINE, HISTORY
-from trailguard.pipeline.findings.evidence import Evidence, FeatureContribution, Observed
+from trailguard.pipeline.detect.anomaly import Episode
+from trailguard.pipeline.detect.feature_baselines import Baselines
+from trailguard.pipeline.features.build import HISTORY
+from trailguard.pipeline.findings.evidence import Evidence
+from trailguard.pipeline.findings.explanation import FeatureContribution, Observed
 from trailguard.pipeline.sqlfiles import SQL_DIR, read_sql
 
 TOP_FEATURES = 5
 FREQUENT = 0.2  # share of the principal's active hours a value appears in
 INFREQUENT = 0.02
-# Most telling first: the tactic named in the finding type when its APIs were new.
-TACTICS = (
-    ("logging_tamper", "DefenseEvasion"),
-    ("data_sharing", "Exfiltration"),
-    ("iam_mutation", "Persistence"),
-    ("persistence", "Persistence"),
-    ("credential_access", "CredentialAccess"),
-    ("remote_execution", "Execution"),
-    ("compute_launch", "Impact"),  # GuardDuty's resource hijacking (mining, unusual instances)
-    ("discovery", "Discovery"),
-)
 Profile = dict[str, dict[str, list[Observed]]]  # dimension -> new / frequent / infrequent / rare
 _DIMENSIONS = {
     "api": "apis",
@@ -47,69 +35,6 @@ _DIMENSIONS = {
     "region": "regions",
     "country": "countries",
 }
-
-
-class Baselines:
-    """Per-principal and per-peer-group means of each feature before a time, from the table."""
-
-    def __init__(self, table: pa.Table, columns: list[str]) -> None:
-        self.columns = columns
-        # Hour starts as integers in the column's unit: a datetime object per row cost seconds.
-        self.unit = table.schema.field("window_start").type
-        self.starts = pc.cast(table.column("window_start"), pa.int64()).to_numpy()
-        self.values = {c: table.column(c).to_numpy(zero_copy_only=False) for c in columns}
-        # Row numbers (ascending) of each principal and each peer group, found once: comparing
-        # every row's key per episode cost a scan of the table per finding.
-        self.own_rows = _row_numbers([table.column("principal_key"), table.column("account_id")])
-        self.peer_rows = _row_numbers([table.column("peer_group")])
-
-    def means(self, episode: Episode, peer_group: str) -> tuple[dict[str, float], dict[str, float]]:
-        """(principal's, peer group's) mean per feature over the trailing baseline."""
-        own = self.own_rows.get((episode.principal, episode.account_id), _NO_ROWS)
-        peers = self.peer_rows.get((peer_group,), _NO_ROWS)
-        return self._mean(self._before(own, episode)), self._mean(self._before(peers, episode))
-
-    def _before(self, rows: Any, episode: Episode) -> Any:
-        starts = self.starts[rows]
-        end, start = self._moment(episode.start), self._moment(episode.start - BASELINE)
-        return rows[(starts < end) & (starts >= start)]
-
-    def _moment(self, value: datetime) -> int:
-        """`value` as an integer of `starts` (the same unit and epoch)."""
-        return int(pa.scalar(value, type=self.unit).cast(pa.int64()).as_py())
-
-    def _mean(self, rows: Any) -> dict[str, float]:
-        if not len(rows):
-            return {}
-        return {c: round(float(self.values[c][rows].mean()), 3) for c in self.columns}
-
-
-_NO_ROWS = np.zeros(0, dtype=np.int64)
-
-
-def _row_numbers(columns: list[pa.ChunkedArray]) -> dict[tuple[Any, ...], Any]:
-    """Row numbers (ascending) of each distinct combination of the columns' values (nulls too)."""
-    codes = np.zeros(len(columns[0]), dtype=np.int64)
-    dictionaries: list[list[Any]] = []
-    for column in columns:
-        encoded = pc.dictionary_encode(column, null_encoding="encode").combine_chunks()
-        dictionaries.append(encoded.dictionary.to_pylist())
-        codes = codes * len(dictionaries[-1]) + encoded.indices.to_numpy(zero_copy_only=False)
-    order = np.argsort(codes, kind="stable")  # stable: each group's rows stay ascending
-    found: dict[tuple[Any, ...], Any] = {}
-    for rows in np.split(order, np.flatnonzero(np.diff(codes[order])) + 1):
-        if len(rows):
-            found[_decode(int(codes[rows[0]]), dictionaries)] = rows
-    return found
-
-
-def _decode(code: int, dictionaries: list[list[Any]]) -> tuple[Any, ...]:
-    """The values a combined code stands for (see `_row_numbers`)."""
-    values = []
-    for dictionary in reversed(dictionaries):
-        code, index = divmod(code, len(dictionary))
-        values.append(dictionary[index])
-    return tuple(reversed(values))
 
 
 def explain(episode: Episode, baselines: Baselines, profile: Profile) -> Evidence:
@@ -185,83 +110,6 @@ def _sensitive(episode: Episode) -> dict[str, int]:
 
 
 _VOLUME = frozenset(["n_events", "n_apis", "n_services", "n_regions"])
-
-
-def finding_type(episode: Episode, evidence: Evidence) -> str:
-    """GuardDuty-style type from what was unusual: the tactic of the most telling new APIs."""
-    new_categories = {a.category for a in evidence.unusual.get("apis", ())}
-    for category, tactic in TACTICS:
-        if category in new_categories:
-            return f"{tactic}:IAMUser/AnomalousBehavior"
-    for category, tactic in TACTICS:
-        if evidence.sensitive_calls.get(category):
-            return f"{tactic}:IAMUser/AnomalousBehavior"
-    return "InitialAccess:IAMUser/AnomalousBehavior"
-
-
-@cache
-def judged_apis() -> frozenset[str]:
-    """The event names an exact rule judges one call of, reading its request (who a policy
-    grants, which network an ingress opens to, whether a policy is admin...): the names of every
-    registered single-event rule. A counting rule's names are not: one call below its count is
-    not judged."""
-    return frozenset(n for r in load_rules().values() if r.threshold is None for n in r.event_names)
-
-
-def api_novelty_counts(episode: Episode, evidence: Evidence) -> bool:
-    """Whether the episode's new sensitive APIs count as evidence. They do when one of them is a
-    call no exact rule judges (reading a secret, creating a snapshot, deactivating a key), or
-    when the episode acts from somewhere new (a new network, country or agent, an attack tool).
-
-    A principal making, from where it always works and with the tool it always uses, only changes
-    whose requests the exact rules read and found harmless (a bucket policy inside the
-    organisation, an ingress from a private range, a role's trust in its own accounts, a
-    non-admin policy, ordinary instance types) is doing planned work: a pipeline applying its
-    code, a region being built out. Had a request been dangerous, its rule's finding says so.
-    """
-    sensitive = [
-        a for a in evidence.unusual.get("apis", ()) if a.category not in (None, "discovery")
-    ]
-    unjudged = any(api_name(a.value) not in judged_apis() for a in sensitive)
-    moved = any(bool(new_contexts(w.row)) for w in episode.windows)
-    return unjudged or moved
-
-
-def evidence_kinds(episode: Episode, evidence: Evidence) -> list[str]:
-    """The independent kinds of evidence an episode carries (each counts once, however strong):
-    a new sensitive API, one new to the peer group too (both only when `api_novelty_counts`), a
-    new place (network with a new country or agent), an attack tool's agent, log tampering, a
-    jump in AccessDenied."""
-    total = episode.total
-    new_place = any(
-        w.row["novel_networks"] > 0
-        and (w.row["novel_countries"] > 0 or w.row["novel_user_agents"] > 0)
-        for w in episode.windows
-    )
-    denied_jump = any(
-        w.row["denied_rate_delta"] >= 0.5 and w.row["n_events"] >= 10 for w in episode.windows
-    )
-    novelty = api_novelty_counts(episode, evidence)
-    found = {
-        "new sensitive API": novelty
-        and any(a.category not in (None, "discovery") for a in evidence.unusual.get("apis", ())),
-        "new to its peers": novelty and total("novel_peer_sensitive_apis") > 0,
-        "new place": new_place or total("novel_countries") > 0,
-        "attack tool": total("n_hostile_agent") > 0,
-        "log tampering": total("n_logging_tamper") > 0,
-        "AccessDenied jump": denied_jump,
-    }
-    return [name for name, present in found.items() if present]
-
-
-def severity(episode: Episode, threshold: float, evidence: Evidence) -> float:
-    """2.5, plus 1 per kind of evidence (`evidence_kinds`) and up to 1.5 for the score's margin
-    over the threshold (2.5-8.5): one kind of evidence alone is Low, two make Medium, four or
-    more with a clear margin High. The count, not any one feature, drives it: a single odd
-    thing has an innocent explanation far more often than several at once."""
-    kinds = len(evidence_kinds(episode, evidence))
-    value = 2.5 + kinds + min(1.5, 15 * max(episode.score - threshold, 0.0))
-    return round(min(value, 8.5), 1)
 
 
 def summary(episode: Episode, profile: Profile) -> str:

@@ -29,10 +29,9 @@ from typing import Any
 
 import orjson
 
-# Detectors (pipeline/detect/) import the explanation's parts from here, with the evidence.
-from trailguard.pipeline.findings.explanation import FeatureContribution as FeatureContribution
-from trailguard.pipeline.findings.explanation import Observed as Observed
 from trailguard.pipeline.findings.explanation import (
+    FeatureContribution,
+    Observed,
     contributions,
     observed_by_pattern,
     observed_values,

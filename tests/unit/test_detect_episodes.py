@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from trailguard.pipeline.detect.anomaly import Episode, Window, episodes, has_signal, strong_signal
-from trailguard.pipeline.detect.explain import evidence_kinds, finding_type
+from trailguard.pipeline.detect.judge import evidence_kinds, finding_type
 from trailguard.pipeline.findings.evidence import Evidence
 from trailguard.pipeline.findings.explanation import Observed
 
