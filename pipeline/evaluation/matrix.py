@@ -37,8 +37,8 @@ DEFAULT_SEEDS = (7, 11, 23, 31, 41, 53, 67, 79)
 # then, unseen, and joined the tuning seeds in issue 18's third round, when their misses and false
 # positives were read. 53 and 67 were added then, unseen, and 79 with the `ops` population,
 # written by another engineer without reading the detector: these are the *held-out* ones,
-# reported, never tuned to. When a held-out seed's findings are studied to change the detector, move it to
-# TUNING_SEEDS and add a fresh seed to DEFAULT_SEEDS.
+# reported, never tuned to. When a held-out seed's findings are studied to change the detector,
+# move it to TUNING_SEEDS and add a fresh seed to DEFAULT_SEEDS.
 POPULATIONS = ("classic", "life", "ops", "both", "all")
 SEED_POPULATION = {
     7: "classic",
