@@ -98,6 +98,7 @@ def threshold_rule(
     per_event: int = 1,
     batched: tuple[str, ...] = (),
     by_request: bool = True,
+    requires: str | None = None,
     identity_types: tuple[str, ...] = (),
     workloads_only: bool = False,
     attack: tuple[str, ...] = (),
@@ -107,7 +108,8 @@ def threshold_rule(
     """Register the decorated key function as a counting rule named like its module: it matches
     when one principal's events carry `count` distinct keys within `window` (an event of the
     `batched` names carries at most `per_event` keys, any other one; `by_request=False` when the
-    keys are not read from the request alone, so that identical requests are counted apart)."""
+    keys are not read from the request alone, so that identical requests are counted apart;
+    `requires`: a key the window must hold besides the counted ones)."""
 
     def register(keys: Keys) -> Keys:
         """Add the rule to RULES: an event counts when it carries at least one key."""
@@ -126,7 +128,7 @@ def threshold_rule(
                 attack=attack,
                 stratus=stratus,
                 describe=describe,
-                threshold=Threshold(window, count, per_event, keys, by_request, batched),
+                threshold=Threshold(window, count, per_event, keys, by_request, batched, requires),
             )
         )
         return keys

@@ -133,7 +133,8 @@ class Threshold:
     `per_event` keys if its name is in `batched` (a batch API names several; empty = every name),
     one otherwise: that bounds the events a window needs. `by_request`: the keys are read from
     the event's name and request alone, so identical requests carry identical keys and the SQL
-    prefilter may count distinct requests."""
+    prefilter may count distinct requests. `requires`: a key the window must also hold, which
+    does not count toward `count` (the listing of a store before the reads it is walked by)."""
 
     window: timedelta
     count: int
@@ -141,6 +142,7 @@ class Threshold:
     keys: Keys = field(default=lambda event, context: [], repr=False)
     by_request: bool = True
     batched: tuple[str, ...] = ()
+    requires: str | None = None
 
 
 @dataclass(frozen=True)

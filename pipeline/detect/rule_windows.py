@@ -91,17 +91,26 @@ def _dense(group: list[tuple[Event, list[str]]], threshold: Threshold) -> list[E
             _, _, old = window.popleft()
             seen.subtract(set(old))
             seen += Counter()  # drop the keys no event in the window carries any more
-        if len(seen) >= threshold.count:
+        if _reaches(seen, threshold):
             met.update((str(e.get("event_id")), e) for _, e, _ in window)
     return list(met.values())
+
+
+def _reaches(seen: Counter[str], threshold: Threshold) -> bool:
+    """The window's distinct keys reach the count (and hold the required key, not counted)."""
+    if threshold.requires is None:
+        return len(seen) >= threshold.count
+    return threshold.requires in seen and len(seen) - 1 >= threshold.count
 
 
 def distinct_keys(
     rule: Rule, events: Iterable[Event], context: RuleContext | None = None
 ) -> list[str]:
-    """The distinct keys a counting rule read from `events`, sorted."""
+    """The distinct keys a counting rule read from `events`, sorted (its required key left out:
+    it is not what was counted)."""
     context = context or RuleContext()
-    return sorted({key for event in events for key in rule.keys(event, context)})
+    required = rule.threshold.requires if rule.threshold else None
+    return sorted({k for event in events for k in rule.keys(event, context) if k != required})
 
 
 def _order(event: Event) -> tuple[object, str]:

@@ -109,6 +109,32 @@ def _purge(i: int) -> dict[str, Any]:
     return {"eventName": name, "requestParameters": {"bucketName": "b"}}
 
 
+def _listed(name: str, identity: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A store listed (ListSecrets, DescribeParameters), by alice unless `identity` is given."""
+    return {"eventName": name, **({"userIdentity": identity} if identity else {})}
+
+
+def _listed_then(
+    listing: str, read: Any, n: int, identity: dict[str, Any] | None = None
+) -> list[tuple[float, dict[str, Any]]]:
+    """A listing, then `n` reads a minute apart (by `identity` when given)."""
+    reads = _each(n, 1, lambda i: {**read(i), **({"userIdentity": identity} if identity else {})})
+    return [(0.0, _listed(listing, identity)), *((m + 1, o) for m, o in reads)]
+
+
+def _param(i: int, decrypted: bool = True) -> dict[str, Any]:
+    request = {"name": f"/app{i}/config", "withDecryption": decrypted}
+    return {"eventName": "GetParameter", "requestParameters": request}
+
+
+def _six_params(i: int) -> dict[str, Any]:
+    names = [f"/app{j}/config" for j in range(6)]
+    return {
+        "eventName": "GetParameters",
+        "requestParameters": {"names": names, "withDecryption": True},
+    }
+
+
 Case = tuple[str, str, list[tuple[float, dict[str, Any]]], int]
 WINDOW_CASES: list[Case] = [
     ("secrets_mass_retrieval", "12 secrets in 6 minutes", _each(12, 0.5, _secret), 12),
@@ -138,6 +164,33 @@ WINDOW_CASES: list[Case] = [
     ("ses_enumeration", "quota alone", _each(1, 1, _ses), 0),
     ("s3_version_purge", "versions listed, then batch-deleted", _each(2, 1, _purge), 2),
     ("s3_version_purge", "a batch deletion alone", [(0.0, _purge(1))], 0),
+    ("secrets_listed_then_read", "listed, then 5 read", _listed_then("ListSecrets", _secret, 5), 6),
+    ("secrets_listed_then_read", "5 read by name", _each(5, 1, _secret), 0),
+    ("secrets_listed_then_read", "listed, then 4 read", _listed_then("ListSecrets", _secret, 4), 0),
+    (
+        "secrets_listed_then_read",
+        "a workload lists and reads 6",
+        _listed_then("ListSecrets", _secret, 6, _INSTANCE_ROLE),
+        0,
+    ),
+    (
+        "ssm_parameters_listed_then_read",
+        "listed, then 6 read decrypted in one call",
+        _listed_then("DescribeParameters", _six_params, 1),
+        2,
+    ),
+    (
+        "ssm_parameters_listed_then_read",
+        "listed, then 5 read in ciphertext",
+        _listed_then("DescribeParameters", lambda i: _param(i, decrypted=False), 5),
+        0,
+    ),
+    (
+        "ssm_parameters_listed_then_read",
+        "5 read decrypted by name",
+        _each(5, 1, _param),
+        0,
+    ),
 ]
 
 
@@ -176,6 +229,12 @@ def test_evidence_keys_are_the_distinct_secrets() -> None:
     rule = RULES["secrets_mass_retrieval"]
     events = _events(_each(3, 1, _secret) + _each(1, 1, lambda i: _secret(0)))
     assert distinct_keys(rule, events) == ["prod/s0", "prod/s1", "prod/s2"]
+
+
+def test_the_listing_a_rule_requires_is_not_among_its_evidence_keys() -> None:
+    rule = RULES["secrets_listed_then_read"]
+    events = _events(_listed_then("ListSecrets", _secret, 2))
+    assert distinct_keys(rule, events) == ["prod/s0", "prod/s1"]
 
 
 def test_a_secret_named_by_arn_counts_as_its_name() -> None:
