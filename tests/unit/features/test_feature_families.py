@@ -18,6 +18,21 @@ from trailguard.pipeline.features.build import build_features
 
 ALICE = "arn:aws:iam::111122223333:user/alice"
 S3_WORK = [("s3.amazonaws.com", "ListBuckets"), ("s3.amazonaws.com", "GetObject")]
+DEPLOY = [("cloudformation.amazonaws.com", "CreateChangeSet"), ("ecr.amazonaws.com", "PutImage")]
+BOTO3 = "Boto3/1.35.47 md/Botocore#1.35.47 ua/2.0 os/linux lang/python#3.12.6 Botocore/1.35.47"
+TERRAFORM = (
+    "APN/1.0 HashiCorp/1.0 Terraform/1.9.4 terraform-provider-aws/5.72.1 aws-sdk-go-v2/1.32.2"
+)
+JAVA_SDK = "aws-sdk-java/2.25.4 Linux/5.10.224 Java/21.0.4"
+
+
+def _role_runs(
+    role: str, days: range, hours: range, calls: list[tuple[str, str]], agent: str | None = None
+) -> list[dict[str, object]]:
+    """`calls` by an EC2-hosted session of `role` each hour (with `agent` when given)."""
+    identity = assumed_role_identity(role=role, session="i-0aaa1111bbbb22223")
+    overrides = {"userAgent": agent} if agent else {}
+    return list(routine(days, hours, calls, userIdentity=identity, **overrides))
 
 
 def _alice_routine(days: range) -> list[dict[str, object]]:
@@ -181,16 +196,9 @@ def test_a_new_principal_is_judged_against_its_peer_group(tmp_path: Path) -> Non
 def test_a_new_pipeline_role_is_judged_against_its_role_family(tmp_path: Path) -> None:
     # The same deploy pipeline runs as `ci-deploy-348` and, from day 5, as a new `ci-deploy-632`
     # (the generated suffix differs, as it does for a StackSet or Terraform module per account).
-    deploy = [
-        ("cloudformation.amazonaws.com", "CreateChangeSet"),
-        ("ecr.amazonaws.com", "PutImage"),
-    ]
-    old = assumed_role_identity(role="ci-deploy-348", session="i-0aaa1111bbbb22223")
-    new = assumed_role_identity(role="ci-deploy-632", session="i-0bbb3333cccc44445")
-    loner = assumed_role_identity(role="reporting-job", session="i-0ccc5555dddd66667")
-    records = list(routine(range(6), range(9, 17), deploy, userIdentity=old))
-    records += routine(range(5, 6), range(9, 11), deploy, userIdentity=new)
-    records += routine(range(6), range(9, 10), S3_WORK, userIdentity=loner)
+    records = _role_runs("ci-deploy-348", range(6), range(9, 17), DEPLOY)
+    records += _role_runs("ci-deploy-632", range(5, 6), range(9, 11), DEPLOY)
+    records += _role_runs("reporting-job", range(6), range(9, 10), S3_WORK)
     lake = make_lake(tmp_path, records)
     build_features(lake)
     first_hour = window(feature_rows(lake, "arn:aws:iam::111122223333:role/ci-deploy-632"), 5, 9)
@@ -202,28 +210,18 @@ def test_a_new_pipeline_role_is_judged_against_its_role_family(tmp_path: Path) -
     assert {r["peer_group"] for r in alone} == {"role:aws-cli/2"}
 
 
-BOTO3 = "Boto3/1.35.47 md/Botocore#1.35.47 ua/2.0 os/linux lang/python#3.12.6 Botocore/1.35.47"
-
-
 def test_a_new_lone_role_is_judged_against_the_machines_whose_calls_it_shares(
     tmp_path: Path,
 ) -> None:
     # Two instance roles read S3 with boto3; a deploy pipeline runs as `ci-deploy-348` and
     # `-632` with the CLI. On day 5 a new pipeline's role, `gitlab-deployer` (no family), starts
     # deploying with boto3: its dominant agent is the instance roles', its calls the deployers'.
-    deploy = [
-        ("cloudformation.amazonaws.com", "CreateChangeSet"),
-        ("ecr.amazonaws.com", "PutImage"),
-    ]
     records: list[dict[str, object]] = []
     for role in ("ci-deploy-348", "ci-deploy-632"):
-        identity = assumed_role_identity(role=role, session="i-0aaa1111bbbb22223")
-        records += routine(range(6), range(9, 17), deploy, userIdentity=identity)
+        records += _role_runs(role, range(6), range(9, 17), DEPLOY)
     for role in ("app-server", "batch-worker"):
-        identity = assumed_role_identity(role=role, session="i-0ccc5555dddd66667")
-        records += routine(range(6), range(9, 17), S3_WORK, userIdentity=identity, userAgent=BOTO3)
-    newcomer = assumed_role_identity(role="gitlab-deployer", session="i-0eee7777ffff88889")
-    records += routine(range(5, 6), range(9, 11), deploy, userIdentity=newcomer, userAgent=BOTO3)
+        records += _role_runs(role, range(6), range(9, 17), S3_WORK, BOTO3)
+    records += _role_runs("gitlab-deployer", range(5, 6), range(9, 11), DEPLOY, BOTO3)
     lake = make_lake(tmp_path, records)
     build_features(lake)
 
@@ -236,34 +234,22 @@ def test_a_new_lone_role_is_judged_against_the_machines_whose_calls_it_shares(
     assert {r["peer_group"] for r in app_rows} == {"role:boto3"}
 
 
-TERRAFORM = (
-    "APN/1.0 HashiCorp/1.0 Terraform/1.9.4 terraform-provider-aws/5.72.1 aws-sdk-go-v2/1.32.2"
-)
-JAVA_SDK = "aws-sdk-java/2.25.4 Linux/5.10.224 Java/21.0.4"
-
-
 def test_a_role_left_alone_joins_the_group_it_resembles_or_stays_new(tmp_path: Path) -> None:
     # Two new pipelines' roles share terraform as agent: `pipeline-a` deploys exactly as the
     # `ci-deploy` family does and joins it; `pipeline-b`, as much like `pipeline-a` as like the
     # family, is then left alone in its group by name, and joins the family too (they share
     # two of its three calls). `odd-job` shares one call of four with anyone: it has no peers.
-    deploy = [
-        ("cloudformation.amazonaws.com", "CreateChangeSet"),
-        ("ecr.amazonaws.com", "PutImage"),
-    ]
     stacks = ("cloudformation.amazonaws.com", "DescribeStacks")
     queue = [("sqs.amazonaws.com", "ListQueues"), ("sqs.amazonaws.com", "SendMessage")]
     records: list[dict[str, object]] = []
     for role in ("ci-deploy-348", "ci-deploy-632"):
-        identity = assumed_role_identity(role=role, session="i-0aaa1111bbbb22223")
-        records += routine(range(6), range(9, 17), deploy, userIdentity=identity)
+        records += _role_runs(role, range(6), range(9, 17), DEPLOY)
     for role, calls, agent in (
-        ("pipeline-a", deploy, TERRAFORM),
-        ("pipeline-b", [*deploy, stacks], TERRAFORM),
-        ("odd-job", [deploy[0], *queue], JAVA_SDK),
+        ("pipeline-a", DEPLOY, TERRAFORM),
+        ("pipeline-b", [*DEPLOY, stacks], TERRAFORM),
+        ("odd-job", [DEPLOY[0], *queue], JAVA_SDK),
     ):
-        identity = assumed_role_identity(role=role, session="i-0eee7777ffff88889")
-        records += routine(range(5, 6), range(9, 11), calls, userIdentity=identity, userAgent=agent)
+        records += _role_runs(role, range(5, 6), range(9, 11), calls, agent)
     lake = make_lake(tmp_path, records)
     build_features(lake)
 
