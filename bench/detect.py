@@ -93,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def seed_lake(folder: Path) -> Path:
     """The seed organisation, generated and ingested (reused when `folder` already has it)."""
+    from trailguard.pipeline.evaluation.demo import DemoSettings, scenarios
     from trailguard.pipeline.ingest.ingest import ingest
     from trailguard.pipeline.synth.generate import generate_organisation
 
@@ -101,7 +102,9 @@ def seed_lake(folder: Path) -> Path:
         return lake
     shutil.rmtree(folder, ignore_errors=True)  # an interrupted build
     started = time.perf_counter()
-    summary = generate_organisation(str(data), **SEED_ORG)
+    # The demo's scenarios too: `synth` alone plants every registered one (all populations).
+    attacks = scenarios(DemoSettings(out=folder).population)
+    summary = generate_organisation(str(data), **SEED_ORG, attacks=attacks)
     ingest(str(data / "AWSLogs"), lake)
     (lake / BUILT).write_text(f"{summary.events}\n")
     print(f"seed: {summary.events:,} events generated and ingested in {elapsed(started)}")
