@@ -91,16 +91,28 @@ def _dense(group: list[tuple[Event, list[str]]], threshold: Threshold) -> list[E
             _, _, old = window.popleft()
             seen.subtract(set(old))
             seen += Counter()  # drop the keys no event in the window carries any more
-        if _reaches(seen, threshold):
+        if _reaches(seen, window, threshold):
             met.update((str(e.get("event_id")), e) for _, e, _ in window)
     return list(met.values())
 
 
-def _reaches(seen: Counter[str], threshold: Threshold) -> bool:
-    """The window's distinct keys reach the count (and hold the required key, not counted)."""
-    if threshold.requires is None:
+def _reaches(
+    seen: Counter[str], window: deque[tuple[datetime, Event, list[str]]], threshold: Threshold
+) -> bool:
+    """The window's distinct keys reach the count; with a required key, those carried from its
+    first event on (the listing, then the reads), the required key itself not counted."""
+    required = threshold.requires
+    if required is None:
         return len(seen) >= threshold.count
-    return threshold.requires in seen and len(seen) - 1 >= threshold.count
+    if required not in seen:
+        return False
+    after: set[str] = set()
+    started = False
+    for _, _, keys in window:
+        started = started or required in keys
+        if started:
+            after.update(keys)
+    return len(after - {required}) >= threshold.count
 
 
 def distinct_keys(

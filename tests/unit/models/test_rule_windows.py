@@ -166,6 +166,12 @@ WINDOW_CASES: list[Case] = [
     ("s3_version_purge", "a batch deletion alone", [(0.0, _purge(1))], 0),
     ("secrets_listed_then_read", "listed, then 5 read", _listed_then("ListSecrets", _secret, 5), 6),
     ("secrets_listed_then_read", "5 read by name", _each(5, 1, _secret), 0),
+    (
+        "secrets_listed_then_read",
+        "5 read by name, then listed",
+        [*_each(5, 1, _secret), (6.0, _listed("ListSecrets"))],
+        0,
+    ),
     ("secrets_listed_then_read", "listed, then 4 read", _listed_then("ListSecrets", _secret, 4), 0),
     (
         "secrets_listed_then_read",
