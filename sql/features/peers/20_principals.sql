@@ -36,9 +36,8 @@ WITH by_name AS (
 ),
 
 apis AS (
-    SELECT DISTINCT principal_key, account_id, value AS api
-    FROM own_first
-    WHERE dim = 'api'
+    -- Every API a principal called (gather/api_sets.sql), inside findings or not.
+    SELECT principal_key, account_id, api FROM api_sets
 ),
 
 api_counts AS (
