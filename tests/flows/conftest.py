@@ -110,11 +110,13 @@ def prefect_api(plain_lake: Path) -> Iterator[str]:
 
 @pytest.fixture
 def dask_scheduler() -> Iterator[str]:
-    """The address of a 2-worker Dask cluster (in-process workers, one thread each)."""
+    """The address of a 2-worker Dask cluster, one thread each, each worker in its own process
+    as `--dask-workers` starts them (in-process workers once hung the flow: DuckDB registering an
+    Arrow table while the workers' threads ran, docs/orchestration.md)."""
     from distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         yield cluster.scheduler_address
 
