@@ -134,8 +134,8 @@ class Threshold:
     one otherwise: that bounds the events a window needs. `by_request`: the keys are read from
     the event's name and request alone, so identical requests carry identical keys and the SQL
     prefilter may count distinct requests. `requires`: a key the window must also hold, which
-    does not count toward `count`; only keys from its first event on count (the listing of a
-    store, then the reads that walk it)."""
+    does not count toward `count`; only the keys of events from its first event's time on
+    count (the listing of a store, then the reads that walk it)."""
 
     window: timedelta
     count: int

@@ -78,9 +78,12 @@ def windows_met(
     return sorted(met, key=_order)
 
 
+Entry = tuple[datetime, Event, list[str]]  # an event in a sliding window: (time, event, keys)
+
+
 def _dense(group: list[tuple[Event, list[str]]], threshold: Threshold) -> list[Event]:
     """The events of one principal that fall in a window reaching the count."""
-    window: deque[tuple[datetime, Event, list[str]]] = deque()
+    window: deque[Entry] = deque()
     seen: Counter[str] = Counter()
     met: dict[str, Event] = {}
     for event, keys in group:
@@ -91,28 +94,24 @@ def _dense(group: list[tuple[Event, list[str]]], threshold: Threshold) -> list[E
             _, _, old = window.popleft()
             seen.subtract(set(old))
             seen += Counter()  # drop the keys no event in the window carries any more
-        if _reaches(seen, window, threshold):
-            met.update((str(e.get("event_id")), e) for _, e, _ in window)
+        counted = _counted(seen, window, threshold)
+        keys_counted = {k for _, _, keys in counted for k in keys} - {threshold.requires}
+        if len(keys_counted) >= threshold.count:
+            met.update((str(e.get("event_id")), e) for _, e, _ in counted)
     return list(met.values())
 
 
-def _reaches(
-    seen: Counter[str], window: deque[tuple[datetime, Event, list[str]]], threshold: Threshold
-) -> bool:
-    """The window's distinct keys reach the count; with a required key, those carried from its
-    first event on (the listing, then the reads), the required key itself not counted."""
+def _counted(seen: Counter[str], window: deque[Entry], threshold: Threshold) -> list[Entry]:
+    """The window's events whose keys count: all of them; with a required key, those from the
+    time of its first event on (the listing, then the reads: a script's reads in the listing's
+    own second count too, whatever order their ids sort in), none while it is missing."""
     required = threshold.requires
     if required is None:
-        return len(seen) >= threshold.count
+        return list(window)
     if required not in seen:
-        return False
-    after: set[str] = set()
-    started = False
-    for _, _, keys in window:
-        started = started or required in keys
-        if started:
-            after.update(keys)
-    return len(after - {required}) >= threshold.count
+        return []
+    since = min(time for time, _, keys in window if required in keys)
+    return [entry for entry in window if entry[0] >= since]
 
 
 def distinct_keys(

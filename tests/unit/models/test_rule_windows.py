@@ -168,6 +168,12 @@ WINDOW_CASES: list[Case] = [
     ("secrets_listed_then_read", "5 read by name", _each(5, 1, _secret), 0),
     (
         "secrets_listed_then_read",
+        "a script's listing and 5 reads in one second",
+        [(0.0, _listed("ListSecrets")), *((0.0, _secret(i)) for i in range(5))],
+        6,
+    ),
+    (
+        "secrets_listed_then_read",
         "5 read by name, then listed",
         [*_each(5, 1, _secret), (6.0, _listed("ListSecrets"))],
         0,
@@ -241,6 +247,14 @@ def test_the_listing_a_rule_requires_is_not_among_its_evidence_keys() -> None:
     rule = RULES["secrets_listed_then_read"]
     events = _events(_listed_then("ListSecrets", _secret, 2))
     assert distinct_keys(rule, events) == ["prod/s0", "prod/s1"]
+
+
+def test_reads_before_the_listing_are_not_part_of_the_match() -> None:
+    rule = RULES["secrets_listed_then_read"]
+    earlier = [(-3.0, _secret(90)), (-2.0, _secret(91))]
+    events = _events(earlier + _listed_then("ListSecrets", _secret, 5))
+    met = windows_met(rule, [e for e in events if rule.matches(e)])
+    assert distinct_keys(rule, met) == [f"prod/s{i}" for i in range(5)]
 
 
 def test_a_secret_named_by_arn_counts_as_its_name() -> None:
