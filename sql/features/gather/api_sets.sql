@@ -5,7 +5,8 @@
 -- (peers/20_principals.sql). Whom a principal resembles is who it is, like its agent family in
 -- profiles.sql, not what it learned: it counts every call, so that a finding created or archived
 -- later does not move a principal to another group, and a run that recomputes only the hours a
--- new finding made stale gives the same groups as a full rebuild.
+-- new finding made stale gives the same groups as a full rebuild (while the lake holds less than
+-- the history a run looks back over).
 CREATE OR REPLACE TEMP TABLE api_sets AS
 SELECT DISTINCT k.principal_key, k.account_id, s.value AS api
 FROM sightings AS s

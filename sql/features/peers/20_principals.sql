@@ -3,19 +3,20 @@
 -- Grain: one row per (principal_key, account_id).
 -- Columns: since, peer_group.
 -- Why: the permission set for Identity Center sessions; the role family when it has other
--- members (the same pipeline role in other accounts). Any other machine-like principal (a role
--- without family, a web identity, an IAM user) is compared with the group of machines it most
+-- members (the same pipeline role in other accounts). Any other machine (a role without family,
+-- a web identity) is compared with the group of machines it most
 -- resembles in what it calls. By name that is its kind and dominant agent family (`role:boto3`);
 -- it joins another group of two or more (a family, another kind and agent) when that group's
 -- calls overlap its own more (Jaccard index of the API sets, the principal's own calls left out
 -- of its own group's). A new CI role that deploys with terraform and then boto3 is a deployer,
 -- not one of the instance roles that share its dominant agent: against those, its every
 -- deployment call and its runners' network were new.
--- A principal that no other member of its group stays with (a group of one, or the others all
--- joined groups they resemble more) has no peers by name; it joins the group it resembles most
--- when the two share at least half of all the calls either makes (Jaccard >= 0.5), and is
--- otherwise a group of its own, whose every call is new for the organisation. Root, federated
--- users, AWS services and Identity Center sessions never move, and no group of theirs is a
+-- A move is made only into a group some member stays in. A principal that no other member of
+-- its group stays with, and nobody joined (a group of one, or the others all left for groups
+-- they resemble more), has no peers by name; it joins the group it resembles most when the two
+-- share at least half of all the calls either makes (Jaccard >= 0.5), and is otherwise a group
+-- of its own, whose every call is new for the organisation. People (IAM users, federated users,
+-- root, Identity Center sessions) and AWS services never move, and no group of theirs is a
 -- machine's peer. A tie goes to the first group by name.
 CREATE OR REPLACE TEMP TABLE principals AS
 WITH by_name AS (
@@ -29,7 +30,7 @@ WITH by_name AS (
             WHEN f.members >= 2 THEN 'family:' || p.role_family
             ELSE p.peer_hint || ':' || p.ua_family
         END AS peer_group,
-        p.peer_hint IN ('role', 'role_session', 'web_identity', 'iam_user')
+        p.peer_hint IN ('role', 'role_session', 'web_identity')
         AND coalesce(f.members, 0) < 2 AS by_agent
     FROM profiles AS p
     LEFT JOIN families AS f USING (role_family)
@@ -50,7 +51,7 @@ candidates AS (
     -- Groups of machines a principal may be compared with: two members or more.
     SELECT peer_group
     FROM by_name
-    WHERE regexp_matches(peer_group, '^(family|role|role_session|web_identity|iam_user):')
+    WHERE regexp_matches(peer_group, '^(family|role|role_session|web_identity):')
     GROUP BY peer_group
     HAVING count(*) >= 2
 ),
@@ -111,17 +112,34 @@ choices AS (
     GROUP BY principal_key, account_id
 ),
 
-moves AS (
+wishes AS (
+    -- Where each principal grouped by agent would go: the other group, when more alike.
     SELECT
         b.principal_key,
         b.account_id,
         b.peer_group,
         c.other,
         c.other_jaccard,
-        coalesce(c.other_jaccard > c.own_jaccard, false) AS moved
+        coalesce(c.other_jaccard > c.own_jaccard, false) AS wants
     FROM by_name AS b
     LEFT JOIN choices AS c USING (principal_key, account_id)
     WHERE b.by_agent
+),
+
+keepers AS (
+    -- Members of each group by name that do not want to leave it (families: all of them).
+    SELECT b.peer_group, count(*) AS members
+    FROM by_name AS b
+    LEFT JOIN wishes AS w USING (principal_key, account_id)
+    WHERE NOT coalesce(w.wants, false)
+    GROUP BY b.peer_group
+),
+
+moves AS (
+    -- A move is made only into a group someone stays in: never into one its members all leave.
+    SELECT w.*, w.wants AND coalesce(k.members, 0) >= 1 AS moved
+    FROM wishes AS w
+    LEFT JOIN keepers AS k ON k.peer_group = w.other
 ),
 
 stayers AS (
@@ -133,6 +151,10 @@ stayers AS (
     GROUP BY b.peer_group
 ),
 
+arrivals AS (
+    SELECT other AS peer_group, count(*) AS members FROM moves WHERE moved GROUP BY other
+),
+
 final AS (
     SELECT
         b.principal_key,
@@ -140,12 +162,22 @@ final AS (
         b.since,
         CASE
             WHEN m.moved THEN m.other
-            WHEN b.by_agent AND s.members = 1 AND m.other_jaccard >= 0.5 THEN m.other
+            -- Alone in its group by name (nobody stays, nobody arrived): the most alike group
+            -- that keeps members, when the two share half of all the calls either makes.
+            WHEN
+                b.by_agent
+                AND s.members = 1
+                AND coalesce(a.members, 0) = 0
+                AND m.other_jaccard >= 0.5
+                AND coalesce(t.members, 0) >= 1
+                THEN m.other
             ELSE b.peer_group
         END AS peer_group
     FROM by_name AS b
     LEFT JOIN moves AS m USING (principal_key, account_id)
     LEFT JOIN stayers AS s ON s.peer_group = b.peer_group
+    LEFT JOIN arrivals AS a ON a.peer_group = b.peer_group
+    LEFT JOIN stayers AS t ON t.peer_group = m.other
 )
 
 SELECT * FROM final;

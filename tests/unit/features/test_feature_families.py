@@ -262,6 +262,34 @@ def test_a_role_left_alone_joins_the_group_it_resembles_or_stays_new(tmp_path: P
     assert groups("odd-job") == {"role:sdk:java"}
 
 
+def test_no_principal_moves_into_a_group_its_members_all_leave(tmp_path: Path) -> None:
+    # `x1` and `x2` share boto3 but each calls what one family calls, and joins it; `c`, alone
+    # by its agent, calls what `x1` and `x2` call together: the boto3 group it resembles most is
+    # left empty, so it stays a group of its own rather than be the only member of an empty one.
+    compute = [("ec2.amazonaws.com", "RunInstances"), ("ec2.amazonaws.com", "DescribeInstances")]
+    records: list[dict[str, object]] = []
+    for role, calls in (
+        ("fone-111", DEPLOY),
+        ("fone-222", DEPLOY),
+        ("ftwo-333", compute),
+        ("ftwo-444", compute),
+    ):
+        records += _role_runs(role, range(6), range(9, 17), calls)
+    records += _role_runs("x1", range(6), range(9, 12), DEPLOY, BOTO3)
+    records += _role_runs("x2", range(6), range(9, 12), compute, BOTO3)
+    records += _role_runs("c", range(5, 6), range(9, 11), [*DEPLOY, *compute], TERRAFORM)
+    lake = make_lake(tmp_path, records)
+    build_features(lake)
+
+    def groups(role: str) -> set[str]:
+        rows = feature_rows(lake, f"arn:aws:iam::111122223333:role/{role}")
+        return {r["peer_group"] for r in rows}
+
+    assert groups("x1") == {"family:fone"}
+    assert groups("x2") == {"family:ftwo"}
+    assert groups("c") == {"role:terraform"}
+
+
 def test_activity_counts_rates_and_breadth(tmp_path: Path) -> None:
     records = [
         cloudtrail_event(eventTime=at(0, 9, 1), eventName="ListUsers"),
