@@ -6,9 +6,13 @@ The technique lists the store and then reads what the listing showed, one secret
 secrets never reaches. The listing first is what gives the smaller walk away: a service reads
 the secrets it is configured with by name, without listing, and a person in the console lists
 the store and opens one or two. Listing and then reading five different secrets within ten
-minutes is walking the list. Only a person's credentials count: automation that lists and reads
+minutes is walking the list. Only a person's credentials count (`is_person`: Identity Center
+sessions, IAM users, federated users, root): automation that lists and reads through a role
 (External Secrets Operator finding secrets by tag, a rotation sweep) does so on every cycle, and
-its own profile, not this rule, judges it.
+its own profile, not this rule, judges it. Automation on an IAM user's long-term key counts as a
+person here, as it does everywhere in trailguard: suppress its user if it walks the store by
+design. A person who reaches AWS through a SAML role of their own is a role session and is not
+counted.
 """
 
 from __future__ import annotations

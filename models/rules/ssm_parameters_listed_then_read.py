@@ -6,8 +6,10 @@ names a call; `ssm_parameters_mass_decryption` finds the sweep by its size (twen
 which an account of a few applications never reaches. The listing first is what gives the
 smaller walk away: a service reads its own parameters by name or path, without listing, and a
 person in the console lists them and opens one or two. Listing and then reading five different
-parameters decrypted within ten minutes is walking the store. Only a person's credentials count:
-automation that lists and reads does so on every run, and its own profile judges it.
+parameters decrypted within ten minutes is walking the store. Only a person's credentials count
+(`is_person`, as `secrets_listed_then_read` says, with the same two limits: automation on an IAM
+user's key counts, a person's own SAML role does not): automation that lists and reads through a
+role does so on every run, and its own profile judges it.
 """
 
 from __future__ import annotations

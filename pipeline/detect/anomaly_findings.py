@@ -80,7 +80,7 @@ def model_findings(
         ml_finding(e, explain(e, baselines, p), s, info)
         for e, p, s in zip(found, profiled, sources, strict=True)
     ]
-    # One kind of evidence is Low (explain.severity): not worth an analyst's time, not stored.
+    # One kind of evidence is Low (judge.severity): not worth an analyst's time, not stored.
     return [f for f in findings if f.severity >= MIN_SEVERITY]
 
 
