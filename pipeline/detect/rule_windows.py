@@ -94,24 +94,24 @@ def _dense(group: list[tuple[Event, list[str]]], threshold: Threshold) -> list[E
             _, _, old = window.popleft()
             seen.subtract(set(old))
             seen += Counter()  # drop the keys no event in the window carries any more
-        counted = _counted(seen, window, threshold)
-        keys_counted = {k for _, _, keys in counted for k in keys} - {threshold.requires}
-        if len(keys_counted) >= threshold.count:
-            met.update((str(e.get("event_id")), e) for _, e, _ in counted)
+        met.update((str(e.get("event_id")), e) for _, e, _ in _counted(seen, window, threshold))
     return list(met.values())
 
 
 def _counted(seen: Counter[str], window: deque[Entry], threshold: Threshold) -> list[Entry]:
-    """The window's events whose keys count: all of them; with a required key, those from the
-    time of its first event on (the listing, then the reads: a script's reads in the listing's
-    own second count too, whatever order their ids sort in), none while it is missing."""
+    """The window's events that make a match, or none while its keys fall short of the count:
+    every event of the window; with a required key, those from the time of its first event on
+    (the listing, then the reads: a script's reads in the listing's own second count too,
+    whatever order their ids sort in), the required key itself not counted."""
     required = threshold.requires
     if required is None:
-        return list(window)
+        return list(window) if len(seen) >= threshold.count else []
     if required not in seen:
         return []
     since = min(time for time, _, keys in window if required in keys)
-    return [entry for entry in window if entry[0] >= since]
+    counted = [entry for entry in window if entry[0] >= since]
+    keys = {key for _, _, carried in counted for key in carried} - {required}
+    return counted if len(keys) >= threshold.count else []
 
 
 def distinct_keys(
