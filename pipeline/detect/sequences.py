@@ -100,9 +100,3 @@ def write_sequences(lake: Path, sequences: Sequence[AttackSequence]) -> UpsertSt
         con.unregister("sequence_members")
     return stored
 
-
-def members_of(finding: Finding) -> list[str]:
-    """The member finding ids a sequence finding names (empty for any other finding)."""
-    sequence = finding.evidence.extra.get("sequence")
-    members = sequence.get("members") if isinstance(sequence, dict) else None
-    return [str(m) for m in members] if isinstance(members, list) else []
