@@ -99,4 +99,3 @@ def write_sequences(lake: Path, sequences: Sequence[AttackSequence]) -> UpsertSt
         con.execute(read_sql("detect/sequence_members.sql"))
         con.unregister("sequence_members")
     return stored
-
