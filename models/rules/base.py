@@ -230,6 +230,19 @@ def is_person(event: Event) -> bool:
     return str(event.get("session_issuer_name") or "").startswith("AWSReservedSSO_")
 
 
+def listing_then_reads(
+    event: Event, context: RuleContext, listing: str, marker: str, reads: Keys
+) -> list[str]:
+    """The keys of a person walking a store (a `requires=marker` counting rule): `marker` for
+    their successful `listing` call, else the entries their read named (`reads`); nothing for
+    anyone else's credentials."""
+    if not is_person(event):
+        return []
+    if event.name == listing:
+        return [marker] if event.succeeded else []
+    return reads(event, context)
+
+
 def by_service(event: Event) -> bool:
     """An AWS service acting (invokedBy, or one of its service-linked roles)."""
     if event.get("identity_invoked_by") or event.identity_type == "AWSService":

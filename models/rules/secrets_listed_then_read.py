@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from trailguard.models.registry import threshold_rule
-from trailguard.models.rules.base import Event, RuleContext, is_person, where
+from trailguard.models.rules.base import Event, RuleContext, listing_then_reads, where
 from trailguard.models.rules.secrets_mass_retrieval import secrets_mass_retrieval
 
 LISTED = "(the secret list)"
@@ -46,8 +46,4 @@ def _describe(event: Event) -> str:
 )
 def secrets_listed_then_read(event: Event, context: RuleContext) -> list[str]:
     """A person's successful listing of the secrets, or the secrets a read of theirs named."""
-    if not is_person(event):
-        return []
-    if event.name == "ListSecrets":
-        return [LISTED] if event.succeeded else []
-    return secrets_mass_retrieval(event, context)
+    return listing_then_reads(event, context, "ListSecrets", LISTED, secrets_mass_retrieval)

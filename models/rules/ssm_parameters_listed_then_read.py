@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from trailguard.models.registry import threshold_rule
-from trailguard.models.rules.base import Event, RuleContext, is_person, where
+from trailguard.models.rules.base import Event, RuleContext, listing_then_reads, where
 from trailguard.models.rules.ssm_parameters_mass_decryption import (
     ssm_parameters_mass_decryption,
 )
@@ -46,8 +46,6 @@ def _describe(event: Event) -> str:
 def ssm_parameters_listed_then_read(event: Event, context: RuleContext) -> list[str]:
     """A person's successful listing of the parameters, or the parameters a decrypted read of
     theirs named."""
-    if not is_person(event):
-        return []
-    if event.name == "DescribeParameters":
-        return [LISTED] if event.succeeded else []
-    return ssm_parameters_mass_decryption(event, context)
+    return listing_then_reads(
+        event, context, "DescribeParameters", LISTED, ssm_parameters_mass_decryption
+    )
