@@ -53,6 +53,11 @@ def add_synth_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="SHARE",
         help="share of global-service events delivered twice (0)",
     )
+    p.add_argument(
+        "--real-incidents",
+        action="store_true",
+        help="also lay three real recorded incidents (flaws, flaws2, OTRF) after learning",
+    )
     p.add_argument("--start", help="first day, YYYY-MM-DD (2026-10-01)")
     p.add_argument("--intensity", type=float, default=1.0, help="scale benign call rates")
     p.add_argument("--workers", type=int, default=None, help="processes (CPU count)")
@@ -86,6 +91,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
         repeats=args.repeats,
         org_trail=args.org_trail,
         duplicates=args.duplicates,
+        real_incidents=args.real_incidents,
     )
     print(format_summary(summary))
     return 0

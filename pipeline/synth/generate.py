@@ -30,8 +30,9 @@ from trailguard.pipeline.synth.delivery import Deliverer, LocalSink, S3Sink, Sin
 from trailguard.pipeline.synth.labels import to_labels
 from trailguard.pipeline.synth.org import Org, build_org, plan_account, rng_for
 from trailguard.pipeline.synth.profiles import day_calls
+from trailguard.pipeline.synth.real_incidents import Laid, lay_incidents
 from trailguard.pipeline.synth.records import RecordFactory
-from trailguard.pipeline.synth.schedule import Slot, run_slot, schedule, select
+from trailguard.pipeline.synth.schedule import Slot, learning_days, run_slot, schedule, select
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ def generate_organisation(
     org_trail: bool = False,
     duplicates: float = 0.0,
     sink: Sink | None = None,
+    real_incidents: bool = False,
 ) -> SynthSummary:
     """Write CloudTrail objects and ``labels.json`` for a synthetic organisation to ``out``.
 
@@ -141,7 +143,9 @@ def generate_organisation(
     objects go (e.g. a ``MemorySink`` in tests); ``out`` is then only reported. ``org_trail``
     lays objects out as an organisation trail does (``AWSLogs/o-<id>/<account>/...``);
     ``duplicates`` is the share of global-service events delivered twice (``events`` counts
-    each once, ``SynthSummary.duplicates`` the second deliveries).
+    each once, ``SynthSummary.duplicates`` the second deliveries). ``real_incidents`` also lays
+    the real incidents of ``real_incidents.INCIDENTS`` into the organisation after its learning
+    period, each an attack of ``labels.json``.
     """
     began = time.monotonic()
     first = start or DEFAULT_START
@@ -152,14 +156,20 @@ def generate_organisation(
     sink = sink or _sink(out, s3_client)
     results = _run_accounts(org, per_account, sink, out, workers)
     labels = [label for r in results for label in r.labels]
+    real = Laid()
+    if real_incidents:
+        real = lay_incidents(
+            sink, org.account_ids, first, days, learning_days(days), seed, org.trail_prefix
+        )
+        labels += real.scenarios
     end = first + timedelta(days=days)
     doc = to_labels(seed, _iso(first), _iso(end), labels)
     sink.put("labels.json", orjson.dumps(doc, option=orjson.OPT_INDENT_2))
     sink.close()
     return SynthSummary(
         out,
-        sum(r.objects for r in results),
-        sum(r.events for r in results),
+        sum(r.objects for r in results) + real.objects,
+        sum(r.events for r in results) + real.events,
         sum(1 for s in labels if s["kind"] == "attack"),
         sum(1 for s in labels if s["kind"] == "hard_negative"),
         time.monotonic() - began,

@@ -1,0 +1,101 @@
+"""Real incidents laid into an organisation: moved in account and day, otherwise as recorded."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from trailguard.pipeline.ingest.normalize import principal_key
+from trailguard.pipeline.synth.delivery import MemorySink
+from trailguard.pipeline.synth.real_incidents import INCIDENTS, lay_incidents, read_incident
+
+START = datetime(2026, 10, 1, tzinfo=UTC)
+ACCOUNTS = ("111111111111", "222222222222", "333333333333")
+
+
+@pytest.fixture(scope="module")
+def laid() -> tuple[MemorySink, list[dict[str, Any]], list[dict[str, Any]]]:
+    sink = MemorySink()
+    result = lay_incidents(sink, ACCOUNTS, START, days=21, first_day=7, seed=5)
+    records = [
+        r for data in sink.objects.values() for r in json.loads(gzip.decompress(data))["Records"]
+    ]
+    return sink, result.scenarios, records
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_every_recorded_event_is_laid_once_and_counted(laid: Any) -> None:
+    sink, _, records = laid
+    recorded = [r["eventID"] for incident in INCIDENTS for r in read_incident(incident)]
+    assert sorted(r["eventID"] for r in records) == sorted(recorded)
+    result = lay_incidents(MemorySink(), ACCOUNTS, START, days=21, first_day=7, seed=5)
+    assert (result.events, result.objects) == (len(recorded), len(sink.objects))
+
+
+def test_the_incident_moves_into_an_organisation_account_everywhere_it_was_written(
+    laid: Any,
+) -> None:
+    _, scenarios, records = laid
+    text = json.dumps(records)
+    for incident in INCIDENTS:
+        assert incident.account_id not in text
+    assert {r["recipientAccountId"] for r in records} <= set(ACCOUNTS)
+    assert {s["account_id"] for s in scenarios} <= set(ACCOUNTS)
+
+
+def test_each_incident_lands_after_learning_on_its_own_day_at_its_own_pace(laid: Any) -> None:
+    _, scenarios, records = laid
+    days = [(_time(s["start"]) - START).days for s in scenarios]
+    assert days == [10, 14, 17]  # 7 + (i + 1) * 14 // 4: spread over the two weeks left
+    for scenario in scenarios:
+        moved = [r for r in records if r["eventID"] in set(scenario["event_ids"])]
+        gaps = {_time(r["eventTime"]) - _time(scenario["start"]) for r in moved}
+        assert max(gaps) <= timedelta(hours=2)  # the recording's own pace, not spread out
+    assert all("@timestamp" not in r and "@version" not in r for r in records)
+
+
+def test_the_hour_of_day_is_the_recorded_one(laid: Any) -> None:
+    _, _, records = laid
+    laid_clock = sorted((r["eventID"], r["eventTime"][11:19]) for r in records)
+    recorded_clock = sorted(
+        (r["eventID"], str(r.get("eventTime") or r["@timestamp"])[11:19])
+        for incident in INCIDENTS
+        for r in read_incident(incident)
+    )
+    assert laid_clock == recorded_clock
+
+
+def test_the_label_names_the_attackers_events_and_ingests_principal(laid: Any) -> None:
+    _, scenarios, records = laid
+    by_id = {r["eventID"]: r for r in records}
+    flaws2, level6, otrf = scenarios
+    assert [s["technique"] for s in scenarios] == [f"real.{i.name}" for i in INCIDENTS]
+    assert all(s["kind"] == "attack" and s["difficulty"] == "real" for s in scenarios)
+    assert len(flaws2["event_ids"]) == 27  # every call from 104.102.221.250
+    assert flaws2["principal_key"].endswith(":assumed-role/level1/level1")
+    assert len(level6["event_ids"]) == 185
+    assert len(otrf["event_ids"]) == 11  # pedro, the console admin, is not the attack
+    for scenario in scenarios:
+        first = by_id[scenario["event_ids"][0]]
+        assert scenario["start"] == first["eventTime"]
+        assert scenario["principal_key"] in {principal_key(by_id[i]) for i in scenario["event_ids"]}
+
+
+def test_an_organisation_too_short_for_the_incidents_is_refused() -> None:
+    with pytest.raises(ValueError, match="too few after the 7-day learning period"):
+        lay_incidents(MemorySink(), ACCOUNTS, START, days=10, first_day=7, seed=5)
+
+
+def test_objects_are_keyed_as_cloudtrail_delivers_them(laid: Any) -> None:
+    sink, _, _ = laid
+    for key in sink.objects:
+        account, service, region, year, month, day, name = key.split("/")[1:]
+        assert account in ACCOUNTS and service == "CloudTrail"
+        assert name.startswith(f"{account}_CloudTrail_{region}_{year}{month}{day}T")
