@@ -1,9 +1,10 @@
 """`trailguard demo`: a synthetic organisation, end to end, scored against its own labels.
 
-Generates the organisation (unless DIR already holds it), runs the same pipeline as `trailguard
-run` with the model trained on the benign learning period before the first scenario, and prints
-what was found next to what was planted: the yardstick of `trailguard evaluate`. Ends by writing
-`DIR/report.html` (`trailguard report` with the labels).
+Generates the organisation (unless DIR already holds it), with the real incidents of
+`pipeline.synth.real_incidents` laid in after its learning period; runs the same pipeline as
+`trailguard run` with the model trained on the benign learning period before the first scenario,
+and prints what was found next to what was planted: the yardstick of `trailguard evaluate`.
+Ends by writing `DIR/report.html` (`trailguard report` with the labels).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from trailguard.pipeline.report.build import REPORT, write_report
 from trailguard.pipeline.run import PipelineResult, run_pipeline
 from trailguard.pipeline.synth.defaults import DEFAULT_START
 from trailguard.pipeline.synth.generate import generate_organisation
+from trailguard.pipeline.synth.real_incidents import INCIDENTS
 from trailguard.pipeline.synth.scenario import load
 from trailguard.pipeline.synth.schedule import learning_days
 
@@ -103,6 +105,7 @@ def _start_over(data: Path, lake: Path, settings: DemoSettings) -> int:
         seed=settings.seed,
         intensity=settings.intensity,
         attacks=scenarios(settings.population),
+        real_incidents=True,
     )
     (data / MARKER).write_text(json.dumps({**_fingerprint(settings), "complete": True}))
     return summary.events
@@ -125,6 +128,7 @@ def _fingerprint(settings: DemoSettings) -> dict[str, float | str]:
         "principals": settings.principals,
         "seed": settings.seed,
         "start": DEFAULT_START.isoformat(),
+        "real_incidents": len(INCIDENTS),
     }
     if settings.intensity != 1.0:  # only then: folders of earlier demos stay valid
         fingerprint["intensity"] = settings.intensity

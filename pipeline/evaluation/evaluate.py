@@ -112,7 +112,8 @@ class Evaluation:
     benign_sequences: int = 0
 
     def attacks(self, difficulty: str | None = None) -> list[Outcome]:
-        """The attacks' outcomes (of one difficulty, `loud` or `quiet`, when given)."""
+        """The attacks' outcomes (of one difficulty when given: `loud` or `quiet` for the planted
+        ones, `real` for the real incidents laid in)."""
         return [
             o
             for o in self.outcomes

@@ -100,14 +100,15 @@ def report(e: Evaluation) -> str:
 def summary(e: Evaluation) -> list[str]:
     """The overall lines of the report, targets last."""
     n, caught = len(e.attacks()), e.count("caught")
-    loud, quiet = e.attacks("loud"), e.attacks("quiet")
+    loud, quiet, real = e.attacks("loud"), e.attacks("quiet"), e.attacks("real")
     precision = e.true_findings / e.findings if e.findings else 0.0
     median, longest = minutes_to_detect(e)
     negatives = e.hard_negatives
     b = e.budget
     return [
         f"attacks caught          {caught}/{n}   (loud {e.count('caught', 'loud')}/{len(loud)}, "
-        f"quiet {e.count('caught', 'quiet')}/{len(quiet)}; severity >= 4, at most 48 h)",
+        f"quiet {e.count('caught', 'quiet')}/{len(quiet)}, real incidents "
+        f"{e.count('caught', 'real')}/{len(real)}; severity >= 4, at most 48 h)",
         f"  not caught            seen only at Low {e.count('low')}, only by findings > 48 h "
         f"{e.count('long')}, missed {e.count('missed')}",
         f"finding type as labelled {sum(o.type_matched for o in e.attacks())}/{caught}",
@@ -147,6 +148,7 @@ def to_dict(e: Evaluation) -> dict[str, Any]:
         "recall": _recall(e, None),
         "loud": _recall(e, "loud"),
         "quiet": _recall(e, "quiet"),
+        "real": _recall(e, "real"),
         "not_caught": {v: e.count(v) for v in NOT_CAUGHT},
         "type_matched": sum(o.type_matched for o in e.attacks()),
         "techniques": techniques(e.attacks()),

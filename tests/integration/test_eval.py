@@ -23,7 +23,8 @@ def test_eval_writes_the_numbers_and_a_pr_curve_and_reuses_the_organisation(
     data = json.loads((tmp_path / "eval.json").read_text())
     [run] = data["runs"]
     assert (run["name"], run["generated"]) == ("tiny-seed7-classic", True)
-    assert run["recall"]["attacks"] == 28 and run["recall"]["caught"] >= 20
+    assert run["recall"]["attacks"] == 28 + 3 and run["recall"]["caught"] >= 20
+    assert run["real"]["attacks"] == 3  # the real incidents laid in
     assert run["hard_negatives"]["scenarios"] == 5
     assert run["false_positives"]["benign_principal_days"] > 0
     assert run["budget"]["alerts"] > 0 and run["pr_curve"]
