@@ -11,7 +11,7 @@ import pytest
 from tests.helpers.findings import rule_finding
 from tests.helpers.lake import store
 from trailguard.pipeline.lake.db import open_db
-from trailguard.pipeline.lake.lock import lake_lock
+from trailguard.pipeline.lake.lock import LakeLocked, lake_lock
 from trailguard.pipeline.lake.recover import (
     backup_path,
     damaged_db_message,
@@ -95,27 +95,27 @@ def test_a_backup_older_than_the_schema_restores_with_the_new_columns_empty(
     assert rows == [("f1", "active", None, 7)]
 
 
-def test_a_backup_waits_while_another_writer_is_writing_it(tmp_path: Path) -> None:
-    # An export holds no lake lock: its backup may meet a detection run's.
+def test_a_backup_waits_for_another_writer_of_it_and_gives_up_at_the_lock_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An export holds no lake lock: its backup may meet a detection run's. Refused within a
+    # short wait while the other writer holds the backup lock (no timing guess: without the
+    # lock the backup would simply be written), then written once it is released.
     lake = tmp_path / "lake"
     store(lake, [rule_finding()])
-    holding, release = threading.Event(), threading.Event()
+    monkeypatch.setenv("TRAILGUARD_LOCK_TIMEOUT", "0.2")
+    with lake_lock(lake, scope="backup"):
+        refused: list[BaseException] = []
 
-    def other_writer() -> None:
-        with lake_lock(lake, scope="backup"):
-            holding.set()
-            release.wait(10)
+        def ours() -> None:  # another thread: this one's own lock would be re-entered
+            try:
+                write_backup(lake)
+            except LakeLocked as exc:
+                refused.append(exc)
 
-    other = threading.Thread(target=other_writer)
-    other.start()
-    holding.wait(10)
-    ours = threading.Thread(target=write_backup, args=(lake,))
-    ours.start()
-    ours.join(0.5)
-    waited = ours.is_alive() and backup_path(lake) is None
-    release.set()
-    ours.join(10)
-    other.join(10)
-
-    assert waited
+        thread = threading.Thread(target=ours)
+        thread.start()
+        thread.join(30)
+        assert refused and backup_path(lake) is None
+    write_backup(lake)
     assert backup_path(lake) is not None
