@@ -70,7 +70,11 @@ INCIDENTS = (
         title="flaws: a leaked IAM user's access key enumerating the account",
         account_id="811596193553",
         attacker=_arn_contains(":user/Level6"),
-        expected_types=("Discovery:IAMUser/AnomalousBehavior",),
+        # A sweep of reads across services: the model's anomaly or the cold-start sweep signal.
+        expected_types=(
+            "Discovery:IAMUser/AnomalousBehavior",
+            "Discovery:IAMUser/EnumerationSweep",
+        ),
     ),
     Incident(
         name="otrf-ec2-proxy-s3-exfiltration",
