@@ -16,11 +16,16 @@ noisy principal repeating one kind of finding never does, however many tactics t
 findings span (a new CI role's first deployments are one anomaly finding per episode, each with
 discovery, IAM and credential calls).
 
-A signal is strong when it is Medium or worse and is not common: a detector and type that fired
-for more than NOISY_SHARE of the lake's principals (at least NOISY_MIN) is context, listed with
-the sequence but not counted as a stage. An anomaly finding's sensitive calls (discovery,
-credential access...) add their tactics: the model's one finding per episode names only its
-highest tactic.
+A signal is strong when it is High, or Medium and not common: a Medium detector and type that
+fired for more than NOISY_SHARE of the lake's principals (at least NOISY_MIN) is context, listed
+with the sequence but not counted as a stage. High findings (stolen instance credentials used
+outside AWS, logging stopped, a snapshot shared out of the organisation) are rarely benign
+alone, and how many principals they fired for says how wide a compromise is, not how noisy they
+are: counting them out would let an intruder who uses five stolen roles' credentials turn off
+the sequences of all five.
+
+An anomaly finding's sensitive calls (discovery, credential access...) add their tactics: the
+model's one finding per episode names only its highest tactic.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ MIN_SIGNALS = 2  # one finding is never a sequence, whatever tactics it names
 MIN_KINDS = 2  # nor one kind of finding (detector and type) repeated
 NOISY_SHARE, NOISY_MIN = 0.02, 5
 MEDIUM = 4.0
+HIGH = 7.0
 
 # The anomaly model's API categories (sql/reference/api_categories.csv) as tactics.
 CATEGORY_TACTICS = {
@@ -107,13 +113,14 @@ def tactics_of(finding: Finding) -> tuple[str, ...]:
 def to_signals(
     findings: Iterable[Finding], prevalence: dict[str, int], principals: int
 ) -> list[Signal]:
-    """Each finding with its tactics, strong when Medium or worse and not common."""
+    """Each finding with its tactics, strong when High, or Medium and not common."""
     noisy = max(NOISY_MIN, NOISY_SHARE * principals)
-    return [
-        Signal(f, tactics_of(f), f.severity >= MEDIUM and prevalence.get(f.finding_id, 1) <= noisy)
-        for f in findings
-        if f.detector != DETECTOR
-    ]
+
+    def strong(f: Finding) -> bool:
+        common = prevalence.get(f.finding_id, 1) > noisy
+        return f.severity >= HIGH or (f.severity >= MEDIUM and not common)
+
+    return [Signal(f, tactics_of(f), strong(f)) for f in findings if f.detector != DETECTOR]
 
 
 def groups(signals: Sequence[Signal], links: Sequence[Link]) -> list[list[Signal]]:

@@ -113,6 +113,20 @@ def test_a_common_finding_is_context_not_a_stage() -> None:
     assert to_sequences(to_signals([sweep, logging_off], fired_for, 100), []) == []
 
 
+def test_a_high_finding_stays_a_stage_however_many_principals_it_fired_for() -> None:
+    # Five roles' stolen credentials used outside AWS: the breach is wide, not the rule noisy.
+    sweep = finding("Discovery:IAMUser/AnomalousBehavior", detector="isolation_forest")
+    stolen = finding(
+        "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
+        at=timedelta(minutes=30),
+        severity=8.0,
+    )
+    fired_for = {stolen.finding_id: 30}
+
+    (sequence,) = to_sequences(to_signals([sweep, stolen], fired_for, 100), [])
+    assert set(sequence.members) == {sweep.finding_id, stolen.finding_id}
+
+
 def test_the_identity_an_intruder_created_joins_its_sequence() -> None:
     sweep = finding("Discovery:IAMUser/AnomalousBehavior", detector="isolation_forest")
     backdoor_used = finding(
