@@ -116,12 +116,13 @@ def lay_incidents(
 
     Each incident goes to one of `accounts`, drawn with `seed`; incident `i` of `n` lands on day
     `first_day + (i + 1) * (days - first_day) // (n + 1)` of the organisation (`first_day`: the
-    first after the learning period). `org_id` lays objects out as an organisation trail does.
+    first after the learning period; with few days left, several share one).
+    `org_id` lays objects out as an organisation trail does.
     """
-    if days - first_day < len(INCIDENTS) + 1:
+    if days <= first_day:
         raise ValueError(
-            f"{days} days leave too few after the {first_day}-day learning period "
-            f"to lay {len(INCIDENTS)} real incidents"
+            f"real incidents need a benign learning period first: use --days {first_day + 1} "
+            "or more"
         )
     rng = random.Random(f"real-incidents-{seed}")
     result = Laid()

@@ -88,9 +88,11 @@ def test_the_label_names_the_attackers_events_and_ingests_principal(laid: Any) -
         assert scenario["principal_key"] in {principal_key(by_id[i]) for i in scenario["event_ids"]}
 
 
-def test_an_organisation_too_short_for_the_incidents_is_refused() -> None:
-    with pytest.raises(ValueError, match="too few after the 7-day learning period"):
-        lay_incidents(MemorySink(), ACCOUNTS, START, days=10, first_day=7, seed=5)
+def test_one_day_after_learning_holds_them_all_and_none_is_refused() -> None:
+    result = lay_incidents(MemorySink(), ACCOUNTS, START, days=2, first_day=1, seed=5)
+    assert {s["start"][:10] for s in result.scenarios} == {"2026-10-02"}
+    with pytest.raises(ValueError, match="need a benign learning period first: use --days 2"):
+        lay_incidents(MemorySink(), ACCOUNTS, START, days=1, first_day=1, seed=5)
 
 
 def test_objects_are_keyed_as_cloudtrail_delivers_them(laid: Any) -> None:
