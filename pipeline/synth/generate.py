@@ -30,7 +30,7 @@ from trailguard.pipeline.synth.delivery import Deliverer, LocalSink, S3Sink, Sin
 from trailguard.pipeline.synth.labels import to_labels
 from trailguard.pipeline.synth.org import Org, build_org, plan_account, rng_for
 from trailguard.pipeline.synth.profiles import day_calls
-from trailguard.pipeline.synth.real_incidents import Laid, lay_incidents
+from trailguard.pipeline.synth.real_incidents import Laid, check_days, lay_incidents
 from trailguard.pipeline.synth.records import RecordFactory
 from trailguard.pipeline.synth.schedule import Slot, learning_days, run_slot, schedule, select
 
@@ -152,6 +152,8 @@ def generate_organisation(
     org = build_org(seed, accounts, principals, days, first.timestamp(), intensity)
     org = dataclasses.replace(org, org_trail=org_trail, duplicates=duplicates)
     slots = schedule(org, select(attacks), repeats)
+    if real_incidents:  # refused before anything is written
+        check_days(days, learning_days(days))
     per_account = [[s for s in slots if s.account_index == i] for i in range(accounts)]
     sink = sink or _sink(out, s3_client)
     results = _run_accounts(org, per_account, sink, out, workers)

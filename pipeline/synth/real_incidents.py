@@ -119,11 +119,7 @@ def lay_incidents(
     first after the learning period; with few days left, several share one).
     `org_id` lays objects out as an organisation trail does.
     """
-    if days <= first_day:
-        raise ValueError(
-            f"real incidents need a benign learning period first: use --days {first_day + 1} "
-            "or more"
-        )
+    check_days(days, first_day)
     rng = random.Random(f"real-incidents-{seed}")
     result = Laid()
     for i, incident in enumerate(INCIDENTS):
@@ -134,6 +130,15 @@ def lay_incidents(
         result.events += len(records)
         result.scenarios.append(_scenario(f"R{i:03d}", incident, account, records))
     return result
+
+
+def check_days(days: int, first_day: int) -> None:
+    """Refuse an organisation with no day after its learning period for the incidents."""
+    if days <= first_day:
+        raise ValueError(
+            f"real incidents need a benign learning period first: use --days {first_day + 1} "
+            "or more"
+        )
 
 
 def laid(

@@ -52,3 +52,26 @@ def test_org_trail_layout_puts_the_organisation_id_before_the_account(tmp_path: 
     keys = [p.relative_to(tmp_path).parts for p in tmp_path.rglob("*.json.gz")]
     assert keys and all(k[0] == "AWSLogs" and k[1].startswith("o-") for k in keys)
     assert {k[3] for k in keys} == {"CloudTrail", "CloudTrail-Digest"}
+
+
+def test_real_incidents_are_laid_into_the_organisation_and_labelled(tmp_path: Path) -> None:
+    args = ["--out", str(tmp_path), *ARGS, "--attacks", "--org-trail", "--real-incidents"]
+    assert main(["synth", *args]) == 0
+    labels = json.loads((tmp_path / "labels.json").read_text())
+    assert [s["technique"] for s in labels["scenarios"]] == [
+        "real.flaws2-stolen-lambda-credentials",
+        "real.flaws-level6-enumeration",
+        "real.otrf-ec2-proxy-s3-exfiltration",
+    ]
+    (account,) = {s["account_id"] for s in labels["scenarios"]}  # the organisation's only one
+    laid = list(tmp_path.glob(f"AWSLogs/o-*/{account}/CloudTrail/*/2026/10/02/*_flaws*.json.gz"))
+    assert len(laid) >= 2  # flaws2 and flaws level 6, on the one day after learning
+
+
+def test_real_incidents_in_an_organisation_with_no_day_after_learning_are_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--out", str(tmp_path), "--days", "1", "--accounts", "1", "--principals", "6"]
+    assert main(["synth", *args, "--intensity", "0.02", "--attacks", "--real-incidents"]) == 2
+    assert "real incidents need a benign learning period first" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir()), "refused before anything is written"
