@@ -22,6 +22,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -147,9 +148,10 @@ def laid(
     """`records` moved into `account`, on day `day` after `start` (hour of day kept)."""
     first = _time(records[0]).date()
     shift = timedelta(days=(start - first).days + day)
+    recorded = re.compile(rf"(?<!\d){recorded_account}(?!\d)")  # the id, not digits of a longer one
     moved = []
     for record in records:
-        text = json.dumps(record).replace(recorded_account, account)
+        text = recorded.sub(account, json.dumps(record))
         copy: Record = json.loads(text)
         when = _time(copy) + shift
         for key in ("@timestamp", "@version"):  # a Logstash export's fields, not CloudTrail's

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from trailguard.pipeline.ingest.normalize import principal_key
+from trailguard.pipeline.synth import real_incidents
 from trailguard.pipeline.synth.delivery import MemorySink
 from trailguard.pipeline.synth.real_incidents import INCIDENTS, lay_incidents, read_incident
 
@@ -101,3 +102,15 @@ def test_objects_are_keyed_as_cloudtrail_delivers_them(laid: Any) -> None:
         account, service, region, year, month, day, name = key.split("/")[1:]
         assert account in ACCOUNTS and service == "CloudTrail"
         assert name.startswith(f"{account}_CloudTrail_{region}_{year}{month}{day}T")
+
+
+def test_only_the_account_id_itself_is_replaced_not_the_same_digits_in_a_longer_number() -> None:
+    record = {
+        "eventTime": "2020-09-14T00:44:20Z",
+        "recipientAccountId": "123456789123",
+        "requestParameters": {"size": 91234567891234},
+    }
+    (moved,) = real_incidents.laid([record], "123456789123", "999999999999", START.date(), 8)
+    assert moved["recipientAccountId"] == "999999999999"
+    assert moved["requestParameters"]["size"] == 91234567891234
+    assert moved["eventTime"] == "2026-10-09T00:44:20Z"
