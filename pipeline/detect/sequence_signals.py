@@ -16,13 +16,15 @@ noisy principal repeating one kind of finding never does, however many tactics t
 findings span (a new CI role's first deployments are one anomaly finding per episode, each with
 discovery, IAM and credential calls).
 
-A signal is strong when it is High, or Medium and not common: a Medium detector and type that
-fired for more than NOISY_SHARE of the lake's principals (at least NOISY_MIN) is context, listed
-with the sequence but not counted as a stage. High findings (stolen instance credentials used
-outside AWS, logging stopped, a snapshot shared out of the organisation) are rarely benign
-alone, and how many principals they fired for says how wide a compromise is, not how noisy they
-are: counting them out would let an intruder who uses five stolen roles' credentials turn off
-the sequences of all five.
+A signal is strong when it is Medium or worse and not common: a detector and type that fired
+for more than NOISY_SHARE of the lake's principals (at least NOISY_MIN) is context, listed with
+the sequence but not counted as a stage. An exact rule's High finding is never common: each
+names one concrete action that is rarely benign (stolen instance credentials used outside AWS,
+logging stopped, a snapshot shared out of the organisation), so how many principals it fired for
+says how wide a compromise is, not how noisy the rule is; counting it out would let an intruder
+who uses five stolen roles' credentials turn off the sequences of all five. The model's,
+cold start's and Sigma's High findings (Sigma's levels are its authors', and some of its high
+rules say legitimate use is common) stay subject to the prevalence test.
 
 An anomaly finding's sensitive calls (discovery, credential access...) add their tactics: the
 model's one finding per episode names only its highest tactic.
@@ -46,6 +48,7 @@ MIN_KINDS = 2  # nor one kind of finding (detector and type) repeated
 NOISY_SHARE, NOISY_MIN = 0.02, 5
 MEDIUM = 4.0
 HIGH = 7.0
+EXACT_RULES = "rules."  # the detector name of models/rules/ findings
 
 # The anomaly model's API categories (sql/reference/api_categories.csv) as tactics.
 CATEGORY_TACTICS = {
@@ -113,12 +116,14 @@ def tactics_of(finding: Finding) -> tuple[str, ...]:
 def to_signals(
     findings: Iterable[Finding], prevalence: dict[str, int], principals: int
 ) -> list[Signal]:
-    """Each finding with its tactics, strong when High, or Medium and not common."""
+    """Each finding with its tactics, strong when Medium or worse and not common (an exact
+    rule's High finding never is)."""
     noisy = max(NOISY_MIN, NOISY_SHARE * principals)
 
     def strong(f: Finding) -> bool:
-        common = prevalence.get(f.finding_id, 1) > noisy
-        return f.severity >= HIGH or (f.severity >= MEDIUM and not common)
+        exact_high = f.severity >= HIGH and f.detector.startswith(EXACT_RULES)
+        common = prevalence.get(f.finding_id, 1) > noisy and not exact_high
+        return f.severity >= MEDIUM and not common
 
     return [Signal(f, tactics_of(f), strong(f)) for f in findings if f.detector != DETECTOR]
 

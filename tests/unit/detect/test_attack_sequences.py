@@ -113,18 +113,33 @@ def test_a_common_finding_is_context_not_a_stage() -> None:
     assert to_sequences(to_signals([sweep, logging_off], fired_for, 100), []) == []
 
 
-def test_a_high_finding_stays_a_stage_however_many_principals_it_fired_for() -> None:
+def test_an_exact_rules_high_finding_stays_a_stage_however_many_principals_it_fired_for() -> None:
     # Five roles' stolen credentials used outside AWS: the breach is wide, not the rule noisy.
     sweep = finding("Discovery:IAMUser/AnomalousBehavior", detector="isolation_forest")
     stolen = finding(
         "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
         at=timedelta(minutes=30),
+        detector="rules.instance_credentials_outside_aws",
         severity=8.0,
     )
     fired_for = {stolen.finding_id: 30}
 
     (sequence,) = to_sequences(to_signals([sweep, stolen], fired_for, 100), [])
     assert set(sequence.members) == {sweep.finding_id, stolen.finding_id}
+
+
+def test_a_common_high_finding_of_sigma_or_the_model_is_context_not_a_stage() -> None:
+    # SigmaHQ's SSM SendCommand rule is level high, and its authors say legitimate use is common.
+    sweep = finding("Discovery:IAMUser/AnomalousBehavior", detector="isolation_forest")
+    for detector in ("sigma.38e7f511-3f74-41d4-836e-f57dfa18eead", "isolation_forest"):
+        common = finding(
+            "Execution:SSM/CloudAdministrationCommand",
+            at=timedelta(minutes=30),
+            detector=detector,
+            severity=7.0,
+        )
+        fired_for = {common.finding_id: 30}
+        assert to_sequences(to_signals([sweep, common], fired_for, 100), []) == []
 
 
 def test_the_identity_an_intruder_created_joins_its_sequence() -> None:
