@@ -24,7 +24,7 @@ from trailguard.pipeline.report.build import REPORT, write_report
 from trailguard.pipeline.run import PipelineResult, run_pipeline
 from trailguard.pipeline.synth.defaults import DEFAULT_START
 from trailguard.pipeline.synth.generate import generate_organisation
-from trailguard.pipeline.synth.real_incidents import INCIDENTS
+from trailguard.pipeline.synth.real_incidents import days_needed, incidents_digest
 from trailguard.pipeline.synth.scenario import load
 from trailguard.pipeline.synth.schedule import learning_days
 
@@ -105,7 +105,8 @@ def _start_over(data: Path, lake: Path, settings: DemoSettings) -> int:
         seed=settings.seed,
         intensity=settings.intensity,
         attacks=scenarios(settings.population),
-        real_incidents=True,
+        # Laid in when they fit: after learning, every incident within the last day.
+        real_incidents=settings.days >= days_needed(learning_days(settings.days)),
     )
     (data / MARKER).write_text(json.dumps({**_fingerprint(settings), "complete": True}))
     return summary.events
@@ -128,7 +129,7 @@ def _fingerprint(settings: DemoSettings) -> dict[str, float | str]:
         "principals": settings.principals,
         "seed": settings.seed,
         "start": DEFAULT_START.isoformat(),
-        "real_incidents": len(INCIDENTS),
+        "real_incidents": incidents_digest(),  # other incident code: generated again
     }
     if settings.intensity != 1.0:  # only then: folders of earlier demos stay valid
         fingerprint["intensity"] = settings.intensity

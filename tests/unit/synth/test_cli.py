@@ -55,8 +55,8 @@ def test_org_trail_layout_puts_the_organisation_id_before_the_account(tmp_path: 
 
 
 def test_real_incidents_are_laid_into_the_organisation_and_labelled(tmp_path: Path) -> None:
-    args = ["--out", str(tmp_path), *ARGS, "--attacks", "--org-trail", "--real-incidents"]
-    assert main(["synth", *args]) == 0
+    args = ["--out", str(tmp_path), "--days", "3", *ARGS[2:], "--attacks", "--org-trail"]
+    assert main(["synth", *args, "--real-incidents"]) == 0
     labels = json.loads((tmp_path / "labels.json").read_text())
     assert [s["technique"] for s in labels["scenarios"]] == [
         "real.flaws2-stolen-lambda-credentials",
@@ -65,7 +65,7 @@ def test_real_incidents_are_laid_into_the_organisation_and_labelled(tmp_path: Pa
     ]
     (account,) = {s["account_id"] for s in labels["scenarios"]}  # the organisation's only one
     laid = list(tmp_path.glob(f"AWSLogs/o-*/{account}/CloudTrail/*/2026/10/02/*_flaws*.json.gz"))
-    assert len(laid) >= 2  # flaws2 and flaws level 6, on the one day after learning
+    assert len(laid) >= 2  # flaws2 and flaws level 6, on the first day after learning
 
 
 def test_real_incidents_in_an_organisation_with_no_day_after_learning_are_a_usage_error(
