@@ -107,8 +107,9 @@ def summary(e: Evaluation) -> list[str]:
     b = e.budget
     return [
         f"attacks caught          {caught}/{n}   (loud {e.count('caught', 'loud')}/{len(loud)}, "
-        f"quiet {e.count('caught', 'quiet')}/{len(quiet)}, real incidents "
-        f"{e.count('caught', 'real')}/{len(real)}; severity >= 4, at most 48 h)",
+        f"quiet {e.count('caught', 'quiet')}/{len(quiet)}"
+        + (f", real incidents {e.count('caught', 'real')}/{len(real)}" if real else "")
+        + "; severity >= 4, at most 48 h)",
         f"  not caught            seen only at Low {e.count('low')}, only by findings > 48 h "
         f"{e.count('long')}, missed {e.count('missed')}",
         f"finding type as labelled {sum(o.type_matched for o in e.attacks())}/{caught}",

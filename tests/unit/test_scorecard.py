@@ -66,6 +66,21 @@ def test_the_report_names_what_was_seen_but_not_caught() -> None:
     assert "hard negatives flagged  3/5 at Medium+" in text
 
 
+def test_real_incidents_are_counted_apart_when_an_organisation_holds_them() -> None:
+    planted = _evaluation()
+    laid_in = _evaluation(
+        outcomes=[
+            *planted.outcomes,
+            _outcome("caught", difficulty="real"),
+            _outcome("missed", difficulty="real"),
+        ]
+    )
+
+    assert "(loud 19/19, quiet 0/1; severity" in report(planted)  # none: not mentioned
+    assert "(loud 19/19, quiet 0/1, real incidents 1/2; severity" in report(laid_in)
+    assert to_dict(laid_in)["real"] == {"attacks": 2, "caught": 1, "value": 0.5}
+
+
 def test_the_report_and_json_say_how_attacks_ended_as_sequences() -> None:
     e = Evaluation(attacks_as_one_sequence=3, sequences=4, benign_sequences=1)
 
