@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import threading
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -11,7 +12,7 @@ import pytest
 from tests.helpers.findings import rule_finding
 from tests.helpers.lake import store
 from trailguard.pipeline.lake.db import open_db
-from trailguard.pipeline.lake.lock import LakeLocked, lake_lock
+from trailguard.pipeline.lake.lock import LakeLocked
 from trailguard.pipeline.lake.recover import (
     backup_path,
     damaged_db_message,
@@ -95,27 +96,36 @@ def test_a_backup_older_than_the_schema_restores_with_the_new_columns_empty(
     assert rows == [("f1", "active", None, 7)]
 
 
-def test_a_backup_waits_for_another_writer_of_it_and_gives_up_at_the_lock_timeout(
+_HOLD_BACKUP_LOCK = """
+import sys
+from trailguard.pipeline.lake.lock import lake_lock
+with lake_lock(sys.argv[1], scope="backup"):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_a_backup_is_refused_while_another_process_writes_one_and_written_after(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # An export holds no lake lock: its backup may meet a detection run's. Refused within a
-    # short wait while the other writer holds the backup lock (no timing guess: without the
-    # lock the backup would simply be written), then written once it is released.
+    # An export holds no lake lock: its backup may meet a detection run's, in another process.
+    # With a short lock timeout the backup is refused (without the lock it would simply be
+    # written: no timing guess), then written once the other process lets go.
     lake = tmp_path / "lake"
     store(lake, [rule_finding()])
     monkeypatch.setenv("TRAILGUARD_LOCK_TIMEOUT", "0.2")
-    with lake_lock(lake, scope="backup"):
-        refused: list[BaseException] = []
-
-        def ours() -> None:  # another thread: this one's own lock would be re-entered
-            try:
-                write_backup(lake)
-            except LakeLocked as exc:
-                refused.append(exc)
-
-        thread = threading.Thread(target=ours)
-        thread.start()
-        thread.join(30)
-        assert refused and backup_path(lake) is None
+    other = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_BACKUP_LOCK, str(lake)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert other.stdout is not None and other.stdout.readline() == "held\n"
+        with pytest.raises(LakeLocked):
+            write_backup(lake)
+        assert backup_path(lake) is None
+    finally:
+        other.communicate("", timeout=30)
     write_backup(lake)
     assert backup_path(lake) is not None
