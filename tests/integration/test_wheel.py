@@ -55,7 +55,7 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return env
 
 
-def test_the_wheel_holds_the_sql_and_only_trailguard_packages(wheel: Path) -> None:
+def test_the_wheel_holds_the_sql_the_real_incidents_and_only_trailguard_packages(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith("-info")}
 
@@ -63,6 +63,9 @@ def test_the_wheel_holds_the_sql_and_only_trailguard_packages(wheel: Path) -> No
     assert "trailguard/sql/views/events.sql" in names
     assert "trailguard/sql/reference/api_categories.csv" in names
     assert any(name.startswith("trailguard/sql/features/") for name in names)
+    incidents = "trailguard/pipeline/synth/incidents/"
+    assert f"{incidents}README.md" in names  # the real incidents, with their provenance
+    assert sum(n.startswith(incidents) and n.endswith(".json.gz") for n in names) == 3
 
 
 def test_the_installed_command_ingests_and_lists_findings_from_any_folder(
