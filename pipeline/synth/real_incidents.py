@@ -8,7 +8,9 @@ the console admin who built the OTRF stack) and changes two things only:
 
 - **the account**: the incident's account id becomes one of the organisation's, wherever it is
   written (ARNs, `recipientAccountId`, `userIdentity.accountId`), so the incident happens inside
-  the organisation, against the profiles of an account with history;
+  the organisation, against the profiles of an account with history; or, one time in three
+  (`OWN_ACCOUNT`), it keeps its recorded account: a new account joins the organisation's trail
+  with the incident already in it, every principal of it new;
 - **the time**: shifted by whole days (the hour of day stays as recorded) to a day after the
   learning period, incidents spread evenly over the days left.
 
@@ -38,6 +40,7 @@ from trailguard.pipeline.synth.labels import label_principal_key
 from trailguard.pipeline.synth.records import Record
 
 OUTSIDE_AWS = "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS"
+OWN_ACCOUNT = 1 / 3  # the share of incidents laid in their own, new account (module docstring)
 
 
 @dataclass(frozen=True)
@@ -130,10 +133,11 @@ def lay_incidents(
     """Write every incident into the organisation through `sink`: their scenarios for
     `labels.json`, and how many events and objects were written.
 
-    Each incident goes to one of `accounts`, drawn with `seed`; incident `i` of `n` starts on day
-    `first_day + (i + 1) * (days - first_day) // (n + 1)` of the organisation (`first_day`: the
-    first after the learning period; with few days left, several share one), or earlier when it
-    would otherwise run past the last day (flaws level 6 was recorded across midnight).
+    Each incident goes to one of `accounts` or to its own, drawn with `seed`; incident `i` of `n`
+    starts on day `first_day + (i + 1) * (days - first_day) // (n + 1)` of the organisation
+    (`first_day`: the first after the learning period; with few days left, several share one),
+    or earlier when it would otherwise run past the last day (flaws level 6 was recorded across
+    midnight).
     `org_id` lays objects out as an organisation trail does.
     """
     check_days(days, first_day)
@@ -143,7 +147,8 @@ def lay_incidents(
         recorded = read_incident(incident)
         spread = first_day + (i + 1) * (days - first_day) // (len(INCIDENTS) + 1)
         day = min(spread, days - 1 - _days_spanned(recorded))
-        account = rng.choice(accounts)
+        own = rng.random() < OWN_ACCOUNT
+        account = incident.account_id if own else rng.choice(accounts)
         records = laid(recorded, incident.account_id, account, start.date(), day)
         result.objects += _deliver(sink, account, incident.name, records, org_id)
         result.events += len(records)

@@ -40,15 +40,30 @@ def test_every_recorded_event_is_laid_once_and_counted(laid: Any) -> None:
     assert (result.events, result.objects) == (len(recorded), len(sink.objects))
 
 
-def test_the_incident_moves_into_an_organisation_account_everywhere_it_was_written(
-    laid: Any,
-) -> None:
-    _, scenarios, records = laid
-    text = json.dumps(records)
-    for incident in INCIDENTS:
-        assert incident.account_id not in text
-    assert {r["recipientAccountId"] for r in records} <= set(ACCOUNTS)
-    assert {s["account_id"] for s in scenarios} <= set(ACCOUNTS)
+def _by_incident(sink: MemorySink) -> dict[str, list[dict[str, Any]]]:
+    """The laid records of each incident, by the name its objects carry."""
+    found: dict[str, list[dict[str, Any]]] = {i.name: [] for i in INCIDENTS}
+    for key, data in sink.objects.items():
+        name = key.rsplit("_", 1)[1].removesuffix(".json.gz")
+        found[name] += json.loads(gzip.decompress(data))["Records"]
+    return found
+
+
+def test_an_incident_moves_into_an_account_of_the_organisation_or_keeps_its_own() -> None:
+    # Moved: its account id replaced everywhere it was written. Kept: a new account joins.
+    seen = set()
+    for seed in range(12):
+        sink = MemorySink()
+        scenarios = lay_incidents(sink, ACCOUNTS, START, days=21, first_day=7, seed=seed).scenarios
+        for incident, scenario in zip(INCIDENTS, scenarios, strict=True):
+            records = _by_incident(sink)[incident.name]
+            accounts = {r["recipientAccountId"] for r in records}
+            assert accounts == {scenario["account_id"]}
+            own = scenario["account_id"] == incident.account_id
+            assert own or (scenario["account_id"] in ACCOUNTS)
+            assert own or incident.account_id not in json.dumps(records)
+            seen.add(own)
+    assert seen == {True, False}  # a new account joining with the incident, and the usual case
 
 
 def test_each_incident_lands_after_learning_on_its_own_day_at_its_own_pace(laid: Any) -> None:
@@ -120,7 +135,8 @@ def test_objects_are_keyed_as_cloudtrail_delivers_them(laid: Any) -> None:
     sink, _, _ = laid
     for key in sink.objects:
         account, service, region, year, month, day, name = key.split("/")[1:]
-        assert account in ACCOUNTS and service == "CloudTrail"
+        own = {i.account_id for i in INCIDENTS}
+        assert (account in ACCOUNTS or account in own) and service == "CloudTrail"
         assert name.startswith(f"{account}_CloudTrail_{region}_{year}{month}{day}T")
 
 
