@@ -55,7 +55,7 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return env
 
 
-def test_the_wheel_holds_the_sql_the_real_incidents_and_only_trailguard_packages(wheel: Path) -> None:
+def test_the_wheel_holds_sql_real_incidents_and_only_trailguard_packages(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith("-info")}
 
