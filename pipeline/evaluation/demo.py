@@ -105,8 +105,7 @@ def _start_over(data: Path, lake: Path, settings: DemoSettings) -> int:
         seed=settings.seed,
         intensity=settings.intensity,
         attacks=scenarios(settings.population),
-        # Laid in when they fit: after learning, every incident within the last day.
-        real_incidents=settings.days >= days_needed(learning_days(settings.days)),
+        real_incidents=lays_incidents(settings),
     )
     (data / MARKER).write_text(json.dumps({**_fingerprint(settings), "complete": True}))
     return summary.events
@@ -122,6 +121,11 @@ def _same_org(data: Path, settings: DemoSettings) -> bool:
     return bool(complete) and written == _fingerprint(settings)
 
 
+def lays_incidents(settings: DemoSettings) -> bool:
+    """The real incidents are laid in when they fit: after learning, within the last day."""
+    return settings.days >= days_needed(learning_days(settings.days))
+
+
 def _fingerprint(settings: DemoSettings) -> dict[str, float | str]:
     fingerprint: dict[str, float | str] = {
         "days": settings.days,
@@ -129,8 +133,9 @@ def _fingerprint(settings: DemoSettings) -> dict[str, float | str]:
         "principals": settings.principals,
         "seed": settings.seed,
         "start": DEFAULT_START.isoformat(),
-        "real_incidents": incidents_digest(),  # other incident code: generated again
     }
+    if lays_incidents(settings):  # other incident code: generated again
+        fingerprint["real_incidents"] = incidents_digest()
     if settings.intensity != 1.0:  # only then: folders of earlier demos stay valid
         fingerprint["intensity"] = settings.intensity
     if settings.population != "both":
