@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from trailguard.pipeline.findings.attack import technique_for
-from trailguard.pipeline.findings.store import Finding
+from trailguard.pipeline.findings.store import Finding, severity_label
 
 DETECTOR = "sequences"
 WINDOW = timedelta(hours=24)
@@ -47,7 +47,6 @@ MIN_SIGNALS = 2  # one finding is never a sequence, whatever tactics it names
 MIN_KINDS = 2  # nor one kind of finding (detector and type) repeated
 NOISY_SHARE, NOISY_MIN = 0.02, 5
 MEDIUM = 4.0
-HIGH = 7.0
 EXACT_RULES = "rules."  # the detector name of models/rules/ findings
 
 # The anomaly model's API categories (sql/reference/api_categories.csv) as tactics.
@@ -121,7 +120,7 @@ def to_signals(
     noisy = max(NOISY_MIN, NOISY_SHARE * principals)
 
     def strong(f: Finding) -> bool:
-        exact_high = f.severity >= HIGH and f.detector.startswith(EXACT_RULES)
+        exact_high = severity_label(f.severity) == "High" and f.detector.startswith(EXACT_RULES)
         common = prevalence.get(f.finding_id, 1) > noisy and not exact_high
         return f.severity >= MEDIUM and not common
 
