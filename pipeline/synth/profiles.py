@@ -154,12 +154,12 @@ def _bursts(p: Profile, day_start: float, factor: float, fac: RecordFactory) -> 
         times = sorted(t0 + rng.random() * 480 for _ in range(n))
         names = ["GetCallerIdentity", *p.pick_apis(rng, n - 1)]
         if p.token_issuer is not None:
-            out.append(_web_identity_login(p, p.token_issuer, fac, times[0] - rng.uniform(1, 5)))
+            out.append(web_identity_login(p, p.token_issuer, fac, times[0] - rng.uniform(1, 5)))
         out.extend(emit(p, fac, name, t) for t, name in zip(times, names, strict=True))
     return out
 
 
-def _web_identity_login(p: Profile, issuer: Identity, fac: RecordFactory, t: float) -> Timed:
+def web_identity_login(p: Profile, issuer: Identity, fac: RecordFactory, t: float) -> Timed:
     """The ``AssumeRoleWithWebIdentity`` that hands a CI job the deploy role's credentials."""
     role = p.ident.user_identity(t + 5)
     role_arn = role["sessionContext"]["sessionIssuer"]["arn"]
