@@ -27,11 +27,13 @@ from trailguard.pipeline.synth.defaults import (
     DEFAULT_START,
 )
 from trailguard.pipeline.synth.delivery import Deliverer, LocalSink, S3Sink, Sink, Timed
+from trailguard.pipeline.synth.habits import check_habits
 from trailguard.pipeline.synth.labels import to_labels
-from trailguard.pipeline.synth.org import Org, build_org, plan_account, rng_for
+from trailguard.pipeline.synth.org import AccountPlan, Org, build_org, plan_account, rng_for
 from trailguard.pipeline.synth.profiles import day_calls
 from trailguard.pipeline.synth.real_incidents import Laid, check_days, lay_incidents
 from trailguard.pipeline.synth.records import RecordFactory
+from trailguard.pipeline.synth.restless.lives import DayCalls, restless_days
 from trailguard.pipeline.synth.schedule import Slot, learning_days, run_slot, schedule, select
 
 
@@ -87,6 +89,7 @@ def generate_account(org: Org, index: int, slots: list[Slot], sink: Sink) -> Acc
         duplicates=org.duplicates,
         echo_region=echo,
     )
+    benign = _benign_days(org, plan)
     by_day: dict[int, list[Timed]] = defaultdict(list)
     labels = []
     victims: set[str] = set()
@@ -98,11 +101,23 @@ def generate_account(org: Org, index: int, slots: list[Slot], sink: Sink) -> Acc
     for day in range(org.days):
         day_start = org.start + day * 86400
         items = by_day.pop(day, [])
-        for profile in plan.profiles:
-            items.extend(day_calls(profile, day, day_start, org.weekday(day), fac, org.intensity))
+        items.extend(benign(day, day_start, fac))
         deliverer.add(items)
     deliverer.finish()
     return AccountResult(deliverer.objects, deliverer.events, deliverer.records, labels)
+
+
+def _benign_days(org: Org, plan: AccountPlan) -> DayCalls:
+    """The account's benign calls of one day, as the organisation's habits make them."""
+    if org.habits == "restless":
+        return restless_days(org, plan)
+
+    def steady(day: int, day_start: float, fac: RecordFactory) -> list[Timed]:
+        weekday = org.weekday(day)
+        scale = org.intensity
+        return [i for p in plan.profiles for i in day_calls(p, day, day_start, weekday, fac, scale)]
+
+    return steady
 
 
 def _local_worker(args: tuple[Org, int, list[Slot], str]) -> AccountResult:
@@ -131,6 +146,7 @@ def generate_organisation(
     duplicates: float = 0.0,
     sink: Sink | None = None,
     real_incidents: bool = False,
+    habits: str = "steady",
 ) -> SynthSummary:
     """Write CloudTrail objects and ``labels.json`` for a synthetic organisation to ``out``.
 
@@ -145,12 +161,15 @@ def generate_organisation(
     ``duplicates`` is the share of global-service events delivered twice (``events`` counts
     each once, ``SynthSummary.duplicates`` the second deliveries). ``real_incidents`` also lays
     the real incidents of ``real_incidents.INCIDENTS`` into the organisation after its learning
-    period, each an attack of ``labels.json``.
+    period, each an attack of ``labels.json``. ``habits`` is the benign population's everyday
+    behaviour, one of ``habits.HABITS``: ``steady`` (regular profiles) or ``restless`` (the
+    irregular people and machines of ``pipeline/synth/restless/``).
     """
     began = time.monotonic()
+    check_habits(habits)
     first = start or DEFAULT_START
     org = build_org(seed, accounts, principals, days, first.timestamp(), intensity)
-    org = dataclasses.replace(org, org_trail=org_trail, duplicates=duplicates)
+    org = dataclasses.replace(org, org_trail=org_trail, duplicates=duplicates, habits=habits)
     slots = schedule(org, select(attacks), repeats)
     if real_incidents:  # refused before anything is written
         check_days(days, learning_days(days))

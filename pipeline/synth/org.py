@@ -38,6 +38,7 @@ class Org:
     org_id: str = ""
     org_trail: bool = False
     duplicates: float = 0.0
+    habits: str = "steady"  # everyday behaviour of the benign population (habits.HABITS)
 
     @property
     def trail_prefix(self) -> str:
