@@ -12,6 +12,7 @@ from trailguard.pipeline.synth.defaults import (
     DEFAULT_PRINCIPALS,
     DEFAULT_SEED,
 )
+from trailguard.pipeline.synth.habits import HABITS
 
 if TYPE_CHECKING:
     from trailguard.pipeline.synth.generate import SynthSummary
@@ -58,6 +59,12 @@ def add_synth_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="store_true",
         help="also lay three real recorded incidents (flaws, flaws2, OTRF) after learning",
     )
+    p.add_argument(
+        "--habits",
+        choices=HABITS,
+        default="steady",
+        help="everyday behaviour of people and machines (steady: regular; restless: irregular)",
+    )
     p.add_argument("--start", help="first day, YYYY-MM-DD (2026-10-01)")
     p.add_argument("--intensity", type=float, default=1.0, help="scale benign call rates")
     p.add_argument("--workers", type=int, default=None, help="processes (CPU count)")
@@ -92,6 +99,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
         org_trail=args.org_trail,
         duplicates=args.duplicates,
         real_incidents=args.real_incidents,
+        habits=args.habits,
     )
     print(format_summary(summary))
     return 0
