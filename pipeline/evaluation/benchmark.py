@@ -23,8 +23,10 @@ from trailguard.pipeline.evaluation.matrix import (
     DEFAULT_SEEDS,
     DEFAULT_SIZES,
     SIZES,
+    habits_of,
     population_of,
     role_of,
+    run_name,
 )
 
 
@@ -76,7 +78,7 @@ def run_benchmark(
     for size in settings.sizes:
         for seed in settings.seeds:
             if progress:
-                progress(f"{size}-seed{seed}-{population_of(seed)} ({role_of(seed)}) ...")
+                progress(f"{run_name(size, seed)} ({role_of(seed)}) ...")
             runs.append(run_one(settings, size, seed))
             if progress:
                 progress(f"{runs[-1].name}: {runs[-1].seconds:.0f}s")
@@ -89,8 +91,7 @@ def run_one(settings: EvalSettings, size: str, seed: int) -> Run:
     and an analyst's first week (both from the lake's findings and labels, read once)."""
     began = time.monotonic()
     org = SIZES[size]
-    population = population_of(seed)
-    name = f"{size}-seed{seed}-{population}"
+    name = run_name(size, seed)
     demo = DemoSettings(
         settings.out / name,
         org.days,
@@ -98,7 +99,8 @@ def run_one(settings: EvalSettings, size: str, seed: int) -> Run:
         org.principals,
         seed,
         org.intensity,
-        population,
+        population_of(seed),
+        habits_of(seed),
     )
     _clear(demo)
     result = run_demo(demo, budget=settings.budget)

@@ -12,7 +12,7 @@ from typing import Any
 
 from trailguard.pipeline.evaluation.analyst import AnalystWeek
 from trailguard.pipeline.evaluation.benchmark import Benchmark
-from trailguard.pipeline.evaluation.matrix import SIZES, population_of, role_of
+from trailguard.pipeline.evaluation.matrix import SIZES, habits_of, population_of, role_of
 from trailguard.pipeline.evaluation.scorecard import curve, to_dict
 
 
@@ -32,6 +32,7 @@ def to_json(bench: Benchmark) -> dict[str, Any]:
                 "size": r.size,
                 "seed": r.seed,
                 "population": population_of(r.seed),
+                "habits": habits_of(r.seed),
                 "role": role_of(r.seed),
                 "events": r.events,
                 "generated": r.generated,

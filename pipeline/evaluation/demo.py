@@ -43,6 +43,7 @@ class DemoSettings:
     seed: int = 7
     intensity: float = 1.0  # benign call rate (`trailguard synth --intensity`)
     population: str = "both"  # benign novelties planted: one of matrix.POPULATIONS
+    habits: str = "steady"  # everyday behaviour (`trailguard synth --habits`)
 
 
 @dataclass
@@ -106,6 +107,7 @@ def _start_over(data: Path, lake: Path, settings: DemoSettings) -> int:
         intensity=settings.intensity,
         attacks=scenarios(settings.population),
         real_incidents=lays_incidents(settings),
+        habits=settings.habits,
     )
     (data / MARKER).write_text(json.dumps({**_fingerprint(settings), "complete": True}))
     return summary.events
@@ -140,6 +142,8 @@ def _fingerprint(settings: DemoSettings) -> dict[str, float | str]:
         fingerprint["intensity"] = settings.intensity
     if settings.population != "both":
         fingerprint["population"] = settings.population
+    if settings.habits != "steady":
+        fingerprint["habits"] = settings.habits
     return fingerprint
 
 

@@ -27,7 +27,7 @@ SIZES = {
     "small": OrgSize(days=21, accounts=3, principals=60),
     "default": OrgSize(days=21, accounts=6, principals=180),  # `trailguard demo`'s
 }
-DEFAULT_SEEDS = (7, 11, 23, 31, 41, 53, 67, 79)
+DEFAULT_SEEDS = (7, 11, 23, 31, 41, 53, 67, 79, 83, 97)
 # Which benign novelties an organisation holds (hard negatives: pipeline/synth/hard_negatives.py,
 # `classic`; pipeline/synth/benign_life.py, `life`, and pipeline/synth/benign_ops/, `ops`, both
 # written apart from how detection scores; `both` is classic and life, `all` the three), and
@@ -38,7 +38,11 @@ DEFAULT_SEEDS = (7, 11, 23, 31, 41, 53, 67, 79)
 # positives were read. 53 and 67 were added then, unseen, and 79 with the `ops` population,
 # written by another engineer without reading the detector: these are the *held-out* ones,
 # reported, never tuned to. When a held-out seed's findings are studied to change the detector,
-# move it to TUNING_SEEDS and add a fresh seed to DEFAULT_SEEDS.
+# move it to TUNING_SEEDS and add a fresh seed to DEFAULT_SEEDS. 83 and 97 (issue 18's fifth
+# round) also change the organisation's *everyday* people and machines: their habits are
+# `restless` (pipeline/synth/habits.py, written by another engineer without reading the
+# detector: roaming addresses, tool upgrades, hosted CI runners, irregular hours), where every
+# other seed's are `steady`.
 POPULATIONS = ("classic", "life", "ops", "both", "all")
 SEED_POPULATION = {
     7: "classic",
@@ -49,7 +53,10 @@ SEED_POPULATION = {
     53: "life",
     67: "both",
     79: "ops",
+    83: "all",
+    97: "life",
 }
+SEED_HABITS = {83: "restless", 97: "restless"}
 TUNING_SEEDS = frozenset({7, 11, 23, 31, 41})
 DEFAULT_SIZES = ("small", "default")
 QUICK_SEEDS = (7,)
@@ -63,6 +70,17 @@ LEARNING_DAYS = (
 def population_of(seed: int) -> str:
     """The benign population of a seed's organisations (`both` for seeds not in the table)."""
     return SEED_POPULATION.get(seed, "both")
+
+
+def habits_of(seed: int) -> str:
+    """The everyday behaviour of a seed's organisations (`steady` for seeds not in the table)."""
+    return SEED_HABITS.get(seed, "steady")
+
+
+def run_name(size: str, seed: int) -> str:
+    """An organisation's name in eval's output: size, seed, population and unusual habits."""
+    habits = habits_of(seed)
+    return f"{size}-seed{seed}-{population_of(seed)}" + ("" if habits == "steady" else f"-{habits}")
 
 
 def role_of(seed: int) -> str:

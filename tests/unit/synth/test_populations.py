@@ -11,7 +11,9 @@ from trailguard.pipeline.evaluation.matrix import (
     POPULATIONS,
     SEED_POPULATION,
     TUNING_SEEDS,
+    habits_of,
     population_of,
+    run_name,
 )
 from trailguard.pipeline.synth.scenario import load
 
@@ -57,3 +59,15 @@ def test_seed_79_is_a_held_out_ops_organisation_of_the_default_matrix() -> None:
 
 def test_seeds_outside_the_table_keep_both() -> None:
     assert population_of(12345) == "both"
+
+
+def test_seeds_83_and_97_are_held_out_organisations_with_restless_habits() -> None:
+    for seed in (83, 97):
+        assert habits_of(seed) == "restless"
+        assert seed in DEFAULT_SEEDS and seed not in TUNING_SEEDS
+    assert run_name("small", 83) == "small-seed83-all-restless"
+
+
+def test_every_other_seed_keeps_steady_habits_and_its_name() -> None:
+    assert habits_of(79) == habits_of(12345) == "steady"
+    assert run_name("default", 79) == "default-seed79-ops"
