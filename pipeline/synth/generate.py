@@ -33,7 +33,7 @@ from trailguard.pipeline.synth.org import AccountPlan, Org, build_org, plan_acco
 from trailguard.pipeline.synth.profiles import day_calls
 from trailguard.pipeline.synth.real_incidents import Laid, check_days, lay_incidents
 from trailguard.pipeline.synth.records import RecordFactory
-from trailguard.pipeline.synth.restless.lives import DayCalls, restless_days
+from trailguard.pipeline.synth.restless.lives import DayCalls, restless_days, scenario_plan
 from trailguard.pipeline.synth.schedule import Slot, learning_days, run_slot, schedule, select
 
 
@@ -90,11 +90,12 @@ def generate_account(org: Org, index: int, slots: list[Slot], sink: Sink) -> Acc
         echo_region=echo,
     )
     benign = _benign_days(org, plan)
+    victims_plan = scenario_plan(org, plan) if org.habits == "restless" else plan
     by_day: dict[int, list[Timed]] = defaultdict(list)
     labels = []
     victims: set[str] = set()
     for slot in slots:
-        events, label = run_slot(org, plan, slot, victims)
+        events, label = run_slot(org, victims_plan, slot, victims)
         labels.append(label)
         for item in events:
             by_day[min(org.days - 1, max(0, int((item[0] - org.start) // 86400)))].append(item)

@@ -64,7 +64,7 @@ class CiDays:
         if ident.session_name.startswith("botocore-session-"):  # boto3's default: the clock
             ident = tools.with_session(ident, f"botocore-session-{int(t0)}")
         job = dataclasses.replace(
-            base, ident=ident, ips=(self._runner(rng, region),), agents=(agent,), regions=(region,)
+            base, ident=ident, ips=(self.runner(rng, region),), agents=(agent,), regions=(region,)
         )
         n = max(5, round(base.rate * rng.uniform(0.4, 1.2) * (size or 1.0)))
         names = job.pick_apis(rng, n - 1)
@@ -77,12 +77,24 @@ class CiDays:
             out.append(web_identity_login(job, base.token_issuer, fac, t0 - rng.uniform(1, 5)))
         return out
 
-    def _runner(self, rng: random.Random, region: str) -> str:
+    def runner(self, rng: random.Random, region: str) -> str:
+        """A fresh runner's address: where one job of this role calls from."""
         if self.runners == "azure":
             return net.ip_in(rng, tools.AZURE_PREFIXES)
         if self.runners == "gcp":
             return net.ip_in(rng, tools.GCP_PREFIXES)
         return net.aws_ip(rng, region)
+
+
+def scenario_profile(
+    org: Org, account: int, index: int, base: Profile, regions: tuple[str, ...]
+) -> Profile:
+    """The role as a scenario sees it: a quiet attack or a benign novelty on this role runs as
+    one more job, on a fresh runner of the kind its jobs use, not from the steady profile's
+    three fixed runners, which the restless role never calls from."""
+    days = ci_days(org, account, index, base, regions)
+    rng = rng_for(org.seed, "habits", "ci-scenario", account, index)
+    return dataclasses.replace(base, ips=(days.runner(rng, days.regions[0]),))
 
 
 def ci_days(org: Org, account: int, index: int, base: Profile, regions: tuple[str, ...]) -> CiDays:

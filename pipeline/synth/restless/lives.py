@@ -7,6 +7,7 @@ the misconfigured workload) are machines or rare visitors whose steady profile a
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 
@@ -16,7 +17,7 @@ from trailguard.pipeline.synth.org import AccountPlan, Org, rng_for
 from trailguard.pipeline.synth.profiles import Profile, day_calls
 from trailguard.pipeline.synth.records import RecordFactory
 from trailguard.pipeline.synth.restless import tools
-from trailguard.pipeline.synth.restless.ci import ci_days
+from trailguard.pipeline.synth.restless.ci import ci_days, scenario_profile
 from trailguard.pipeline.synth.restless.people import SERVICES, PersonDays
 from trailguard.pipeline.synth.restless.week import person_week
 from trailguard.pipeline.synth.restless.workloads import workload_days
@@ -37,6 +38,19 @@ def restless_days(org: Org, plan: AccountPlan) -> DayCalls:
         return [item for life in lives for item in life(day, day_start, weekday, fac, scale)]
 
     return calls
+
+
+def scenario_plan(org: Org, plan: AccountPlan) -> AccountPlan:
+    """The account as its scenarios see it: each principal in the context its restless life
+    calls from, so that a quiet attack or a benign novelty comes from the victim's own places.
+    People keep their office and home (their restless weeks use both) and workloads their AWS
+    addresses; CI roles run a job on a fresh runner of their kind (``ci.scenario_profile``)."""
+    regions = plan.place.all_regions[:4]
+    profiles = [
+        scenario_profile(org, plan.index, i, p, regions) if p.archetype == "ci_role" else p
+        for i, p in enumerate(plan.profiles)
+    ]
+    return dataclasses.replace(plan, profiles=profiles)
 
 
 def vpn_pool(org: Org) -> tuple[str, ...]:

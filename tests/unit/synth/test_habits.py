@@ -204,3 +204,31 @@ def test_the_synth_command_takes_habits(tmp_path: Path, capsys: pytest.CaptureFi
         main([*args, "--out", str(tmp_path / "c"), "--habits", "calm"])
     assert refused.value.code == 2
     assert "invalid choice: 'calm'" in capsys.readouterr().err
+
+
+def _provider(address: str) -> str:
+    """Which cloud a CI runner's address belongs to (self-hosted runners here are EC2)."""
+    for name, prefixes in (("azure", tools.AZURE_PREFIXES), ("gcp", tools.GCP_PREFIXES)):
+        if any(address.startswith(f"{prefix}.") for prefix in prefixes):
+            return name
+    return "aws"
+
+
+def test_a_scenario_on_a_restless_ci_role_runs_on_a_runner_of_the_kind_its_jobs_use() -> None:
+    # Every CI kind in turn: the seeds below give github, gitlab and self-hosted victims.
+    seen = set()
+    for seed in range(1, 12):
+        sink = MemorySink()
+        options = {**ORG, "seed": seed, "days": 6, "accounts": 1}
+        planting = {"attacks": ["tg.benign.region-expansion"], "habits": "restless"}
+        generate_organisation("memory://", workers=1, sink=sink, **planting, **options)
+        (label,) = json.loads(sink.objects["labels.json"])["scenarios"]
+        planted = set(label["event_ids"])
+        records = _records(sink.objects)
+        role = label["principal_key"].split("/")[1]
+        own = [r for r in _ci(records) if role in r["userIdentity"]["arn"]]
+        jobs = {_provider(r["sourceIPAddress"]) for r in own if r["eventID"] not in planted}
+        scenario = {_provider(r["sourceIPAddress"]) for r in records if r["eventID"] in planted}
+        assert len(jobs) == 1 and scenario == jobs, (seed, role)
+        seen |= jobs
+    assert seen == {"azure", "gcp", "aws"}
