@@ -27,7 +27,7 @@ SIZES = {
     "small": OrgSize(days=21, accounts=3, principals=60),
     "default": OrgSize(days=21, accounts=6, principals=180),  # `trailguard demo`'s
 }
-DEFAULT_SEEDS = (7, 11, 23, 31, 41, 53, 67, 79, 83, 97)
+DEFAULT_SEEDS = (7, 11, 23, 31, 41, 53, 67, 79, 83, 89, 97, 101)
 # Which benign novelties an organisation holds (hard negatives: pipeline/synth/hard_negatives.py,
 # `classic`; pipeline/synth/benign_life.py, `life`, and pipeline/synth/benign_ops/, `ops`, both
 # written apart from how detection scores; `both` is classic and life, `all` the three), and
@@ -38,11 +38,13 @@ DEFAULT_SEEDS = (7, 11, 23, 31, 41, 53, 67, 79, 83, 97)
 # positives were read. 53 and 67 were added then, unseen, and 79 with the `ops` population,
 # written by another engineer without reading the detector: these are the *held-out* ones,
 # reported, never tuned to. When a held-out seed's findings are studied to change the detector,
-# move it to TUNING_SEEDS and add a fresh seed to DEFAULT_SEEDS. 83 and 97 (issue 18's fifth
-# round) also change the organisation's *everyday* people and machines: their habits are
-# `restless` (pipeline/synth/habits.py, written by another engineer without reading the
-# detector: roaming addresses, tool upgrades, hosted CI runners, irregular hours), where every
-# other seed's are `steady`.
+# move it to TUNING_SEEDS and add a fresh seed to DEFAULT_SEEDS. From issue 18's fifth round
+# seeds can also change the organisation's *everyday* people and machines: their habits are
+# `restless` (pipeline/synth/restless/, written by another engineer without reading the
+# detector: roaming addresses, tool upgrades, hosted CI runners, irregular hours), where the
+# other seeds' are `steady`. 83 and 97 were the first; their false positives were read (and
+# showed the generator's own flaw: scenarios on CI roles ran from runners the restless role never
+# used), so they are tuning seeds, and 89 and 101 hold restless habits out.
 POPULATIONS = ("classic", "life", "ops", "both", "all")
 SEED_POPULATION = {
     7: "classic",
@@ -54,10 +56,12 @@ SEED_POPULATION = {
     67: "both",
     79: "ops",
     83: "all",
+    89: "both",
     97: "life",
+    101: "all",
 }
-SEED_HABITS = {83: "restless", 97: "restless"}
-TUNING_SEEDS = frozenset({7, 11, 23, 31, 41})
+SEED_HABITS = {83: "restless", 89: "restless", 97: "restless", 101: "restless"}
+TUNING_SEEDS = frozenset({7, 11, 23, 31, 41, 83, 97})
 DEFAULT_SIZES = ("small", "default")
 QUICK_SEEDS = (7,)
 QUICK_SIZES = ("tiny",)

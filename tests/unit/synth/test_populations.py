@@ -61,11 +61,11 @@ def test_seeds_outside_the_table_keep_both() -> None:
     assert population_of(12345) == "both"
 
 
-def test_seeds_83_and_97_are_held_out_organisations_with_restless_habits() -> None:
-    for seed in (83, 97):
-        assert habits_of(seed) == "restless"
-        assert seed in DEFAULT_SEEDS and seed not in TUNING_SEEDS
-    assert run_name("small", 83) == "small-seed83-all-restless"
+def test_restless_habits_have_two_tuning_and_two_held_out_seeds() -> None:
+    restless = {seed for seed in DEFAULT_SEEDS if habits_of(seed) == "restless"}
+    assert restless == {83, 97, 89, 101}
+    assert restless & TUNING_SEEDS == {83, 97}
+    assert run_name("small", 101) == "small-seed101-all-restless"
 
 
 def test_every_other_seed_keeps_steady_habits_and_its_name() -> None:
