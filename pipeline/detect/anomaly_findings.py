@@ -62,14 +62,14 @@ def model_findings(
 ) -> list[Finding]:
     """One explained finding per episode (needs `rule_index`, built with the episodes'
     `principals` registered as `episode_principals`). `findings`: the spans of active findings
-    (`finding_spans`), whose events the profiles leave out."""
+    (`finding_spans`), whose events the profiles' history leaves out."""
     if not found:
         return []
     enrich_episode_events(mem, found)
     mem.register("episode_spans", spans(found))
     if findings is not None and findings.num_rows:
         mem.register("finding_spans", findings)
-        mem.execute(read_sql("detect/drop_finding_events.sql"))
+        mem.execute(read_sql("detect/mark_finding_events.sql"))
         mem.unregister("finding_spans")
     try:
         profiled = profiles(mem, len(found))

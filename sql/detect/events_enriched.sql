@@ -6,7 +6,8 @@
 --   sql/reference/api_categories.csv), is_error, is_denied, is_write, region, is_ip, network (ASN
 --   organisation, else /24, else the service name that stands in sourceIPAddress), country,
 --   inside_aws, source_ip and user_agent (as delivered), ua_family, hostile_ua, peer_hint,
---   role_family (a role's name without its generated suffix; NULL for other principals).
+--   role_family (a role's name without its generated suffix; NULL for other principals),
+--   in_finding (false here; mark_finding_events.sql sets it for events inside active findings).
 -- Why: an explanation sets a finding's values beside the principal's profile of the same columns,
 -- and names the addresses and agents as delivered, which the features' counts do not keep.
 CREATE OR REPLACE TEMP TABLE enriched AS
@@ -66,7 +67,7 @@ aggregated AS (
 ),
 
 final AS (
-    SELECT *, starts_with(ua_family, 'tool:') AS hostile_ua FROM aggregated
+    SELECT *, starts_with(ua_family, 'tool:') AS hostile_ua, false AS in_finding FROM aggregated
 )
 
 SELECT * FROM final;
