@@ -6,9 +6,13 @@ are one finding, whose id hashes the detector (`sigma.<rule id>`), the principal
 account/day, so a rerun, or more matches later that day, update it rather than repeat it.
 
 The finding's type and severity come from the rule's ATT&CK tags and level
-(models/sigma/classify.py); its description starts with the rule's credit (id, title, author,
-pack, licence: SigmaHQ's DRL 1.1 requires them wherever a match is shown), and its evidence holds
-the credit under `sigma` for the exporters (pipeline/findings/credit.py).
+(models/sigma/classify.py), except that matches made only by an AWS service acting on the
+principal's behalf (`invokedBy`: FIS running an experiment's SSM command, a maintenance window
+patching, CloudFormation building a stack) are Low at most: SigmaHQ's rules are written for a
+principal's own calls, and whoever started the service's workflow made the decision in a call of
+their own, which the rules and the model judge. Its description starts with the rule's credit
+(id, title, author, pack, licence: SigmaHQ's DRL 1.1 requires them wherever a match is shown),
+and its evidence holds the credit under `sigma` for the exporters (pipeline/findings/credit.py).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from trailguard.pipeline.findings.store import Finding, finding_id
 from trailguard.pipeline.sqlfiles import read_sql
 
 MAX_EVIDENCE_EVENTS = 20
+# The most a match made only by an AWS service acting for the principal is: Sigma's `low`.
+SERVICE_SEVERITY = classify.SEVERITIES["low"]
 MAX_USER_AGENTS = 10
 # The evidence's keys in the order an exact rule writes them (pipeline/detect/rule_findings.py).
 EVIDENCE_KEYS = ("rule", "why", "regions", "source_ips", "user_agents", "events", "events_omitted")
@@ -68,13 +74,16 @@ def to_finding(query: SigmaQuery, group: dict[str, Any]) -> Finding:
     credit = credit_for(query)
     regions: list[str] = group["regions"] or []
     count = int(group["events"])
+    service = bool(group["by_service"])
+    severity = classify.severity(query.level)
     return Finding(
         finding_id=finding_id(detector, principal, f"{account}/{day:%Y-%m-%d}"),
         type=classify.finding_type(query.tags),
-        severity=classify.severity(query.level),
+        severity=min(severity, SERVICE_SEVERITY) if service else severity,
         title=query.title,
         description=(
-            f"{credit.line()}: {count} matching event(s) by {principal} on {day:%Y-%m-%d}."
+            f"{credit.line()}: {count} matching event(s) by {principal} on {day:%Y-%m-%d}"
+            + (f", made by {_services(group)} on its behalf." if service else ".")
         ),
         account_id=account,
         principal=principal,
@@ -85,6 +94,11 @@ def to_finding(query: SigmaQuery, group: dict[str, Any]) -> Finding:
         detector=detector,
         evidence=_evidence(query, credit, group, regions),
     )
+
+
+def _services(group: dict[str, Any]) -> str:
+    """The services that made the matching calls, as CloudTrail names them in sourceIPAddress."""
+    return ", ".join(group["source_ips"] or ["an AWS service"])
 
 
 def credit_for(query: SigmaQuery) -> RuleCredit:
@@ -118,6 +132,7 @@ def _evidence(
             "attack": list(classify.techniques(query.tags)),
             "falsepositives": list(query.falsepositives),
             EVIDENCE_KEY: credit.to_json(),
+            **({"made_by_service": True} if group["by_service"] else {}),
         },
     )
 

@@ -61,3 +61,12 @@ CREATE OR REPLACE MACRO role_family(kind, issuer) AS
             AND NOT coalesce(issuer LIKE 'AWSReservedSSO_%', false)
             THEN regexp_replace(issuer, '[-_]([0-9]+|[0-9a-f]{8,}|[A-Z0-9]{12,13})$', '')
     END;
+
+-- by_service(invoked_by, identity_type, issuer): an AWS service acting, not the principal
+-- deciding: a call with `invokedBy` (FIS running an experiment's SSM command, a maintenance
+-- window's patch run, CloudFormation creating a stack's resources), an `AWSService` identity,
+-- or a service-linked role. The same test as models/rules/base.py: by_service.
+CREATE OR REPLACE MACRO by_service(invoked_by, identity_type, issuer) AS
+    invoked_by IS NOT NULL
+    OR coalesce(identity_type = 'AWSService', false)
+    OR coalesce(starts_with(issuer, 'AWSServiceRoleFor'), false);

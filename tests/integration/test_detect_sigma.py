@@ -332,3 +332,29 @@ def test_security_hub_and_cef_name_the_sigma_rule_in_fields_of_their_own(tmp_pat
     assert fields["trailguard/RuleId"] == STOP
     assert fields["trailguard/RuleAuthor"] == "Jane O'Example"
     assert syslog.cef_extension(finding)["cs6Label"] == "sigmaRule"
+
+
+SSM_COMMAND = "38e7f511-3f74-41d4-836e-f57dfa18eead"  # SigmaHQ's high SSM SendCommand rule
+
+
+def test_a_sigma_match_made_only_by_an_aws_service_for_the_principal_is_low(
+    tmp_path: Path,
+) -> None:
+    # FIS runs an experiment's SSM command with the experiment role; a person sends one.
+    experiment = assumed_role_identity("FISExperimentRole", "EXPXaG97ovoVXBcEk", ACCOUNT)
+    by_fis = cloudtrail_event(
+        eventSource="ssm.amazonaws.com",
+        eventName="SendCommand",
+        userIdentity={**experiment, "invokedBy": "fis.amazonaws.com"},
+        sourceIPAddress="fis.amazonaws.com",
+        userAgent="fis.amazonaws.com",
+    )
+    by_person = cloudtrail_event(eventSource="ssm.amazonaws.com", eventName="SendCommand")
+    lake = make_lake(tmp_path, _timed([by_fis, by_person]))
+    found = {f.principal: f for f in _run(lake, [BUNDLED_ALL]) if SSM_COMMAND in f.detector}
+    service = next(f for key, f in found.items() if "FISExperimentRole" in key)
+    person = next(f for key, f in found.items() if "FISExperimentRole" not in key)
+    assert service.severity < 4.0 <= person.severity == 7.0
+    assert "made by fis.amazonaws.com on its behalf" in service.description
+    assert service.evidence.extra["made_by_service"] is True
+    assert "made_by_service" not in person.evidence.extra
