@@ -6,11 +6,12 @@ are one finding, whose id hashes the detector (`sigma.<rule id>`), the principal
 account/day, so a rerun, or more matches later that day, update it rather than repeat it.
 
 The finding's type and severity come from the rule's ATT&CK tags and level
-(models/sigma/classify.py), except that matches made only by an AWS service acting on the
-principal's behalf (`invokedBy`: FIS running an experiment's SSM command, a maintenance window
-patching, CloudFormation building a stack) are Low at most: SigmaHQ's rules are written for a
-principal's own calls, and whoever started the service's workflow made the decision in a call of
-their own, which the rules and the model judge. Its description starts with the rule's credit
+(models/sigma/classify.py), except that matches made only by an AWS service carrying out an
+operational workflow (sql/views/macros.sql `service_workflow`: FIS running an experiment's SSM
+command, a maintenance window patching; never a call on identities, keys or logging, never
+CloudFormation) are Low at most: SigmaHQ's rules are written for a principal's own calls, and
+whoever started the workflow made the decision in a call of their own, which the rules and the
+model judge. Its description starts with the rule's credit
 (id, title, author, pack, licence: SigmaHQ's DRL 1.1 requires them wherever a match is shown),
 and its evidence holds the credit under `sigma` for the exporters (pipeline/findings/credit.py).
 """
@@ -31,7 +32,7 @@ from trailguard.pipeline.findings.store import Finding, finding_id
 from trailguard.pipeline.sqlfiles import read_sql
 
 MAX_EVIDENCE_EVENTS = 20
-# The most a match made only by an AWS service acting for the principal is: Sigma's `low`.
+# The most a match made only by an AWS service's workflow is: Sigma's `low`.
 SERVICE_SEVERITY = classify.SEVERITIES["low"]
 MAX_USER_AGENTS = 10
 # The evidence's keys in the order an exact rule writes them (pipeline/detect/rule_findings.py).
@@ -97,8 +98,8 @@ def to_finding(query: SigmaQuery, group: dict[str, Any]) -> Finding:
 
 
 def _services(group: dict[str, Any]) -> str:
-    """The services that made the matching calls, as CloudTrail names them in sourceIPAddress."""
-    return ", ".join(group["source_ips"] or ["an AWS service"])
+    """The services that made the matching calls, as `userIdentity.invokedBy` names them."""
+    return ", ".join(group["invokers"] or ["an AWS service"])
 
 
 def credit_for(query: SigmaQuery) -> RuleCredit:

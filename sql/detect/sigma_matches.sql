@@ -4,7 +4,8 @@
 -- Columns: rule (the rule's index in the run's list), the group's key, events (how many),
 -- first_seen / last_seen, regions, source_ips and user_agents (distinct, sorted), samples (the
 -- group's first $samples events by time, as structs), by_service (every event of the group was
--- an AWS service acting on the principal's behalf: sql/views/macros.sql by_service).
+-- an AWS service carrying out a workflow: sql/views/macros.sql service_workflow) and invokers
+-- (those services, as `invokedBy` names them).
 -- Why one scan: a scan of this lake costs more per file than per column (sql/detect/rule_index.sql),
 -- so 57 rules are one pass, not 57. {any_rule} ORs every rule's predicate, so the filter sees each
 -- event once; {hits} lists `CASE WHEN <predicate> THEN <index> END` per rule, evaluated only for
@@ -14,7 +15,8 @@ WITH source AS (
     SELECT
         event_id, event_time, event_date, account_id, principal_key, aws_region,
         source_ip_address, user_agent, event_name, event_source, error_code, request_parameters,
-        by_service(identity_invoked_by, identity_type, session_issuer_name) AS by_service
+        identity_invoked_by,
+        service_workflow(identity_invoked_by, event_source) AS by_service
         , [{hits}] AS hits
     FROM events
     WHERE ($since IS NULL OR event_time >= $since)
@@ -32,6 +34,8 @@ aggregated AS (
         event_date,
         count(*) AS events,
         bool_and(by_service) AS by_service,
+        list(DISTINCT identity_invoked_by ORDER BY identity_invoked_by)
+            FILTER (WHERE identity_invoked_by IS NOT NULL) AS invokers,
         min(event_time) AS first_seen,
         max(event_time) AS last_seen,
         list(DISTINCT aws_region ORDER BY aws_region) FILTER (WHERE aws_region IS NOT NULL)

@@ -62,11 +62,17 @@ CREATE OR REPLACE MACRO role_family(kind, issuer) AS
             THEN regexp_replace(issuer, '[-_]([0-9]+|[0-9a-f]{8,}|[A-Z0-9]{12,13})$', '')
     END;
 
--- by_service(invoked_by, identity_type, issuer): an AWS service acting, not the principal
--- deciding: a call with `invokedBy` (FIS running an experiment's SSM command, a maintenance
--- window's patch run, CloudFormation creating a stack's resources), an `AWSService` identity,
--- or a service-linked role. The same test as models/rules/base.py: by_service.
-CREATE OR REPLACE MACRO by_service(invoked_by, identity_type, issuer) AS
-    invoked_by IS NOT NULL
-    OR coalesce(identity_type = 'AWSService', false)
-    OR coalesce(starts_with(issuer, 'AWSServiceRoleFor'), false);
+-- service_workflow(invoked_by, event_source): a call an AWS service makes while carrying out an
+-- operational workflow someone started in a call of their own: Fault Injection Service running
+-- an experiment's actions, Systems Manager running a maintenance window's, State Manager's or an
+-- automation's commands on instances. Never a call on identities, keys or logging (IAM, STS,
+-- Organizations, IAM Identity Center, KMS, CloudTrail), whoever makes it: a workflow that
+-- changes those is as dangerous as a person doing it. Not CloudFormation, Service Catalog and
+-- the like either: they build whatever a template says, with the caller's own credentials
+-- (`invokedBy` set), so a stolen key's backdoor user made through a stack stays the caller's.
+CREATE OR REPLACE MACRO service_workflow(invoked_by, event_source) AS
+    coalesce(invoked_by IN ('fis.amazonaws.com', 'ssm.amazonaws.com'), false)
+    AND coalesce(event_source NOT IN (
+        'iam.amazonaws.com', 'sts.amazonaws.com', 'organizations.amazonaws.com',
+        'sso.amazonaws.com', 'kms.amazonaws.com', 'cloudtrail.amazonaws.com'
+    ), false);

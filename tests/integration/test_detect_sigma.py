@@ -335,26 +335,67 @@ def test_security_hub_and_cef_name_the_sigma_rule_in_fields_of_their_own(tmp_pat
 
 
 SSM_COMMAND = "38e7f511-3f74-41d4-836e-f57dfa18eead"  # SigmaHQ's high SSM SendCommand rule
+LOGIN_PROFILE = "055fb148-60f8-462d-ad16-26926ce050f1"  # high: another user's password changed
 
 
-def test_a_sigma_match_made_only_by_an_aws_service_for_the_principal_is_low(
+def _made_by(service: str, role: str, **fields: Any) -> dict[str, Any]:
+    """A call `service` makes with `role`'s session while carrying out a workflow."""
+    identity = {**assumed_role_identity(role, "workflow", ACCOUNT), "invokedBy": service}
+    return cloudtrail_event(
+        userIdentity=identity, sourceIPAddress=service, userAgent=service, **fields
+    )
+
+
+def _sigma_by_principal(tmp_path: Path, records: list[dict[str, Any]]) -> dict[str, Finding]:
+    lake = make_lake(tmp_path, _timed(records))
+    return {f"{f.principal.split('/')[-2]} {f.detector[6:]}": f for f in _run(lake, [BUNDLED_ALL])}
+
+
+def test_a_command_an_experiment_or_a_maintenance_window_runs_is_low(tmp_path: Path) -> None:
+    command = {"eventSource": "ssm.amazonaws.com", "eventName": "SendCommand"}
+    found = _sigma_by_principal(
+        tmp_path,
+        [
+            _made_by("fis.amazonaws.com", "FISExperimentRole", **command),
+            _made_by("ssm.amazonaws.com", "MaintenanceWindowRole", **command),
+            cloudtrail_event(**command),  # a person's own command
+        ],
+    )
+    fis, window = (
+        found[f"FISExperimentRole {SSM_COMMAND}"],
+        found[f"MaintenanceWindowRole {SSM_COMMAND}"],
+    )
+    person = next(f for key, f in found.items() if "Role" not in key)
+    assert fis.severity < 4.0 and window.severity < 4.0 <= person.severity == 7.0
+    assert "made by fis.amazonaws.com on its behalf" in fis.description
+    assert fis.evidence.extra["made_by_service"] is True
+    assert "made_by_service" not in person.evidence.extra
+
+
+def test_a_principal_sending_a_command_itself_the_same_day_keeps_the_rule_level(
     tmp_path: Path,
 ) -> None:
-    # FIS runs an experiment's SSM command with the experiment role; a person sends one.
-    experiment = assumed_role_identity("FISExperimentRole", "EXPXaG97ovoVXBcEk", ACCOUNT)
-    by_fis = cloudtrail_event(
-        eventSource="ssm.amazonaws.com",
-        eventName="SendCommand",
-        userIdentity={**experiment, "invokedBy": "fis.amazonaws.com"},
-        sourceIPAddress="fis.amazonaws.com",
-        userAgent="fis.amazonaws.com",
+    command = {"eventSource": "ssm.amazonaws.com", "eventName": "SendCommand"}
+    own = cloudtrail_event(
+        userIdentity=assumed_role_identity("Ops", "workflow", ACCOUNT), **command
     )
-    by_person = cloudtrail_event(eventSource="ssm.amazonaws.com", eventName="SendCommand")
-    lake = make_lake(tmp_path, _timed([by_fis, by_person]))
-    found = {f.principal: f for f in _run(lake, [BUNDLED_ALL]) if SSM_COMMAND in f.detector}
-    service = next(f for key, f in found.items() if "FISExperimentRole" in key)
-    person = next(f for key, f in found.items() if "FISExperimentRole" not in key)
-    assert service.severity < 4.0 <= person.severity == 7.0
-    assert "made by fis.amazonaws.com on its behalf" in service.description
-    assert service.evidence.extra["made_by_service"] is True
-    assert "made_by_service" not in person.evidence.extra
+    found = _sigma_by_principal(tmp_path, [_made_by("ssm.amazonaws.com", "Ops", **command), own])
+    assert found[f"Ops {SSM_COMMAND}"].severity == 7.0
+
+
+def test_identity_changes_made_through_a_service_keep_the_rule_level(tmp_path: Path) -> None:
+    # A stolen key's backdoor through a stack, or a runbook changing another user's password.
+    password = {
+        "eventSource": "iam.amazonaws.com",
+        "eventName": "UpdateLoginProfile",
+        "requestParameters": {"userName": "alice"},
+    }
+    found = _sigma_by_principal(
+        tmp_path,
+        [
+            _made_by("cloudformation.amazonaws.com", "StackCaller", **password),
+            _made_by("ssm.amazonaws.com", "RunbookRole", **password),
+        ],
+    )
+    assert found[f"StackCaller {LOGIN_PROFILE}"].severity == 7.0
+    assert found[f"RunbookRole {LOGIN_PROFILE}"].severity == 7.0
