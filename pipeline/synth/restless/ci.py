@@ -46,7 +46,7 @@ class CiDays:
         for _ in range(poisson(rng, 3.0 * factor)):
             t0 = day_start + ((rng.uniform(start_h, end_h) - base.tz_hours) % 24) * 3600
             targets = self.regions if rng.random() < self.matrix else self.regions[:1]
-            size = len(targets) ** -0.5  # each matrix job deploys one region's share
+            size = len(targets) ** -0.5  # n jobs of a matrix make sqrt(n) single jobs' calls
             for region in targets:  # matrix jobs start within a minute of each other
                 out += self._job(fac, t0 + rng.uniform(0, 60), region, rng.choice(agents), size)
         if self.nightly >= 0 and rng.random() < scale:  # cron fires late when runners are busy
@@ -90,8 +90,9 @@ def scenario_profile(
     org: Org, account: int, index: int, base: Profile, regions: tuple[str, ...]
 ) -> Profile:
     """The role as a scenario sees it: a quiet attack or a benign novelty on this role runs as
-    one more job, on a fresh runner of the kind its jobs use, not from the steady profile's
-    three fixed runners, which the restless role never calls from."""
+    one more job, on a runner address of the kind its jobs use (one per role, drawn apart from
+    its jobs'), not from the steady profile's three fixed runners, which the restless role never
+    calls from."""
     days = ci_days(org, account, index, base, regions)
     rng = rng_for(org.seed, "habits", "ci-scenario", account, index)
     return dataclasses.replace(base, ips=(days.runner(rng, days.regions[0]),))

@@ -43,8 +43,9 @@ def restless_days(org: Org, plan: AccountPlan) -> DayCalls:
 def scenario_plan(org: Org, plan: AccountPlan) -> AccountPlan:
     """The account as its scenarios see it: each principal in the context its restless life
     calls from, so that a quiet attack or a benign novelty comes from the victim's own places.
-    People keep their office and home (their restless weeks use both) and workloads their AWS
-    addresses; CI roles run a job on a fresh runner of their kind (``ci.scenario_profile``)."""
+    People keep the steady profile's addresses (their office, which their restless weeks keep
+    using, and their first home lease) and workloads their AWS addresses; CI roles run a job on
+    a runner of their kind (``ci.scenario_profile``)."""
     regions = plan.place.all_regions[:4]
     profiles = [
         scenario_profile(org, plan.index, i, p, regions) if p.archetype == "ci_role" else p

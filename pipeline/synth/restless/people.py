@@ -57,7 +57,8 @@ SCRIPTS = (
 @dataclass
 class PersonDays:
     """One person in one account: the planned profile, their week, the account's third region
-    and the services they take up here (``started``: first day each was used)."""
+    and the services they take up here (``started``: first day each was used, filled in as the
+    days are called: call each day once, in order, as ``generate_account`` does)."""
 
     base: Profile
     week: Week

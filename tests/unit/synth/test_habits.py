@@ -208,27 +208,42 @@ def test_the_synth_command_takes_habits(tmp_path: Path, capsys: pytest.CaptureFi
 
 def _provider(address: str) -> str:
     """Which cloud a CI runner's address belongs to (self-hosted runners here are EC2)."""
-    for name, prefixes in (("azure", tools.AZURE_PREFIXES), ("gcp", tools.GCP_PREFIXES)):
+    aws = tuple(p for prefixes in net.AWS_PREFIXES.values() for p in prefixes)
+    kinds = (("azure", tools.AZURE_PREFIXES), ("gcp", tools.GCP_PREFIXES), ("aws", aws))
+    for name, prefixes in kinds:
         if any(address.startswith(f"{prefix}.") for prefix in prefixes):
             return name
-    return "aws"
+    return "elsewhere"
+
+
+def _region_expansion(seed: int, habits: str) -> tuple[dict[str, Any], list[Record]]:
+    """A one-account organisation with a region expansion on a CI role: its label, records."""
+    sink = MemorySink()
+    options = {**ORG, "seed": seed, "days": 6, "accounts": 1, "habits": habits}
+    generate_organisation(
+        "memory://", workers=1, sink=sink, attacks=["tg.benign.region-expansion"], **options
+    )
+    (label,) = json.loads(sink.objects["labels.json"])["scenarios"]
+    return label, _records(sink.objects)
 
 
 def test_a_scenario_on_a_restless_ci_role_runs_on_a_runner_of_the_kind_its_jobs_use() -> None:
     # Every CI kind in turn: the seeds below give github, gitlab and self-hosted victims.
     seen = set()
     for seed in range(1, 12):
-        sink = MemorySink()
-        options = {**ORG, "seed": seed, "days": 6, "accounts": 1}
-        planting = {"attacks": ["tg.benign.region-expansion"], "habits": "restless"}
-        generate_organisation("memory://", workers=1, sink=sink, **planting, **options)
-        (label,) = json.loads(sink.objects["labels.json"])["scenarios"]
+        label, records = _region_expansion(seed, "restless")
         planted = set(label["event_ids"])
-        records = _records(sink.objects)
         role = label["principal_key"].split("/")[1]
         own = [r for r in _ci(records) if role in r["userIdentity"]["arn"]]
         jobs = {_provider(r["sourceIPAddress"]) for r in own if r["eventID"] not in planted}
-        scenario = {_provider(r["sourceIPAddress"]) for r in records if r["eventID"] in planted}
-        assert len(jobs) == 1 and scenario == jobs, (seed, role)
+        scenario = {r["sourceIPAddress"] for r in records if r["eventID"] in planted}
+        assert len(jobs) == 1 and {_provider(ip) for ip in scenario} == jobs, (seed, role)
+        steady_label, steady = _region_expansion(seed, "steady")
+        steady_runners = {
+            r["sourceIPAddress"] for r in steady if r["eventID"] in set(steady_label["event_ids"])
+        }
+        assert not scenario & steady_runners, "not the steady profile's fixed runners"
         seen |= jobs
+        if seen == {"azure", "gcp", "aws"}:
+            break
     assert seen == {"azure", "gcp", "aws"}
