@@ -98,10 +98,20 @@ def scenario_profile(
     return dataclasses.replace(base, ips=(days.runner(rng, days.regions[0]),))
 
 
+def _runners(base: Profile) -> str:
+    """Where the role's jobs run: a job that signs in with GitHub's OIDC token is a GitHub
+    Actions job (hosted runners in Azure), whatever the role is called; otherwise the role's
+    name says which CI it belongs to (GitLab.com's runners are in Google Cloud; the rest are
+    self-hosted on EC2)."""
+    if base.token_issuer is not None:
+        return "azure"
+    return {"github": "azure", "gitlab": "gcp"}.get(base.ident.name.split("-")[0], "aws")
+
+
 def ci_days(org: Org, account: int, index: int, base: Profile, regions: tuple[str, ...]) -> CiDays:
     """A CI role's restless pipelines (``regions``: the account's, home regions first)."""
     rng = rng_for(org.seed, "habits", "ci", account, index)
-    runners = {"github": "azure", "gitlab": "gcp"}.get(base.ident.name.split("-")[0], "aws")
+    runners = _runners(base)
     release = tuple(
         rng.uniform(3.0, 5.0) if rng.random() < 0.12 else rng.uniform(0.3, 1.3)
         for _ in range(org.days)

@@ -247,3 +247,10 @@ def test_a_scenario_on_a_restless_ci_role_runs_on_a_runner_of_the_kind_its_jobs_
         if seen == {"azure", "gcp", "aws"}:
             break
     assert seen == {"azure", "gcp", "aws"}
+
+
+def test_a_job_signing_in_with_github_oidc_runs_on_github_hosted_runners() -> None:
+    records = _records(_generate(**{**ORG, "days": 4, "seed": 2}, habits="restless"))
+    logins = [r for r in records if r["eventName"] == "AssumeRoleWithWebIdentity"]
+    assert logins, "the seed has a GitHub Actions role"
+    assert {_provider(r["sourceIPAddress"]) for r in logins} == {"azure"}
