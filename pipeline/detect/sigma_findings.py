@@ -11,9 +11,9 @@ operational workflow (sql/views/macros.sql `service_workflow`: FIS running an ex
 command, a maintenance window patching; never a call on identities, keys or logging, never
 CloudFormation) are Low at most: SigmaHQ's rules are written for a principal's own calls, and
 whoever started the workflow made the decision in a call of their own, which the rules and the
-model judge. Its description starts with the rule's credit
-(id, title, author, pack, licence: SigmaHQ's DRL 1.1 requires them wherever a match is shown),
-and its evidence holds the credit under `sigma` for the exporters (pipeline/findings/credit.py).
+model judge. Its description starts with the rule's credit (id, title, author, pack, licence:
+SigmaHQ's DRL 1.1 requires them wherever a match is shown), and its evidence holds the credit
+under `sigma` for the exporters (pipeline/findings/credit.py).
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from trailguard.pipeline.findings.store import Finding, finding_id
 from trailguard.pipeline.sqlfiles import read_sql
 
 MAX_EVIDENCE_EVENTS = 20
+MAX_USER_AGENTS = 10
 # The most a match made only by an AWS service's workflow is: Sigma's `low`.
 SERVICE_SEVERITY = classify.SEVERITIES["low"]
-MAX_USER_AGENTS = 10
 # The evidence's keys in the order an exact rule writes them (pipeline/detect/rule_findings.py).
 EVIDENCE_KEYS = ("rule", "why", "regions", "source_ips", "user_agents", "events", "events_omitted")
 

@@ -54,9 +54,10 @@ def _explained_together(finding: tuple[datetime, datetime] | None) -> list[set[s
         ),
     )
     if finding is not None:
+        first_seen, last_seen = finding
         spans = {"principal_key": [PRINCIPAL], "account_id": [ACCOUNT]}
-        con.register("finding_spans", pa.table({**spans, "first_seen": [finding[0]],
-                                                 "last_seen": [finding[1]]}))  # fmt: skip
+        spans |= {"first_seen": [first_seen], "last_seen": [last_seen]}
+        con.register("finding_spans", pa.table(spans))
         con.execute(read_sql("detect/mark_finding_events.sql"))
     return [{o.value for o in p["regions"]["new"]} for p in profiles(con, 2)]
 
