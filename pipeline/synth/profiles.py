@@ -74,6 +74,22 @@ class Profile:
         return 0.01
 
 
+def local_time(day_start: float, tz_hours: float, local_hour: float) -> float:
+    """The epoch of ``local_hour`` o'clock in time zone ``tz_hours`` on the UTC day starting at
+    ``day_start`` (epoch seconds of its midnight)."""
+    return day_start + ((local_hour - tz_hours) % 24) * 3600
+
+
+def sign_in_before(p: Profile, fac: RecordFactory, calls: list[Timed], latest: int) -> list[Timed]:
+    """The console sign-in before the first of ``calls`` made with console credentials (between
+    20 s and ``latest`` s before it); nothing when none was."""
+    signed = [t for t, rec in calls if rec.get("sessionCredentialFromConsole")]
+    if not signed:
+        return []
+    t = min(signed) - fac.rng.randrange(20, latest)
+    return [(t, fac.console_login(p.ident, t, p.ips[0], p.browser, mfa=p.ident.mfa))]
+
+
 def poisson(rng: random.Random, lam: float) -> int:
     """A Poisson draw (normal approximation for large means)."""
     if lam <= 0:
@@ -134,12 +150,8 @@ def _hourly(p: Profile, day_start: float, factor: float, fac: RecordFactory) -> 
         for t, name in zip(times, p.pick_apis(rng, n), strict=True):
             console = p.console > 0 and rng.random() < p.console
             out.append(emit(p, fac, name, t, console=console))
-    if p.console and any(rec.get("sessionCredentialFromConsole") for _, rec in out):
-        first = min(t for t, rec in out if rec.get("sessionCredentialFromConsole"))
-        login_t = first - rng.randrange(20, 600)
-        out.append(
-            (login_t, fac.console_login(p.ident, login_t, p.ips[0], p.browser, mfa=p.ident.mfa))
-        )
+    if p.console:
+        out += sign_in_before(p, fac, out, 600)
     return out
 
 
@@ -149,7 +161,7 @@ def _bursts(p: Profile, day_start: float, factor: float, fac: RecordFactory) -> 
     start_h, end_h = p.workday or (0, 24)
     for _ in range(poisson(rng, 3.0 * factor)):
         local_h = rng.uniform(start_h, end_h)
-        t0 = day_start + ((local_h - p.tz_hours) % 24) * 3600
+        t0 = local_time(day_start, p.tz_hours, local_h)
         n = max(5, round(p.rate * rng.uniform(0.6, 1.4)))
         times = sorted(t0 + rng.random() * 480 for _ in range(n))
         names = ["GetCallerIdentity", *p.pick_apis(rng, n - 1)]
@@ -192,7 +204,7 @@ def web_identity_login(p: Profile, issuer: Identity, fac: RecordFactory, t: floa
 
 def _sweep(p: Profile, day_start: float, factor: float, fac: RecordFactory) -> list[Timed]:
     rng = fac.rng
-    t = day_start + ((3 - p.tz_hours) % 24) * 3600 + rng.randrange(0, 1200)
+    t = local_time(day_start, p.tz_hours, 3) + rng.randrange(0, 1200)
     out: list[Timed] = []
     for i, region in enumerate(p.regions):
         for name in p.apis:
@@ -216,7 +228,7 @@ def _periodic(p: Profile, day_start: float, factor: float, fac: RecordFactory) -
 
 def _session(p: Profile, day_start: float, factor: float, fac: RecordFactory) -> list[Timed]:
     rng = fac.rng
-    t = day_start + ((rng.uniform(*(p.workday or (9, 17))) - p.tz_hours) % 24) * 3600
+    t = local_time(day_start, p.tz_hours, rng.uniform(*(p.workday or (9, 17))))
     out = [(t, fac.console_login(p.ident, t, p.ips[0], p.browser, mfa=p.ident.mfa))]
     for name in p.pick_apis(rng, max(2, round(p.rate))):
         t += rng.uniform(5, 90)

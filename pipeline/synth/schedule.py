@@ -14,7 +14,7 @@ from trailguard.pipeline.ingest.principals import principal_of
 from trailguard.pipeline.synth.delivery import Timed
 from trailguard.pipeline.synth.labels import label_principal_key
 from trailguard.pipeline.synth.org import AccountPlan, Org, rng_for
-from trailguard.pipeline.synth.profiles import Profile
+from trailguard.pipeline.synth.profiles import Profile, local_time
 from trailguard.pipeline.synth.records import RecordFactory
 from trailguard.pipeline.synth.scenario import Technique, load, start_ctx
 
@@ -106,7 +106,7 @@ def _start_time(org: Org, slot: Slot, victim: Profile) -> float:
     if slot.difficulty != "loud" and victim.workday is not None:
         lo, hi = victim.workday
         local = lo + slot.frac * (hi - lo)
-        return day_start + ((local - victim.tz_hours) % 24) * 3600
+        return local_time(day_start, victim.tz_hours, local)
     return day_start + slot.frac * 86000
 
 

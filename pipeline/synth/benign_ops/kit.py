@@ -11,6 +11,7 @@ from typing import Any
 from trailguard.pipeline.synth import network as net
 from trailguard.pipeline.synth.catalog import api
 from trailguard.pipeline.synth.identities import Identity, aws_id, sso_user
+from trailguard.pipeline.synth.profiles import local_time
 from trailguard.pipeline.synth.records import Record
 from trailguard.pipeline.synth.scenario import Ctx
 
@@ -105,7 +106,7 @@ def sign_in(c: Ctx) -> None:
 def at_local(c: Ctx, first: float, day: int, hour: float) -> float:
     """Epoch of ``hour`` o'clock in the victim's time zone, ``day`` days after ``first`` (the
     scenario's first UTC midnight: read ``c.day_start`` before the clock moves, it follows it)."""
-    return first + day * 86400 + ((hour - c.victim.tz_hours) % 24) * 3600
+    return local_time(first + day * 86400, c.victim.tz_hours, hour)
 
 
 def workdays(c: Ctx, count: int) -> list[int]:

@@ -17,7 +17,13 @@ from trailguard.pipeline.synth import network as net
 from trailguard.pipeline.synth.catalog import api
 from trailguard.pipeline.synth.delivery import Timed
 from trailguard.pipeline.synth.org import Org, rng_for
-from trailguard.pipeline.synth.profiles import Profile, emit, poisson, web_identity_login
+from trailguard.pipeline.synth.profiles import (
+    Profile,
+    emit,
+    local_time,
+    poisson,
+    web_identity_login,
+)
 from trailguard.pipeline.synth.records import RecordFactory
 from trailguard.pipeline.synth.restless import tools
 
@@ -44,7 +50,7 @@ class CiDays:
         factor = base.day_factor(day, weekday) * scale * self.release[day]
         start_h, end_h = base.workday or (0, 24)
         for _ in range(poisson(rng, 3.0 * factor)):
-            t0 = day_start + ((rng.uniform(start_h, end_h) - base.tz_hours) % 24) * 3600
+            t0 = local_time(day_start, base.tz_hours, rng.uniform(start_h, end_h))
             targets = self.regions if rng.random() < self.matrix else self.regions[:1]
             size = len(targets) ** -0.5  # n jobs of a matrix make sqrt(n) single jobs' calls
             for region in targets:  # matrix jobs start within a minute of each other

@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 
 from trailguard.pipeline.synth.delivery import Timed
-from trailguard.pipeline.synth.profiles import SHAPES, Profile, emit
+from trailguard.pipeline.synth.profiles import SHAPES, Profile, emit, local_time, sign_in_before
 from trailguard.pipeline.synth.records import RecordFactory
 from trailguard.pipeline.synth.restless import tools
 from trailguard.pipeline.synth.restless.week import Week
@@ -85,7 +85,7 @@ class PersonDays:
                 out += self._extras(p, day, day_start, fac)
         if day not in self.base.days_off:
             for _ in range(self.week.pages[day]):
-                out += _page(p, fac, _at(day_start, p.tz_hours, fac.rng.uniform(-2, 5)))
+                out += _page(p, fac, local_time(day_start, p.tz_hours, fac.rng.uniform(-2, 5)))
         stints = self._stints(day, p, fac.rng)
         for t, rec in out:
             rec["sourceIPAddress"] = _where(stints, day_start, p.tz_hours, t)
@@ -146,7 +146,7 @@ class PersonDays:
 
     def _work_time(self, p: Profile, day_start: float, rng: random.Random) -> float:
         assert p.workday is not None
-        return _at(day_start, p.tz_hours, rng.uniform(p.workday[0], p.workday[1] - 0.5))
+        return local_time(day_start, p.tz_hours, rng.uniform(p.workday[0], p.workday[1] - 0.5))
 
     def _stints(self, day: int, p: Profile, rng: random.Random) -> list[tuple[float, str]]:
         """The day's addresses by local hour: home at night, the day's site from the morning,
@@ -166,11 +166,6 @@ class PersonDays:
             stints.append((rng.uniform(12.5, 14.0), week.office))
         stints.append((end - week.late[day] + 0.5, week.home[day]))  # home for the evening
         return sorted(stints)
-
-
-def _at(day_start: float, tz_hours: float, local_hour: float) -> float:
-    """The epoch of a local hour on the UTC day starting at ``day_start``."""
-    return day_start + ((local_hour - tz_hours) % 24) * 3600
 
 
 def _where(stints: list[tuple[float, str]], day_start: float, tz: float, t: float) -> str:
@@ -196,8 +191,4 @@ def burst(
         emit(p, fac, name, t, console=console > 0 and rng.random() < console)
         for t, name in zip(times, names, strict=True)
     ]
-    signed = [t for t, rec in out if rec.get("sessionCredentialFromConsole")]
-    if signed:
-        t = min(signed) - rng.randrange(20, 300)
-        out.append((t, fac.console_login(p.ident, t, p.ips[0], p.browser, mfa=p.ident.mfa)))
-    return out
+    return out + sign_in_before(p, fac, out, 300)
