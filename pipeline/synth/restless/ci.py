@@ -70,7 +70,11 @@ class CiDays:
         if ident.session_name.startswith("botocore-session-"):  # boto3's default: the clock
             ident = tools.with_session(ident, f"botocore-session-{int(t0)}")
         job = dataclasses.replace(
-            base, ident=ident, ips=(self.runner(rng, region),), agents=(agent,), regions=(region,)
+            base,
+            ident=ident,
+            ips=(runner(rng, self.runners, region),),
+            agents=(agent,),
+            regions=(region,),
         )
         n = max(5, round(base.rate * rng.uniform(0.4, 1.2) * (size or 1.0)))
         names = job.pick_apis(rng, n - 1)
@@ -83,25 +87,23 @@ class CiDays:
             out.append(web_identity_login(job, base.token_issuer, fac, t0 - rng.uniform(1, 5)))
         return out
 
-    def runner(self, rng: random.Random, region: str) -> str:
-        """A fresh runner's address: where one job of this role calls from."""
-        if self.runners == "azure":
-            return net.ip_in(rng, tools.AZURE_PREFIXES)
-        if self.runners == "gcp":
-            return net.ip_in(rng, tools.GCP_PREFIXES)
-        return net.aws_ip(rng, region)
+
+def runner(rng: random.Random, runners: str, region: str) -> str:
+    """A fresh runner's address, where one job calls from (``runners``: ``_runners``' kind)."""
+    if runners == "azure":
+        return net.ip_in(rng, tools.AZURE_PREFIXES)
+    if runners == "gcp":
+        return net.ip_in(rng, tools.GCP_PREFIXES)
+    return net.aws_ip(rng, region)
 
 
-def scenario_profile(
-    org: Org, account: int, index: int, base: Profile, regions: tuple[str, ...]
-) -> Profile:
+def scenario_profile(org: Org, account: int, index: int, base: Profile, region: str) -> Profile:
     """The role as a scenario sees it: a quiet attack or a benign novelty on this role runs as
     one more job, on a runner address of the kind its jobs use (one per role, drawn apart from
     its jobs'), not from the steady profile's three fixed runners, which the restless role never
     calls from."""
-    days = ci_days(org, account, index, base, regions)
     rng = rng_for(org.seed, "habits", "ci-scenario", account, index)
-    return dataclasses.replace(base, ips=(days.runner(rng, days.regions[0]),))
+    return dataclasses.replace(base, ips=(runner(rng, _runners(base), region),))
 
 
 def _runners(base: Profile) -> str:

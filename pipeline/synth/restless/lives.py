@@ -46,9 +46,9 @@ def scenario_plan(org: Org, plan: AccountPlan) -> AccountPlan:
     People keep the steady profile's addresses (their office, which their restless weeks keep
     using, and their first home lease) and workloads their AWS addresses; CI roles run a job on
     a runner of their kind (``ci.scenario_profile``)."""
-    regions = plan.place.all_regions[:4]
+    home = plan.place.all_regions[0]  # where a CI role's first matrix job, and its runner, is
     profiles = [
-        scenario_profile(org, plan.index, i, p, regions) if p.archetype == "ci_role" else p
+        scenario_profile(org, plan.index, i, p, home) if p.archetype == "ci_role" else p
         for i, p in enumerate(plan.profiles)
     ]
     return dataclasses.replace(plan, profiles=profiles)
