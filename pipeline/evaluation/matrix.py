@@ -27,7 +27,7 @@ SIZES = {
     "small": OrgSize(days=21, accounts=3, principals=60),
     "default": OrgSize(days=21, accounts=6, principals=180),  # `trailguard demo`'s
 }
-DEFAULT_SEEDS = (7, 11, 23, 31, 41, 53, 67, 79, 83, 89, 97, 101)
+DEFAULT_SEEDS = (7, 11, 23, 31, 41, 53, 67, 79, 83, 89, 97, 101, 103, 107)
 # Which benign novelties an organisation holds (hard negatives: pipeline/synth/hard_negatives.py,
 # `classic`; pipeline/synth/benign_life.py, `life`, and pipeline/synth/benign_ops/, `ops`, both
 # written apart from how detection scores; `both` is classic and life, `all` the three), and
@@ -44,7 +44,9 @@ DEFAULT_SEEDS = (7, 11, 23, 31, 41, 53, 67, 79, 83, 89, 97, 101)
 # detector: roaming addresses, tool upgrades, hosted CI runners, irregular hours), where the
 # other seeds' are `steady`. 83 and 97 were the first; their false positives were read (and
 # showed the generator's own flaw: scenarios on CI roles ran from runners the restless role never
-# used), so they are tuning seeds, and 89 and 101 hold restless habits out.
+# used), so they are tuning seeds, and 89 and 101 hold restless habits out. In the sixth round
+# 101's false positives were read (it was the one organisation over budget without root's
+# sign-ins), so it tunes too, and 103 and 107 were added, unseen, to hold restless habits out.
 POPULATIONS = ("classic", "life", "ops", "both", "all")
 SEED_POPULATION = {
     7: "classic",
@@ -59,9 +61,11 @@ SEED_POPULATION = {
     89: "both",
     97: "life",
     101: "all",
+    103: "all",
+    107: "ops",
 }
-SEED_HABITS = {83: "restless", 89: "restless", 97: "restless", 101: "restless"}
-TUNING_SEEDS = frozenset({7, 11, 23, 31, 41, 83, 97})
+SEED_HABITS = {seed: "restless" for seed in (83, 89, 97, 101, 103, 107)}
+TUNING_SEEDS = frozenset({7, 11, 23, 31, 41, 83, 97, 101})
 DEFAULT_SIZES = ("small", "default")
 QUICK_SEEDS = (7,)
 QUICK_SIZES = ("tiny",)

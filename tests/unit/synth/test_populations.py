@@ -61,11 +61,12 @@ def test_seeds_outside_the_table_keep_both() -> None:
     assert population_of(12345) == "both"
 
 
-def test_restless_habits_have_two_tuning_and_two_held_out_seeds() -> None:
+def test_restless_habits_have_three_tuning_and_three_held_out_seeds() -> None:
     restless = {seed for seed in DEFAULT_SEEDS if habits_of(seed) == "restless"}
-    assert restless == {83, 97, 89, 101}
-    assert restless & TUNING_SEEDS == {83, 97}
+    assert restless == {83, 89, 97, 101, 103, 107}
+    assert restless & TUNING_SEEDS == {83, 97, 101}
     assert run_name("small", 101) == "small-seed101-all-restless"
+    assert run_name("default", 107) == "default-seed107-ops-restless"
 
 
 def test_every_other_seed_keeps_steady_habits_and_its_name() -> None:
