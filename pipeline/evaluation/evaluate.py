@@ -90,6 +90,9 @@ class Population:
     benign: Mapping[date, int]  # of which not under attack that day
 
 
+ROOT_DETECTOR = "rules.root_credential_usage"  # models/rules/root_credential_usage.py
+
+
 @dataclass
 class Evaluation:
     """The counts behind every number; `pool` adds evaluations of several organisations."""
@@ -143,6 +146,16 @@ class Evaluation:
     def fp_medium_plus_per_100(self) -> float | None:
         """The same, Medium+ false positives only."""
         return 100 * self.false_medium_plus / self.principal_days if self.principal_days else None
+
+    @property
+    def fp_without_root_per_100(self) -> float | None:
+        """The same without root's Low sign-in findings (`Policy:IAMUser/RootCredentialUsage`):
+        reported beside the target, which counts them, because root is used per account, not per
+        principal, and on a small organisation a few sign-ins are most of the rate."""
+        if not self.principal_days:
+            return None
+        others = self.false_findings - self.by_detector.get(ROOT_DETECTOR, 0)
+        return 100 * others / self.principal_days
 
 
 def overlaps(finding: Finding, scenario: Scenario) -> bool:

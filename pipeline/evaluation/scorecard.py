@@ -168,6 +168,7 @@ def to_dict(e: Evaluation) -> dict[str, Any]:
             "days": e.days,
             "per_100_principals_per_day": e.fp_per_100,
             "medium_plus_per_100_principals_per_day": e.fp_medium_plus_per_100,
+            "without_root_per_100_principals_per_day": e.fp_without_root_per_100,
             "by_detector": e.by_detector,
         },
         "budget": {

@@ -140,6 +140,22 @@ def test_false_positives_are_counted_per_100_benign_principals_per_day_after_lea
     assert result.fp_medium_plus_per_100 == pytest.approx(100 * 1 / 99)
 
 
+def test_the_rate_without_roots_sign_ins_is_reported_beside_the_one_the_target_counts() -> None:
+    root = _finding(
+        principal="arn:aws:iam::111122223333:root",
+        start=T + timedelta(days=1),
+        severity=2.0,
+        detector="rules.root_credential_usage",
+    )
+    later = T + timedelta(days=1, hours=2)
+    model = _finding(principal=BOB, start=later, detector="isolation_forest")
+
+    result = evaluate([root, model], [_scenario()], LEARNED)
+
+    assert result.fp_per_100 == pytest.approx(100 * 2 / 99)
+    assert result.fp_without_root_per_100 == pytest.approx(100 * 1 / 99)
+
+
 def test_an_hourly_window_is_ready_when_its_hour_ends() -> None:
     window = _finding(start=T.replace(minute=0), score=0.7, detector="isolation_forest")
     result = evaluate([window], [_scenario()], LEARNED)
