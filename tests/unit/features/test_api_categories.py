@@ -53,3 +53,21 @@ def test_a_copy_that_stays_in_the_account_shares_nothing(call: str) -> None:
     # A disaster-recovery copy to another region, or a responder's snapshot of a suspect
     # instance: the data stays where it was. Sharing it is the next call, judged by its rule.
     assert call not in _catalogue()
+
+
+@pytest.mark.parametrize(
+    "call", ["GetPasswordData", "GetSecretValue", "BatchGetSecretValue", "GetParameters"]
+)
+def test_credential_access_hands_over_a_secret(call: str) -> None:
+    assert _catalogue()[call] == "credential_access"
+
+
+def test_a_registry_login_is_not_credential_access() -> None:
+    # ECR's docker login token: every image pull and push of every pipeline starts with it.
+    assert "GetAuthorizationToken" not in _catalogue()
+
+
+def test_the_credential_report_is_discovery_whether_generated_or_read() -> None:
+    # Users, key ages and MFA status, no secret: an auditor's quarterly review reads it.
+    assert _catalogue()["GenerateCredentialReport"] == _catalogue()["GetCredentialReport"]
+    assert _catalogue()["GetCredentialReport"] == "discovery"
