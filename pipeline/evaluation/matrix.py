@@ -27,7 +27,7 @@ SIZES = {
     "small": OrgSize(days=21, accounts=3, principals=60),
     "default": OrgSize(days=21, accounts=6, principals=180),  # `trailguard demo`'s
 }
-DEFAULT_SEEDS = (7, 11, 23, 31, 41, 53, 67, 79, 83, 89, 97, 101, 103, 107)
+DEFAULT_SEEDS = (7, 11, 23, 31, 41, 53, 67, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127)
 # Which benign novelties an organisation holds (hard negatives: pipeline/synth/hard_negatives.py,
 # `classic`; pipeline/synth/benign_life.py, `life`, and pipeline/synth/benign_ops/, `ops`, both
 # written apart from how detection scores; `both` is classic and life, `all` the three), and
@@ -47,6 +47,9 @@ DEFAULT_SEEDS = (7, 11, 23, 31, 41, 53, 67, 79, 83, 89, 97, 101, 103, 107)
 # used), so they are tuning seeds, and 89 and 101 hold restless habits out. In the sixth round
 # 101's false positives were read (it was the one organisation over budget without root's
 # sign-ins), so it tunes too, and 103 and 107 were added, unseen, to hold restless habits out.
+# A scan of every organisation's findings for one pattern of 101's (an AWS service's name taken
+# for a network) also showed it on 79, 103 and 107, so they tune too; 109 (`ops`), 113 (`all`,
+# restless) and 127 (`ops`, restless) replace them, unseen.
 POPULATIONS = ("classic", "life", "ops", "both", "all")
 SEED_POPULATION = {
     7: "classic",
@@ -63,9 +66,12 @@ SEED_POPULATION = {
     101: "all",
     103: "all",
     107: "ops",
+    109: "ops",
+    113: "all",
+    127: "ops",
 }
-SEED_HABITS = {seed: "restless" for seed in (83, 89, 97, 101, 103, 107)}
-TUNING_SEEDS = frozenset({7, 11, 23, 31, 41, 83, 97, 101})
+SEED_HABITS = {seed: "restless" for seed in (83, 89, 97, 101, 103, 107, 113, 127)}
+TUNING_SEEDS = frozenset({7, 11, 23, 31, 41, 79, 83, 97, 101, 103, 107})
 DEFAULT_SIZES = ("small", "default")
 QUICK_SEEDS = (7,)
 QUICK_SIZES = ("tiny",)
