@@ -14,7 +14,7 @@
 -- infrequent, rare); that is what lets an analyst judge a finding without writing SQL.
 WITH source AS (
     SELECT s.episode, s.span_start, e.window_start, e.api, e.category, e.network, e.ua_family,
-        e.region, e.country, e.in_finding
+        e.region, e.country, e.in_finding, e.is_ip
     FROM episode_spans AS s
     JOIN enriched AS e
         ON e.principal_key = s.principal_key
@@ -26,9 +26,13 @@ filtered AS (
     SELECT episode, span_start, window_start, in_finding, 'api' AS dim, api AS value, category
     FROM source
     UNION ALL
+    -- Places are where the principal called from: not an AWS service acting for it (as the
+    -- features' sightings, sql/features/shard/30_sightings.sql).
     SELECT episode, span_start, window_start, in_finding, 'network', network, NULL FROM source
+    WHERE is_ip
     UNION ALL
     SELECT episode, span_start, window_start, in_finding, 'user_agent', ua_family, NULL FROM source
+    WHERE is_ip
     UNION ALL
     SELECT episode, span_start, window_start, in_finding, 'region', region, NULL FROM source
     UNION ALL

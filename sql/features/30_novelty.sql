@@ -1,5 +1,6 @@
 -- Family: novelty. What a principal did in an hour that it had never done before: APIs, source
--- networks (ASN organisation, else /24, else the service name), countries, user agent families,
+-- networks (ASN organisation, else /24) and user agent families of the calls made from an
+-- address (not those an AWS service made on its behalf: shard/30_sightings.sql), countries,
 -- regions, and hours of the day.
 -- Grain: one row per (pid, window_start) with events in the range.
 -- Columns: peer_group (descriptive), novel_apis, novel_sensitive_apis (novel APIs in a sensitive

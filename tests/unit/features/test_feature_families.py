@@ -125,6 +125,29 @@ def test_a_new_network_country_and_agent_are_novel(tmp_path: Path) -> None:
     assert row["novel_apis"] == 0
 
 
+def test_a_call_a_service_made_on_the_principals_behalf_is_not_a_new_place(
+    tmp_path: Path,
+) -> None:
+    # Access Analyzer creating its service-linked role with alice's credentials: the source and
+    # the agent are the service's name, and alice is still at her desk.
+    records = _alice_routine(range(6))
+    records.append(
+        cloudtrail_event(
+            eventTime=at(6, 12),
+            eventSource="iam.amazonaws.com",
+            eventName="CreateServiceLinkedRole",
+            sourceIPAddress="access-analyzer.amazonaws.com",
+            userAgent="access-analyzer.amazonaws.com",
+        )
+    )
+    lake = make_lake(tmp_path, records)
+    build_features(lake)
+    row = window(feature_rows(lake, ALICE), 6, 12)
+    assert row["novel_apis"] == 1
+    assert row["novel_networks"] == 0
+    assert row["novel_user_agents"] == 0
+
+
 def test_activity_at_an_hour_never_active_before_is_flagged(tmp_path: Path) -> None:
     # Hours are judged against the principal's own week: peers keep other hours.
     records = _alice_routine(range(8))
