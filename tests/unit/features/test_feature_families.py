@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tests.factories import assumed_role_identity, cloudtrail_event
 from tests.unit.features.lakes import (
@@ -104,20 +105,23 @@ def test_a_sudden_burst_of_access_denied_deviates_from_the_baseline(tmp_path: Pa
     assert row["events_vs_baseline"] > 1.0
 
 
-def test_a_new_network_country_and_agent_are_novel(tmp_path: Path) -> None:
+def _after_routine(tmp_path: Path, source: str, name: str, **fields: str) -> dict[str, Any]:
+    """The features of the hour in which alice, after six days of routine, makes one call."""
     records = _alice_routine(range(6))
-    records.append(
-        cloudtrail_event(
-            eventTime=at(6, 12),
-            eventSource="s3.amazonaws.com",
-            eventName="ListBuckets",
-            sourceIPAddress=FOREIGN_IP,
-            userAgent="python-requests/2.31.0",
-        )
-    )
-    lake = make_lake(tmp_path, records)
+    call = cloudtrail_event(eventTime=at(6, 12), eventSource=source, eventName=name, **fields)
+    lake = make_lake(tmp_path, [*records, call])
     build_features(lake)
-    row = window(feature_rows(lake, ALICE), 6, 12)
+    return window(feature_rows(lake, ALICE), 6, 12)
+
+
+def test_a_new_network_country_and_agent_are_novel(tmp_path: Path) -> None:
+    row = _after_routine(
+        tmp_path,
+        "s3.amazonaws.com",
+        "ListBuckets",
+        sourceIPAddress=FOREIGN_IP,
+        userAgent="python-requests/2.31.0",
+    )
     assert row["novel_networks"] == 1
     assert row["novel_countries"] == 1
     assert row["novel_user_agents"] == 1
@@ -130,19 +134,13 @@ def test_a_call_a_service_made_on_the_principals_behalf_is_not_a_new_place(
 ) -> None:
     # Access Analyzer creating its service-linked role with alice's credentials: the source and
     # the agent are the service's name, and alice is still at her desk.
-    records = _alice_routine(range(6))
-    records.append(
-        cloudtrail_event(
-            eventTime=at(6, 12),
-            eventSource="iam.amazonaws.com",
-            eventName="CreateServiceLinkedRole",
-            sourceIPAddress="access-analyzer.amazonaws.com",
-            userAgent="access-analyzer.amazonaws.com",
-        )
+    row = _after_routine(
+        tmp_path,
+        "iam.amazonaws.com",
+        "CreateServiceLinkedRole",
+        sourceIPAddress="access-analyzer.amazonaws.com",
+        userAgent="access-analyzer.amazonaws.com",
     )
-    lake = make_lake(tmp_path, records)
-    build_features(lake)
-    row = window(feature_rows(lake, ALICE), 6, 12)
     assert row["novel_apis"] == 1
     assert row["novel_networks"] == 0
     assert row["novel_user_agents"] == 0
