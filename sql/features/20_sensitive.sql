@@ -6,12 +6,11 @@
 -- Why: an anomaly nobody can name is noise; counting calls by purpose (discovery, IAM changes,
 -- turning logging off, reading secrets, sharing data out, launching compute, running commands on
 -- instances) lets the finding say what the unusual behaviour was for, and picks its
--- GuardDuty-style type. `data_sharing`
--- holds the calls that give someone else access (a snapshot's or an image's permissions, a
--- bucket policy or ACL, public access, an ingress rule): a copy that stays in the account
--- (CreateSnapshot, CopySnapshot, CreateImage, CopyImage) shares nothing, so it is not listed.
--- GuardDuty counts CreateSnapshot as exfiltration; here the share that follows is judged by its
--- exact rule, which reads whom it grants.
+-- GuardDuty-style type. `data_sharing` holds the calls that give someone else access (a
+-- snapshot's or an image's permissions, a bucket policy or ACL, public access, an ingress rule):
+-- a copy that stays in the account (CreateSnapshot, CopySnapshot, CreateImage, CopyImage) shares
+-- nothing, so it is not listed. GuardDuty counts CreateSnapshot as exfiltration; here the share
+-- that follows is judged by its exact rule, which reads whom it grants.
 -- `credential_access` holds the calls that hand over a secret or credentials (GuardDuty's list:
 -- GetPasswordData, GetSecretValue, BatchGetSecretValue; SSM parameters, which hold SecureStrings;
 -- Identity Center's GetRoleCredentials and an IAM user's GetSessionToken). ECR's

@@ -9,7 +9,8 @@
 -- a call an AWS service made on the principal's behalf (CloudFormation, Access Analyzer, Athena,
 -- S3's KMS calls: its source and agent are the service's name) says nothing about where the
 -- principal is, so a first stack or a first encrypted read is not a new place (the cold-start
--- scorer's networks are addresses' too, sql/detect/cold_start.sql). The hour of day is one per active hour: it comes from `hourly`.
+-- scorer's networks are addresses' too, sql/detect/cold_start.sql). The hour of day is one per
+-- active hour: it comes from `hourly`.
 -- A value only an incident showed is still new afterwards: the hour itself sees every value it
 -- showed, but own_first (and through it peer_first) counts only sightings `in_history`.
 CREATE OR REPLACE TEMP TABLE sightings AS
