@@ -9,12 +9,15 @@ from pathlib import Path
 from trailguard.pipeline.evaluation.evaluate import CAUGHT_SEVERITY
 from trailguard.pipeline.evaluation.ranking import PRPoint
 
+LEGEND_ROWS = 24  # runs a legend column holds beside a 5-inch-high plot
+
 
 def write_pr_curve(path: Path, runs: Mapping[str, list[PRPoint]], pooled: list[PRPoint]) -> None:
     """One thin line per run, the pooled curve thick, its Medium+ operating point marked."""
     from matplotlib.figure import Figure  # heavy: imported only when a PNG is written
 
-    fig = Figure(figsize=(7, 5), layout="constrained")
+    columns = 1 + len(runs) // LEGEND_ROWS  # the legend beside the axes, as many columns as needed
+    fig = Figure(figsize=(7 + 2.6 * columns, 5), layout="constrained")
     ax = fig.subplots()
     for name, points in runs.items():
         ax.plot(_recalls(points), _precisions(points), lw=1, alpha=0.6, label=name)
@@ -38,7 +41,7 @@ def write_pr_curve(path: Path, runs: Mapping[str, list[PRPoint]], pooled: list[P
         ylim=(_floor(runs, pooled), 1.02),
     )
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="x-small", ncols=columns)
     fig.savefig(path, dpi=110)
 
 
