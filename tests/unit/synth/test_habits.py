@@ -228,9 +228,9 @@ def _region_expansion(seed: int, habits: str) -> tuple[dict[str, Any], list[Reco
 
 
 def test_a_scenario_on_a_restless_ci_role_runs_on_a_runner_of_the_kind_its_jobs_use() -> None:
-    # Every CI kind in turn: the seeds below give github, gitlab and self-hosted victims.
+    # Every CI kind in turn: seeds 1, 2 and 5 give self-hosted, github and gitlab victims.
     seen = set()
-    for seed in range(1, 12):
+    for seed in (1, 2, 5):
         label, records = _region_expansion(seed, "restless")
         planted = set(label["event_ids"])
         role = label["principal_key"].split("/")[1]
@@ -244,8 +244,6 @@ def test_a_scenario_on_a_restless_ci_role_runs_on_a_runner_of_the_kind_its_jobs_
         }
         assert not scenario & steady_runners, "not the steady profile's fixed runners"
         seen |= jobs
-        if seen == {"azure", "gcp", "aws"}:
-            break
     assert seen == {"azure", "gcp", "aws"}
 
 
