@@ -40,6 +40,12 @@ MAX_EVIDENCE_EVENTS = 20
 # The keys of the evidence, in the order it has always been stored in (written even when empty:
 # the stored evidence of the same finding must not change).
 EVIDENCE_KEYS = ("rule", "why", "regions", "source_ips", "user_agents", "events", "events_omitted")
+EXACT_RULES = "rules."  # the detector name of every models/rules/ finding starts so
+
+
+def rule_detector(rule_id: str) -> str:
+    """The `detector` of a rule's findings: `rules.<rule id>` (the rule's module name)."""
+    return EXACT_RULES + rule_id
 
 
 def index_lake(con: duckdb.DuckDBPyConnection, known_ips: pa.Table) -> pa.Table:
@@ -228,7 +234,7 @@ def _finding(
     principal, account, episode = key
     times = [e.get("event_time") for e in events]
     regions = sorted({str(e.get("aws_region")) for e in events if e.get("aws_region")})
-    detector = f"rules.{rule.rule_id}"
+    detector = rule_detector(rule.rule_id)
     return Finding(
         finding_id=finding_id(detector, principal, f"{account}/{episode}"),
         type=rule.finding_type,

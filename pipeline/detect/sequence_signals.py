@@ -37,6 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from trailguard.pipeline.detect.rule_findings import EXACT_RULES
 from trailguard.pipeline.findings.attack import technique_for
 from trailguard.pipeline.findings.store import Finding, severity_label
 
@@ -47,7 +48,6 @@ MIN_SIGNALS = 2  # one finding is never a sequence, whatever tactics it names
 MIN_KINDS = 2  # nor one kind of finding (detector and type) repeated
 NOISY_SHARE, NOISY_MIN = 0.02, 5
 MEDIUM = 4.0
-EXACT_RULES = "rules."  # the detector name of models/rules/ findings
 
 # The anomaly model's API categories (sql/reference/api_categories.csv) as tactics.
 CATEGORY_TACTICS = {

@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
+from trailguard.pipeline.detect.rule_findings import rule_detector
 from trailguard.pipeline.evaluation.matrix import DEFAULT_BUDGET
 from trailguard.pipeline.evaluation.ranking import Budget, Ranked, at_budget, pooled_items
 from trailguard.pipeline.findings.store import Finding
@@ -90,7 +91,7 @@ class Population:
     benign: Mapping[date, int]  # of which not under attack that day
 
 
-ROOT_DETECTOR = "rules.root_credential_usage"  # models/rules/root_credential_usage.py
+ROOT_DETECTOR = rule_detector("root_credential_usage")  # models/rules/root_credential_usage.py
 
 
 @dataclass
