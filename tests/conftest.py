@@ -14,6 +14,18 @@ DATA = REPO / "tests" / "data"  # real logs and schemas, each folder with its pr
 SAMPLES = DATA / "cloudtrail"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """How `pytest -n` (pyproject.toml) shares the tests among its workers: a test file runs
+    whole on one worker, so that its module fixtures are built once and its tests run in the
+    order written; and every test that needs the Prefect server (tests/flows/conftest.py) runs
+    on one worker, against one server."""
+    for item in items:
+        needs_prefect = "prefect_api" in getattr(item, "fixturenames", ())
+        group = "prefect-server" if needs_prefect else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def samples() -> Path:
     """The real CloudTrail samples (tests/data/cloudtrail, provenance in its README)."""

@@ -79,8 +79,11 @@ def _stop_server() -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Start the server as soon as tests that need it are collected, so it boots meanwhile."""
-    if any("prefect_api" in getattr(item, "fixturenames", ()) for item in items):
+    """Start the server as soon as tests that need it are collected, so that it boots while
+    other tests run. Under `pytest -n` every worker collects every test, so there the one worker
+    given them (tests/conftest.py groups them) starts it, in `prefect_api`."""
+    needed = any("prefect_api" in getattr(item, "fixturenames", ()) for item in items)
+    if needed and "PYTEST_XDIST_WORKER" not in os.environ:
         _start_server()
 
 

@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 from trailguard.pipeline.cli.main import main
-from trailguard.pipeline.evaluation.demo import DemoSettings, prepare_organisation, run_demo
+from trailguard.pipeline.evaluation.demo import (
+    DemoResult,
+    DemoSettings,
+    prepare_organisation,
+    run_demo,
+)
 from trailguard.pipeline.findings.store import load_findings
 from trailguard.pipeline.lake.db import open_db
 from trailguard.pipeline.run import run_pipeline
@@ -18,10 +23,16 @@ def small_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoSettings:
     return DemoSettings(tmp_path_factory.mktemp("demo"), days=10, accounts=2, principals=30)
 
 
+@pytest.fixture(scope="module")
+def first_demo(small_demo: DemoSettings) -> DemoResult:
+    """The demo's first run in its folder: it generates the organisation."""
+    return run_demo(small_demo)
+
+
 def test_the_demo_catches_every_loud_attack_without_flooding_the_org(
-    small_demo: DemoSettings,
+    first_demo: DemoResult,
 ) -> None:
-    demo = run_demo(small_demo)
+    demo = first_demo
 
     result = demo.evaluation
     assert demo.generated_events and demo.generated_events > 10_000
@@ -36,7 +47,7 @@ def test_the_demo_catches_every_loud_attack_without_flooding_the_org(
 
 
 def test_running_the_demo_again_reuses_its_data_and_changes_no_finding(
-    small_demo: DemoSettings, capsys: pytest.CaptureFixture[str]
+    small_demo: DemoSettings, first_demo: DemoResult, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with open_db(small_demo.out / "lake", read_only=True) as con:
         before = {f.finding_id: f.version for f in load_findings(con)}

@@ -38,18 +38,39 @@ def test_a_cloudtrail_object_is_read_by_the_fast_path() -> None:
 @pytest.mark.parametrize(
     "data",
     [
-        orjson.dumps([cloudtrail_event()]),  # a bare array
-        orjson.dumps(cloudtrail_event()) + b"\n" + orjson.dumps(cloudtrail_event()),  # NDJSON
-        document(cloudtrail_event(odd="field")),  # a field the schema does not name
-        document(cloudtrail_event(eventTime=1_791_208_800)),  # a number where text belongs
-        document(cloudtrail_event(readOnly="true")),  # text where a boolean belongs
-        document(cloudtrail_event(eventTime=DELETE, **{"@timestamp": "2020-09-14T00:44:23Z"})),
-        b'{"Records":[{"eventName":"A","requestParameters":{"b":"\xff"}}]}',  # not UTF-8
-        b'{"Records":[{"eventName":"A","requestParameters":{"b":"\\ud800"}}]}',  # lone surrogate
-        b'{"Records":[{"eventName":"A","requestParameters":' + b"[" * 2000 + b"]" * 2000 + b"}]}",
-        b'{"Records":[{"eventName":"A"}],"Other":1}',
-        b'{"Records":[{"eventName":"A"}]} trailing',
-        b'{"digestStartTime":"2026-10-05T14:00:00Z"}',
+        pytest.param(orjson.dumps([cloudtrail_event()]), id="a bare array"),
+        pytest.param(
+            orjson.dumps(cloudtrail_event()) + b"\n" + orjson.dumps(cloudtrail_event()),
+            id="NDJSON",
+        ),
+        pytest.param(document(cloudtrail_event(odd="field")), id="a field the schema lacks"),
+        pytest.param(
+            document(cloudtrail_event(eventTime=1_791_208_800)), id="a number where text belongs"
+        ),
+        pytest.param(
+            document(cloudtrail_event(readOnly="true")), id="text where a boolean belongs"
+        ),
+        pytest.param(
+            document(cloudtrail_event(eventTime=DELETE, **{"@timestamp": "2020-09-14T00:44:23Z"})),
+            id="@timestamp instead of eventTime",
+        ),
+        pytest.param(
+            b'{"Records":[{"eventName":"A","requestParameters":{"b":"\xff"}}]}', id="not UTF-8"
+        ),
+        pytest.param(
+            b'{"Records":[{"eventName":"A","requestParameters":{"b":"\\ud800"}}]}',
+            id="a lone surrogate",
+        ),
+        pytest.param(
+            b'{"Records":[{"eventName":"A","requestParameters":'
+            + b"[" * 2000
+            + b"]" * 2000
+            + b"}]}",
+            id="nested 2000 deep",
+        ),
+        pytest.param(b'{"Records":[{"eventName":"A"}],"Other":1}', id="a second key"),
+        pytest.param(b'{"Records":[{"eventName":"A"}]} trailing', id="text after the document"),
+        pytest.param(b'{"digestStartTime":"2026-10-05T14:00:00Z"}', id="a digest file"),
     ],
 )
 def test_anything_but_a_plain_document_is_left_to_the_general_path(data: bytes) -> None:
@@ -86,12 +107,23 @@ EVENT = cloudtrail_event(requestParameters=VALUE)
 @pytest.mark.parametrize(
     "text",
     [
-        json.dumps({"Records": [EVENT]}, indent=2),  # pretty-printed
-        json.dumps({"Records": [EVENT]}, ensure_ascii=False),  # `{"Records": [`, `": "`
-        json.dumps({"Records": [EVENT]}, separators=(",", ": "), ensure_ascii=False),
-        json.dumps({"Records": [EVENT]}, separators=(",", ":")),  # "caf\u00e9"
-        orjson.dumps({"Records": [EVENT]}).decode().replace("FQo=", "FQo\\u003d"),  # old CloudTrail
-        orjson.dumps({"Records": [EVENT]}).decode().replace("/a/b", "\\/a\\/b"),
+        pytest.param(json.dumps({"Records": [EVENT]}, indent=2), id="pretty-printed"),
+        pytest.param(
+            json.dumps({"Records": [EVENT]}, ensure_ascii=False), id="a space after : and ,"
+        ),
+        pytest.param(
+            json.dumps({"Records": [EVENT]}, separators=(",", ": "), ensure_ascii=False),
+            id="a space after :",
+        ),
+        pytest.param(json.dumps({"Records": [EVENT]}, separators=(",", ":")), id="ASCII escapes"),
+        pytest.param(
+            orjson.dumps({"Records": [EVENT]}).decode().replace("FQo=", "FQo\\u003d"),
+            id="old CloudTrail's escaped =",
+        ),
+        pytest.param(
+            orjson.dumps({"Records": [EVENT]}).decode().replace("/a/b", "\\/a\\/b"),
+            id="escaped slashes",
+        ),
     ],
 )
 def test_documents_not_written_compactly_are_left_to_the_general_path(text: str) -> None:
