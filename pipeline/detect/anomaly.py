@@ -106,9 +106,11 @@ def groups(table: pa.Table) -> list[str]:
 def corroborated(c: Mapping[str, Any]) -> Any:
     """For people: a sensitive novelty (a new non-discovery API, log tampering, an attack tool)
     *and* an unusual context (a new network, country or agent, a never-active hour, an attack
-    tool, a jump in AccessDenied, or five new APIs at once). A person trying something new from
-    their usual laptop at their usual hour is their job changing, not an intrusion. Of one row,
-    or of many at once (numpy columns, element-wise)."""
+    tool, a jump in AccessDenied, five new APIs at once, or a sensitive API that no one of the
+    person's peer group ever called: `strong_signals`). A person trying something new from
+    their usual laptop at their usual hour is their job changing, not an intrusion, when it is
+    what their colleagues of the same permission set already do; what none of them ever did is
+    not a job changing. Of one row, or of many at once (numpy columns, element-wise)."""
     sensitive = (
         (c["novel_sensitive_apis"] > 0) | (c["n_logging_tamper"] > 0) | (c["n_hostile_agent"] > 0)
     )
@@ -117,6 +119,7 @@ def corroborated(c: Mapping[str, Any]) -> Any:
         | (c["novel_hour"] > 0)
         | ((c["denied_rate_delta"] >= 0.5) & (c["n_events"] >= 10))
         | (c["novel_apis"] >= 5)
+        | strong_signals(c)
     )
     return sensitive & context
 

@@ -21,6 +21,9 @@ ROW: dict[str, Any] = {
     "denied_rate_delta": 0.0,
     "n_events": 20,
     "novel_apis": 1,
+    "novel_peer_sensitive_apis": 0,
+    "ctx_cold_start": 0,
+    "ctx_new_peer_group": 0,
 }
 
 
@@ -40,6 +43,14 @@ def test_a_person_needs_a_sensitive_novelty_and_an_unusual_context() -> None:
     assert corroborated(new_api | {"novel_networks": 1})
     assert corroborated(new_api | {"novel_hour": 1})
     assert corroborated(ROW | {"n_hostile_agent": 1})
+
+
+def test_a_sensitive_api_no_colleague_ever_called_is_context_enough_for_a_person() -> None:
+    # A job changing means doing what colleagues of the same permission set already do.
+    unheard_of = ROW | {"novel_sensitive_apis": 1, "novel_peer_sensitive_apis": 1}
+    assert corroborated(unheard_of), "StartSession that no one of sso:Admin ever opened"
+    assert not corroborated(unheard_of | {"ctx_cold_start": 1}), "a newcomer without a profile"
+    assert not corroborated(unheard_of | {"ctx_new_peer_group": 1}), "a new permission set"
 
 
 def test_a_bursty_group_gets_its_own_higher_bar_and_no_group_a_lower_one() -> None:
