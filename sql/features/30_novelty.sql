@@ -5,7 +5,8 @@
 -- Grain: one row per (pid, window_start) with events in the range.
 -- Columns: peer_group (descriptive), novel_apis, novel_sensitive_apis (novel APIs in a sensitive
 --   category, i.e. any but discovery), novel_peer_apis and novel_peer_sensitive_apis (new for the
---   peer group as a whole, not only for the principal), novel_networks, novel_countries, novel_user_agents,
+--   peer group as a whole, not only for the principal; 0 while the principal is the group's
+--   only member), novel_networks, novel_countries, novel_user_agents,
 --   novel_regions, novel_hour (1 when the principal was never active at this hour of day),
 --   ctx_cold_start (1 when judged against its peer group), ctx_new_peer_group (1 when that
 --   group itself is new: fewer than $peer_learning of history in a lake that has more),
@@ -37,7 +38,8 @@
 -- and shards).
 WITH members AS (
     -- Each of the shard's principals with its peer group and both learning clocks.
-    SELECT k.pid, p.peer_group, p.since AS principal_since, g.since AS peer_since
+    SELECT
+        k.pid, p.peer_group, p.since AS principal_since, g.since AS peer_since, g.member_since
     FROM keys AS k
     JOIN principals AS p USING (principal_key, account_id)
     JOIN peers AS g ON g.peer_group = p.peer_group
@@ -49,6 +51,7 @@ filtered AS (
         m.peer_group,
         m.principal_since,
         m.peer_since,
+        m.member_since,
         -- New: no sighting outside a finding before this hour (none at all: no row).
         coalesce(o.first_window >= s.window_start, true) AS own_new,
         coalesce(f.first_window >= s.window_start, true) AS peer_new
@@ -71,6 +74,9 @@ aggregated AS (
         any_value(peer_since) <= window_start - $peer_learning
             OR (SELECT min(since) FROM peers) <= window_start - $peer_learning AS peer_mature,
         any_value(peer_since) > window_start - $peer_learning AS new_group,
+        -- Someone else in the group by this hour: "new for the group" of a group of one is only
+        -- "new for itself", which novel_apis counts already.
+        len(list_filter(any_value(member_since), lambda s: s <= window_start)) >= 2 AS has_peers,
         date_diff('hour', any_value(principal_since), window_start) / 24.0 AS ctx_history_days,
         count(*) FILTER (WHERE dim = 'api' AND own_new) AS own_apis,
         count(*) FILTER (WHERE dim = 'api' AND peer_new) AS peer_apis,
@@ -99,9 +105,11 @@ final AS (
         CASE WHEN mature THEN own_apis WHEN peer_mature THEN peer_apis ELSE 0 END AS novel_apis,
         CASE WHEN mature THEN own_sensitive WHEN peer_mature THEN peer_sensitive ELSE 0 END
             AS novel_sensitive_apis,
-        -- New for the whole peer group too: what nobody like this principal ever did.
-        CASE WHEN peer_mature THEN peer_apis ELSE 0 END AS novel_peer_apis,
-        CASE WHEN peer_mature THEN peer_sensitive ELSE 0 END AS novel_peer_sensitive_apis,
+        -- New for the whole peer group too: what nobody like this principal ever did (which
+        -- needs somebody like it).
+        CASE WHEN peer_mature AND has_peers THEN peer_apis ELSE 0 END AS novel_peer_apis,
+        CASE WHEN peer_mature AND has_peers THEN peer_sensitive ELSE 0 END
+            AS novel_peer_sensitive_apis,
         CASE WHEN mature THEN own_networks WHEN peer_mature THEN peer_networks ELSE 0 END
             AS novel_networks,
         CASE WHEN mature THEN own_countries WHEN peer_mature THEN peer_countries ELSE 0 END

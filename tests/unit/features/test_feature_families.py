@@ -58,6 +58,32 @@ def test_a_principal_that_never_used_iam_calling_it_is_novel(tmp_path: Path) -> 
     assert window(rows, 5, 10)["novel_apis"] == 0  # routine work is not novel
 
 
+def test_new_for_the_peer_group_needs_someone_else_in_it(tmp_path: Path) -> None:
+    # Alice creates an access key on day 6, from the office. Alone in her peer group (IAM users
+    # with the CLI), that is new for her only; with Carol in it, who never made one, it is new
+    # for the group too.
+    records = _alice_routine(range(7))
+    records.append(
+        cloudtrail_event(
+            eventTime=at(6, 10, 5), eventName="CreateAccessKey", sourceIPAddress=OFFICE_IP
+        )
+    )
+    carol = routine(
+        range(7),
+        range(9, 17),
+        S3_WORK,
+        sourceIPAddress=OFFICE_IP,
+        userIdentity__arn="arn:aws:iam::111122223333:user/carol",
+        userIdentity__userName="carol",
+    )
+    for name, colleague in (("alone", []), ("with-carol", list(carol))):
+        lake = make_lake(tmp_path / name, records + colleague)
+        build_features(lake)
+        hour = window(feature_rows(lake, ALICE), 6, 10)
+        assert hour["novel_sensitive_apis"] == 1, name
+        assert hour["novel_peer_sensitive_apis"] == (name == "with-carol"), name
+
+
 def test_nothing_is_novel_during_the_learning_period(tmp_path: Path) -> None:
     lake = make_lake(tmp_path, _alice_routine(range(5)))
     build_features(lake)
