@@ -69,7 +69,8 @@ def api_novelty_counts(episode: Episode, evidence: Evidence) -> bool:
 
 def evidence_kinds(episode: Episode, evidence: Evidence) -> list[str]:
     """The independent kinds of evidence an episode carries (each counts once, however strong):
-    a new sensitive API, one new to the peer group too (both only when `api_novelty_counts`), a
+    a new sensitive API, one new to the peer group too (both only when `api_novelty_counts`; the
+    second only for an hour judged against the principal's own profile, not its peers'), a
     new place (network with a new country or agent), an attack tool's agent, log tampering, a
     jump in AccessDenied."""
     total = episode.total
@@ -85,7 +86,13 @@ def evidence_kinds(episode: Episode, evidence: Evidence) -> list[str]:
     found = {
         "new sensitive API": novelty
         and any(a.category not in (None, "discovery") for a in evidence.unusual.get("apis", ())),
-        "new to its peers": novelty and total("novel_peer_sensitive_apis") > 0,
+        # Judged against its peers (cold start), a principal's new APIs *are* the ones new to
+        # its peers: one measurement, one kind of evidence.
+        "new to its peers": novelty
+        and any(
+            w.row["novel_peer_sensitive_apis"] > 0 and w.row["ctx_cold_start"] == 0
+            for w in episode.windows
+        ),
         "new place": new_place or total("novel_countries") > 0,
         "attack tool": total("n_hostile_agent") > 0,
         "log tampering": total("n_logging_tamper") > 0,

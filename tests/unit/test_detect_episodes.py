@@ -136,3 +136,14 @@ def test_a_call_no_rule_judges_keeps_its_weight_from_anywhere() -> None:
     assert evidence_kinds(*_changes(read, ("s3:PutBucketPolicy", "data_sharing")))[:1] == [
         "new sensitive API"
     ]
+
+
+def test_judged_against_its_peers_a_new_api_is_one_kind_of_evidence_not_two() -> None:
+    # A principal still without a profile of its own (cold start) is judged against its peers:
+    # its new APIs are the ones new to them, the same measurement.
+    read = ("secretsmanager:GetSecretValue", "credential_access")
+    assert evidence_kinds(*_changes(read, ctx_cold_start=1)) == ["new sensitive API"]
+    assert evidence_kinds(*_changes(read, ctx_cold_start=0)) == [
+        "new sensitive API",
+        "new to its peers",
+    ]
