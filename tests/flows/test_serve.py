@@ -81,10 +81,9 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 9
     pytest.fail(f"trailguard serve not healthy at {url} after {timeout:.0f}s")
 
 
-def _clear_of_the_ingest_schedule(margin: float = 15) -> None:
+def _clear_of_the_ingest_schedule(margin: float = 30) -> None:
     """Wait out a scheduled ingest that is about to start (every 10 minutes): the run asked for
-    here would be cancelled as overlapping it, which is what the deployment is set up to do.
-    (The runner takes a run up to 10 s before its time; the margin leaves 5 s to move it.)"""
+    here would be cancelled as overlapping it, which is what the deployment is set up to do."""
     to_next = 600 - time.time() % 600
     if to_next < margin:
         time.sleep(to_next + 20)  # the scheduled run (same small work) is done by then
