@@ -37,14 +37,21 @@ def free_port() -> int:
         return port
 
 
+# Set beside the URL this file chose. A process that inherits both (a `pytest -n` worker of a
+# controller that imported this file, when the flow tests are named on the command line) did
+# not start that server: it chooses its own.
+_CHOSEN_BY_TESTS = "TRAILGUARD_TESTS_PREFECT_SERVER"
+
+
 def _configure() -> tuple[str, int | None]:
     """Point Prefect at our server (a free port) unless `PREFECT_API_URL` names one already."""
-    if os.environ.get("PREFECT_API_URL"):
+    if os.environ.get("PREFECT_API_URL") and not os.environ.get(_CHOSEN_BY_TESTS):
         return os.environ["PREFECT_API_URL"], None
-    os.environ.setdefault("PREFECT_HOME", str(_HOME))
+    os.environ["PREFECT_HOME"] = str(_HOME)  # the server's database, removed at exit
     os.environ.update(_QUIET)
     port = free_port()
     os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
+    os.environ[_CHOSEN_BY_TESTS] = "1"
     return os.environ["PREFECT_API_URL"], port
 
 
