@@ -9,14 +9,15 @@ from pathlib import Path
 from trailguard.pipeline.evaluation.evaluate import CAUGHT_SEVERITY
 from trailguard.pipeline.evaluation.ranking import PRPoint
 
-LEGEND_ROWS = 24  # runs a legend column holds beside a 5-inch-high plot
+LEGEND_ROWS = 24  # entries a legend column holds beside a 5-inch-high plot
 
 
 def write_pr_curve(path: Path, runs: Mapping[str, list[PRPoint]], pooled: list[PRPoint]) -> None:
     """One thin line per run, the pooled curve thick, its Medium+ operating point marked."""
     from matplotlib.figure import Figure  # heavy: imported only when a PNG is written
 
-    columns = 1 + len(runs) // LEGEND_ROWS  # the legend beside the axes, as many columns as needed
+    # The legend beside the axes, in as many columns as its entries (the runs and pooled) need.
+    columns = -(-(len(runs) + 1) // LEGEND_ROWS)
     fig = Figure(figsize=(7 + 2.6 * columns, 5), layout="constrained")
     ax = fig.subplots()
     for name, points in runs.items():

@@ -39,7 +39,7 @@
 WITH members AS (
     -- Each of the shard's principals with its peer group and both learning clocks.
     SELECT
-        k.pid, p.peer_group, p.since AS principal_since, g.since AS peer_since, g.member_since
+        k.pid, p.peer_group, p.since AS principal_since, g.since AS peer_since, g.second_since
     FROM keys AS k
     JOIN principals AS p USING (principal_key, account_id)
     JOIN peers AS g ON g.peer_group = p.peer_group
@@ -51,7 +51,7 @@ filtered AS (
         m.peer_group,
         m.principal_since,
         m.peer_since,
-        m.member_since,
+        m.second_since,
         -- New: no sighting outside a finding before this hour (none at all: no row).
         coalesce(o.first_window >= s.window_start, true) AS own_new,
         coalesce(f.first_window >= s.window_start, true) AS peer_new
@@ -76,7 +76,7 @@ aggregated AS (
         any_value(peer_since) > window_start - $peer_learning AS new_group,
         -- Someone else in the group by this hour: "new for the group" of a group of one is only
         -- "new for itself", which novel_apis counts already.
-        len(list_filter(any_value(member_since), lambda s: s <= window_start)) >= 2 AS has_peers,
+        coalesce(any_value(second_since) <= window_start, false) AS has_peers,
         date_diff('hour', any_value(principal_since), window_start) / 24.0 AS ctx_history_days,
         count(*) FILTER (WHERE dim = 'api' AND own_new) AS own_apis,
         count(*) FILTER (WHERE dim = 'api' AND peer_new) AS peer_apis,
